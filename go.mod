@@ -1,0 +1,3 @@
+module github.com/compass-go/compass
+
+go 1.26
