@@ -1,0 +1,287 @@
+package model
+
+import (
+	"strings"
+	"testing"
+)
+
+// tinyCNN is conv(3->8, 3x3, pad 1) -> BN -> ReLU -> maxpool 2 -> flatten -> linear(10).
+func tinyCNN() *Builder {
+	b := NewBuilder("tiny")
+	x := b.Input("x", 3, 8, 8)
+	x = b.Conv("conv", x, Conv2D(8, 3, 1, 1).WithBias())
+	x = b.Unary(OpBatchNorm, "bn", x)
+	x = b.Unary(OpReLU, "relu", x)
+	x = b.Pool(OpMaxPool, "pool", x, Pool2D(2, 2, 0))
+	x = b.Flatten("flat", x, 0)
+	b.Linear("fc", x, 10, true)
+	return b
+}
+
+func TestTinyCNNShapesAndStats(t *testing.T) {
+	g, err := tinyCNN().Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]Shape{"x": {3, 8, 8}, "conv": {8, 8, 8}, "bn": {8, 8, 8}, "pool": {8, 4, 4}, "flat": {128}, "fc": {10}}
+	for name, s := range want {
+		if got := g.Nodes[g.Index(name)].Out; !got.Equal(s) {
+			t.Errorf("%s: shape %v, want %v", name, got, s)
+		}
+	}
+	conv := g.NodeStats(g.Index("conv"))
+	if conv.Weights != 8*3*3*3 || conv.Biases != 8 || conv.MACs != 8*8*8*3*3*3 || conv.OutElems != 512 {
+		t.Errorf("conv stats %+v", conv)
+	}
+	fc := g.NodeStats(g.Index("fc"))
+	if fc.Weights != 128*10 || fc.Biases != 10 || fc.MACs != 1280 {
+		t.Errorf("fc stats %+v", fc)
+	}
+	if bn := g.NodeStats(g.Index("bn")); bn.Params != 16 || bn.Weights != 0 {
+		t.Errorf("bn stats %+v", bn)
+	}
+	tot := g.Totals()
+	if tot.Params != 216+8+16+1280+10 {
+		t.Errorf("total params %d", tot.Params)
+	}
+	if got := g.CrossbarLayers(); len(got) != 2 || g.Nodes[got[0]].Name != "conv" || g.Nodes[got[1]].Name != "fc" {
+		t.Errorf("crossbar layers %v", got)
+	}
+}
+
+func TestTopologicalOrderIsStableAndReorders(t *testing.T) {
+	g := New("order")
+	// Added out of order: c consumes b which consumes a.
+	g.Add(&Node{Name: "c", Op: OpReLU, Inputs: []string{"b"}})
+	g.Add(&Node{Name: "a", Op: OpInput, Shape: Shape{4}})
+	g.Add(&Node{Name: "b", Op: OpReLU, Inputs: []string{"a"}})
+	g.Add(&Node{Name: "d", Op: OpAdd, Inputs: []string{"a", "c"}})
+	if err := g.Infer(); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, n := range g.Nodes {
+		names = append(names, n.Name)
+	}
+	if got := strings.Join(names, ","); got != "a,b,c,d" {
+		t.Fatalf("order %s", got)
+	}
+	if p := g.Producers(g.Index("d")); len(p) != 2 || p[0] != 0 || p[1] != 2 {
+		t.Errorf("producers of d: %v", p)
+	}
+	if c := g.Consumers(0); len(c) != 2 || c[0] != 1 || c[1] != 3 {
+		t.Errorf("consumers of a: %v", c)
+	}
+	// A graph already in order keeps it.
+	g2, _ := tinyCNN().Build()
+	want := []string{"x", "conv", "bn", "relu", "pool", "flat", "fc"}
+	for i, n := range g2.Nodes {
+		if n.Name != want[i] {
+			t.Fatalf("node %d is %s, want %s", i, n.Name, want[i])
+		}
+	}
+}
+
+func TestInferErrors(t *testing.T) {
+	cases := []struct {
+		name  string
+		build func(g *Graph)
+		want  []string
+	}{
+		{"empty", func(g *Graph) {}, []string{"no nodes"}},
+		{"cycle", func(g *Graph) {
+			g.Add(&Node{Name: "x", Op: OpInput, Shape: Shape{4}})
+			g.Add(&Node{Name: "a", Op: OpAdd, Inputs: []string{"x", "c"}})
+			g.Add(&Node{Name: "b", Op: OpReLU, Inputs: []string{"a"}})
+			g.Add(&Node{Name: "c", Op: OpReLU, Inputs: []string{"b"}})
+		}, []string{"cycle", `"a"`, `"b"`, `"c"`}},
+		{"self loop", func(g *Graph) {
+			g.Add(&Node{Name: "a", Op: OpReLU, Inputs: []string{"a"}})
+		}, []string{"cycle", `"a"`}},
+		{"dangling", func(g *Graph) {
+			g.Add(&Node{Name: "x", Op: OpInput, Shape: Shape{4}})
+			g.Add(&Node{Name: "r", Op: OpReLU, Inputs: []string{"ghost"}})
+		}, []string{`"r"`, `"ghost"`, "dangling"}},
+		{"duplicate", func(g *Graph) {
+			g.Add(&Node{Name: "x", Op: OpInput, Shape: Shape{4}})
+			g.Add(&Node{Name: "x", Op: OpReLU, Inputs: []string{"x"}})
+		}, []string{`"x"`, "twice"}},
+		{"unknown op", func(g *Graph) {
+			g.Add(&Node{Name: "x", Op: "Frobnicate"})
+		}, []string{`"Frobnicate"`, "supported ops", "Conv"}},
+		{"arity", func(g *Graph) {
+			g.Add(&Node{Name: "x", Op: OpInput, Shape: Shape{4}})
+			g.Add(&Node{Name: "a", Op: OpAdd, Inputs: []string{"x"}})
+		}, []string{`"a"`, "1 inputs", "exactly 2"}},
+		{"add mismatch", func(g *Graph) {
+			g.Add(&Node{Name: "x", Op: OpInput, Shape: Shape{8, 4, 4}})
+			g.Add(&Node{Name: "y", Op: OpInput, Shape: Shape{16, 4, 4}})
+			g.Add(&Node{Name: "sum", Op: OpAdd, Inputs: []string{"x", "y"}})
+		}, []string{`"sum"`, "[8,4,4]", "[16,4,4]"}},
+		{"concat mismatch", func(g *Graph) {
+			g.Add(&Node{Name: "x", Op: OpInput, Shape: Shape{8, 4, 4}})
+			g.Add(&Node{Name: "y", Op: OpInput, Shape: Shape{8, 2, 2}})
+			g.Add(&Node{Name: "cat", Op: OpConcat, Inputs: []string{"x", "y"}})
+		}, []string{`"cat"`, "[8,2,2]", "[8,4,4]"}},
+		{"matmul inner", func(g *Graph) {
+			g.Add(&Node{Name: "q", Op: OpInput, Shape: Shape{5, 7}})
+			g.Add(&Node{Name: "k", Op: OpInput, Shape: Shape{6, 9}})
+			g.Add(&Node{Name: "mm", Op: OpMatMul, Inputs: []string{"q", "k"}})
+		}, []string{`"mm"`, "[5,7]", "[6,9]"}},
+		{"conv rank", func(g *Graph) {
+			g.Add(&Node{Name: "x", Op: OpInput, Shape: Shape{10}})
+			g.Add(&Node{Name: "c", Op: OpConv, Inputs: []string{"x"}, Conv: ptr(Conv2D(4, 3, 1, 1))})
+		}, []string{`"c"`, "[10]", "[C,H,W]"}},
+		{"conv groups", func(g *Graph) {
+			g.Add(&Node{Name: "x", Op: OpInput, Shape: Shape{6, 8, 8}})
+			g.Add(&Node{Name: "c", Op: OpConv, Inputs: []string{"x"}, Conv: ptr(Conv2D(8, 3, 1, 1).WithGroups(4))})
+		}, []string{`"c"`, "input channels 6", "groups = 4"}},
+		{"conv kernel too big", func(g *Graph) {
+			g.Add(&Node{Name: "x", Op: OpInput, Shape: Shape{3, 4, 4}})
+			g.Add(&Node{Name: "c", Op: OpConv, Inputs: []string{"x"}, Conv: ptr(Conv2D(8, 7, 1, 0))})
+		}, []string{`"c"`, "7x7", "empty"}},
+		{"conv zero stride", func(g *Graph) {
+			g.Add(&Node{Name: "x", Op: OpInput, Shape: Shape{3, 4, 4}})
+			c := Conv2D(8, 3, 1, 1)
+			c.StrideH = 0
+			g.Add(&Node{Name: "c", Op: OpConv, Inputs: []string{"x"}, Conv: &c})
+		}, []string{`"c"`, "stride_h = 0"}},
+		{"conv missing attrs", func(g *Graph) {
+			g.Add(&Node{Name: "x", Op: OpInput, Shape: Shape{3, 4, 4}})
+			g.Add(&Node{Name: "c", Op: OpConv, Inputs: []string{"x"}})
+		}, []string{`"c"`, "missing conv attributes"}},
+		{"linear out", func(g *Graph) {
+			g.Add(&Node{Name: "x", Op: OpInput, Shape: Shape{3}})
+			g.Add(&Node{Name: "fc", Op: OpLinear, Inputs: []string{"x"}, Linear: &LinearSpec{}})
+		}, []string{`"fc"`, "out_features = 0"}},
+		{"reshape count", func(g *Graph) {
+			g.Add(&Node{Name: "x", Op: OpInput, Shape: Shape{3, 4}})
+			g.Add(&Node{Name: "r", Op: OpReshape, Inputs: []string{"x"}, Shape: Shape{5, -1}})
+		}, []string{`"r"`, "[3,4]", "[5,-1]"}},
+		{"transpose perm", func(g *Graph) {
+			g.Add(&Node{Name: "x", Op: OpInput, Shape: Shape{3, 4}})
+			g.Add(&Node{Name: "t", Op: OpTranspose, Inputs: []string{"x"}, Perm: []int{0, 0}})
+		}, []string{`"t"`, "permutation"}},
+		{"huge input", func(g *Graph) {
+			g.Add(&Node{Name: "x", Op: OpInput, Shape: Shape{1 << 30, 1 << 30, 4}})
+		}, []string{`"x"`, "too large"}},
+		{"negative dim", func(g *Graph) {
+			g.Add(&Node{Name: "x", Op: OpInput, Shape: Shape{3, -4}})
+		}, []string{`"x"`, "-4"}},
+		{"clip range", func(g *Graph) {
+			g.Add(&Node{Name: "x", Op: OpInput, Shape: Shape{3}})
+			g.Add(&Node{Name: "c", Op: OpClip, Inputs: []string{"x"}, Min: 6, Max: 0})
+		}, []string{`"c"`, "[6, 0]"}},
+		{"softmax axis", func(g *Graph) {
+			g.Add(&Node{Name: "x", Op: OpInput, Shape: Shape{3}})
+			g.Add(&Node{Name: "s", Op: OpSoftmax, Inputs: []string{"x"}, Axis: 2})
+		}, []string{`"s"`, "axis = 2"}},
+		{"slice range", func(g *Graph) {
+			g.Add(&Node{Name: "x", Op: OpInput, Shape: Shape{3, 5}})
+			g.Add(&Node{Name: "s", Op: OpSlice, Inputs: []string{"x"}, Axis: 1, Start: 4, End: 9})
+		}, []string{`"s"`, "[4, 9)", "size 5"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := New("bad")
+			tc.build(g)
+			err := g.Infer()
+			if err == nil {
+				t.Fatal("Infer accepted a bad graph")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+			if g.Inferred() {
+				t.Error("graph marked inferred after an error")
+			}
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestShapeRules(t *testing.T) {
+	cases := []struct {
+		name string
+		in   []Shape
+		node Node
+		want Shape
+	}{
+		{"conv stride 2 pad 3 (resnet stem)", []Shape{{3, 224, 224}}, Node{Op: OpConv, Conv: ptr(Conv2D(64, 7, 2, 3))}, Shape{64, 112, 112}},
+		{"conv dilation 2", []Shape{{4, 10, 10}}, Node{Op: OpConv, Conv: &ConvSpec{OutChannels: 2, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, DilationH: 2, DilationW: 2, Groups: 1}}, Shape{2, 6, 6}},
+		{"asymmetric pad", []Shape{{1, 5, 5}}, Node{Op: OpConv, Conv: &ConvSpec{OutChannels: 1, KernelH: 2, KernelW: 2, StrideH: 1, StrideW: 1, PadTop: 0, PadBottom: 1, PadLeft: 1, PadRight: 0, DilationH: 1, DilationW: 1, Groups: 1}}, Shape{1, 5, 5}},
+		{"maxpool floor", []Shape{{64, 112, 112}}, Node{Op: OpMaxPool, Pool: ptr(Pool2D(3, 2, 1))}, Shape{64, 56, 56}},
+		// SqueezeNet: 111 -> ceil((111-3)/2)+1 = 55; 55 -> 27; 27 -> 13.
+		{"maxpool ceil 111", []Shape{{96, 111, 111}}, Node{Op: OpMaxPool, Pool: ptr(Pool2D(3, 2, 0).Ceil())}, Shape{96, 55, 55}},
+		{"maxpool ceil 56", []Shape{{8, 56, 56}}, Node{Op: OpMaxPool, Pool: ptr(Pool2D(3, 2, 0).Ceil())}, Shape{8, 28, 28}},
+		{"maxpool floor 56", []Shape{{8, 56, 56}}, Node{Op: OpMaxPool, Pool: ptr(Pool2D(3, 2, 0))}, Shape{8, 27, 27}},
+		// Ceil mode drops a window that would start in the right padding only.
+		{"ceil no window in padding", []Shape{{1, 5, 5}}, Node{Op: OpMaxPool, Pool: ptr(Pool2D(2, 2, 1).Ceil())}, Shape{1, 3, 3}},
+		{"global avg", []Shape{{512, 7, 7}}, Node{Op: OpGlobalAvgPool}, Shape{512, 1, 1}},
+		{"flatten 0", []Shape{{512, 7, 7}}, Node{Op: OpFlatten}, Shape{25088}},
+		{"flatten 1", []Shape{{768, 14, 14}}, Node{Op: OpFlatten, Axis: 1}, Shape{768, 196}},
+		{"linear on tokens", []Shape{{197, 768}}, Node{Op: OpLinear, Linear: &LinearSpec{OutFeatures: 3072}}, Shape{197, 3072}},
+		{"broadcast", []Shape{{8, 4, 4}, {8, 1, 1}}, Node{Op: OpMul}, Shape{8, 4, 4}},
+		{"broadcast rank", []Shape{{197, 768}, {768}}, Node{Op: OpAdd}, Shape{197, 768}},
+		{"concat channels", []Shape{{64, 55, 55}, {64, 55, 55}}, Node{Op: OpConcat}, Shape{128, 55, 55}},
+		{"concat negative axis", []Shape{{1, 768}, {196, 768}}, Node{Op: OpConcat, Axis: -2}, Shape{197, 768}},
+		{"reshape -1", []Shape{{197, 768}}, Node{Op: OpReshape, Shape: Shape{197, 12, -1}}, Shape{197, 12, 64}},
+		{"transpose", []Shape{{197, 12, 64}}, Node{Op: OpTranspose, Perm: []int{1, 0, 2}}, Shape{12, 197, 64}},
+		{"matmul transB", []Shape{{12, 197, 64}, {12, 197, 64}}, Node{Op: OpMatMul, TransposeB: true}, Shape{12, 197, 197}},
+		{"matmul", []Shape{{12, 197, 197}, {12, 197, 64}}, Node{Op: OpMatMul}, Shape{12, 197, 64}},
+		{"slice token", []Shape{{197, 768}}, Node{Op: OpSlice, Axis: 0, Start: 0, End: 1}, Shape{1, 768}},
+		{"slice negative", []Shape{{10, 4}}, Node{Op: OpSlice, Axis: -2, Start: -3, End: 10}, Shape{3, 4}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := New("s")
+			var ins []string
+			for i, s := range tc.in {
+				name := string(rune('a' + i))
+				g.Add(&Node{Name: name, Op: OpInput, Shape: s})
+				ins = append(ins, name)
+			}
+			n := tc.node
+			n.Name, n.Inputs = "out", ins
+			g.Add(&n)
+			if err := g.Infer(); err != nil {
+				t.Fatal(err)
+			}
+			if got := g.Nodes[g.Index("out")].Out; !got.Equal(tc.want) {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestGroupedConvStats(t *testing.T) {
+	b := NewBuilder("dw")
+	x := b.Input("x", 32, 14, 14)
+	b.Conv("dw", x, Conv2D(32, 3, 2, 1).WithGroups(32))
+	g, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := g.NodeStats(1)
+	if st.Weights != 32*9 || st.MACs != 7*7*32*9 {
+		t.Errorf("depthwise stats %+v", st)
+	}
+}
+
+func TestAttentionStats(t *testing.T) {
+	b := NewBuilder("attn")
+	q := b.Input("q", 4, 10, 8)
+	k := b.Input("k", 4, 10, 8)
+	b.MatMul("s", q, k, true)
+	g, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := g.NodeStats(g.Index("s"))
+	if st.Weights != 0 || st.MACs != 4*10*10*8 {
+		t.Errorf("matmul stats %+v", st)
+	}
+}

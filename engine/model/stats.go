@@ -1,0 +1,77 @@
+package model
+
+// Stats are the static figures of one node (or, summed, of a graph) for one
+// inference. They need the input shapes, so they are valid after Infer.
+type Stats struct {
+	Weights  int64 `json:"weights"`   // Conv/Linear weights that map onto crossbars (no biases)
+	Biases   int64 `json:"biases"`    // Conv/Linear biases
+	Params   int64 `json:"params"`    // every learned parameter: weights, biases, norm affine, Parameter tensors
+	MACs     int64 `json:"macs"`      // multiply-accumulates (Conv, Linear, MatMul)
+	OutElems int64 `json:"out_elems"` // elements of the output tensor
+}
+
+// Add accumulates t into s.
+func (s *Stats) Add(t Stats) {
+	s.Weights += t.Weights
+	s.Biases += t.Biases
+	s.Params += t.Params
+	s.MACs += t.MACs
+	s.OutElems += t.OutElems
+}
+
+// NodeStats returns the statistics of node i. The graph must be inferred.
+func (g *Graph) NodeStats(i int) Stats {
+	n := g.Nodes[i]
+	st := Stats{OutElems: n.Out.Elems()}
+	in := func(k int) Shape { return g.Nodes[n.in[k]].Out }
+	switch n.Op {
+	case OpConv:
+		c := n.Conv
+		cinPerGroup := int64(in(0)[0] / c.Groups)
+		st.Weights = int64(c.OutChannels) * cinPerGroup * int64(c.KernelH*c.KernelW)
+		if c.Bias {
+			st.Biases = int64(c.OutChannels)
+		}
+		st.MACs = int64(n.Out[1]*n.Out[2]) * st.Weights
+	case OpLinear:
+		x := in(0)
+		fanIn := int64(x[len(x)-1])
+		st.Weights = fanIn * int64(n.Linear.OutFeatures)
+		if n.Linear.Bias {
+			st.Biases = int64(n.Linear.OutFeatures)
+		}
+		st.MACs = (x.Elems() / fanIn) * st.Weights
+	case OpMatMul:
+		a := in(0)
+		st.MACs = n.Out.Elems() * int64(a[len(a)-1])
+	case OpBatchNorm:
+		st.Params = 2 * int64(n.Out[0]) // scale and shift; running statistics are buffers
+	case OpLayerNorm:
+		st.Params = 2 * int64(n.Out[len(n.Out)-1])
+	case OpParameter:
+		st.Params = n.Out.Elems()
+	}
+	st.Params += st.Weights + st.Biases
+	return st
+}
+
+// Totals sums NodeStats over the graph. The graph must be inferred.
+func (g *Graph) Totals() Stats {
+	var t Stats
+	for i := range g.Nodes {
+		t.Add(g.NodeStats(i))
+	}
+	return t
+}
+
+// CrossbarLayers returns the indices of Conv and Linear nodes in
+// topological order: the layers whose weights occupy crossbars.
+func (g *Graph) CrossbarLayers() []int {
+	var out []int
+	for i, n := range g.Nodes {
+		if n.Op.Crossbar() {
+			out = append(out, i)
+		}
+	}
+	return out
+}
