@@ -172,6 +172,10 @@ func TestInferErrors(t *testing.T) {
 			g.Add(&Node{Name: "x", Op: OpInput, Shape: Shape{3}})
 			g.Add(&Node{Name: "c", Op: OpClip, Inputs: []string{"x"}, Min: 6, Max: 0})
 		}, []string{`"c"`, "[6, 0]"}},
+		{"flatten axis", func(g *Graph) {
+			g.Add(&Node{Name: "x", Op: OpInput, Shape: Shape{2, 3, 4}})
+			g.Add(&Node{Name: "f", Op: OpFlatten, Inputs: []string{"x"}, Axis: -4})
+		}, []string{`"f"`, "axis = -4"}},
 		{"softmax axis", func(g *Graph) {
 			g.Add(&Node{Name: "x", Op: OpInput, Shape: Shape{3}})
 			g.Add(&Node{Name: "s", Op: OpSoftmax, Inputs: []string{"x"}, Axis: 2})
@@ -223,6 +227,8 @@ func TestShapeRules(t *testing.T) {
 		{"global avg", []Shape{{512, 7, 7}}, Node{Op: OpGlobalAvgPool}, Shape{512, 1, 1}},
 		{"flatten 0", []Shape{{512, 7, 7}}, Node{Op: OpFlatten}, Shape{25088}},
 		{"flatten 1", []Shape{{768, 14, 14}}, Node{Op: OpFlatten, Axis: 1}, Shape{768, 196}},
+		{"flatten -1", []Shape{{2, 3, 4}}, Node{Op: OpFlatten, Axis: -1}, Shape{2, 3, 4}},
+		{"flatten rank", []Shape{{2, 3, 4}}, Node{Op: OpFlatten, Axis: 3}, Shape{2, 3, 4, 1}},
 		{"linear on tokens", []Shape{{197, 768}}, Node{Op: OpLinear, Linear: &LinearSpec{OutFeatures: 3072}}, Shape{197, 3072}},
 		{"broadcast", []Shape{{8, 4, 4}, {8, 1, 1}}, Node{Op: OpMul}, Shape{8, 4, 4}},
 		{"broadcast rank", []Shape{{197, 768}, {768}}, Node{Op: OpAdd}, Shape{197, 768}},

@@ -60,9 +60,15 @@ func inferShape(n *Node, in []Shape) (Shape, error) {
 	case OpConcat:
 		return concatShape(n, in)
 	case OpFlatten:
-		ax, err := axis(n.Axis, len(in[0])+1, "axis")
-		if err != nil {
-			return nil, err
+		// Axis may equal the rank (appending a unit axis), as in ONNX;
+		// negative values count from the end of the input's axes.
+		r := len(in[0])
+		ax := n.Axis
+		if ax < 0 {
+			ax += r
+		}
+		if ax < 0 || ax > r {
+			return nil, fmt.Errorf("axis = %d is out of range for rank %d: use -%d..%d", n.Axis, r, r, r)
 		}
 		out := clone(in[0][:ax])
 		return append(out, int(Shape(in[0][ax:]).Elems())), nil
