@@ -1,0 +1,269 @@
+// Command compass is the command-line front end of COMPASS-Go: it lists the
+// model zoo, shows how a model's weights land on a chip's crossbars, and
+// prints chip descriptions. Run `compass help` for the commands.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/compass-go/compass/engine/api"
+	"github.com/compass-go/compass/engine/hw"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+// usageError marks an error in the command line itself (exit 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+
+const mainUsage = `compass: a compiler and simulator for crossbar processing-in-memory accelerators
+whose weights do not all fit on chip (the COMPASS method, arXiv 2501.06780).
+
+Usage:
+  compass <command> [flags]
+
+Commands:
+  models    list the built-in networks (name, layers, parameters, crossbar weights, MACs)
+  inspect   show how a model's weights map onto a chip's crossbars, and whether it fits
+  chips     list the chip presets
+  chip      print one chip description as JSON (a starting point for a custom chip file)
+  help      show this help, or a command's help: compass help inspect
+
+Every command takes --json for machine-readable output.
+Exit status: 0 on success, 2 on a usage error, 1 on any other error.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes one command line and returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, mainUsage)
+		return exitUsage
+	}
+	cmd, rest := args[0], args[1:]
+	var err error
+	switch cmd {
+	case "models":
+		err = cmdModels(rest, stdout, stderr)
+	case "inspect":
+		err = cmdInspect(rest, stdout, stderr)
+	case "chips":
+		err = cmdChips(rest, stdout, stderr)
+	case "chip":
+		err = cmdChip(rest, stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		if len(rest) > 0 && rest[0] != "help" {
+			return run([]string{rest[0], "--help"}, stdout, stderr)
+		}
+		fmt.Fprint(stdout, mainUsage)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "compass: unknown command %q\n\n%s", cmd, mainUsage)
+		return exitUsage
+	}
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, new(usageError)):
+		fmt.Fprintf(stderr, "compass %s: %v\n", cmd, err)
+		return exitUsage
+	default:
+		fmt.Fprintf(stderr, "compass %s: %v\n", cmd, err)
+		return exitError
+	}
+}
+
+// newFlags makes a flag set whose parse errors are usage errors and whose
+// help goes to stdout.
+func newFlags(name, synopsis string, stdout, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fs.SetOutput(stdout)
+		fmt.Fprintf(stdout, "%s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+		fs.SetOutput(stderr)
+	}
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q (flags go before nothing else: see compass help %s)", fs.Arg(0), fs.Name())
+	}
+	return nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func cmdModels(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("models", "Usage: compass models [--json]\n\nLists the built-in networks at 224x224 input.", stdout, stderr)
+	asJSON := fs.Bool("json", false, "print a JSON array instead of a table")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	ms, err := api.Models()
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(stdout, ms)
+	}
+	t := table{header: []string{"name", "family", "nodes", "conv/linear", "params", "crossbar weights", "MACs"}}
+	for _, m := range ms {
+		t.add(m.Name, m.Family, m.Nodes, m.Layers, thousands(m.Params), thousands(m.Weights), thousands(m.MACs))
+	}
+	return t.write(stdout)
+}
+
+func cmdInspect(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("inspect", `Usage: compass inspect --model NAME|file.json --chip S|M|L|NAME|file.json [--json]
+
+Shows each Conv/Linear layer's weight matrix (rows = kernel area x input channels
+per group, cols = output channels per group), how it is tiled onto crossbars and
+cut into partition units (each fits one core), and whether the whole model fits
+the chip without weight replacement.`, stdout, stderr)
+	modelSpec := fs.String("model", "", "zoo network name (see compass models) or a .json graph file")
+	chipSpec := fs.String("chip", "M", "chip preset (see compass chips) or a chip .json file")
+	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *modelSpec == "" {
+		return usagef("--model is required: name a network from `compass models` or a .json graph file")
+	}
+	g, err := api.LoadModel(*modelSpec)
+	if err != nil {
+		return err
+	}
+	chip, err := api.LoadChip(*chipSpec)
+	if err != nil {
+		return err
+	}
+	res, err := api.Inspect(g, chip)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(stdout, res)
+	}
+	fmt.Fprintf(stdout, "model  %s: %d Conv/Linear layers, %s params, %s crossbar weights = %s at %d bits, %s MACs\n",
+		res.Model, len(res.Layers), thousands(res.Params), thousands(res.Weights), mib(res.WeightBytes), chip.WeightBits, thousands(res.MACs))
+	fmt.Fprintf(stdout, "chip   %s: %d cores x %d crossbars of %dx%d, %d bit(s) per cell = %d crossbars, %s of weights\n\n",
+		chip.Name, chip.Cores, chip.CrossbarsPerCore, chip.CrossbarRows, chip.CrossbarCols, chip.BitsPerCell,
+		res.CrossbarsAvailable, mib(res.ChipWeightBytes))
+	t := table{header: []string{"layer", "op", "input", "matrix", "groups", "groups/xbar", "row blocks", "stripes", "splits", "crossbars", "units", "util"}}
+	for _, l := range res.Layers {
+		t.add(l.Name, l.Op, l.InShape, fmt.Sprintf("%dx%d", l.Rows, l.Cols), l.Groups, l.GroupsPerXbar, l.RowBlocks,
+			l.Stripes, l.InputSplits, l.Crossbars, l.Units, fmt.Sprintf("%.1f%%", 100*l.Utilisation))
+	}
+	t.add("total", "", "", "", "", "", "", "", "", res.CrossbarsNeeded, res.Units, fmt.Sprintf("%.1f%%", 100*res.Utilisation))
+	if err := t.write(stdout); err != nil {
+		return err
+	}
+	if res.Fits {
+		fmt.Fprintf(stdout, "\nfits: yes, %d of %d crossbars, every unit placed on a core at once\n", res.CrossbarsNeeded, res.CrossbarsAvailable)
+	} else {
+		fmt.Fprintf(stdout, "\nfits: no, the model needs %d crossbars and the chip has %d: it must be partitioned and its weights replaced from DRAM\n",
+			res.CrossbarsNeeded, res.CrossbarsAvailable)
+	}
+	return nil
+}
+
+func cmdChips(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("chips", "Usage: compass chips [--json]\n\nLists the chip presets.", stdout, stderr)
+	asJSON := fs.Bool("json", false, "print a JSON array of full chip descriptions")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	var chips []*hw.Chip
+	for _, name := range hw.PresetNames() {
+		c, err := hw.Preset(name)
+		if err != nil {
+			return err
+		}
+		chips = append(chips, c)
+	}
+	if *asJSON {
+		return writeJSON(stdout, chips)
+	}
+	t := table{header: []string{"name", "cores", "xbars/core", "crossbar", "bits/cell", "weight bits", "capacity"}}
+	for _, c := range chips {
+		t.add(c.Name, c.Cores, c.CrossbarsPerCore, fmt.Sprintf("%dx%d", c.CrossbarRows, c.CrossbarCols), c.BitsPerCell, c.WeightBits, mib(c.WeightCapacityBytes()))
+	}
+	if err := t.write(stdout); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout)
+	for _, c := range chips {
+		fmt.Fprintf(stdout, "%s: %s\n", c.Name, c.Description)
+	}
+	return nil
+}
+
+func cmdChip(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("chip", "Usage: compass chip --chip S|M|L|NAME|file.json\n\nPrints a chip description as JSON, after validating it.", stdout, stderr)
+	chipSpec := fs.String("chip", "", "chip preset or chip .json file")
+	fs.Bool("json", true, "accepted for symmetry; the output is always JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *chipSpec == "" {
+		return usagef("--chip is required: one of %s, or a .json file", strings.Join(hw.PresetNames(), ", "))
+	}
+	c, err := api.LoadChip(*chipSpec)
+	if err != nil {
+		return err
+	}
+	return c.Write(stdout)
+}
+
+// thousands formats n with comma separators.
+func thousands(n int64) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// mib formats a byte count in MiB.
+func mib(bytes int64) string { return fmt.Sprintf("%.3f MiB", float64(bytes)/(1<<20)) }

@@ -1,0 +1,158 @@
+// Package api is the facade every front end (the CLI, the WebAssembly
+// module, tests) calls: it resolves model and chip names, runs the engine's
+// stages and returns plain result values with stable JSON encodings, so the
+// same request gives byte-identical output everywhere.
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/compass-go/compass/engine/hw"
+	"github.com/compass-go/compass/engine/mapping"
+	"github.com/compass-go/compass/engine/model"
+	"github.com/compass-go/compass/engine/model/zoo"
+)
+
+// ModelInfo summarises one zoo network.
+type ModelInfo struct {
+	Name        string `json:"name"`
+	Family      string `json:"family"`
+	Description string `json:"description"`
+	Nodes       int    `json:"nodes"`
+	Layers      int    `json:"layers"`  // Conv and Linear layers (mapped onto crossbars)
+	Params      int64  `json:"params"`  // all learned parameters
+	Weights     int64  `json:"weights"` // Conv/Linear weights without biases
+	MACs        int64  `json:"macs"`    // multiply-accumulates per inference
+}
+
+// Models lists the zoo with each network's figures.
+func Models() ([]ModelInfo, error) {
+	var out []ModelInfo
+	for _, e := range zoo.List() {
+		g, err := zoo.Build(e.Name)
+		if err != nil {
+			return nil, err
+		}
+		t := g.Totals()
+		out = append(out, ModelInfo{Name: e.Name, Family: e.Family, Description: e.Description,
+			Nodes: len(g.Nodes), Layers: len(g.CrossbarLayers()), Params: t.Params, Weights: t.Weights, MACs: t.MACs})
+	}
+	return out, nil
+}
+
+// LoadModel resolves a model spec: a zoo name, or the path of a graph file
+// in this project's JSON IR (a .json file holding {"name", "nodes"}).
+func LoadModel(spec string) (*model.Graph, error) {
+	if spec == "" {
+		return nil, fmt.Errorf("no model given: name one of %s, or a .json graph file", strings.Join(zoo.Names(), ", "))
+	}
+	if strings.HasSuffix(strings.ToLower(spec), ".json") || strings.ContainsRune(spec, filepath.Separator) {
+		f, err := os.Open(spec)
+		if err != nil {
+			return nil, fmt.Errorf("model file: %w", err)
+		}
+		defer f.Close()
+		return ReadGraphJSON(f)
+	}
+	return zoo.Build(spec)
+}
+
+// maxGraphJSONBytes bounds a graph file read into memory (64 MiB).
+const maxGraphJSONBytes = 64 << 20
+
+// ReadGraphJSON reads a graph in the JSON IR and infers it. Unknown fields
+// are errors, so a typo in an attribute name is reported, not ignored.
+func ReadGraphJSON(r io.Reader) (*model.Graph, error) {
+	lr := &io.LimitedReader{R: r, N: maxGraphJSONBytes + 1}
+	dec := json.NewDecoder(lr)
+	dec.DisallowUnknownFields()
+	var g model.Graph
+	if err := dec.Decode(&g); err != nil {
+		if lr.N <= 0 {
+			return nil, fmt.Errorf("graph JSON is larger than %d bytes", maxGraphJSONBytes)
+		}
+		return nil, fmt.Errorf("graph JSON: %w", err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("graph JSON: unexpected data after the graph object")
+	}
+	if g.Name == "" {
+		g.Name = "model"
+	}
+	if err := g.Infer(); err != nil {
+		return nil, err
+	}
+	return &g, nil
+}
+
+// LoadChip resolves a chip spec: a preset name or a JSON file.
+func LoadChip(spec string) (*hw.Chip, error) { return hw.Resolve(spec) }
+
+// InspectLayer is one Conv/Linear layer's crossbar mapping.
+type InspectLayer struct {
+	Name          string  `json:"name"`
+	Op            string  `json:"op"`
+	InShape       string  `json:"in_shape"`
+	OutShape      string  `json:"out_shape"`
+	Rows          int     `json:"rows"`   // matrix rows per group
+	Cols          int     `json:"cols"`   // matrix columns per group (output channels per group)
+	Groups        int     `json:"groups"` // convolution groups
+	ColsPerWeight int     `json:"cols_per_weight"`
+	GroupsPerXbar int     `json:"groups_per_crossbar"`
+	RowBlocks     int     `json:"row_blocks"`
+	Stripes       int     `json:"stripes"`
+	InputSplits   int     `json:"input_splits"`
+	Crossbars     int     `json:"crossbars"`
+	Units         int     `json:"units"`
+	Utilisation   float64 `json:"utilisation"`
+	Weights       int64   `json:"weights"`
+	MACs          int64   `json:"macs"`
+	Positions     int64   `json:"positions"` // input vectors (MVMs per crossbar) per inference
+}
+
+// InspectResult is the mapping of a whole model on a chip.
+type InspectResult struct {
+	Model              string         `json:"model"`
+	Chip               string         `json:"chip"`
+	Params             int64          `json:"params"`
+	Weights            int64          `json:"weights"`
+	WeightBytes        int64          `json:"weight_bytes"` // at the chip's weight precision
+	MACs               int64          `json:"macs"`
+	ChipWeightBytes    int64          `json:"chip_weight_bytes"`
+	Layers             []InspectLayer `json:"layers"`
+	Units              int            `json:"units"`
+	CrossbarsNeeded    int            `json:"crossbars_needed"`
+	CrossbarsAvailable int            `json:"crossbars_available"`
+	Utilisation        float64        `json:"utilisation"`
+	Fits               bool           `json:"fits"`
+}
+
+// Inspect maps a model onto a chip and reports the placement.
+func Inspect(g *model.Graph, chip *hw.Chip) (*InspectResult, error) {
+	m, err := mapping.Map(g, chip)
+	if err != nil {
+		return nil, err
+	}
+	t := g.Totals()
+	res := &InspectResult{Model: g.Name, Chip: chip.Name, Params: t.Params, Weights: t.Weights, MACs: t.MACs,
+		WeightBytes:     (t.Weights*int64(chip.WeightBits) + 7) / 8,
+		ChipWeightBytes: chip.WeightCapacityBytes(), Units: len(m.Units),
+		CrossbarsNeeded: m.CrossbarsNeeded, CrossbarsAvailable: m.CrossbarsAvailable,
+		Utilisation: m.Utilisation, Fits: m.Fits}
+	for _, l := range m.Layers {
+		st := g.NodeStats(l.Node)
+		in := g.Nodes[g.Producers(l.Node)[0]].Out
+		res.Layers = append(res.Layers, InspectLayer{Name: l.Name, Op: string(l.Op),
+			InShape: in.String(), OutShape: g.Nodes[l.Node].Out.String(),
+			Rows: l.Rows, Cols: l.Cols, Groups: l.Groups, ColsPerWeight: l.ColsPerWeight,
+			GroupsPerXbar: l.GroupsPerCrossbar, RowBlocks: l.RowBlocks, Stripes: l.Stripes, InputSplits: l.InputSplits,
+			Crossbars: l.Crossbars, Units: l.NumUnits, Utilisation: l.Utilisation,
+			Weights: st.Weights, MACs: st.MACs, Positions: l.Positions})
+	}
+	return res, nil
+}

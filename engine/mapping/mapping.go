@@ -1,0 +1,273 @@
+// Package mapping places a network's weights on a chip's crossbars: for every
+// Conv and Linear layer it forms the weight matrix, slices each weight into
+// cell columns, tiles the matrix into crossbar blocks and cuts the layer into
+// partition units, the smallest granule of the partition search (each unit
+// fits one core). It also says whether the whole model fits the chip at
+// once, which is all that compilers without weight replacement can do.
+//
+// Matrix layout. A layer with G groups has, per group, a matrix of
+// rows = kernel area x input channels per group and cols = output channels
+// per group. A weight of W bits on cells of b bits occupies W/b adjacent
+// columns (bit slicing); a crossbar of C columns holds floor(C / (W/b))
+// whole weights across, so a weight's slices never straddle two crossbars.
+//
+// Grouped and depthwise convolutions. When one group's block fits in a
+// crossbar, several groups share it as non-overlapping diagonal blocks:
+// group j of the crossbar uses its own rows and its own columns, so one MVM
+// computes all of them at once and no crossbar is spent per channel. The
+// number of groups per crossbar is min(R / rows, C / (cols x W/b), G).
+// Larger groups are tiled like dense layers, group after group.
+//
+// Partition units. The column stripes of a layer (one stripe = a block of
+// output columns, as many row blocks tall as the fan-in needs) are dealt
+// into the fewest units that each fit one core, as evenly as possible. When
+// the fan-in alone needs more row blocks than a core has crossbars (VGG16's
+// first FC layer: 25088 inputs = 98 blocks of 256 rows), each stripe is
+// also split along the input dimension into InputSplits units whose partial
+// sums the vector unit adds.
+package mapping
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/compass-go/compass/engine/hw"
+	"github.com/compass-go/compass/engine/model"
+)
+
+// Layer is the crossbar mapping of one Conv or Linear node.
+type Layer struct {
+	Node int      // index of the node in the graph
+	Name string   // node name
+	Op   model.Op // OpConv or OpLinear
+
+	Groups        int // convolution groups (1 for Linear)
+	Rows          int // matrix rows per group: kernel area x input channels per group
+	Cols          int // matrix columns per group: output channels per group
+	ColsPerWeight int // cell columns per weight: weight bits / bits per cell
+
+	GroupsPerCrossbar int // groups sharing one crossbar as diagonal blocks (1 when not packed)
+	RowBlocks         int // crossbar row blocks a stripe spans (ceil(Rows / crossbar rows))
+	Stripes           int // column stripes (packed crossbars, or column blocks x groups)
+	InputSplits       int // units each stripe is split into along the input dimension (1 = none)
+
+	Crossbars   int     // crossbars the layer occupies at replication 1
+	Cells       int64   // cells holding weight bits
+	Utilisation float64 // Cells / (Crossbars x rows x cols)
+
+	Positions int64 // input vectors per inference: output pixels of a conv, tokens of a linear
+
+	FirstUnit, NumUnits int // the layer's units are Units[FirstUnit : FirstUnit+NumUnits]
+}
+
+// Unit is a partition unit: a block of one layer's weight matrix that fits
+// one core.
+type Unit struct {
+	Layer      int // index into Mapping.Layers
+	Index      int // position among the layer's units
+	OutStart   int // first output channel (over all groups)
+	OutEnd     int // one past the last output channel
+	RowStart   int // first matrix row (within each group's matrix)
+	RowEnd     int // one past the last matrix row
+	InputSplit int // which input-dimension slice this is, 0..InputSplits-1
+	Crossbars  int // crossbars the unit occupies
+	Cells      int64
+}
+
+// Mapping is the placement of a whole model on a chip at replication 1.
+type Mapping struct {
+	Graph  *model.Graph
+	Chip   *hw.Chip
+	Layers []Layer
+	Units  []Unit // every layer's units, layers in topological order
+
+	CrossbarsNeeded    int
+	CrossbarsAvailable int
+	Cells              int64
+	Utilisation        float64 // Cells / (CrossbarsNeeded x rows x cols)
+
+	// Fits reports whether every unit can be placed on the chip's cores at
+	// once (first-fit decreasing bin packing of unit crossbars into cores),
+	// i.e. whether a compiler without weight replacement could map it.
+	Fits bool
+}
+
+// Map maps every Conv and Linear layer of an inferred graph onto chip.
+func Map(g *model.Graph, chip *hw.Chip) (*Mapping, error) {
+	if g == nil || !g.Inferred() {
+		return nil, fmt.Errorf("mapping: the graph must be inferred (call Infer) before mapping")
+	}
+	if err := chip.Validate(); err != nil {
+		return nil, err
+	}
+	cpw := chip.ColumnsPerWeight()
+	if cpw > chip.CrossbarCols {
+		return nil, fmt.Errorf("chip %q: one weight needs %d columns (weight_bits / bits_per_cell) but a crossbar has %d: raise crossbar_cols or bits_per_cell", chip.Name, cpw, chip.CrossbarCols)
+	}
+	m := &Mapping{Graph: g, Chip: chip, CrossbarsAvailable: chip.CrossbarsTotal()}
+	for _, i := range g.CrossbarLayers() {
+		l, units, err := mapLayer(g, i, chip)
+		if err != nil {
+			return nil, err
+		}
+		li := len(m.Layers)
+		l.FirstUnit = len(m.Units)
+		l.NumUnits = len(units)
+		for k := range units {
+			units[k].Layer = li
+		}
+		m.Units = append(m.Units, units...)
+		m.Layers = append(m.Layers, l)
+		m.CrossbarsNeeded += l.Crossbars
+		m.Cells += l.Cells
+	}
+	if len(m.Layers) == 0 {
+		return nil, fmt.Errorf("model %q has no Conv or Linear layer: nothing to place on crossbars", g.Name)
+	}
+	m.Utilisation = float64(m.Cells) / (float64(m.CrossbarsNeeded) * float64(chip.CrossbarRows) * float64(chip.CrossbarCols))
+	sizes := make([]int, len(m.Units))
+	for k, u := range m.Units {
+		sizes[k] = u.Crossbars
+	}
+	m.Fits = PackCores(sizes, chip.Cores, chip.CrossbarsPerCore)
+	return m, nil
+}
+
+// maxLayerCrossbars bounds one layer's crossbar count so that a malformed
+// model cannot make the mapper allocate without limit (2^24 crossbars is
+// 10^3 times VGG16 on the smallest preset).
+const maxLayerCrossbars = 1 << 24
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// deal splits n items into k nearly equal consecutive runs and returns the
+// start of run i (and, for i = k, n).
+func deal(n, k, i int) int { return i*(n/k) + min(i, n%k) }
+
+func mapLayer(g *model.Graph, i int, chip *hw.Chip) (Layer, []Unit, error) {
+	n := g.Nodes[i]
+	in := g.Nodes[g.Producers(i)[0]].Out
+	l := Layer{Node: i, Name: n.Name, Op: n.Op, Groups: 1, ColsPerWeight: chip.ColumnsPerWeight(), InputSplits: 1}
+	switch n.Op {
+	case model.OpConv:
+		c := n.Conv
+		l.Groups = c.Groups
+		l.Rows = c.KernelH * c.KernelW * (in[0] / c.Groups)
+		l.Cols = c.OutChannels / c.Groups
+		l.Positions = int64(n.Out[1]) * int64(n.Out[2])
+	case model.OpLinear:
+		l.Rows = in[len(in)-1]
+		l.Cols = n.Linear.OutFeatures
+		l.Positions = in.Elems() / int64(l.Rows)
+	}
+	R, C, K := chip.CrossbarRows, chip.CrossbarCols, chip.CrossbarsPerCore
+	perBlock := C / l.ColsPerWeight // whole weights across one crossbar
+	l.RowBlocks = ceilDiv(l.Rows, R)
+	l.GroupsPerCrossbar = 1
+	// stripeOut[k] is the first output channel of stripe k; stripes are
+	// group-major, then column block.
+	var stripeOut []int
+	if l.Groups > 1 && l.Rows <= R && l.Cols <= perBlock {
+		l.GroupsPerCrossbar = min(R/l.Rows, perBlock/l.Cols, l.Groups)
+		l.Stripes = ceilDiv(l.Groups, l.GroupsPerCrossbar)
+		for s := 0; s <= l.Stripes; s++ {
+			stripeOut = append(stripeOut, min(s*l.GroupsPerCrossbar, l.Groups)*l.Cols)
+		}
+	} else {
+		blocks := ceilDiv(l.Cols, perBlock)
+		l.Stripes = l.Groups * blocks
+		for gr := 0; gr < l.Groups; gr++ {
+			for b := 0; b < blocks; b++ {
+				stripeOut = append(stripeOut, gr*l.Cols+b*perBlock)
+			}
+		}
+		stripeOut = append(stripeOut, l.Groups*l.Cols)
+	}
+	if int64(l.Stripes)*int64(l.RowBlocks) > maxLayerCrossbars {
+		return l, nil, fmt.Errorf("layer %q needs more than %d crossbars (%dx%d matrix on %dx%d crossbars): too large to map", n.Name, maxLayerCrossbars, l.Rows, l.Cols*l.Groups, R, C)
+	}
+	var units []Unit
+	addUnit := func(s0, s1, r0, r1, split int) {
+		outs := stripeOut[s1] - stripeOut[s0]
+		u := Unit{Index: len(units), OutStart: stripeOut[s0], OutEnd: stripeOut[s1], RowStart: r0, RowEnd: r1, InputSplit: split,
+			Cells: int64(outs) * int64(l.ColsPerWeight) * int64(r1-r0)}
+		if l.GroupsPerCrossbar > 1 {
+			u.Crossbars = s1 - s0
+		} else {
+			u.Crossbars = (s1 - s0) * ceilDiv(r1-r0, R)
+		}
+		units = append(units, u)
+	}
+	if l.RowBlocks <= K {
+		per := K / l.RowBlocks // stripes per core
+		nu := ceilDiv(l.Stripes, per)
+		for k := 0; k < nu; k++ {
+			addUnit(deal(l.Stripes, nu, k), deal(l.Stripes, nu, k+1), 0, l.Rows, 0)
+		}
+	} else {
+		l.InputSplits = ceilDiv(l.RowBlocks, K)
+		for s := 0; s < l.Stripes; s++ {
+			for p := 0; p < l.InputSplits; p++ {
+				r0 := deal(l.RowBlocks, l.InputSplits, p) * R
+				r1 := min(deal(l.RowBlocks, l.InputSplits, p+1)*R, l.Rows)
+				addUnit(s, s+1, r0, r1, p)
+			}
+		}
+	}
+	for _, u := range units {
+		l.Crossbars += u.Crossbars
+		l.Cells += u.Cells
+	}
+	l.Utilisation = float64(l.Cells) / (float64(l.Crossbars) * float64(R) * float64(C))
+	return l, units, nil
+}
+
+// PackCores reports whether items of the given crossbar counts can be
+// placed on `cores` cores of `perCore` crossbars each, no item split across
+// cores, by first-fit decreasing. FFD is a heuristic: a false answer is
+// conservative (some packing might exist that FFD misses), a true answer is
+// a real placement.
+func PackCores(sizes []int, cores, perCore int) bool {
+	total := 0
+	for _, s := range sizes {
+		if s > perCore {
+			return false
+		}
+		total += s
+	}
+	if total > cores*perCore {
+		return false
+	}
+	sorted := append([]int(nil), sizes...)
+	sort.Sort(sort.Reverse(sort.IntSlice(sorted)))
+	free := make([]int, 0, cores)
+	for _, s := range sorted {
+		placed := false
+		for c := range free {
+			if free[c] >= s {
+				free[c] -= s
+				placed = true
+				break
+			}
+		}
+		if !placed {
+			if len(free) == cores {
+				return false
+			}
+			free = append(free, perCore-s)
+		}
+	}
+	return true
+}
+
+// PartialSumAdds is the number of vector additions per inference that the
+// layer's input splits imply: each output of each position is the sum of
+// InputSplits partial results.
+func (l *Layer) PartialSumAdds() int64 {
+	return int64(l.InputSplits-1) * int64(l.Cols*l.Groups) * l.Positions
+}
+
+// WeightBits is the number of weight bits the layer stores.
+func (l *Layer) WeightBits(chip *hw.Chip) int64 {
+	return l.Cells * int64(chip.BitsPerCell)
+}
