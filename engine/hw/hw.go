@@ -278,10 +278,19 @@ func (c *Chip) MVMIntervalNs() float64 {
 // slices * (MVMSliceEnergyPJ + rows*DACEnergyPerConversionPJ +
 // cols*ADCEnergyPerConversionPJ).
 func (c *Chip) MVMEnergyPJ() float64 {
-	perSlice := c.MVMSliceEnergyPJ +
-		float64(c.CrossbarRows)*c.DACEnergyPerConversionPJ +
-		float64(c.CrossbarCols)*c.ADCEnergyPerConversionPJ
-	return float64(c.InputSlices()) * perSlice
+	return c.MVMArrayEnergyPJ() + c.MVMADCEnergyPJ()
+}
+
+// MVMArrayEnergyPJ is the part of MVMEnergyPJ spent in the array and the
+// DACs: slices * (MVMSliceEnergyPJ + rows*DACEnergyPerConversionPJ).
+func (c *Chip) MVMArrayEnergyPJ() float64 {
+	return float64(c.InputSlices()) * (c.MVMSliceEnergyPJ + float64(c.CrossbarRows)*c.DACEnergyPerConversionPJ)
+}
+
+// MVMADCEnergyPJ is the part of MVMEnergyPJ spent in the ADCs:
+// slices * cols * ADCEnergyPerConversionPJ.
+func (c *Chip) MVMADCEnergyPJ() float64 {
+	return float64(c.InputSlices()) * float64(c.CrossbarCols) * c.ADCEnergyPerConversionPJ
 }
 
 // CrossbarWriteNs is the time to program rows rows of one crossbar:

@@ -29,7 +29,6 @@ package mapping
 
 import (
 	"fmt"
-	"sort"
 
 	"github.com/compass-go/compass/engine/hw"
 	"github.com/compass-go/compass/engine/model"
@@ -87,9 +86,11 @@ type Mapping struct {
 	Utilisation        float64 // Cells / (CrossbarsNeeded x rows x cols)
 
 	// Fits reports whether every unit can be placed on the chip's cores at
-	// once (first-fit decreasing bin packing of unit crossbars into cores),
-	// i.e. whether a compiler without weight replacement could map it.
+	// once (the span of all units is valid: see ValidEnds), i.e. whether a
+	// compiler without weight replacement could map it.
 	Fits bool
+
+	validEnds []int // memo of ValidEnds
 }
 
 // Map maps every Conv and Linear layer of an inferred graph onto chip.
@@ -125,11 +126,7 @@ func Map(g *model.Graph, chip *hw.Chip) (*Mapping, error) {
 		return nil, fmt.Errorf("model %q has no Conv or Linear layer: nothing to place on crossbars", g.Name)
 	}
 	m.Utilisation = float64(m.Cells) / (float64(m.CrossbarsNeeded) * float64(chip.CrossbarRows) * float64(chip.CrossbarCols))
-	sizes := make([]int, len(m.Units))
-	for k, u := range m.Units {
-		sizes[k] = u.Crossbars
-	}
-	m.Fits = PackCores(sizes, chip.Cores, chip.CrossbarsPerCore)
+	m.Fits = m.ValidEnds()[0] == len(m.Units)
 	return m, nil
 }
 
@@ -224,40 +221,109 @@ func mapLayer(g *model.Graph, i int, chip *hw.Chip) (Layer, []Unit, error) {
 
 // PackCores reports whether items of the given crossbar counts can be
 // placed on `cores` cores of `perCore` crossbars each, no item split across
-// cores, by first-fit decreasing. FFD is a heuristic: a false answer is
-// conservative (some packing might exist that FFD misses), a true answer is
-// a real placement.
+// cores. It uses best-fit decreasing (see PackCounts); a true answer is a
+// real placement, a false one is conservative.
 func PackCores(sizes []int, cores, perCore int) bool {
-	total := 0
+	counts := make([]int, perCore+1)
 	for _, s := range sizes {
+		if s <= 0 {
+			continue
+		}
 		if s > perCore {
 			return false
 		}
-		total += s
+		counts[s]++
 	}
-	if total > cores*perCore {
-		return false
+	return PackCounts(counts, cores, perCore)
+}
+
+// PackCounts is PackCores on a histogram: counts[s] items of s crossbars,
+// for s = 1..perCore (counts has perCore+1 entries; counts[0] is ignored).
+// Best-fit decreasing places each item, largest first, on the open core
+// with the least free space that still holds it, opening a new core only
+// when none does. Identical items are placed in bulk, so the cost is
+// O(perCore^2) whatever the counts: cheap enough for the estimator's
+// replication search, which calls it many times per partition.
+func PackCounts(counts []int, cores, perCore int) bool {
+	var freeBuf [65]int
+	free := freeBuf[:0]
+	if perCore+1 <= len(freeBuf) {
+		free = freeBuf[:perCore+1]
+	} else {
+		free = make([]int, perCore+1)
 	}
-	sorted := append([]int(nil), sizes...)
-	sort.Sort(sort.Reverse(sort.IntSlice(sorted)))
-	free := make([]int, 0, cores)
-	for _, s := range sorted {
-		placed := false
-		for c := range free {
-			if free[c] >= s {
-				free[c] -= s
-				placed = true
-				break
+	unopened := cores
+	for s := perCore; s >= 1; s-- {
+		c := counts[s]
+		if c <= 0 {
+			continue
+		}
+		for f := s; f <= perCore && c > 0; f++ { // best fit: smallest free space first
+			if f == perCore {
+				break // fully free cores are the unopened ones
+			}
+			for free[f] > 0 && c > 0 {
+				q := f / s // items of size s one such core takes
+				if c >= q {
+					full := min(free[f], c/q)
+					free[f] -= full
+					free[f-q*s] += full
+					c -= q * full
+				} else {
+					free[f]--
+					free[f-c*s]++
+					c = 0
+				}
 			}
 		}
-		if !placed {
-			if len(free) == cores {
+		if c > 0 {
+			q := perCore / s
+			need := (c + q - 1) / q
+			if need > unopened {
 				return false
 			}
-			free = append(free, perCore-s)
+			unopened -= need
+			full := c / q
+			free[perCore-q*s] += full
+			if rest := c - full*q; rest > 0 {
+				free[perCore-rest*s]++
+			}
 		}
 	}
 	return true
+}
+
+// ValidEnds is the paper's validity map in compact form: for every start
+// unit a, the largest end e such that every span [a, b) with a < b <= e is
+// a valid partition (its units, each on one core, fit the chip at
+// replication 1). Validity is monotone in b, so the upper-triangular
+// boolean map is valid(a, b) = a < b <= ValidEnds()[a]. Computed once.
+func (m *Mapping) ValidEnds() []int {
+	if m.validEnds != nil {
+		return m.validEnds
+	}
+	n := len(m.Units)
+	K := m.Chip.CrossbarsPerCore
+	ends := make([]int, n)
+	counts := make([]int, K+1)
+	// Grow each span from its start while it still packs: "valid" means
+	// every prefix of the span packs, which makes the map monotone even
+	// where a packing heuristic is not. At most CrossbarsTotal units fit,
+	// so this is O(n x crossbars x perCore^2) at worst.
+	for a := 0; a < n; a++ {
+		clear(counts)
+		b := a
+		for b < n {
+			counts[m.Units[b].Crossbars]++
+			if !PackCounts(counts, m.Chip.Cores, K) {
+				break
+			}
+			b++
+		}
+		ends[a] = b
+	}
+	m.validEnds = ends
+	return ends
 }
 
 // PartialSumAdds is the number of vector additions per inference that the

@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"sort"
 	"strings"
 	"testing"
@@ -316,6 +317,126 @@ func BenchmarkMapResNet50(b *testing.B) {
 	for b.Loop() {
 		if _, err := Map(g, chip); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// bfdReference is best-fit decreasing one item at a time: the definition
+// that PackCounts implements in bulk.
+func bfdReference(sizes []int, cores, perCore int) bool {
+	sorted := append([]int(nil), sizes...)
+	sort.Sort(sort.Reverse(sort.IntSlice(sorted)))
+	var free []int
+	for _, s := range sorted {
+		best := -1
+		for c, f := range free {
+			if f >= s && (best < 0 || f < free[best]) {
+				best = c
+			}
+		}
+		if best < 0 {
+			if len(free) == cores || s > perCore {
+				return false
+			}
+			free = append(free, perCore)
+			best = len(free) - 1
+		}
+		free[best] -= s
+	}
+	return true
+}
+
+// exactPack decides bin packing by exhaustive search (tiny instances only).
+func exactPack(sizes []int, cores, perCore int) bool {
+	free := make([]int, cores)
+	for i := range free {
+		free[i] = perCore
+	}
+	var try func(i int) bool
+	try = func(i int) bool {
+		if i == len(sizes) {
+			return true
+		}
+		for c := range free {
+			if free[c] >= sizes[i] {
+				free[c] -= sizes[i]
+				ok := try(i + 1)
+				free[c] += sizes[i]
+				if ok {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return try(0)
+}
+
+func TestPackCountsIsBestFitDecreasing(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	disagreeExact := 0
+	const trials = 3000
+	for trial := 0; trial < trials; trial++ {
+		perCore := 1 + rng.IntN(16)
+		cores := 1 + rng.IntN(5)
+		n := rng.IntN(12)
+		sizes := make([]int, n)
+		for i := range sizes {
+			sizes[i] = 1 + rng.IntN(perCore)
+		}
+		got := PackCores(sizes, cores, perCore)
+		if want := bfdReference(sizes, cores, perCore); got != want {
+			t.Fatalf("PackCores(%v, %d, %d) = %v, item-by-item BFD says %v", sizes, cores, perCore, got, want)
+		}
+		exact := exactPack(sizes, cores, perCore)
+		if got && !exact {
+			t.Fatalf("PackCores(%v, %d, %d) claims a packing that does not exist", sizes, cores, perCore)
+		}
+		if exact != got {
+			disagreeExact++
+		}
+	}
+	// BFD is a heuristic; it must rarely miss a packing that exists.
+	if disagreeExact > trials/50 {
+		t.Errorf("BFD missed %d of %d feasible packings", disagreeExact, trials)
+	}
+	t.Logf("BFD missed %d feasible packings in %d random instances", disagreeExact, trials)
+}
+
+func TestValidEnds(t *testing.T) {
+	for _, name := range []string{"vgg16", "resnet18", "squeezenet1_1", "mobilenet_v2"} {
+		g, err := zoo.Build(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{"S", "L"} {
+			chip := preset(t, p)
+			m, err := Map(g, chip)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ends := m.ValidEnds()
+			n := len(m.Units)
+			for a, e := range ends {
+				if e <= a || e > n {
+					t.Fatalf("%s/%s: ValidEnds[%d] = %d: every single unit must be a valid span", name, p, a, e)
+				}
+				xb := 0
+				sizes := []int{}
+				for _, u := range m.Units[a:e] {
+					xb += u.Crossbars
+					sizes = append(sizes, u.Crossbars)
+				}
+				if xb > m.CrossbarsAvailable || !PackCores(sizes, chip.Cores, chip.CrossbarsPerCore) {
+					t.Fatalf("%s/%s: span [%d,%d) of %d crossbars called valid", name, p, a, e, xb)
+				}
+				if e < n && PackCores(append(sizes, m.Units[e].Crossbars), chip.Cores, chip.CrossbarsPerCore) {
+					t.Fatalf("%s/%s: span [%d,%d) packs but ValidEnds stops at %d", name, p, a, e+1, e)
+				}
+			}
+			if m.Fits != (ends[0] == n) {
+				t.Errorf("%s/%s: Fits %v but ValidEnds[0] = %d of %d", name, p, m.Fits, ends[0], n)
+			}
 		}
 	}
 }

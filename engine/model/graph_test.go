@@ -37,8 +37,18 @@ func TestTinyCNNShapesAndStats(t *testing.T) {
 	if fc.Weights != 128*10 || fc.Biases != 10 || fc.MACs != 1280 {
 		t.Errorf("fc stats %+v", fc)
 	}
-	if bn := g.NodeStats(g.Index("bn")); bn.Params != 16 || bn.Weights != 0 {
+	if bn := g.NodeStats(g.Index("bn")); bn.Params != 16 || bn.Weights != 0 || bn.VecOps != 2*512 {
 		t.Errorf("bn stats %+v", bn)
+	}
+	// Vector work: ReLU one op per element, a 2x2 max pool four per output.
+	if r := g.NodeStats(g.Index("relu")); r.VecOps != 512 {
+		t.Errorf("relu vector ops %d", r.VecOps)
+	}
+	if p := g.NodeStats(g.Index("pool")); p.VecOps != 4*128 {
+		t.Errorf("pool vector ops %d", p.VecOps)
+	}
+	if conv.VecOps != 0 || fc.VecOps != 0 {
+		t.Errorf("crossbar layers charge no vector ops here: %d, %d", conv.VecOps, fc.VecOps)
 	}
 	tot := g.Totals()
 	if tot.Params != 216+8+16+1280+10 {

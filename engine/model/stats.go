@@ -7,6 +7,7 @@ type Stats struct {
 	Biases   int64 `json:"biases"`    // Conv/Linear biases
 	Params   int64 `json:"params"`    // every learned parameter: weights, biases, norm affine, Parameter tensors
 	MACs     int64 `json:"macs"`      // multiply-accumulates (Conv, Linear, MatMul)
+	VecOps   int64 `json:"vec_ops"`   // element operations on a vector unit (see VectorOpsPerElement)
 	OutElems int64 `json:"out_elems"` // elements of the output tensor
 }
 
@@ -16,6 +17,7 @@ func (s *Stats) Add(t Stats) {
 	s.Biases += t.Biases
 	s.Params += t.Params
 	s.MACs += t.MACs
+	s.VecOps += t.VecOps
 	s.OutElems += t.OutElems
 }
 
@@ -52,7 +54,50 @@ func (g *Graph) NodeStats(i int) Stats {
 		st.Params = n.Out.Elems()
 	}
 	st.Params += st.Weights + st.Biases
+	st.VecOps = g.vectorOps(n)
 	return st
+}
+
+// vectorOps counts the element operations a node costs a core's vector
+// functional unit, one op being one element-wise add, multiply, compare or
+// table look-up:
+//   - Conv/Linear: none here (their bias adds and the shift-and-add of bit
+//     slices happen in the crossbar periphery); partial sums of input-split
+//     layers are counted by the mapping;
+//   - BatchNorm: 2 per element (scale, shift); LayerNorm: 5 (mean, variance,
+//     subtract, scale, shift); Softmax: 3 (max, exponential by look-up,
+//     divide); HardSwish: 3; HardSigmoid, Clip, LeakyReLU: 2; ReLU, Sigmoid,
+//     Tanh, GELU (look-up tables): 1;
+//   - MaxPool/AvgPool: kernel area per output (AvgPool +1 for the scale);
+//     GlobalAvgPool: H x W per output + 1;
+//   - Add, Sub, Mul, Div: 1 per output element; MatMul: 1 per MAC;
+//   - Concat, Flatten, Reshape, Transpose, Slice, Identity, Input,
+//     Parameter: none (data movement, charged as memory traffic).
+func (g *Graph) vectorOps(n *Node) int64 {
+	out := n.Out.Elems()
+	switch n.Op {
+	case OpBatchNorm:
+		return 2 * out
+	case OpLayerNorm:
+		return 5 * out
+	case OpSoftmax, OpHardSwish:
+		return 3 * out
+	case OpHardSigmoid, OpClip, OpLeakyReLU:
+		return 2 * out
+	case OpReLU, OpSigmoid, OpTanh, OpGELU, OpAdd, OpSub, OpMul, OpDiv:
+		return out
+	case OpMaxPool:
+		return out * int64(n.Pool.KernelH*n.Pool.KernelW)
+	case OpAvgPool:
+		return out * int64(n.Pool.KernelH*n.Pool.KernelW+1)
+	case OpGlobalAvgPool:
+		in := g.Nodes[n.in[0]].Out
+		return out * (int64(in[1])*int64(in[2]) + 1)
+	case OpMatMul:
+		a := g.Nodes[n.in[0]].Out
+		return out * int64(a[len(a)-1])
+	}
+	return 0
 }
 
 // Totals sums NodeStats over the graph. The graph must be inferred.
