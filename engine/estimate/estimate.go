@@ -1,0 +1,331 @@
+// Package estimate is the fast analytical cost model of one partition: a
+// contiguous span [a, b) of partition units run on the chip for a batch of
+// B inputs. The partition search calls it for thousands of spans, so it is
+// memoised by span and allocates nothing per call once warm.
+//
+// A span's cost has four phases, run one after another within the span:
+//
+//  1. weight load: the span's unique weight bytes stream from DRAM over the
+//     bus (broadcast to every replica), bounded by the slower of the two;
+//  2. crossbar write: rows are programmed as data arrives, crossbars in
+//     parallel, so what is exposed is one crossbar's write of its rows;
+//  3. compute: the span's layers form a pipeline across cores (one stage
+//     per Conv/Linear layer with the vector work it owns); the first input
+//     takes the critical path through the stages, each further input one
+//     bottleneck interval: fill + B x bottleneck;
+//  4. activation I/O: entry tensors loaded from DRAM and exit tensors stored
+//     to it for all B inputs; it overlaps the compute pipeline, and what is
+//     exposed is the excess over compute plus one input's worth.
+//
+// Replication: each layer in the span gets one replication count (rule 2
+// of the paper's validity); replicas split the layer's output positions.
+// The counts minimise the pipeline bottleneck subject to every replicated
+// unit fitting a core (rule 3): the estimator bisects on the bottleneck
+// time T, giving each layer the fewest replicas that bring its stage under
+// T, and keeps the smallest T whose replicas pack. This is the optimum that
+// PIMCOMP-style greedy replication (repeatedly replicate the bottleneck
+// layer while it fits) reaches, found in O(log) packing checks instead of
+// one per replica.
+//
+// Every hardware figure comes from the hw.Chip through its cost-model
+// methods; docs/estimator.md derives each term.
+package estimate
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/compass-go/compass/engine/hw"
+	"github.com/compass-go/compass/engine/mapping"
+	"github.com/compass-go/compass/engine/model"
+)
+
+// Energy is an energy breakdown in picojoules.
+type Energy struct {
+	MVM         float64 `json:"mvm"`          // crossbar arrays and DACs
+	ADC         float64 `json:"adc"`          // analog-to-digital conversions
+	VFU         float64 `json:"vfu"`          // vector functional units
+	LocalMemory float64 `json:"local_memory"` // core local memories
+	Bus         float64 `json:"bus"`          // on-chip bus
+	DRAM        float64 `json:"dram"`         // external memory (bursts, activates, background, refresh)
+	Write       float64 `json:"write"`        // crossbar programming
+	Static      float64 `json:"static"`       // chip static power x time
+}
+
+// Total sums the components.
+func (e Energy) Total() float64 {
+	return e.MVM + e.ADC + e.VFU + e.LocalMemory + e.Bus + e.DRAM + e.Write + e.Static
+}
+
+// Add accumulates o into e.
+func (e *Energy) Add(o Energy) {
+	e.MVM += o.MVM
+	e.ADC += o.ADC
+	e.VFU += o.VFU
+	e.LocalMemory += o.LocalMemory
+	e.Bus += o.Bus
+	e.DRAM += o.DRAM
+	e.Write += o.Write
+	e.Static += o.Static
+}
+
+// Scale multiplies every component by k.
+func (e Energy) Scale(k float64) Energy {
+	return Energy{e.MVM * k, e.ADC * k, e.VFU * k, e.LocalMemory * k, e.Bus * k, e.DRAM * k, e.Write * k, e.Static * k}
+}
+
+// LayerPlan is one layer's share of a span and its layout.
+type LayerPlan struct {
+	Layer     int     // index into Mapping.Layers
+	Units     int     // the layer's units in the span
+	Crossbars int     // their crossbars at replication 1
+	Replicas  int     // replication count shared by these units
+	Cores     int     // cores the replicated units spread over (estimate)
+	StageNs   float64 // per-input stage time at this replication
+}
+
+// Span is the estimated cost of running units [Start, End) for a batch.
+type Span struct {
+	Start, End int
+	Layers     []LayerPlan
+
+	CrossbarsUsed int // with replication
+
+	WeightLoadNs float64 // DRAM -> crossbars transfer of the span's weights
+	WriteNs      float64 // exposed crossbar programming time
+	ComputeNs    float64 // pipeline fill + B x bottleneck
+	IONs         float64 // exposed activation I/O
+	TimeNs       float64 // the four phases, per batch
+
+	FillNs       float64 // first input through the pipeline (critical path)
+	BottleneckNs float64 // interval between inputs
+
+	Energy   Energy  // per batch
+	EnergyPJ float64 // Energy.Total()
+
+	WeightBytes int64 // unique weights read from DRAM, per batch
+	LoadBytes   int64 // entry activations read from DRAM, per input
+	StoreBytes  int64 // exit activations written to DRAM, per input
+	Entries     []int // graph nodes whose outputs the span loads
+	Exits       []int // graph nodes whose outputs the span stores
+}
+
+// Estimator costs spans of one mapping at one batch size. It is not safe
+// for concurrent use; make one per goroutine.
+type Estimator struct {
+	m     *mapping.Mapping
+	g     *model.Graph
+	chip  *hw.Chip
+	batch int
+	ends  []int
+
+	owner       []int     // graph node -> owning layer (index into m.Layers), -1 for graph inputs/parameters
+	isLayer     []bool    // graph node is a Conv/Linear layer
+	tensorBytes []float64 // output bytes of each graph node at activation precision
+	layerPreds  [][]int   // layer -> layers whose outputs it waits for
+	layerNodes  [][]int   // layer -> graph nodes it owns (itself first)
+	ownedOps    []int64   // vector ops of the nodes a layer owns, per input
+	ownedRead   []int64   // local-memory bytes read by those nodes, per input
+	ownedWrite  []int64   // local-memory bytes written by those nodes, per input
+	inputBytes  []int64   // bytes of the layer's input tensor, per input (bus traffic)
+	unitRead    []int64   // per unit: local-memory bytes read per position (input vector)
+	unitWrite   []int64   // per unit: local-memory bytes written per position (outputs)
+	unitRows    []int64   // per unit: crossbar rows programmed
+	unitMaxRows []int     // per unit: most rows programmed in one of its crossbars
+
+	memo [][]*Span
+
+	// scratch, reused by every evaluation
+	frac    []float64 // per layer: fraction of its units in the span
+	need    []float64 // per node: fraction of the tensor the span needs
+	needGen []int32
+	gen     int32
+	counts  []int
+	plans   []LayerPlan
+	finish  []float64
+}
+
+// New prepares an estimator for the mapping at batch size batch.
+func New(m *mapping.Mapping, batch int) (*Estimator, error) {
+	if m == nil {
+		return nil, fmt.Errorf("estimate: nil mapping")
+	}
+	if batch < 1 || batch > MaxBatch {
+		return nil, fmt.Errorf("batch = %d: must be an integer from 1 to %d", batch, MaxBatch)
+	}
+	g, chip := m.Graph, m.Chip
+	e := &Estimator{m: m, g: g, chip: chip, batch: batch, ends: m.ValidEnds()}
+	n := len(g.Nodes)
+	e.owner = make([]int, n)
+	e.isLayer = make([]bool, n)
+	e.tensorBytes = make([]float64, n)
+	layerOfNode := make([]int, n)
+	for i := range layerOfNode {
+		layerOfNode[i] = -1
+	}
+	for li, l := range m.Layers {
+		layerOfNode[l.Node] = li
+		e.isLayer[l.Node] = true
+	}
+	actBytes := float64(chip.ActivationBits) / 8
+	for i, nd := range g.Nodes {
+		e.tensorBytes[i] = math.Ceil(float64(nd.Out.Elems()) * actBytes)
+		switch {
+		case layerOfNode[i] >= 0:
+			e.owner[i] = layerOfNode[i]
+		case nd.Op == model.OpInput || nd.Op == model.OpParameter:
+			e.owner[i] = -1
+		default:
+			// A vector node joins the latest layer among its producers.
+			o := -1
+			for _, p := range g.Producers(i) {
+				o = max(o, e.owner[p])
+			}
+			e.owner[i] = o
+		}
+	}
+	// Vector nodes fed only by graph inputs run with the first layer that
+	// consumes them.
+	for i := n - 1; i >= 0; i-- {
+		if e.owner[i] >= 0 || g.Nodes[i].Op == model.OpInput || g.Nodes[i].Op == model.OpParameter {
+			continue
+		}
+		o := len(m.Layers) - 1
+		for _, c := range g.Consumers(i) {
+			if e.owner[c] >= 0 {
+				o = min(o, e.owner[c])
+			}
+		}
+		e.owner[i] = o
+	}
+	L := len(m.Layers)
+	e.layerNodes = make([][]int, L)
+	e.ownedOps = make([]int64, L)
+	e.ownedRead = make([]int64, L)
+	e.ownedWrite = make([]int64, L)
+	e.inputBytes = make([]int64, L)
+	for i := range g.Nodes {
+		o := e.owner[i]
+		if o < 0 {
+			continue
+		}
+		e.layerNodes[o] = append(e.layerNodes[o], i)
+		if e.isLayer[i] {
+			continue
+		}
+		st := g.NodeStats(i)
+		e.ownedOps[o] += st.VecOps
+		if st.VecOps > 0 || g.Nodes[i].Op == model.OpConcat {
+			for _, p := range g.Producers(i) {
+				e.ownedRead[o] += int64(e.tensorBytes[p])
+			}
+			e.ownedWrite[o] += int64(e.tensorBytes[i])
+		}
+	}
+	e.layerPreds = make([][]int, L)
+	for li, l := range m.Layers {
+		e.inputBytes[li] = int64(e.tensorBytes[g.Producers(l.Node)[0]])
+		e.ownedOps[li] += l.PartialSumAdds()
+		seen := map[int]bool{}
+		stack := append([]int(nil), g.Producers(l.Node)...)
+		for len(stack) > 0 {
+			v := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if seen[v] {
+				continue
+			}
+			seen[v] = true
+			if e.isLayer[v] {
+				e.layerPreds[li] = append(e.layerPreds[li], layerOfNode[v])
+				continue
+			}
+			stack = append(stack, g.Producers(v)...)
+		}
+	}
+	U := len(m.Units)
+	e.unitRead = make([]int64, U)
+	e.unitWrite = make([]int64, U)
+	e.unitRows = make([]int64, U)
+	e.unitMaxRows = make([]int, U)
+	R := chip.CrossbarRows
+	for k, u := range m.Units {
+		l := m.Layers[u.Layer]
+		rows := u.RowEnd - u.RowStart
+		outs := u.OutEnd - u.OutStart
+		if l.GroupsPerCrossbar > 1 {
+			// Packed groups: each group uses its own rows of one crossbar,
+			// and reads its own slice of the input.
+			groups := outs / l.Cols
+			e.unitRows[k] = int64(groups * l.Rows)
+			e.unitMaxRows[k] = min(l.GroupsPerCrossbar, groups) * l.Rows
+			e.unitRead[k] = int64(math.Ceil(float64(groups*l.Rows) * actBytes))
+		} else {
+			rowBlocks := (rows + R - 1) / R
+			stripes := u.Crossbars / rowBlocks
+			e.unitRows[k] = int64(rows) * int64(stripes)
+			e.unitMaxRows[k] = min(rows, R)
+			groups := 1 // groups whose inputs the unit reads
+			if l.Groups > 1 {
+				groups = (outs + l.Cols - 1) / l.Cols
+			}
+			e.unitRead[k] = int64(math.Ceil(float64(rows*groups) * actBytes))
+		}
+		e.unitWrite[k] = int64(math.Ceil(float64(outs) * actBytes))
+	}
+	e.memo = make([][]*Span, U)
+	e.frac = make([]float64, L)
+	e.need = make([]float64, n)
+	e.needGen = make([]int32, n)
+	e.counts = make([]int, chip.CrossbarsPerCore+1)
+	e.finish = make([]float64, L)
+	return e, nil
+}
+
+// MaxBatch bounds the batch size (the paper evaluates 1 to 16).
+const MaxBatch = 1 << 16
+
+// Batch is the batch size the estimator costs.
+func (e *Estimator) Batch() int { return e.batch }
+
+// Mapping is the mapping the estimator costs.
+func (e *Estimator) Mapping() *mapping.Mapping { return e.m }
+
+// NumUnits is the number of partition units.
+func (e *Estimator) NumUnits() int { return len(e.m.Units) }
+
+// MaxEnd is the validity map: [a, b) is a valid partition iff
+// a < b <= MaxEnd(a).
+func (e *Estimator) MaxEnd(a int) int { return e.ends[a] }
+
+// Span returns the memoised cost of units [a, b), which must be valid.
+func (e *Estimator) Span(a, b int) (*Span, error) {
+	if a < 0 || a >= len(e.ends) || b <= a || b > e.ends[a] {
+		return nil, fmt.Errorf("span [%d, %d) is not a valid partition (valid ends from %d: %d..%d)", a, b, a, a+1, e.endOr(a))
+	}
+	if e.memo[a] == nil {
+		e.memo[a] = make([]*Span, e.ends[a]-a)
+	}
+	if s := e.memo[a][b-a-1]; s != nil {
+		return s, nil
+	}
+	s := e.evaluate(a, b)
+	e.memo[a][b-a-1] = s
+	return s, nil
+}
+
+func (e *Estimator) endOr(a int) int {
+	if a >= 0 && a < len(e.ends) {
+		return e.ends[a]
+	}
+	return -1
+}
+
+// MustSpan is Span for callers that walk the validity map themselves and
+// so only ask for valid spans; an invalid span is a programming error.
+func (e *Estimator) MustSpan(a, b int) *Span {
+	s, err := e.Span(a, b)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}

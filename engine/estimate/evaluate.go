@@ -1,0 +1,321 @@
+package estimate
+
+import (
+	"math"
+
+	"github.com/compass-go/compass/engine/mapping"
+)
+
+// layerAcc accumulates one layer's share of a span.
+type layerAcc struct {
+	units, crossbars   int
+	readPos, writePos  int64 // local-memory bytes per output position
+	rows               int64 // crossbar rows programmed at replication 1
+	pos                int64
+	ops                int64 // vector ops per input
+	lmBytes            int64 // local-memory bytes per input (reads + writes)
+	firstUnit, endUnit int
+}
+
+// evaluate computes the cost of the valid span [a, b).
+func (e *Estimator) evaluate(a, b int) *Span {
+	m, chip := e.m, e.chip
+	B := float64(e.batch)
+	first, last := m.Units[a].Layer, m.Units[b-1].Layer
+	nl := last - first + 1
+	acc := make([]layerAcc, nl)
+	s := &Span{Start: a, End: b}
+	maxRows := 0
+	for u := a; u < b; u++ {
+		unit := &m.Units[u]
+		la := &acc[unit.Layer-first]
+		if la.units == 0 {
+			la.firstUnit = u
+		}
+		la.endUnit = u + 1
+		la.units++
+		la.crossbars += unit.Crossbars
+		la.readPos += e.unitRead[u]
+		la.writePos += e.unitWrite[u]
+		la.rows += e.unitRows[u]
+		maxRows = max(maxRows, e.unitMaxRows[u])
+		s.WeightBytes += (unit.Cells*int64(chip.BitsPerCell) + 7) / 8
+	}
+	for i := range acc {
+		l := &m.Layers[first+i]
+		la := &acc[i]
+		e.frac[first+i] = float64(la.units) / float64(l.NumUnits)
+		la.pos = l.Positions
+	}
+	for i := range acc {
+		f := e.frac[first+i]
+		la := &acc[i]
+		la.ops = int64(math.Ceil(float64(e.ownedOps[first+i]) * f))
+		la.lmBytes = la.pos*(la.readPos+la.writePos) + int64(math.Ceil(float64(e.ownedRead[first+i]+e.ownedWrite[first+i])*f))
+	}
+
+	// Activation I/O: entries the span must load, exits it must store.
+	load, store := e.dataDependence(s, first, last)
+	s.LoadBytes = int64(math.Ceil(load))
+	s.StoreBytes = int64(math.Ceil(store))
+
+	// Bus traffic per input: every layer's input crosses the bus once (from
+	// its producer's core or from DRAM), and exits once more to DRAM.
+	busPerInput := s.StoreBytes
+	for i := range acc {
+		busPerInput += e.inputBytes[first+i]
+	}
+	busNs := chip.BusTransferNs(busPerInput)
+
+	// Replication and the pipeline.
+	s.Layers = make([]LayerPlan, nl)
+	e.replicate(s, acc, first, busNs)
+	s.BottleneckNs = busNs
+	for i := range s.Layers {
+		s.BottleneckNs = max(s.BottleneckNs, s.Layers[i].StageNs)
+	}
+	for i := range s.Layers {
+		li := first + i
+		start := 0.0
+		for _, p := range e.layerPreds[li] {
+			if p >= first {
+				start = max(start, e.finish[p])
+			}
+		}
+		e.finish[li] = start + s.Layers[i].StageNs
+		s.FillNs = max(s.FillNs, e.finish[li])
+	}
+	s.ComputeNs = s.FillNs + (B-1)*s.BottleneckNs
+
+	// Weight replacement and activation I/O over DRAM and the bus.
+	rate := min(chip.DRAM.PeakBandwidthBytesPerS(), chip.BusBandwidthBytesPerS) / 1e9 // bytes per ns
+	s.WeightLoadNs = chip.BusLatencyNs + float64(s.WeightBytes)/rate
+	s.WriteNs = chip.CrossbarWriteNs(maxRows)
+	ioBytes := B * float64(s.LoadBytes+s.StoreBytes)
+	if ioBytes > 0 {
+		ioNs := chip.BusLatencyNs + ioBytes/rate
+		s.IONs = max(s.ComputeNs, ioNs) - s.ComputeNs + ioNs/B
+	}
+	s.TimeNs = s.WeightLoadNs + s.WriteNs + s.ComputeNs + s.IONs
+
+	// Energy per batch.
+	var mvms, ops, lmRead, lmWrite, rowsWritten float64
+	for i, la := range acc {
+		mvms += float64(la.pos) * float64(la.crossbars)
+		ops += float64(la.ops)
+		f := e.frac[first+i]
+		lmRead += float64(la.pos*la.readPos) + float64(e.ownedRead[first+i])*f
+		lmWrite += float64(la.pos*la.writePos) + float64(e.ownedWrite[first+i])*f
+		rowsWritten += float64(s.Layers[i].Replicas) * float64(la.rows)
+	}
+	lmRead += float64(s.StoreBytes)
+	lmWrite += float64(s.LoadBytes)
+	en := &s.Energy
+	en.MVM = B * mvms * chip.MVMArrayEnergyPJ()
+	en.ADC = B * mvms * chip.MVMADCEnergyPJ()
+	en.VFU = B * ops * chip.VFUEnergyPerOpPJ
+	en.LocalMemory = B * (lmRead*chip.LocalMemoryReadEnergyPerBytePJ + lmWrite*chip.LocalMemoryWriteEnergyPerBytePJ)
+	en.Bus = (B*float64(busPerInput) + float64(s.WeightBytes)) * chip.BusEnergyPerBytePJ
+	en.DRAM = e.dramEnergy(float64(s.WeightBytes)+B*float64(s.LoadBytes), B*float64(s.StoreBytes), s.TimeNs)
+	en.Write = rowsWritten * chip.CrossbarWriteEnergyPJ(1)
+	en.Static = chip.StaticPowerMW() * s.TimeNs
+	s.EnergyPJ = en.Total()
+
+	for i := range acc {
+		e.frac[first+i] = 0
+	}
+	return s
+}
+
+// dramEnergy is the DRAM energy of reading and writing the given bytes
+// during a phase of timeNs: bursts, one activate per row of data
+// (sequential streams), background power (active while transferring,
+// precharged otherwise) and refresh.
+func (e *Estimator) dramEnergy(readBytes, writeBytes, timeNs float64) float64 {
+	d := &e.chip.DRAM
+	burst, row := float64(d.BurstBytes()), float64(d.RowBytes())
+	en := math.Ceil(readBytes/burst)*d.ReadBurstEnergyPJ() + math.Ceil(writeBytes/burst)*d.WriteBurstEnergyPJ()
+	en += math.Ceil((readBytes+writeBytes)/row) * d.ActivateEnergyPJ()
+	busy := min(timeNs, (readBytes+writeBytes)/(d.PeakBandwidthBytesPerS()/1e9))
+	en += d.ActiveStandbyPowerMW()*busy + d.PrechargeStandbyPowerMW()*(timeNs-busy)
+	en += d.RefreshEnergyPJ() * timeNs / (float64(d.TREFICycles) * d.TCKNs)
+	return en
+}
+
+// fracOf is the fraction of node i's output the span computes.
+func (e *Estimator) fracOf(i int) float64 {
+	if o := e.owner[i]; o >= 0 {
+		return e.frac[o]
+	}
+	return 0
+}
+
+// dataDependence finds the span's entry and exit tensors and returns the
+// bytes loaded and stored per input. A Conv/Linear layer needs its whole
+// input whatever share of its units the span holds; a vector node needs
+// the share of its input that matches its own share. What the span does
+// not compute itself it loads. A tensor computed in the span is stored when
+// some consumer computes (part of) its output elsewhere and needs it: a
+// Conv/Linear consumer not wholly in the span, or a vector consumer of
+// another owner not wholly in the span (a residual add across a cut).
+func (e *Estimator) dataDependence(s *Span, first, last int) (load, store float64) {
+	g := e.g
+	e.gen++
+	if e.gen == math.MaxInt32 {
+		clear(e.needGen)
+		e.gen = 1
+	}
+	for l := first; l <= last; l++ {
+		for _, n := range e.layerNodes[l] {
+			fn := e.frac[l]
+			want := fn
+			if e.isLayer[n] {
+				want = 1
+			}
+			for _, p := range g.Producers(n) {
+				d := want - e.fracOf(p)
+				if d <= 1e-12 {
+					continue
+				}
+				if e.needGen[p] != e.gen {
+					e.needGen[p] = e.gen
+					e.need[p] = 0
+					s.Entries = append(s.Entries, p)
+				}
+				e.need[p] = max(e.need[p], d)
+			}
+		}
+	}
+	for _, p := range s.Entries {
+		load += e.tensorBytes[p] * e.need[p]
+	}
+	for l := first; l <= last; l++ {
+		f := e.frac[l]
+		for _, n := range e.layerNodes[l] {
+			cons := g.Consumers(n)
+			needed := len(cons) == 0 // a graph output
+			for _, c := range cons {
+				if e.fracOf(c) >= 1 {
+					continue
+				}
+				if e.isLayer[c] || e.owner[c] != e.owner[n] {
+					needed = true
+					break
+				}
+			}
+			if needed {
+				s.Exits = append(s.Exits, n)
+				store += e.tensorBytes[n] * f
+			}
+		}
+	}
+	return load, store
+}
+
+// stage is a layer's per-input stage time at replication r: the slowest of
+// its crossbars (positions shared among replicas), its vector work and its
+// local-memory traffic, the latter two spread over the cores it occupies.
+func (e *Estimator) stage(la *layerAcc, r int) (ns float64, cores int) {
+	chip := e.chip
+	K := chip.CrossbarsPerCore
+	cores = max(1, (r*la.crossbars+K-1)/K)
+	perRep := (la.pos + int64(r) - 1) / int64(r)
+	ns = float64(perRep) * chip.MVMIntervalNs()
+	ns = max(ns, chip.VFUNs((la.ops+int64(cores)-1)/int64(cores)))
+	ns = max(ns, chip.LocalMemoryReadNs((la.lmBytes+int64(cores)-1)/int64(cores)))
+	return ns, cores
+}
+
+// maxReplicas bounds a layer's replication: no more replicas than output
+// positions, and no more crossbars than the chip has.
+func (e *Estimator) maxReplicas(la *layerAcc) int {
+	return int(max(1, min(la.pos, int64(e.m.CrossbarsAvailable/la.crossbars))))
+}
+
+// replicasFor is the fewest replicas that bring the layer's stage to at
+// most T (capped at maxReplicas).
+func (e *Estimator) replicasFor(la *layerAcc, T float64) int {
+	rmax := e.maxReplicas(la)
+	iv := e.chip.MVMIntervalNs()
+	r := 1
+	if k := math.Floor(T / iv); k >= 1 {
+		r = int(min(float64(rmax), math.Ceil(float64(la.pos)/k)))
+	} else {
+		return rmax
+	}
+	if ns, _ := e.stage(la, r); ns <= T {
+		return max(r, 1)
+	}
+	lo, hi := r, rmax // stage(lo) > T; find the smallest r with stage(r) <= T
+	if ns, _ := e.stage(la, hi); ns > T {
+		return hi
+	}
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if ns, _ := e.stage(la, mid); ns <= T {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return hi
+}
+
+// packs reports whether the span's units, each layer replicated reps[i]
+// times, fit the chip's cores.
+func (e *Estimator) packs(acc []layerAcc, reps []int) bool {
+	clear(e.counts)
+	for i := range acc {
+		for u := acc[i].firstUnit; u < acc[i].endUnit; u++ {
+			e.counts[e.m.Units[u].Crossbars] += reps[i]
+		}
+	}
+	return mapping.PackCounts(e.counts, e.chip.Cores, e.chip.CrossbarsPerCore)
+}
+
+// bisectSteps bounds the bisection on the bottleneck time: 2^-40 of the
+// starting interval is far below any time the model resolves.
+const bisectSteps = 40
+
+// replicate chooses the replication of every layer in the span (see the
+// package comment) and fills s.Layers and s.CrossbarsUsed.
+func (e *Estimator) replicate(s *Span, acc []layerAcc, first int, floorNs float64) {
+	reps := make([]int, len(acc))
+	lo, hi := floorNs, 0.0
+	for i := range acc {
+		ns1, _ := e.stage(&acc[i], 1)
+		hi = max(hi, ns1)
+		nsMax, _ := e.stage(&acc[i], e.maxReplicas(&acc[i]))
+		lo = max(lo, nsMax)
+	}
+	assign := func(T float64) {
+		for i := range acc {
+			reps[i] = e.replicasFor(&acc[i], T)
+		}
+	}
+	if lo < hi {
+		assign(lo)
+		if !e.packs(acc, reps) {
+			for step := 0; step < bisectSteps && hi-lo > 1e-9*hi; step++ {
+				mid := lo + (hi-lo)/2
+				assign(mid)
+				if e.packs(acc, reps) {
+					hi = mid
+				} else {
+					lo = mid
+				}
+			}
+			assign(hi)
+		}
+	} else {
+		for i := range reps {
+			reps[i] = 1 // the bus bounds the pipeline: replication gains nothing
+		}
+	}
+	for i := range acc {
+		ns, cores := e.stage(&acc[i], reps[i])
+		s.Layers[i] = LayerPlan{Layer: first + i, Units: acc[i].units, Crossbars: acc[i].crossbars,
+			Replicas: reps[i], Cores: cores, StageNs: ns}
+		s.CrossbarsUsed += reps[i] * acc[i].crossbars
+	}
+}
