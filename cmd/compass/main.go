@@ -39,6 +39,8 @@ Usage:
 Commands:
   models    list the built-in networks (name, layers, parameters, crossbar weights, MACs)
   inspect   show how a model's weights map onto a chip's crossbars, and whether it fits
+  compile   partition a model for a chip (greedy, layerwise, the COMPASS GA, the exact optimum)
+  sweep     compile a grid of models x chips x batches and compare methods (the paper's grid by default)
   chips     list the chip presets
   chip      print one chip description as JSON (a starting point for a custom chip file)
   help      show this help, or a command's help: compass help inspect
@@ -68,6 +70,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdChips(rest, stdout, stderr)
 	case "chip":
 		err = cmdChip(rest, stdout, stderr)
+	case "compile":
+		err = cmdCompile(rest, stdout, stderr)
+	case "sweep":
+		err = cmdSweep(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		if len(rest) > 0 && rest[0] != "help" {
 			return run([]string{rest[0], "--help"}, stdout, stderr)

@@ -3,15 +3,17 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
 
-// table renders rows as aligned text columns: the first column (names) is
-// left-aligned, the others (numbers) right-aligned.
+// table renders rows as aligned text columns: the first column (names) and
+// those listed in left are left-aligned, the others (numbers) right-aligned.
 type table struct {
 	header []string
 	rows   [][]string
+	left   []int // further columns to left-align, besides the first
 }
 
 func (t *table) add(cells ...any) {
@@ -34,7 +36,7 @@ func (t *table) write(w io.Writer) error {
 		for i, c := range r {
 			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(c))
 			switch {
-			case i == 0:
+			case i == 0 || slices.Contains(t.left, i):
 				b.WriteString(c + pad)
 			default:
 				b.WriteString("  " + pad + c)

@@ -1,0 +1,303 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/compass-go/compass/engine/api"
+)
+
+// compileFlags are the flags compile (and later simulate) share.
+type compileFlags struct {
+	model, chip, methods, objective *string
+	batch                           *int
+	seed                            *uint64
+	asJSON                          *bool
+	gaPop, gaGens, gaKeep, gaPat    *int
+	gaInformed                      *bool
+}
+
+func addCompileFlags(fs *flag.FlagSet) *compileFlags {
+	return &compileFlags{
+		model:      fs.String("model", "", "zoo network name (see compass models) or a .json graph file"),
+		chip:       fs.String("chip", "M", "chip preset (see compass chips) or a chip .json file"),
+		batch:      fs.Int("batch", 1, "inputs per batch: each partition runs the whole batch before its weights are replaced"),
+		methods:    fs.String("method", "compass", "comma-separated: "+strings.Join(api.Methods(), ", ")+", or all"),
+		objective:  fs.String("objective", "latency", "what the search minimises: latency (maximises throughput), energy, or edp"),
+		seed:       fs.Uint64("seed", 1, "seed of every random choice (the GA's)"),
+		asJSON:     fs.Bool("json", false, "print the result as JSON"),
+		gaPop:      fs.Int("ga-population", -1, "GA population (default 100)"),
+		gaGens:     fs.Int("ga-generations", -1, "GA generations after the initial one (default 300; the paper's 30 is method compass-paper)"),
+		gaKeep:     fs.Int("ga-keep", -1, "individuals kept per generation (default 20)"),
+		gaPat:      fs.Int("ga-patience", -1, "stop after this many generations without improvement; 0 never stops early (default 40)"),
+		gaInformed: fs.Bool("ga-informed", true, "informed split/move mutations (false: the paper's random ones)"),
+	}
+}
+
+func (f *compileFlags) request(fs *flag.FlagSet) (api.CompileRequest, error) {
+	if *f.model == "" {
+		return api.CompileRequest{}, usagef("--model is required: name a network from `compass models` or a .json graph file")
+	}
+	methods, err := api.ParseMethods(*f.methods)
+	if err != nil {
+		return api.CompileRequest{}, usageError{err.Error()}
+	}
+	req := api.CompileRequest{Model: *f.model, Chip: *f.chip, Batch: *f.batch, Methods: methods,
+		Objective: *f.objective, Seed: *f.seed}
+	ga := &api.GASettings{}
+	set := false
+	for _, p := range []struct {
+		v   *int
+		dst **int
+	}{{f.gaPop, &ga.Population}, {f.gaGens, &ga.Generations}, {f.gaKeep, &ga.Keep}, {f.gaPat, &ga.Patience}} {
+		if *p.v >= 0 {
+			v := *p.v
+			*p.dst = &v
+			set = true
+		}
+	}
+	fs.Visit(func(fl *flag.Flag) {
+		if fl.Name == "ga-informed" {
+			v := *f.gaInformed
+			ga.Informed = &v
+			set = true
+		}
+	})
+	if set {
+		req.GA = ga
+	}
+	return req, nil
+}
+
+func cmdCompile(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("compile", `Usage: compass compile --model NAME|file --chip S|M|L|file.json [--batch B]
+       [--method compass|compass-paper|greedy|layerwise|optimal|all] [--objective latency|energy|edp]
+       [--seed N] [--json]
+
+Cuts the model into partitions that each fit the chip, runs them one after another
+with weight replacement from DRAM between them, and reports each partition (layers,
+units, replication, crossbars used, time split into weight load, crossbar write,
+compute and activation I/O) and the totals: throughput, energy per inference, EDP.
+With --method all it adds a comparison with ratios to the baselines and the GA's
+gap to the exact optimum.`, stdout, stderr)
+	f := addCompileFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	req, err := f.request(fs)
+	if err != nil {
+		return err
+	}
+	res, err := api.Compile(context.Background(), req)
+	if err != nil {
+		return err
+	}
+	if *f.asJSON {
+		return writeJSON(stdout, res)
+	}
+	return printCompile(stdout, res)
+}
+
+func printCompile(w io.Writer, res *api.CompileResult) error {
+	fit := "does not fit: partitioned, weights replaced from DRAM"
+	if res.Fits {
+		fit = "fits without partitioning"
+	}
+	fmt.Fprintf(w, "%s on chip %s, batch %d, objective %s, seed %d\n%d partition units, %d crossbars needed of %d (%s)\n",
+		res.Model, res.Chip, res.Batch, res.Objective, res.Seed, res.Units, res.CrossbarsNeeded, res.CrossbarsAvailable, fit)
+	for _, r := range res.Results {
+		fmt.Fprintf(w, "\n%s: %d partitions, %.1f inferences/s, %s per inference, EDP %.4g J·s, batch latency %s\n",
+			r.Method, len(r.Partitions), r.ThroughputPerS, joules(r.EnergyPerInferenceJ), r.EDPJS, seconds(r.LatencyS))
+		t := table{header: []string{"#", "layers", "units", "crossbars", "max replicas", "weight load", "write", "compute", "act. I/O", "total"}, left: []int{1}}
+		for _, p := range r.Partitions {
+			layers := p.FirstLayer
+			if p.LastLayer != p.FirstLayer {
+				layers += " .. " + p.LastLayer
+			}
+			maxRep := 0
+			for _, rp := range p.Replication {
+				maxRep = max(maxRep, rp.Replicas)
+			}
+			t.add(p.Index, layers, p.Units, fmt.Sprintf("%d/%d", p.CrossbarsUsed, p.CrossbarsAvailable), maxRep,
+				seconds(p.WeightLoadS), seconds(p.WriteS), seconds(p.ComputeS), seconds(p.IOS), seconds(p.TimeS))
+		}
+		if err := t.write(w); err != nil {
+			return err
+		}
+	}
+	if len(res.Results) > 1 {
+		fmt.Fprintln(w, "\ncomparison")
+		gr, lw, op := res.Result(api.MethodGreedy), res.Result(api.MethodLayerwise), res.Result(api.MethodOptimal)
+		t := table{header: []string{"method", "partitions", "inferences/s", "energy/inference", "EDP (J·s)", "vs greedy", "vs layerwise", "EDP gain vs greedy", "gap to optimum"}}
+		for i := range res.Results {
+			r := &res.Results[i]
+			ratio := func(base *api.MethodResult) string {
+				if base == nil {
+					return "-"
+				}
+				return fmt.Sprintf("%.2fx", r.ThroughputPerS/base.ThroughputPerS)
+			}
+			edp, gap := "-", "-"
+			if gr != nil {
+				edp = fmt.Sprintf("%.2fx", gr.EDPJS/r.EDPJS)
+			}
+			if op != nil {
+				gap = fmt.Sprintf("%.2f%%", 100*(objectiveValue(res.Objective, r)/objectiveValue(res.Objective, op)-1))
+			}
+			t.add(r.Method, len(r.Partitions), fmt.Sprintf("%.1f", r.ThroughputPerS), joules(r.EnergyPerInferenceJ),
+				fmt.Sprintf("%.4g", r.EDPJS), ratio(gr), ratio(lw), edp, gap)
+		}
+		return t.write(w)
+	}
+	return nil
+}
+
+// objectiveValue is what the objective minimises, for the gap column.
+func objectiveValue(objective string, r *api.MethodResult) float64 {
+	switch objective {
+	case "energy":
+		return r.EnergyPerInferenceJ
+	case "edp":
+		return r.EDPJS
+	}
+	return r.LatencyS
+}
+
+func cmdSweep(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("sweep", `Usage: compass sweep [--models a,b] [--chips S,M,L] [--batches 1,2,4,8,16] [--method all]
+       [--objective latency] [--seed N] [--json]
+
+Compiles every configuration of a grid (by default the paper's: VGG16, ResNet18 and
+SqueezeNet 1.1 on chips S, M, L at batch 1, 2, 4, 8, 16) with every method, and prints
+throughput ratios per network beside the ratios the paper reports.`, stdout, stderr)
+	grid := api.PaperGrid()
+	models := fs.String("models", strings.Join(grid.Models, ","), "comma-separated networks")
+	chips := fs.String("chips", strings.Join(grid.Chips, ","), "comma-separated chips")
+	batches := fs.String("batches", "1,2,4,8,16", "comma-separated batch sizes")
+	methods := fs.String("method", "all", "comma-separated methods, or all")
+	objective := fs.String("objective", grid.Objective, "latency, energy or edp")
+	seed := fs.Uint64("seed", grid.Seed, "seed of every random choice")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	req := api.SweepRequest{Models: splitList(*models), Chips: splitList(*chips), Objective: *objective, Seed: *seed}
+	for _, b := range splitList(*batches) {
+		v, err := strconv.Atoi(b)
+		if err != nil || v < 1 {
+			return usagef("--batches: %q is not a positive integer", b)
+		}
+		req.Batches = append(req.Batches, v)
+	}
+	ms, err := api.ParseMethods(*methods)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	req.Methods = ms
+	start := time.Now()
+	res, err := api.Sweep(context.Background(), req)
+	if err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	if *asJSON {
+		return writeJSON(stdout, struct {
+			*api.SweepResult
+			Summary []api.NetworkSummary `json:"summary"`
+		}{res, res.Summarise()})
+	}
+	header := []string{"model", "chip", "batch"}
+	for _, m := range ms {
+		header = append(header, m)
+	}
+	t := table{header: header}
+	for _, row := range res.Rows {
+		cells := []any{row.Model, row.Chip, row.Batch}
+		for _, m := range ms {
+			f := row.Figure(m)
+			cells = append(cells, fmt.Sprintf("%.1f", f.ThroughputPerS))
+		}
+		t.add(cells...)
+	}
+	fmt.Fprintf(stdout, "throughput (inferences/s), objective %s, seed %d\n", res.Objective, res.Seed)
+	if err := t.write(stdout); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "\nmean throughput ratios per network (paper's reported ratio in brackets)")
+	s := table{header: []string{"model", "method", "vs greedy", "vs layerwise", "EDP gain vs greedy", "mean gap to optimum", "max gap"}}
+	var all []float64
+	for _, ns := range res.Summarise() {
+		var paper *api.PaperRatio
+		for i := range api.PaperReportedRatios {
+			if api.PaperReportedRatios[i].Model == ns.Model {
+				paper = &api.PaperReportedRatios[i]
+			}
+		}
+		for _, m := range ms {
+			if m == api.MethodGreedy || m == api.MethodLayerwise {
+				continue
+			}
+			vg, vl := fmt.Sprintf("%.2fx", ns.VsGreedy[m]), fmt.Sprintf("%.2fx", ns.VsLayerwise[m])
+			if paper != nil && (m == api.MethodCompass || m == api.MethodCompassPaper) {
+				vg += fmt.Sprintf(" (%.2fx)", paper.VsGreedy)
+				vl += fmt.Sprintf(" (%.2fx)", paper.VsLayerwise)
+			}
+			if m == api.MethodCompass {
+				all = append(all, ns.VsGreedy[m], ns.VsLayerwise[m])
+			}
+			s.add(ns.Model, m, vg, vl, fmt.Sprintf("%.2fx", ns.EDPVsGreedy[m]),
+				fmt.Sprintf("%.2f%%", 100*ns.MeanGapToOptimal[m]), fmt.Sprintf("%.2f%%", 100*ns.MaxGapToOptimal[m]))
+		}
+	}
+	if err := s.write(stdout); err != nil {
+		return err
+	}
+	if len(all) > 0 {
+		mean := 0.0
+		for _, v := range all {
+			mean += v
+		}
+		fmt.Fprintf(stdout, "\ncompass over both baselines, mean of the per-network ratios: %.2fx (paper: 1.78x)\n", mean/float64(len(all)))
+	}
+	fmt.Fprintf(stdout, "%d configurations in %s\n", len(res.Rows), elapsed.Round(time.Millisecond))
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// seconds formats a duration in s with a readable unit.
+func seconds(s float64) string {
+	switch {
+	case s >= 1:
+		return fmt.Sprintf("%.3f s", s)
+	case s >= 1e-3:
+		return fmt.Sprintf("%.3f ms", s*1e3)
+	default:
+		return fmt.Sprintf("%.1f us", s*1e6)
+	}
+}
+
+// joules formats an energy with a readable unit.
+func joules(j float64) string {
+	switch {
+	case j >= 1:
+		return fmt.Sprintf("%.3f J", j)
+	case j >= 1e-3:
+		return fmt.Sprintf("%.3f mJ", j*1e3)
+	default:
+		return fmt.Sprintf("%.1f uJ", j*1e6)
+	}
+}

@@ -1,0 +1,367 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/compass-go/compass/engine/estimate"
+	"github.com/compass-go/compass/engine/hw"
+	"github.com/compass-go/compass/engine/mapping"
+	"github.com/compass-go/compass/engine/model"
+	"github.com/compass-go/compass/engine/partition"
+)
+
+// Method names.
+const (
+	MethodCompass      = "compass"       // the GA with this project's defaults (partition.DefaultGAOptions)
+	MethodCompassPaper = "compass-paper" // the GA with the paper's settings (partition.PaperGAOptions)
+	MethodGreedy       = "greedy"
+	MethodLayerwise    = "layerwise"
+	MethodOptimal      = "optimal"
+)
+
+// Methods lists every method in the order results are reported.
+func Methods() []string {
+	return []string{MethodGreedy, MethodLayerwise, MethodCompassPaper, MethodCompass, MethodOptimal}
+}
+
+// ParseMethods expands a comma-separated method list; "all" means every
+// method.
+func ParseMethods(spec string) ([]string, error) {
+	if strings.TrimSpace(spec) == "" {
+		return nil, fmt.Errorf("no method given: use one or more of %s, or all", strings.Join(Methods(), ", "))
+	}
+	var out []string
+	for _, m := range strings.Split(spec, ",") {
+		m = strings.ToLower(strings.TrimSpace(m))
+		if m == "all" {
+			return Methods(), nil
+		}
+		if !slices.Contains(Methods(), m) {
+			return nil, fmt.Errorf("method %q is not one of %s, all", m, strings.Join(Methods(), ", "))
+		}
+		if !slices.Contains(out, m) {
+			out = append(out, m)
+		}
+	}
+	// Report in the canonical order whatever order they were asked in.
+	slices.SortFunc(out, func(a, b string) int { return slices.Index(Methods(), a) - slices.Index(Methods(), b) })
+	return out, nil
+}
+
+// GASettings override the GA options of the compass method (nil fields
+// keep DefaultGAOptions).
+type GASettings struct {
+	Population  *int  `json:"population,omitempty"`
+	Generations *int  `json:"generations,omitempty"`
+	Keep        *int  `json:"keep,omitempty"`
+	Patience    *int  `json:"patience,omitempty"`
+	Informed    *bool `json:"informed,omitempty"`
+}
+
+// CompileRequest is one compilation: a model on a chip at a batch size.
+type CompileRequest struct {
+	Model     string       `json:"model"`               // zoo name or graph file (CLI)
+	Graph     *model.Graph `json:"-"`                   // an already loaded model (takes precedence over Model)
+	Chip      string       `json:"chip"`                // preset name or chip file (CLI)
+	ChipSpec  *hw.Chip     `json:"chip_spec,omitempty"` // a full chip description (takes precedence over Chip)
+	Batch     int          `json:"batch"`
+	Methods   []string     `json:"methods"`
+	Objective string       `json:"objective"`
+	Seed      uint64       `json:"seed"`
+	GA        *GASettings  `json:"ga,omitempty"`
+
+	// Progress, if set, receives the GA's generations (method, generation).
+	Progress func(method string, g partition.Generation) `json:"-"`
+}
+
+// Seconds and joules in results; the engine works in ns and pJ.
+const (
+	nsToS = 1e-9
+	pJToJ = 1e-12
+)
+
+// EnergyJ is an energy breakdown in joules.
+type EnergyJ struct {
+	MVM         float64 `json:"mvm"`
+	ADC         float64 `json:"adc"`
+	VFU         float64 `json:"vfu"`
+	LocalMemory float64 `json:"local_memory"`
+	Bus         float64 `json:"bus"`
+	DRAM        float64 `json:"dram"`
+	Write       float64 `json:"crossbar_write"`
+	Static      float64 `json:"static"`
+}
+
+func energyJ(e estimate.Energy, scale float64) EnergyJ {
+	k := pJToJ * scale
+	return EnergyJ{e.MVM * k, e.ADC * k, e.VFU * k, e.LocalMemory * k, e.Bus * k, e.DRAM * k, e.Write * k, e.Static * k}
+}
+
+// Replica is one layer's share of a partition and its replication.
+type Replica struct {
+	Layer     string `json:"layer"`
+	Units     int    `json:"units"`
+	Crossbars int    `json:"crossbars"` // at replication 1
+	Replicas  int    `json:"replicas"`
+}
+
+// PartitionResult is one partition of a plan.
+type PartitionResult struct {
+	Index              int       `json:"index"`
+	FirstUnit          int       `json:"first_unit"`
+	EndUnit            int       `json:"end_unit"` // exclusive
+	FirstLayer         string    `json:"first_layer"`
+	LastLayer          string    `json:"last_layer"`
+	Units              int       `json:"units"`
+	CrossbarsUsed      int       `json:"crossbars_used"`
+	CrossbarsAvailable int       `json:"crossbars_available"`
+	Replication        []Replica `json:"replication"`
+	WeightLoadS        float64   `json:"weight_load_s"`
+	WriteS             float64   `json:"write_s"`
+	ComputeS           float64   `json:"compute_s"`
+	IOS                float64   `json:"io_s"`
+	TimeS              float64   `json:"time_s"`
+	BottleneckS        float64   `json:"bottleneck_s"`
+	EnergyJ            float64   `json:"energy_j"` // per batch
+	WeightBytes        int64     `json:"weight_bytes"`
+	LoadBytes          int64     `json:"load_bytes_per_inference"`
+	StoreBytes         int64     `json:"store_bytes_per_inference"`
+	Entries            []string  `json:"entries"`
+	Exits              []string  `json:"exits"`
+}
+
+// ParetoPointResult is one point of the EDP optimum's Pareto front.
+type ParetoPointResult struct {
+	EnergyPerInferenceJ float64 `json:"energy_per_inference_j"`
+	LatencyS            float64 `json:"latency_s"`
+	Partitions          int     `json:"partitions"`
+	Cuts                []int   `json:"cuts"`
+}
+
+// GAReport is the GA's convergence history.
+type GAReport struct {
+	Options      partition.GAOptions    `json:"options"`
+	History      []partition.Generation `json:"history"`
+	StoppedEarly bool                   `json:"stopped_early"`
+}
+
+// MethodResult is one method's plan and figures.
+type MethodResult struct {
+	Method              string              `json:"method"`
+	ThroughputPerS      float64             `json:"throughput_per_s"`
+	EnergyPerInferenceJ float64             `json:"energy_per_inference_j"`
+	EDPJS               float64             `json:"edp_j_s"`   // energy per inference x latency per inference
+	LatencyS            float64             `json:"latency_s"` // the whole batch through all partitions
+	EnergyBreakdownJ    EnergyJ             `json:"energy_breakdown_j"`
+	DRAMBytesRead       int64               `json:"dram_bytes_read"` // per batch
+	DRAMBytesWritten    int64               `json:"dram_bytes_written"`
+	Cuts                []int               `json:"cuts"`
+	Partitions          []PartitionResult   `json:"partitions"`
+	GA                  *GAReport           `json:"ga,omitempty"`
+	Pareto              []ParetoPointResult `json:"pareto,omitempty"`
+}
+
+// LayerInfo places a layer's units in the unit sequence (for drawing).
+type LayerInfo struct {
+	Name      string `json:"name"`
+	Op        string `json:"op"`
+	FirstUnit int    `json:"first_unit"`
+	Units     int    `json:"units"`
+	Crossbars int    `json:"crossbars"`
+}
+
+// CompileResult is the outcome of a CompileRequest.
+type CompileResult struct {
+	Model              string         `json:"model"`
+	Chip               string         `json:"chip"`
+	Batch              int            `json:"batch"`
+	Objective          string         `json:"objective"`
+	Seed               uint64         `json:"seed"`
+	Units              int            `json:"units"`
+	CrossbarsNeeded    int            `json:"crossbars_needed"`
+	CrossbarsAvailable int            `json:"crossbars_available"`
+	Fits               bool           `json:"fits"`
+	Layers             []LayerInfo    `json:"layers"`
+	ValidEnds          []int          `json:"valid_ends"` // validity map: [a, b) valid iff a < b <= valid_ends[a]
+	Results            []MethodResult `json:"results"`
+}
+
+// Result returns the named method's result, or nil.
+func (r *CompileResult) Result(method string) *MethodResult {
+	for i := range r.Results {
+		if r.Results[i].Method == method {
+			return &r.Results[i]
+		}
+	}
+	return nil
+}
+
+func (req *CompileRequest) resolve() (*model.Graph, *hw.Chip, partition.Objective, []string, error) {
+	g := req.Graph
+	var err error
+	if g == nil {
+		if g, err = LoadModel(req.Model); err != nil {
+			return nil, nil, "", nil, err
+		}
+	}
+	chip := req.ChipSpec
+	if chip == nil {
+		if chip, err = LoadChip(req.Chip); err != nil {
+			return nil, nil, "", nil, err
+		}
+	} else if err := chip.Validate(); err != nil {
+		return nil, nil, "", nil, err
+	}
+	if req.Batch < 1 || req.Batch > estimate.MaxBatch {
+		return nil, nil, "", nil, fmt.Errorf("batch = %d: must be an integer from 1 to %d", req.Batch, estimate.MaxBatch)
+	}
+	obj := partition.Latency
+	if req.Objective != "" {
+		if obj, err = partition.ParseObjective(req.Objective); err != nil {
+			return nil, nil, "", nil, err
+		}
+	}
+	methods := req.Methods
+	if len(methods) == 0 {
+		methods = []string{MethodCompass}
+	}
+	if methods, err = ParseMethods(strings.Join(methods, ",")); err != nil {
+		return nil, nil, "", nil, err
+	}
+	return g, chip, obj, methods, nil
+}
+
+func (req *CompileRequest) gaOptions(method string) (partition.GAOptions, error) {
+	if method == MethodCompassPaper {
+		return partition.PaperGAOptions(req.Seed), nil
+	}
+	o := partition.DefaultGAOptions(req.Seed)
+	if s := req.GA; s != nil {
+		if s.Population != nil {
+			o.Population = *s.Population
+		}
+		if s.Generations != nil {
+			o.Generations = *s.Generations
+		}
+		if s.Keep != nil {
+			o.Keep = *s.Keep
+		}
+		if s.Patience != nil {
+			o.Patience = *s.Patience
+		}
+		if s.Informed != nil {
+			o.Informed = *s.Informed
+		}
+	}
+	return o, o.Check()
+}
+
+// Compile partitions a model for a chip with each requested method.
+func Compile(ctx context.Context, req CompileRequest) (*CompileResult, error) {
+	g, chip, obj, methods, err := req.resolve()
+	if err != nil {
+		return nil, err
+	}
+	m, err := mapping.Map(g, chip)
+	if err != nil {
+		return nil, err
+	}
+	est, err := estimate.New(m, req.Batch)
+	if err != nil {
+		return nil, err
+	}
+	res := &CompileResult{Model: g.Name, Chip: chip.Name, Batch: req.Batch, Objective: string(obj), Seed: req.Seed,
+		Units: len(m.Units), CrossbarsNeeded: m.CrossbarsNeeded, CrossbarsAvailable: m.CrossbarsAvailable,
+		Fits: m.Fits, ValidEnds: slices.Clone(m.ValidEnds())}
+	for _, l := range m.Layers {
+		res.Layers = append(res.Layers, LayerInfo{Name: l.Name, Op: string(l.Op), FirstUnit: l.FirstUnit, Units: l.NumUnits, Crossbars: l.Crossbars})
+	}
+	for _, method := range methods {
+		mr, err := runMethod(ctx, &req, est, obj, method)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", method, err)
+		}
+		res.Results = append(res.Results, *mr)
+	}
+	return res, nil
+}
+
+func runMethod(ctx context.Context, req *CompileRequest, est *estimate.Estimator, obj partition.Objective, method string) (*MethodResult, error) {
+	var plan partition.Plan
+	mr := &MethodResult{Method: method}
+	switch method {
+	case MethodGreedy:
+		plan = partition.Greedy(est)
+	case MethodLayerwise:
+		plan = partition.Layerwise(est)
+	case MethodCompass, MethodCompassPaper:
+		opt, err := req.gaOptions(method)
+		if err != nil {
+			return nil, err
+		}
+		if req.Progress != nil {
+			opt.Progress = func(g partition.Generation) { req.Progress(method, g) }
+		}
+		ga, err := partition.GA(ctx, est, obj, opt)
+		if err != nil {
+			return nil, err
+		}
+		plan = ga.Plan
+		opt.Progress = nil
+		mr.GA = &GAReport{Options: opt, History: ga.History, StoppedEarly: ga.StoppedEarly}
+	case MethodOptimal:
+		op, err := partition.Optimal(ctx, est, obj)
+		if err != nil {
+			return nil, err
+		}
+		plan = op.Plan
+		b := float64(est.Batch())
+		for _, p := range op.Pareto {
+			mr.Pareto = append(mr.Pareto, ParetoPointResult{EnergyPerInferenceJ: p.EnergyPJ * pJToJ / b,
+				LatencyS: p.TimeNs * nsToS, Partitions: p.Plan.Partitions(), Cuts: p.Plan.Cuts})
+		}
+	}
+	tot, spans, err := partition.Evaluate(est, plan)
+	if err != nil {
+		return nil, err
+	}
+	fillMethod(mr, est, plan, tot, spans)
+	return mr, nil
+}
+
+func fillMethod(mr *MethodResult, est *estimate.Estimator, plan partition.Plan, tot partition.Totals, spans []*estimate.Span) {
+	m := est.Mapping()
+	g := m.Graph
+	b := float64(est.Batch())
+	mr.ThroughputPerS = tot.ThroughputPerS()
+	mr.EnergyPerInferenceJ = tot.EnergyPerInferenceJ()
+	mr.EDPJS = tot.EDPJS()
+	mr.LatencyS = tot.TimeNs * nsToS
+	mr.EnergyBreakdownJ = energyJ(tot.Energy, 1/b)
+	mr.Cuts = slices.Clone(plan.Cuts)
+	names := func(nodes []int) []string {
+		out := make([]string, len(nodes))
+		for i, n := range nodes {
+			out[i] = g.Nodes[n].Name
+		}
+		return out
+	}
+	for i, s := range spans {
+		pr := PartitionResult{Index: i, FirstUnit: s.Start, EndUnit: s.End,
+			FirstLayer: m.Layers[m.Units[s.Start].Layer].Name, LastLayer: m.Layers[m.Units[s.End-1].Layer].Name,
+			Units: s.End - s.Start, CrossbarsUsed: s.CrossbarsUsed, CrossbarsAvailable: m.CrossbarsAvailable,
+			WeightLoadS: s.WeightLoadNs * nsToS, WriteS: s.WriteNs * nsToS, ComputeS: s.ComputeNs * nsToS,
+			IOS: s.IONs * nsToS, TimeS: s.TimeNs * nsToS, BottleneckS: s.BottleneckNs * nsToS, EnergyJ: s.EnergyPJ * pJToJ,
+			WeightBytes: s.WeightBytes, LoadBytes: s.LoadBytes, StoreBytes: s.StoreBytes,
+			Entries: names(s.Entries), Exits: names(s.Exits)}
+		for _, lp := range s.Layers {
+			pr.Replication = append(pr.Replication, Replica{Layer: m.Layers[lp.Layer].Name, Units: lp.Units, Crossbars: lp.Crossbars, Replicas: lp.Replicas})
+		}
+		mr.Partitions = append(mr.Partitions, pr)
+		mr.DRAMBytesRead += s.WeightBytes + int64(est.Batch())*s.LoadBytes
+		mr.DRAMBytesWritten += int64(est.Batch()) * s.StoreBytes
+	}
+}

@@ -1,0 +1,219 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/compass-go/compass/engine/model"
+)
+
+// SweepRequest is a grid of compilations.
+type SweepRequest struct {
+	Models    []string `json:"models"`
+	Chips     []string `json:"chips"`
+	Batches   []int    `json:"batches"`
+	Methods   []string `json:"methods"`
+	Objective string   `json:"objective"`
+	Seed      uint64   `json:"seed"`
+	Workers   int      `json:"-"` // parallel compilations; 0 = GOMAXPROCS. Results do not depend on it.
+
+	Progress func(done, total int) `json:"-"`
+}
+
+// PaperGrid is the COMPASS paper's evaluation grid: its three networks on
+// chips S, M, L at batches 1, 2, 4, 8, 16.
+func PaperGrid() SweepRequest {
+	return SweepRequest{Models: []string{"vgg16", "resnet18", "squeezenet1_1"}, Chips: []string{"S", "M", "L"},
+		Batches: []int{1, 2, 4, 8, 16}, Methods: Methods(), Objective: "latency", Seed: 1}
+}
+
+// SweepFigure is one method's headline figures on one configuration.
+type SweepFigure struct {
+	Method              string  `json:"method"`
+	ThroughputPerS      float64 `json:"throughput_per_s"`
+	EnergyPerInferenceJ float64 `json:"energy_per_inference_j"`
+	EDPJS               float64 `json:"edp_j_s"`
+	LatencyS            float64 `json:"latency_s"`
+	Partitions          int     `json:"partitions"`
+}
+
+// SweepRow is one configuration of the grid.
+type SweepRow struct {
+	Model   string        `json:"model"`
+	Chip    string        `json:"chip"`
+	Batch   int           `json:"batch"`
+	Figures []SweepFigure `json:"figures"`
+}
+
+// Figure returns the named method's figures, or nil.
+func (r *SweepRow) Figure(method string) *SweepFigure {
+	for i := range r.Figures {
+		if r.Figures[i].Method == method {
+			return &r.Figures[i]
+		}
+	}
+	return nil
+}
+
+// SweepResult holds every row, in grid order (model, chip, batch).
+type SweepResult struct {
+	Objective string     `json:"objective"`
+	Seed      uint64     `json:"seed"`
+	Rows      []SweepRow `json:"rows"`
+}
+
+// Sweep compiles every configuration of the grid. Configurations run in
+// parallel; the result is the same whatever the number of workers.
+func Sweep(ctx context.Context, req SweepRequest) (*SweepResult, error) {
+	if len(req.Models) == 0 || len(req.Chips) == 0 || len(req.Batches) == 0 {
+		return nil, fmt.Errorf("sweep needs at least one model, chip and batch")
+	}
+	graphs := make([]*model.Graph, len(req.Models))
+	for i, name := range req.Models {
+		g, err := LoadModel(name)
+		if err != nil {
+			return nil, err
+		}
+		graphs[i] = g
+	}
+	type job struct{ row, model int }
+	var jobs []job
+	res := &SweepResult{Objective: req.Objective, Seed: req.Seed}
+	for mi, name := range req.Models {
+		for _, c := range req.Chips {
+			for _, b := range req.Batches {
+				jobs = append(jobs, job{len(res.Rows), mi})
+				res.Rows = append(res.Rows, SweepRow{Model: name, Chip: c, Batch: b})
+			}
+		}
+	}
+	workers := req.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	errs := make([]error, len(jobs))
+	next := make(chan job)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := 0
+	for w := 0; w < min(workers, len(jobs)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range next {
+				row := &res.Rows[j.row]
+				cr, err := Compile(ctx, CompileRequest{Graph: graphs[j.model], Chip: row.Chip, Batch: row.Batch,
+					Methods: req.Methods, Objective: req.Objective, Seed: req.Seed})
+				if err != nil {
+					errs[j.row] = fmt.Errorf("%s on %s at batch %d: %w", row.Model, row.Chip, row.Batch, err)
+					continue
+				}
+				for _, r := range cr.Results {
+					row.Figures = append(row.Figures, SweepFigure{Method: r.Method, ThroughputPerS: r.ThroughputPerS,
+						EnergyPerInferenceJ: r.EnergyPerInferenceJ, EDPJS: r.EDPJS, LatencyS: r.LatencyS, Partitions: len(r.Partitions)})
+				}
+				if req.Progress != nil {
+					mu.Lock()
+					done++
+					req.Progress(done, len(jobs))
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, j := range jobs {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- j
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// Ratio summaries of a sweep.
+
+// NetworkSummary averages one network's ratios over its chips and batches.
+type NetworkSummary struct {
+	Model string `json:"model"`
+	// Mean over configurations of method throughput / baseline throughput.
+	VsGreedy    map[string]float64 `json:"throughput_vs_greedy"`
+	VsLayerwise map[string]float64 `json:"throughput_vs_layerwise"`
+	// Mean of greedy EDP / method EDP (above 1: the method is better).
+	EDPVsGreedy map[string]float64 `json:"edp_gain_vs_greedy"`
+	// Largest and mean gap of the method's objective-relevant time to the
+	// optimal method's (method latency / optimal latency - 1).
+	MaxGapToOptimal  map[string]float64 `json:"max_gap_to_optimal"`
+	MeanGapToOptimal map[string]float64 `json:"mean_gap_to_optimal"`
+	Configurations   int                `json:"configurations"`
+}
+
+// Summarise computes per-network mean ratios for every method present.
+func (s *SweepResult) Summarise() []NetworkSummary {
+	var out []NetworkSummary
+	index := map[string]int{}
+	for _, row := range s.Rows {
+		i, ok := index[row.Model]
+		if !ok {
+			i = len(out)
+			index[row.Model] = i
+			out = append(out, NetworkSummary{Model: row.Model, VsGreedy: map[string]float64{}, VsLayerwise: map[string]float64{},
+				EDPVsGreedy: map[string]float64{}, MaxGapToOptimal: map[string]float64{}, MeanGapToOptimal: map[string]float64{}})
+		}
+		ns := &out[i]
+		ns.Configurations++
+		gr, lw, op := row.Figure(MethodGreedy), row.Figure(MethodLayerwise), row.Figure(MethodOptimal)
+		for _, f := range row.Figures {
+			if gr != nil {
+				ns.VsGreedy[f.Method] += f.ThroughputPerS / gr.ThroughputPerS
+				ns.EDPVsGreedy[f.Method] += gr.EDPJS / f.EDPJS
+			}
+			if lw != nil {
+				ns.VsLayerwise[f.Method] += f.ThroughputPerS / lw.ThroughputPerS
+			}
+			if op != nil {
+				gap := f.LatencyS/op.LatencyS - 1
+				ns.MeanGapToOptimal[f.Method] += gap
+				ns.MaxGapToOptimal[f.Method] = max(ns.MaxGapToOptimal[f.Method], gap)
+			}
+		}
+	}
+	for i := range out {
+		k := float64(out[i].Configurations)
+		for _, m := range []map[string]float64{out[i].VsGreedy, out[i].VsLayerwise, out[i].EDPVsGreedy, out[i].MeanGapToOptimal} {
+			for key := range m {
+				m[key] /= k
+			}
+		}
+	}
+	return out
+}
+
+// PaperRatio is a figure the COMPASS paper reports, kept only to print
+// beside this project's measured figure; nothing is computed from it.
+type PaperRatio struct {
+	Model       string  `json:"model"`
+	VsGreedy    float64 `json:"throughput_vs_greedy"`
+	VsLayerwise float64 `json:"throughput_vs_layerwise"`
+}
+
+// PaperReportedRatios are the paper's mean throughput ratios of COMPASS
+// over greedy and layerwise per network, over chips S, M, L and batches
+// 1-16 (Park et al., arXiv 2501.06780). The paper's overall average is
+// 1.78x; its EDP gain over greedy is 1.28x (ResNet18, chip S).
+var PaperReportedRatios = []PaperRatio{
+	{Model: "vgg16", VsGreedy: 1.80, VsLayerwise: 1.56},
+	{Model: "resnet18", VsGreedy: 1.71, VsLayerwise: 1.31},
+	{Model: "squeezenet1_1", VsGreedy: 2.24, VsLayerwise: 1.98},
+}
