@@ -61,3 +61,51 @@ func TestCompileCancels(t *testing.T) {
 		t.Fatalf("cancelled compile returned %v", err)
 	}
 }
+
+// Every partition's core mapping places each replica of each unit once,
+// inside its core, without two replicas sharing a crossbar.
+func TestPlacementIsACoreMapping(t *testing.T) {
+	for _, c := range []struct {
+		model, chip string
+		batch       int
+	}{{"resnet18", "M", 16}, {"vgg16", "S", 1}, {"mobilenet_v2", "ReRAM", 4}} {
+		res, err := Compile(context.Background(), CompileRequest{Model: c.model, Chip: c.chip, Batch: c.batch, Methods: Methods()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		chip, _ := LoadChip(c.chip)
+		for _, r := range res.Results {
+			for _, p := range r.Partitions {
+				want := 0
+				for _, rep := range p.Replication {
+					want += rep.Units * rep.Replicas
+				}
+				if len(p.Placement) != want {
+					t.Fatalf("%s %s partition %d: %d slots, want %d", c.model, r.Method, p.Index, len(p.Placement), want)
+				}
+				used := map[[2]int]bool{}
+				seen := map[[2]int]bool{}
+				xbars := 0
+				for _, s := range p.Placement {
+					if s.Core < 0 || s.Core >= chip.Cores || s.FirstCrossbar < 0 || s.FirstCrossbar+s.Crossbars > chip.CrossbarsPerCore {
+						t.Fatalf("slot %+v outside the chip", s)
+					}
+					if s.Unit < p.FirstUnit || s.Unit >= p.EndUnit || seen[[2]int{s.Unit, s.Replica}] {
+						t.Fatalf("slot %+v: unit outside the partition or placed twice", s)
+					}
+					seen[[2]int{s.Unit, s.Replica}] = true
+					for x := s.FirstCrossbar; x < s.FirstCrossbar+s.Crossbars; x++ {
+						if used[[2]int{s.Core, x}] {
+							t.Fatalf("crossbar %d of core %d holds two slots", x, s.Core)
+						}
+						used[[2]int{s.Core, x}] = true
+					}
+					xbars += s.Crossbars
+				}
+				if xbars != p.CrossbarsUsed {
+					t.Errorf("placement holds %d crossbars, partition reports %d", xbars, p.CrossbarsUsed)
+				}
+			}
+		}
+	}
+}

@@ -131,6 +131,19 @@ type PartitionResult struct {
 	StoreBytes         int64     `json:"store_bytes_per_inference"`
 	Entries            []string  `json:"entries"`
 	Exits              []string  `json:"exits"`
+	// Placement is the core mapping: which crossbars of which core hold
+	// each replica of each unit.
+	Placement []Slot `json:"placement"`
+}
+
+// Slot is one replica of one unit placed on a core.
+type Slot struct {
+	Core          int `json:"core"`
+	FirstCrossbar int `json:"first_crossbar"`
+	Crossbars     int `json:"crossbars"`
+	Layer         int `json:"layer"` // index into CompileResult.Layers
+	Unit          int `json:"unit"`  // global unit index
+	Replica       int `json:"replica"`
 }
 
 // ParetoPointResult is one point of the EDP optimum's Pareto front.
@@ -328,11 +341,45 @@ func runMethod(ctx context.Context, req *CompileRequest, est *estimate.Estimator
 	if err != nil {
 		return nil, err
 	}
-	fillMethod(mr, est, plan, tot, spans)
+	if err := fillMethod(mr, est, plan, tot, spans); err != nil {
+		return nil, err
+	}
 	return mr, nil
 }
 
-func fillMethod(mr *MethodResult, est *estimate.Estimator, plan partition.Plan, tot partition.Totals, spans []*estimate.Span) {
+// place maps a span's replicated units onto cores (best-fit decreasing,
+// the placement whose existence the estimator's packing check decided).
+func place(m *mapping.Mapping, s *estimate.Span) ([]Slot, error) {
+	var slots []Slot
+	var sizes []int
+	for _, lp := range s.Layers {
+		for u := s.Start; u < s.End; u++ {
+			if m.Units[u].Layer != lp.Layer {
+				continue
+			}
+			for r := 0; r < lp.Replicas; r++ {
+				slots = append(slots, Slot{Crossbars: m.Units[u].Crossbars, Layer: lp.Layer, Unit: u, Replica: r})
+				sizes = append(sizes, m.Units[u].Crossbars)
+			}
+		}
+	}
+	core, off, ok := mapping.PlaceCores(sizes, m.Chip.Cores, m.Chip.CrossbarsPerCore)
+	if !ok {
+		return nil, fmt.Errorf("units [%d, %d) with their replication do not place on the chip (estimator and placement disagree)", s.Start, s.End)
+	}
+	for i := range slots {
+		slots[i].Core, slots[i].FirstCrossbar = core[i], off[i]
+	}
+	slices.SortStableFunc(slots, func(a, b Slot) int {
+		if a.Core != b.Core {
+			return a.Core - b.Core
+		}
+		return a.FirstCrossbar - b.FirstCrossbar
+	})
+	return slots, nil
+}
+
+func fillMethod(mr *MethodResult, est *estimate.Estimator, plan partition.Plan, tot partition.Totals, spans []*estimate.Span) error {
 	m := est.Mapping()
 	g := m.Graph
 	b := float64(est.Batch())
@@ -360,8 +407,14 @@ func fillMethod(mr *MethodResult, est *estimate.Estimator, plan partition.Plan, 
 		for _, lp := range s.Layers {
 			pr.Replication = append(pr.Replication, Replica{Layer: m.Layers[lp.Layer].Name, Units: lp.Units, Crossbars: lp.Crossbars, Replicas: lp.Replicas})
 		}
+		slots, err := place(m, s)
+		if err != nil {
+			return err
+		}
+		pr.Placement = slots
 		mr.Partitions = append(mr.Partitions, pr)
 		mr.DRAMBytesRead += s.WeightBytes + int64(est.Batch())*s.LoadBytes
 		mr.DRAMBytesWritten += int64(est.Batch()) * s.StoreBytes
 	}
+	return nil
 }

@@ -29,6 +29,7 @@ package mapping
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/compass-go/compass/engine/hw"
 	"github.com/compass-go/compass/engine/model"
@@ -336,4 +337,43 @@ func (l *Layer) PartialSumAdds() int64 {
 // WeightBits is the number of weight bits the layer stores.
 func (l *Layer) WeightBits(chip *hw.Chip) int64 {
 	return l.Cells * int64(chip.BitsPerCell)
+}
+
+// PlaceCores assigns items of the given crossbar counts to cores by
+// best-fit decreasing, one item at a time: the placement whose existence
+// PackCounts decides in bulk (the two agree on success). It returns each
+// item's core and its first crossbar within the core, or ok = false.
+// Items are taken largest first, ties in index order, so the placement is
+// deterministic.
+func PlaceCores(sizes []int, cores, perCore int) (core, offset []int, ok bool) {
+	order := make([]int, len(sizes))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return sizes[b] - sizes[a] })
+	core = make([]int, len(sizes))
+	offset = make([]int, len(sizes))
+	var used []int // crossbars used per opened core
+	for _, it := range order {
+		s := sizes[it]
+		if s <= 0 || s > perCore {
+			return nil, nil, false
+		}
+		best := -1
+		for c, u := range used {
+			if perCore-u >= s && (best < 0 || u > used[best]) {
+				best = c
+			}
+		}
+		if best < 0 {
+			if len(used) == cores {
+				return nil, nil, false
+			}
+			used = append(used, 0)
+			best = len(used) - 1
+		}
+		core[it], offset[it] = best, used[best]
+		used[best] += s
+	}
+	return core, offset, true
 }

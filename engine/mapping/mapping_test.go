@@ -385,6 +385,13 @@ func TestPackCountsIsBestFitDecreasing(t *testing.T) {
 			sizes[i] = 1 + rng.IntN(perCore)
 		}
 		got := PackCores(sizes, cores, perCore)
+		core, offset, placed := PlaceCores(sizes, cores, perCore)
+		if placed != got {
+			t.Fatalf("PlaceCores(%v, %d, %d) placed = %v, PackCores says %v", sizes, cores, perCore, placed, got)
+		}
+		if placed {
+			checkPlacement(t, sizes, core, offset, cores, perCore)
+		}
 		if want := bfdReference(sizes, cores, perCore); got != want {
 			t.Fatalf("PackCores(%v, %d, %d) = %v, item-by-item BFD says %v", sizes, cores, perCore, got, want)
 		}
@@ -437,6 +444,27 @@ func TestValidEnds(t *testing.T) {
 			if m.Fits != (ends[0] == n) {
 				t.Errorf("%s/%s: Fits %v but ValidEnds[0] = %d of %d", name, p, m.Fits, ends[0], n)
 			}
+		}
+	}
+}
+
+// checkPlacement verifies that no two items overlap on a core and every
+// item lies inside its core.
+func checkPlacement(t *testing.T, sizes, core, offset []int, cores, perCore int) {
+	t.Helper()
+	occupied := make([][]bool, cores)
+	for c := range occupied {
+		occupied[c] = make([]bool, perCore)
+	}
+	for i, s := range sizes {
+		if core[i] < 0 || core[i] >= cores || offset[i] < 0 || offset[i]+s > perCore {
+			t.Fatalf("item %d (%d crossbars) placed at core %d offset %d", i, s, core[i], offset[i])
+		}
+		for x := offset[i]; x < offset[i]+s; x++ {
+			if occupied[core[i]][x] {
+				t.Fatalf("crossbar %d of core %d holds two items", x, core[i])
+			}
+			occupied[core[i]][x] = true
 		}
 	}
 }
