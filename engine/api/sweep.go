@@ -39,6 +39,17 @@ type SweepFigure struct {
 	Partitions          int     `json:"partitions"`
 }
 
+// objective is the value the named objective minimises.
+func (f *SweepFigure) objective(name string) float64 {
+	switch name {
+	case "energy":
+		return f.EnergyPerInferenceJ
+	case "edp":
+		return f.EDPJS
+	}
+	return f.LatencyS
+}
+
 // SweepRow is one configuration of the grid.
 type SweepRow struct {
 	Model   string        `json:"model"`
@@ -152,8 +163,8 @@ type NetworkSummary struct {
 	VsLayerwise map[string]float64 `json:"throughput_vs_layerwise"`
 	// Mean of greedy EDP / method EDP (above 1: the method is better).
 	EDPVsGreedy map[string]float64 `json:"edp_gain_vs_greedy"`
-	// Largest and mean gap of the method's objective-relevant time to the
-	// optimal method's (method latency / optimal latency - 1).
+	// Largest and mean gap of the method's objective value to the optimal
+	// method's (method value / optimal value - 1).
 	MaxGapToOptimal  map[string]float64 `json:"max_gap_to_optimal"`
 	MeanGapToOptimal map[string]float64 `json:"mean_gap_to_optimal"`
 	Configurations   int                `json:"configurations"`
@@ -183,7 +194,7 @@ func (s *SweepResult) Summarise() []NetworkSummary {
 				ns.VsLayerwise[f.Method] += f.ThroughputPerS / lw.ThroughputPerS
 			}
 			if op != nil {
-				gap := f.LatencyS/op.LatencyS - 1
+				gap := f.objective(s.Objective)/op.objective(s.Objective) - 1
 				ns.MeanGapToOptimal[f.Method] += gap
 				ns.MaxGapToOptimal[f.Method] = max(ns.MaxGapToOptimal[f.Method], gap)
 			}
