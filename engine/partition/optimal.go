@@ -105,7 +105,7 @@ func optimalEDP(ctx context.Context, e *estimate.Estimator) (*OptimalResult, err
 	}
 	var cand []frontPoint
 	for b := 1; b <= n; b++ {
-		if b%16 == 0 && ctx.Err() != nil {
+		if (b-1)%16 == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		cand = cand[:0]
