@@ -36,8 +36,10 @@ func (t *table) write(w io.Writer) error {
 		for i, c := range r {
 			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(c))
 			switch {
-			case i == 0 || slices.Contains(t.left, i):
+			case i == 0:
 				b.WriteString(c + pad)
+			case slices.Contains(t.left, i):
+				b.WriteString("  " + c + pad)
 			default:
 				b.WriteString("  " + pad + c)
 			}
