@@ -80,27 +80,30 @@ func TestPlacementIsACoreMapping(t *testing.T) {
 				for _, rep := range p.Replication {
 					want += rep.Units * rep.Replicas
 				}
-				if len(p.Placement) != want {
-					t.Fatalf("%s %s partition %d: %d slots, want %d", c.model, r.Method, p.Index, len(p.Placement), want)
-				}
 				used := map[[2]int]bool{}
 				seen := map[[2]int]bool{}
-				xbars := 0
+				xbars, replicas := 0, 0
 				for _, s := range p.Placement {
-					if s.Core < 0 || s.Core >= chip.Cores || s.FirstCrossbar < 0 || s.FirstCrossbar+s.Crossbars > chip.CrossbarsPerCore {
+					if s.Count < 1 || s.Core < 0 || s.Core >= chip.Cores || s.FirstCrossbar < 0 || s.FirstCrossbar+s.Count*s.Crossbars > chip.CrossbarsPerCore {
 						t.Fatalf("slot %+v outside the chip", s)
 					}
-					if s.Unit < p.FirstUnit || s.Unit >= p.EndUnit || seen[[2]int{s.Unit, s.Replica}] {
-						t.Fatalf("slot %+v: unit outside the partition or placed twice", s)
+					for k := 0; k < s.Count; k++ {
+						if s.Unit < p.FirstUnit || s.Unit >= p.EndUnit || seen[[2]int{s.Unit, s.Replica + k}] {
+							t.Fatalf("slot %+v: unit outside the partition or placed twice", s)
+						}
+						seen[[2]int{s.Unit, s.Replica + k}] = true
 					}
-					seen[[2]int{s.Unit, s.Replica}] = true
-					for x := s.FirstCrossbar; x < s.FirstCrossbar+s.Crossbars; x++ {
+					for x := s.FirstCrossbar; x < s.FirstCrossbar+s.Count*s.Crossbars; x++ {
 						if used[[2]int{s.Core, x}] {
 							t.Fatalf("crossbar %d of core %d holds two slots", x, s.Core)
 						}
 						used[[2]int{s.Core, x}] = true
 					}
-					xbars += s.Crossbars
+					xbars += s.Count * s.Crossbars
+					replicas += s.Count
+				}
+				if replicas != want {
+					t.Fatalf("%s %s partition %d: %d replicas placed, want %d", c.model, r.Method, p.Index, replicas, want)
 				}
 				if xbars != p.CrossbarsUsed {
 					t.Errorf("placement holds %d crossbars, partition reports %d", xbars, p.CrossbarsUsed)

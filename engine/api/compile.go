@@ -136,14 +136,17 @@ type PartitionResult struct {
 	Placement []Slot `json:"placement"`
 }
 
-// Slot is one replica of one unit placed on a core.
+// Slot is a run of replicas of one unit placed side by side on one core:
+// replicas Replica .. Replica+Count-1, each Crossbars wide, starting at
+// crossbar FirstCrossbar of core Core.
 type Slot struct {
 	Core          int `json:"core"`
 	FirstCrossbar int `json:"first_crossbar"`
-	Crossbars     int `json:"crossbars"`
-	Layer         int `json:"layer"` // index into CompileResult.Layers
-	Unit          int `json:"unit"`  // global unit index
-	Replica       int `json:"replica"`
+	Crossbars     int `json:"crossbars"` // per replica
+	Layer         int `json:"layer"`     // index into CompileResult.Layers
+	Unit          int `json:"unit"`      // global unit index
+	Replica       int `json:"replica"`   // first replica of the run
+	Count         int `json:"count"`     // replicas in the run
 }
 
 // ParetoPointResult is one point of the EDP optimum's Pareto front.
@@ -358,7 +361,7 @@ func place(m *mapping.Mapping, s *estimate.Span) ([]Slot, error) {
 				continue
 			}
 			for r := 0; r < lp.Replicas; r++ {
-				slots = append(slots, Slot{Crossbars: m.Units[u].Crossbars, Layer: lp.Layer, Unit: u, Replica: r})
+				slots = append(slots, Slot{Crossbars: m.Units[u].Crossbars, Layer: lp.Layer, Unit: u, Replica: r, Count: 1})
 				sizes = append(sizes, m.Units[u].Crossbars)
 			}
 		}
@@ -376,7 +379,20 @@ func place(m *mapping.Mapping, s *estimate.Span) ([]Slot, error) {
 		}
 		return a.FirstCrossbar - b.FirstCrossbar
 	})
-	return slots, nil
+	// Merge runs of consecutive replicas of one unit, side by side.
+	out := slots[:0]
+	for _, sl := range slots {
+		if k := len(out) - 1; k >= 0 {
+			p := &out[k]
+			if p.Core == sl.Core && p.Unit == sl.Unit && p.Replica+p.Count == sl.Replica &&
+				p.FirstCrossbar+p.Count*p.Crossbars == sl.FirstCrossbar {
+				p.Count++
+				continue
+			}
+		}
+		out = append(out, sl)
+	}
+	return out, nil
 }
 
 func fillMethod(mr *MethodResult, est *estimate.Estimator, plan partition.Plan, tot partition.Totals, spans []*estimate.Span) error {
