@@ -4,7 +4,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -125,11 +124,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
+func writeJSON(w io.Writer, v any) error { return api.WriteJSON(w, v) }
 
 func cmdModels(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("models", "Usage: compass models [--json]\n\nLists the built-in networks at 224x224 input.", stdout, stderr)

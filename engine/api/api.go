@@ -156,3 +156,13 @@ func Inspect(g *model.Graph, chip *hw.Chip) (*InspectResult, error) {
 	}
 	return res, nil
 }
+
+// WriteJSON encodes v as every front end prints it: two-space indentation,
+// a trailing newline, HTML characters unescaped. The CLI's --json and the
+// WebAssembly module both use it, so the same request gives the same bytes.
+func WriteJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
