@@ -40,6 +40,8 @@ Commands:
   inspect   show how a model's weights map onto a chip's crossbars, and whether it fits
   compile   partition a model for a chip (greedy, layerwise, the COMPASS GA, the exact optimum)
   sweep     compile a grid of models x chips x batches and compare methods (the paper's grid by default)
+  serve     build the browser playground and serve it on a loopback address
+  build     build the browser playground into a static directory (WebAssembly, precompressed)
   chips     list the chip presets
   chip      print one chip description as JSON (a starting point for a custom chip file)
   help      show this help, or a command's help: compass help inspect
@@ -73,6 +75,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdCompile(rest, stdout, stderr)
 	case "sweep":
 		err = cmdSweep(rest, stdout, stderr)
+	case "serve":
+		err = cmdServe(rest, stdout, stderr)
+	case "build":
+		err = cmdBuild(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		if len(rest) > 0 && rest[0] != "help" {
 			return run([]string{rest[0], "--help"}, stdout, stderr)
@@ -206,13 +212,9 @@ func cmdChips(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	var chips []*hw.Chip
-	for _, name := range hw.PresetNames() {
-		c, err := hw.Preset(name)
-		if err != nil {
-			return err
-		}
-		chips = append(chips, c)
+	chips, err := api.Chips()
+	if err != nil {
+		return err
 	}
 	if *asJSON {
 		return writeJSON(stdout, chips)

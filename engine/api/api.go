@@ -166,3 +166,52 @@ func WriteJSON(w io.Writer, v any) error {
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
 }
+
+// Chips returns every chip preset, in PresetNames order.
+func Chips() ([]*hw.Chip, error) {
+	var out []*hw.Chip
+	for _, name := range hw.PresetNames() {
+		c, err := hw.Preset(name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// InspectRequest names a model and a chip to inspect.
+type InspectRequest struct {
+	Model    string       `json:"model"`
+	Graph    *model.Graph `json:"-"` // an already loaded model (takes precedence over Model)
+	Chip     string       `json:"chip"`
+	ChipSpec *hw.Chip     `json:"chip_spec,omitempty"` // a full chip description (takes precedence over Chip)
+}
+
+// InspectModel resolves the request and inspects the mapping.
+func InspectModel(req InspectRequest) (*InspectResult, error) {
+	g, chip, err := resolveModelChip(req.Model, req.Graph, req.Chip, req.ChipSpec)
+	if err != nil {
+		return nil, err
+	}
+	return Inspect(g, chip)
+}
+
+// resolveModelChip loads the model and chip a request names.
+func resolveModelChip(modelSpec string, g *model.Graph, chipSpec string, spec *hw.Chip) (*model.Graph, *hw.Chip, error) {
+	var err error
+	if g == nil {
+		if g, err = LoadModel(modelSpec); err != nil {
+			return nil, nil, err
+		}
+	}
+	chip := spec
+	if chip == nil {
+		if chip, err = LoadChip(chipSpec); err != nil {
+			return nil, nil, err
+		}
+	} else if err := chip.Validate(); err != nil {
+		return nil, nil, err
+	}
+	return g, chip, nil
+}

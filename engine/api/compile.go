@@ -216,19 +216,8 @@ func (r *CompileResult) Result(method string) *MethodResult {
 }
 
 func (req *CompileRequest) resolve() (*model.Graph, *hw.Chip, partition.Objective, []string, error) {
-	g := req.Graph
-	var err error
-	if g == nil {
-		if g, err = LoadModel(req.Model); err != nil {
-			return nil, nil, "", nil, err
-		}
-	}
-	chip := req.ChipSpec
-	if chip == nil {
-		if chip, err = LoadChip(req.Chip); err != nil {
-			return nil, nil, "", nil, err
-		}
-	} else if err := chip.Validate(); err != nil {
+	g, chip, err := resolveModelChip(req.Model, req.Graph, req.Chip, req.ChipSpec)
+	if err != nil {
 		return nil, nil, "", nil, err
 	}
 	if req.Batch < 1 || req.Batch > estimate.MaxBatch {

@@ -11,13 +11,14 @@ import (
 
 // SweepRequest is a grid of compilations.
 type SweepRequest struct {
-	Models    []string `json:"models"`
-	Chips     []string `json:"chips"`
-	Batches   []int    `json:"batches"`
-	Methods   []string `json:"methods"`
-	Objective string   `json:"objective"`
-	Seed      uint64   `json:"seed"`
-	Workers   int      `json:"-"` // parallel compilations; 0 = GOMAXPROCS. Results do not depend on it.
+	Models    []string       `json:"models"`
+	Graphs    []*model.Graph `json:"-"` // optional, parallel to Models: already loaded models
+	Chips     []string       `json:"chips"`
+	Batches   []int          `json:"batches"`
+	Methods   []string       `json:"methods"`
+	Objective string         `json:"objective"`
+	Seed      uint64         `json:"seed"`
+	Workers   int            `json:"-"` // parallel compilations; 0 = GOMAXPROCS. Results do not depend on it.
 
 	Progress func(done, total int) `json:"-"`
 }
@@ -82,7 +83,14 @@ func Sweep(ctx context.Context, req SweepRequest) (*SweepResult, error) {
 		return nil, fmt.Errorf("sweep needs at least one model, chip and batch")
 	}
 	graphs := make([]*model.Graph, len(req.Models))
+	if len(req.Graphs) != 0 && len(req.Graphs) != len(req.Models) {
+		return nil, fmt.Errorf("sweep: %d graphs given for %d models", len(req.Graphs), len(req.Models))
+	}
 	for i, name := range req.Models {
+		if len(req.Graphs) != 0 && req.Graphs[i] != nil {
+			graphs[i] = req.Graphs[i]
+			continue
+		}
 		g, err := LoadModel(name)
 		if err != nil {
 			return nil, err

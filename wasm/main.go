@@ -1,0 +1,202 @@
+//go:build js && wasm
+
+// Command wasm is the WebAssembly front end of COMPASS-Go: it registers a
+// `compass` object on the JavaScript global scope (a Web Worker's `self` in
+// the playground) whose functions call the engine's facade (engine/api) and
+// return plain objects {ok, json, error}. The JSON is byte-for-byte what the
+// native CLI prints with --json for the same request. Panics become error
+// results; nothing here holds logic of its own.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"syscall/js"
+
+	"github.com/compass-go/compass/engine/api"
+	"github.com/compass-go/compass/engine/model"
+	"github.com/compass-go/compass/engine/partition"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// uploads holds models the page loaded from files, by the name returned
+// to it ("upload:<file name>").
+var uploads = map[string]*model.Graph{}
+
+func main() {
+	c := js.Global().Get("Object").New()
+	c.Set("version", export(func([]js.Value) (any, error) {
+		return map[string]string{"version": version, "go": runtime.Version()}, nil
+	}))
+	c.Set("models", export(func([]js.Value) (any, error) { return api.Models() }))
+	c.Set("chips", export(func([]js.Value) (any, error) { return api.Chips() }))
+	c.Set("inspect", export(inspect))
+	c.Set("compile", export(compile))
+	c.Set("sweep", export(sweep))
+	c.Set("loadModel", export(loadModel))
+	js.Global().Set("compass", c)
+	if ready := js.Global().Get("compassReady"); ready.Type() == js.TypeFunction {
+		ready.Invoke()
+	}
+	select {}
+}
+
+// export wraps a handler as a JavaScript function returning {ok, json,
+// error}. A panic is caught and reported as an error result, so a bug can
+// not take the worker down.
+func export(h func(args []js.Value) (any, error)) js.Func {
+	return js.FuncOf(func(this js.Value, args []js.Value) (result any) {
+		defer func() {
+			if p := recover(); p != nil {
+				result = reply("", fmt.Errorf("internal error (please report it): %v\n%s", p, debug.Stack()))
+			}
+		}()
+		v, err := h(args)
+		if err != nil {
+			return reply("", err)
+		}
+		var buf bytes.Buffer
+		if err := api.WriteJSON(&buf, v); err != nil {
+			return reply("", err)
+		}
+		return reply(buf.String(), nil)
+	})
+}
+
+func reply(text string, err error) map[string]any {
+	if err != nil {
+		return map[string]any{"ok": false, "json": "", "error": err.Error()}
+	}
+	return map[string]any{"ok": true, "json": text, "error": ""}
+}
+
+// decode reads a request's JSON strictly: an unknown field is an error
+// naming it.
+func decode(args []js.Value, i int, v any) error {
+	if len(args) <= i || args[i].Type() != js.TypeString {
+		return fmt.Errorf("argument %d must be a JSON string", i+1)
+	}
+	dec := json.NewDecoder(strings.NewReader(args[i].String()))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("request: %w", err)
+	}
+	return nil
+}
+
+// graphFor resolves an uploaded model name; zoo names resolve in the API.
+func graphFor(name string) (*model.Graph, error) {
+	if !strings.HasPrefix(name, "upload:") {
+		return nil, nil
+	}
+	g, ok := uploads[name]
+	if !ok {
+		return nil, fmt.Errorf("model %q is not loaded in this page: upload the file again", name)
+	}
+	return g, nil
+}
+
+func inspect(args []js.Value) (any, error) {
+	var req api.InspectRequest
+	if err := decode(args, 0, &req); err != nil {
+		return nil, err
+	}
+	g, err := graphFor(req.Model)
+	if err != nil {
+		return nil, err
+	}
+	req.Graph = g
+	return api.InspectModel(req)
+}
+
+func compile(args []js.Value) (any, error) {
+	var req api.CompileRequest
+	if err := decode(args, 0, &req); err != nil {
+		return nil, err
+	}
+	g, err := graphFor(req.Model)
+	if err != nil {
+		return nil, err
+	}
+	req.Graph = g
+	if len(args) > 1 && args[1].Type() == js.TypeFunction {
+		cb := args[1]
+		req.Progress = func(method string, gen partition.Generation) {
+			cb.Invoke(method, map[string]any{"index": gen.Index, "best_score": gen.BestScore, "mean_score": gen.MeanScore,
+				"best_partitions": gen.BestPartitions, "mean_partitions": gen.MeanPartitions})
+		}
+	}
+	return api.Compile(context.Background(), req)
+}
+
+// sweepReply is the sweep's JSON with its summary, as `compass sweep --json`.
+type sweepReply struct {
+	*api.SweepResult
+	Summary []api.NetworkSummary `json:"summary"`
+}
+
+func sweep(args []js.Value) (any, error) {
+	var req api.SweepRequest
+	if err := decode(args, 0, &req); err != nil {
+		return nil, err
+	}
+	for _, name := range req.Models {
+		g, err := graphFor(name)
+		if err != nil {
+			return nil, err
+		}
+		req.Graphs = append(req.Graphs, g)
+	}
+	req.Workers = 1 // one thread in a worker
+	if len(args) > 1 && args[1].Type() == js.TypeFunction {
+		cb := args[1]
+		req.Progress = func(done, total int) { cb.Invoke(done, total) }
+	}
+	res, err := api.Sweep(context.Background(), req)
+	if err != nil {
+		return nil, err
+	}
+	return sweepReply{res, res.Summarise()}, nil
+}
+
+// loadModel registers an uploaded model file (bytes in a Uint8Array) and
+// returns its summary. The file never leaves the page.
+func loadModel(args []js.Value) (any, error) {
+	if len(args) < 2 || args[0].Type() != js.TypeString || args[1].Type() != js.TypeObject {
+		return nil, fmt.Errorf("loadModel(fileName, Uint8Array): wrong arguments")
+	}
+	name := args[0].String()
+	n := args[1].Get("length").Int()
+	if n > maxUploadBytes {
+		return nil, fmt.Errorf("model file %q is %d bytes; the page accepts up to %d", name, n, maxUploadBytes)
+	}
+	data := make([]byte, n)
+	js.CopyBytesToGo(data, args[1])
+	g, err := loadBytes(name, data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	key := "upload:" + name
+	uploads[key] = g
+	t := g.Totals()
+	return api.ModelInfo{Name: key, Family: "uploaded", Description: name, Nodes: len(g.Nodes),
+		Layers: len(g.CrossbarLayers()), Params: t.Params, Weights: t.Weights, MACs: t.MACs}, nil
+}
+
+// maxUploadBytes bounds an uploaded model (512 MiB).
+const maxUploadBytes = 512 << 20
+
+// loadBytes reads a model file's bytes: the project's JSON graph IR.
+func loadBytes(name string, data []byte) (*model.Graph, error) {
+	if strings.HasSuffix(strings.ToLower(name), ".json") {
+		return api.ReadGraphJSON(bytes.NewReader(data))
+	}
+	return nil, fmt.Errorf("unsupported model file type: upload a .json graph")
+}
