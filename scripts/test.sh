@@ -1,12 +1,30 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, vet, the js/wasm build of
-# the engine (it runs in the browser), then every Go test.
+# the engine, every Go test (including the browser test in real Chromium),
+# and the WebAssembly front end's tests under Node.
 # Usage: bash scripts/test.sh   (from anywhere inside the repository)
+# It installs what the tests need when missing: Debian's chromium (as root,
+# with apt-get). Node is expected on the machine (it is on this project's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "== tools"
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "chromium is missing: installing Debian's chromium for the browser test"
+  if [ "$(id -u)" != 0 ]; then
+    echo "error: installing chromium needs root (apt-get); install it and rerun" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update
+  apt-get install -y chromium
+fi
+chromium --version
+command -v node >/dev/null 2>&1 || { echo "error: node is needed for the WebAssembly tests" >&2; exit 1; }
+node --version
+
 echo "== gofmt"
-unformatted=$(gofmt -l ./cmd ./engine $( [ -d wasm ] && echo ./wasm ) $( [ -d scripts ] && find scripts -name '*.go' ) )
+unformatted=$(gofmt -l ./cmd ./engine ./wasm ./site)
 if [ -n "$unformatted" ]; then
   echo "gofmt would change these files (run gofmt -w on them):"
   echo "$unformatted"
@@ -15,9 +33,20 @@ fi
 
 echo "== go vet"
 go vet ./...
+GOOS=js GOARCH=wasm go vet ./wasm
 
-echo "== js/wasm build of the engine"
+echo "== js/wasm build of the engine and the front end"
 GOOS=js GOARCH=wasm go build -o /dev/null ./engine/...
+GOOS=js GOARCH=wasm go build -o /dev/null ./wasm
 
 echo "== go test"
 go test -count=1 ./...
+
+echo "== WebAssembly front end under Node (same bytes as the native CLI)"
+native=$(mktemp -d)
+trap 'rm -rf "$native"' EXIT
+go build -o "$native/compass" ./cmd/compass
+"$native/compass" compile --model resnet18 --chip M --batch 16 --method all --objective latency --seed 7 --json > "$native/compile_resnet18_M_16.json"
+"$native/compass" compile --model squeezenet1_1 --chip S --batch 4 --method all --objective edp --seed 3 --json > "$native/compile_squeezenet_S_4_edp.json"
+"$native/compass" inspect --model mobilenet_v2 --chip ReRAM --json > "$native/inspect_mobilenet_v2_ReRAM.json"
+COMPASS_NATIVE_DIR="$native" PATH="$(go env GOROOT)/lib/wasm:$PATH" GOOS=js GOARCH=wasm go test -count=1 ./wasm/
