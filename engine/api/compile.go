@@ -59,6 +59,7 @@ type GASettings struct {
 	Keep        *int  `json:"keep,omitempty"`
 	Patience    *int  `json:"patience,omitempty"`
 	Informed    *bool `json:"informed,omitempty"`
+	MoveReach   *int  `json:"move_reach,omitempty"`
 }
 
 // CompileRequest is one compilation: a model on a chip at a batch size.
@@ -259,6 +260,9 @@ func (req *CompileRequest) gaOptions(method string) (partition.GAOptions, error)
 		}
 		if s.Informed != nil {
 			o.Informed = *s.Informed
+		}
+		if s.MoveReach != nil {
+			o.MoveReach = *s.MoveReach
 		}
 	}
 	return o, o.Check()

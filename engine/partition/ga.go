@@ -1,6 +1,7 @@
 package partition
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -24,6 +25,10 @@ type GAOptions struct {
 	// move, with the lowest cost of the spans they change) instead of a
 	// random one. The paper draws them at random.
 	Informed bool `json:"informed"`
+	// MoveReach is how many neighbours, at most, on each side of the target
+	// the informed move re-draws (the count is drawn from 1 to MoveReach);
+	// 0 means DefaultMoveReach.
+	MoveReach int `json:"move_reach,omitempty"`
 
 	// Progress, if set, is called after every generation (the initial
 	// population is generation 0).
@@ -38,6 +43,11 @@ func PaperGAOptions(seed uint64) GAOptions {
 	return GAOptions{Population: 100, Generations: 30, Keep: 20, Patience: 10, Seed: seed}
 }
 
+// DefaultMoveReach is the informed move's default reach: up to 8
+// neighbours on each side, enough for a run of partitions to consolidate on
+// the paper's grid.
+const DefaultMoveReach = 8
+
 // DefaultGAOptions are this project's defaults for the `compass` method:
 // the paper's population, selection and mutations, with informed split and
 // move mutations and a longer run (up to 300 generations, stopping after 40
@@ -45,7 +55,7 @@ func PaperGAOptions(seed uint64) GAOptions {
 // tenths of a percent of the exact optimum where the paper's settings can
 // be 5-20% away (docs/reproduction.md has both).
 func DefaultGAOptions(seed uint64) GAOptions {
-	return GAOptions{Population: 100, Generations: 300, Keep: 20, Patience: 40, Seed: seed, Informed: true}
+	return GAOptions{Population: 100, Generations: 300, Keep: 20, Patience: 40, Seed: seed, Informed: true, MoveReach: DefaultMoveReach}
 }
 
 // Check validates the options, naming the field at fault.
@@ -59,6 +69,8 @@ func (o GAOptions) Check() error {
 		return fmt.Errorf("ga generations = %d: must be from 0 to 100000", o.Generations)
 	case o.Patience < 0:
 		return fmt.Errorf("ga patience = %d: must be 0 (never stop early) or positive", o.Patience)
+	case o.MoveReach < 0 || o.MoveReach > 1000:
+		return fmt.Errorf("ga move_reach = %d: must be from 1 to 1000 (0 for the default %d)", o.MoveReach, DefaultMoveReach)
 	}
 	return nil
 }
@@ -98,12 +110,13 @@ type individual struct {
 
 // gaRun holds the state of one GA run.
 type gaRun struct {
-	e        *estimate.Estimator
-	obj      Objective
-	informed bool
-	rng      *rand.Rand
-	n        int
-	exp      []float64 // prefix sums of the population-expected cost per unit
+	e         *estimate.Estimator
+	obj       Objective
+	informed  bool
+	moveReach int
+	rng       *rand.Rand
+	n         int
+	exp       []float64 // prefix sums of the population-expected cost per unit
 
 	dpBest []float64 // scratch for bestSplit
 	dpFrom []int
@@ -131,7 +144,7 @@ func GA(ctx context.Context, e *estimate.Estimator, obj Objective, opt GAOptions
 	if err := opt.Check(); err != nil {
 		return nil, err
 	}
-	r := &gaRun{e: e, obj: obj, n: e.NumUnits(), informed: opt.Informed,
+	r := &gaRun{e: e, obj: obj, n: e.NumUnits(), informed: opt.Informed, moveReach: cmp.Or(opt.MoveReach, DefaultMoveReach),
 		rng: rand.New(rand.NewPCG(opt.Seed, opt.Seed^0x9e3779b97f4a7c15))}
 	r.exp = make([]float64, r.n+1)
 	pop := make([]*individual, opt.Population)
@@ -420,12 +433,8 @@ func (r *gaRun) bestSplit(ind *individual, i int) []int {
 	return r.reoptimise(ind, i, i+1)
 }
 
-// moveReach is how many neighbours, at most, on each side of the target
-// the informed move re-draws (drawn uniformly from 1 to moveReach).
-const moveReach = 8
-
 // bestMove re-draws the boundaries of a window of partitions around
-// partition i (1 to moveReach neighbours on each side, drawn at random) at
+// partition i (1 to MoveReach neighbours on each side, drawn at random) at
 // their lowest-cost positions: the paper's one-unit move across a boundary,
 // generalised to moving several boundaries by the best distances at once,
 // which lets a run of partitions consolidate into fewer.
@@ -434,8 +443,8 @@ func (r *gaRun) bestMove(ind *individual, i int) []int {
 	if parts < 2 {
 		return nil
 	}
-	lo := max(0, i-1-r.rng.IntN(moveReach))
-	hi := min(parts, i+2+r.rng.IntN(moveReach))
+	lo := max(0, i-1-r.rng.IntN(r.moveReach))
+	hi := min(parts, i+2+r.rng.IntN(r.moveReach))
 	return r.reoptimise(ind, lo, hi)
 }
 
