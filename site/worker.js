@@ -1,0 +1,109 @@
+// The engine's Web Worker: it owns one Go (WebAssembly) instance of
+// COMPASS-Go so the page never blocks. Classic worker script.
+//
+// Protocol (see site/README.md):
+//   page -> worker  {id, cmd, args}            cmd: a function of self.compass, or "batchCompare"
+//   worker -> page  {kind: "ready", version}   the engine is up (version = its JSON text)
+//                   {kind: "fatal", error}     the engine could not start or has stopped
+//                   {kind: "progress", id, args}   a progress callback's arguments
+//                   {kind: "reply", id, ok, json, error}
+// Calls run one at a time, in order. A call blocks the worker until it
+// returns, so the page cancels by terminating the worker.
+
+/* global Go */
+'use strict';
+
+importScripts('../wasm_exec.js');
+
+let ready = false;
+const queue = [];
+
+// The Go side calls this after it has set self.compass.
+self.compassReady = function compassReady() {
+  if (ready) return;
+  ready = true;
+  const v = self.compass.version();
+  self.postMessage({ kind: 'ready', version: v && v.ok ? v.json : '' });
+  while (queue.length) handle(queue.shift());
+};
+
+self.onmessage = (ev) => {
+  if (ready) handle(ev.data);
+  else queue.push(ev.data);
+};
+
+function handle(msg) {
+  const { id, cmd, args = [] } = msg;
+  let reply;
+  try {
+    reply = run(id, cmd, args);
+  } catch (err) {
+    reply = { ok: false, json: '', error: `engine call ${cmd} failed: ${err && err.message ? err.message : err}` };
+  }
+  self.postMessage({ kind: 'reply', id, ok: !!reply.ok, json: reply.json || '', error: reply.error || '' });
+}
+
+function run(id, cmd, args) {
+  const progress = (...a) => self.postMessage({ kind: 'progress', id, args: a });
+  switch (cmd) {
+    case 'version': case 'models': case 'chips':
+      return self.compass[cmd]();
+    case 'inspect':
+      return self.compass.inspect(args[0]);
+    case 'compile': case 'sweep':
+      return self.compass[cmd](args[0], progress);
+    case 'loadModel':
+      return self.compass.loadModel(args[0], args[1]);
+    case 'batchCompare':
+      return batchCompare(JSON.parse(args[0]), progress);
+    default:
+      return { ok: false, json: '', error: `unknown engine call ${cmd}` };
+  }
+}
+
+// batchCompare is the batch sweep for a chip the user edited (compass.sweep
+// takes preset names only): one compile per batch, reduced to the sweep's
+// row format {model, chip, batch, figures} so the page draws both alike.
+function batchCompare(req, progress) {
+  const rows = [];
+  for (let i = 0; i < req.batches.length; i++) {
+    const one = { model: req.model, chip: req.chip, batch: req.batches[i], methods: req.methods, objective: req.objective, seed: req.seed };
+    if (req.chip_spec) one.chip_spec = req.chip_spec;
+    const r = self.compass.compile(JSON.stringify(one));
+    if (!r.ok) return r;
+    const res = JSON.parse(r.json);
+    rows.push({
+      model: res.model, chip: res.chip, batch: res.batch,
+      figures: res.results.map((m) => ({
+        method: m.method, throughput_per_s: m.throughput_per_s, energy_per_inference_j: m.energy_per_inference_j,
+        edp_j_s: m.edp_j_s, latency_s: m.latency_s, partitions: m.partitions.length,
+      })),
+    });
+    progress(i + 1, req.batches.length);
+  }
+  return { ok: true, json: JSON.stringify({ objective: req.objective, seed: req.seed, rows }), error: '' };
+}
+
+async function boot() {
+  const go = new Go();
+  const url = '../compass.wasm';
+  let instance;
+  try {
+    ({ instance } = await WebAssembly.instantiateStreaming(fetch(url), go.importObject));
+  } catch (streamErr) {
+    // Streaming needs the application/wasm content type; fall back to bytes.
+    const resp = await fetch(url);
+    if (!resp.ok) throw new Error(`could not fetch compass.wasm (HTTP ${resp.status})`);
+    ({ instance } = await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject));
+  }
+  // go.run resolves only when Go exits, which it should not: do not await it.
+  go.run(instance).then(
+    () => self.postMessage({ kind: 'fatal', error: 'the engine stopped unexpectedly; reload the page' }),
+    (err) => self.postMessage({ kind: 'fatal', error: `the engine crashed: ${err && err.message ? err.message : err}` }),
+  );
+  if (self.compass && !ready) self.compassReady();
+}
+
+boot().catch((err) => {
+  self.postMessage({ kind: 'fatal', error: `could not start the engine: ${err && err.message ? err.message : err}` });
+});
