@@ -116,3 +116,16 @@ func TestLoadModelThenCompile(t *testing.T) {
 		t.Errorf("a broken file: ok=%v %q", ok, msg)
 	}
 }
+
+// BenchmarkCompileResNet18M16 times the page's main request in WebAssembly
+// (compare with engine/api's BenchmarkCompileResNet18M16, natively).
+func BenchmarkCompileResNet18M16(b *testing.B) {
+	req := js.ValueOf(`{"model":"resnet18","chip":"M","batch":16,"methods":["all"],"objective":"latency","seed":1}`)
+	f := export(compile)
+	defer f.Release()
+	for b.Loop() {
+		if r := f.Invoke(req); !r.Get("ok").Bool() {
+			b.Fatal(r.Get("error").String())
+		}
+	}
+}

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 
@@ -109,6 +110,20 @@ func TestPlacementIsACoreMapping(t *testing.T) {
 					t.Errorf("placement holds %d crossbars, partition reports %d", xbars, p.CrossbarsUsed)
 				}
 			}
+		}
+	}
+}
+
+// BenchmarkCompileResNet18M16 is the playground's main request, natively
+// (wasm/ has the same benchmark in WebAssembly), JSON encoding included.
+func BenchmarkCompileResNet18M16(b *testing.B) {
+	for b.Loop() {
+		res, err := Compile(context.Background(), CompileRequest{Model: "resnet18", Chip: "M", Batch: 16, Methods: Methods(), Objective: "latency", Seed: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := WriteJSON(io.Discard, res); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
