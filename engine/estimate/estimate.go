@@ -103,11 +103,12 @@ type Span struct {
 	Energy   Energy  // per batch
 	EnergyPJ float64 // Energy.Total()
 
-	WeightBytes int64 // unique weights read from DRAM, per batch
-	LoadBytes   int64 // entry activations read from DRAM, per input
-	StoreBytes  int64 // exit activations written to DRAM, per input
-	Entries     []int // graph nodes whose outputs the span loads
-	Exits       []int // graph nodes whose outputs the span stores
+	WeightBytes int64     // unique weights read from DRAM, per batch
+	LoadBytes   int64     // entry activations read from DRAM, per input
+	StoreBytes  int64     // exit activations written to DRAM, per input
+	Entries     []int     // graph nodes whose outputs the span loads
+	EntryShare  []float64 // per entry: the fraction of the tensor loaded
+	Exits       []int     // graph nodes whose outputs the span stores
 }
 
 // Estimator costs spans of one mapping at one batch size. It is not safe
@@ -319,6 +320,17 @@ func (e *Estimator) endOr(a int) int {
 	}
 	return -1
 }
+
+// Owner is the layer (index into the mapping's layers) whose partition
+// computes graph node i, or -1 for graph inputs and parameters.
+func (e *Estimator) Owner(i int) int { return e.owner[i] }
+
+// LayerNodes lists the graph nodes layer l owns, in topological order, the
+// layer's own Conv/Linear node first.
+func (e *Estimator) LayerNodes(l int) []int { return e.layerNodes[l] }
+
+// TensorBytes is the size of node i's output at activation precision.
+func (e *Estimator) TensorBytes(i int) float64 { return e.tensorBytes[i] }
 
 // MustSpan is Span for callers that walk the validity map themselves and
 // so only ask for valid spans; an invalid span is a programming error.

@@ -186,7 +186,9 @@ func (e *Estimator) dataDependence(s *Span, first, last int) (load, store float6
 			}
 		}
 	}
-	for _, p := range s.Entries {
+	s.EntryShare = make([]float64, len(s.Entries))
+	for k, p := range s.Entries {
+		s.EntryShare[k] = e.need[p]
 		load += e.tensorBytes[p] * e.need[p]
 	}
 	for l := first; l <= last; l++ {

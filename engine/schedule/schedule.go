@@ -1,0 +1,360 @@
+// Package schedule turns a partitioning into per-core instruction streams
+// (package isa): for every partition, the weight replacement of every
+// replica of every unit, then, for every input of the batch, the data each
+// replica receives, its MVMs over its share of the output positions, the
+// partial sums of input-split layers, the vector work of the nodes its
+// layer owns, and the tensors it sends to other cores or stores to DRAM.
+// Entry tensors are loaded from DRAM by one loader stream per partition.
+//
+// Each replica of each unit runs two in-order threads on the core the
+// placement put it on: the crossbar thread (weight replacement, then per
+// input: receive, MVMs) and the vector thread (per input: partial sums,
+// the owned vector work, sends and stores), handing over each input
+// locally, so a replica's MVMs of one input overlap its vector work on the
+// previous one. A core runs the threads of all replicas it holds. The
+// layout (replication per layer, placement on cores) is the estimator's,
+// so the simulator executes exactly the partitions the search chose.
+package schedule
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/compass-go/compass/engine/estimate"
+	"github.com/compass-go/compass/engine/isa"
+	"github.com/compass-go/compass/engine/mapping"
+	"github.com/compass-go/compass/engine/model"
+)
+
+// item is one replica of one unit, placed on a core.
+type item struct {
+	unit, replica   int
+	core, firstX    int
+	home            int // the unit of the same stripe that adds partial sums and does the vector work
+	positions       int64
+	share           float64 // fraction of the layer's output this item produces (homes only)
+	rowsPerCrossbar []int
+}
+
+// Build schedules the plan given by cuts (0 = c0 < ... < ck = units).
+func Build(e *estimate.Estimator, cuts []int) (*isa.Program, error) {
+	m := e.Mapping()
+	g := m.Graph
+	B := e.Batch()
+	p := &isa.Program{Model: g.Name, Chip: m.Chip.Name, Batch: B}
+	for _, l := range m.Layers {
+		p.Layers = append(p.Layers, l.Name)
+	}
+	for _, n := range g.Nodes {
+		p.Nodes = append(p.Nodes, n.Name)
+	}
+	addr := newAddresses(e)
+	stores := map[[2]int32]int64{} // (node, input) -> STORE_DATA instructions so far
+	for pi := 0; pi+1 < len(cuts); pi++ {
+		s, err := e.Span(cuts[pi], cuts[pi+1])
+		if err != nil {
+			return nil, fmt.Errorf("partition %d: %w", pi, err)
+		}
+		part, err := buildPartition(e, s, pi, addr, stores)
+		if err != nil {
+			return nil, fmt.Errorf("partition %d: %w", pi, err)
+		}
+		for _, st := range part.Streams {
+			for _, in := range st.Instrs {
+				if in.Op == isa.StoreData {
+					stores[[2]int32{in.Node, in.Input}]++
+				}
+			}
+		}
+		p.Partitions = append(p.Partitions, *part)
+	}
+	return p, nil
+}
+
+// addresses lays out DRAM: every unit's weights, then every tensor of
+// every input, each contiguous and 64-byte aligned.
+type addresses struct {
+	weight []uint64
+	tensor []uint64 // base of node i's tensors; input b at base + b*stride[i]
+	stride []uint64
+}
+
+func align(x uint64) uint64 { return (x + 63) &^ 63 }
+
+func newAddresses(e *estimate.Estimator) *addresses {
+	m := e.Mapping()
+	a := &addresses{}
+	var at uint64
+	for _, u := range m.Units {
+		a.weight = append(a.weight, at)
+		at = align(at + uint64((u.Cells*int64(m.Chip.BitsPerCell)+7)/8))
+	}
+	for i := range m.Graph.Nodes {
+		st := align(uint64(e.TensorBytes(i)))
+		a.tensor = append(a.tensor, at)
+		a.stride = append(a.stride, st)
+		at += st * uint64(e.Batch())
+	}
+	return a
+}
+
+func (a *addresses) of(node, input int, offset float64) uint64 {
+	return a.tensor[node] + uint64(input)*a.stride[node] + uint64(offset)
+}
+
+// unitRows lists the rows programmed in each crossbar of a unit.
+func unitRows(m *mapping.Mapping, u mapping.Unit) []int {
+	l := m.Layers[u.Layer]
+	R := m.Chip.CrossbarRows
+	var rows []int
+	if l.GroupsPerCrossbar > 1 {
+		groups := (u.OutEnd - u.OutStart) / l.Cols
+		for x := 0; x < u.Crossbars; x++ {
+			gx := min(l.GroupsPerCrossbar, groups-x*l.GroupsPerCrossbar)
+			rows = append(rows, gx*l.Rows)
+		}
+		return rows
+	}
+	n := u.RowEnd - u.RowStart
+	blocks := (n + R - 1) / R
+	for s := 0; s < u.Crossbars/blocks; s++ {
+		for b := 0; b < blocks; b++ {
+			rows = append(rows, min(R, n-b*R))
+		}
+	}
+	return rows
+}
+
+func buildPartition(e *estimate.Estimator, s *estimate.Span, pi int, addr *addresses, stores map[[2]int32]int64) (*isa.Partition, error) {
+	m := e.Mapping()
+	g := m.Graph
+	B := e.Batch()
+	inSpan := func(layer int) bool { return layer >= m.Units[s.Start].Layer && layer <= m.Units[s.End-1].Layer }
+	frac := func(node int) float64 {
+		o := e.Owner(node)
+		if o < 0 || !inSpan(o) {
+			return 0
+		}
+		for _, lp := range s.Layers {
+			if lp.Layer == o {
+				return float64(lp.Units) / float64(m.Layers[o].NumUnits)
+			}
+		}
+		return 0
+	}
+	// Items and their placement.
+	var items []item
+	var sizes []int
+	replicas := map[int]int{}
+	for _, lp := range s.Layers {
+		replicas[lp.Layer] = lp.Replicas
+		l := m.Layers[lp.Layer]
+		for u := s.Start; u < s.End; u++ {
+			unit := m.Units[u]
+			if unit.Layer != lp.Layer {
+				continue
+			}
+			home := u
+			for home > s.Start && m.Units[home-1].Layer == unit.Layer && m.Units[home-1].OutStart == unit.OutStart && unit.InputSplit > 0 && m.Units[home].InputSplit > 0 {
+				home--
+			}
+			rows := unitRows(m, unit)
+			for k := 0; k < lp.Replicas; k++ {
+				pos := l.Positions / int64(lp.Replicas)
+				if int64(k) < l.Positions%int64(lp.Replicas) {
+					pos++
+				}
+				it := item{unit: u, replica: k, home: home, positions: pos, rowsPerCrossbar: rows}
+				if home == u {
+					it.share = float64(unit.OutEnd-unit.OutStart) / float64(l.Cols*l.Groups) * float64(pos) / float64(l.Positions)
+				}
+				items = append(items, it)
+				sizes = append(sizes, unit.Crossbars)
+			}
+		}
+	}
+	core, off, ok := mapping.PlaceCores(sizes, m.Chip.Cores, m.Chip.CrossbarsPerCore)
+	if !ok {
+		return nil, fmt.Errorf("units [%d, %d) with their replication do not place on the chip", s.Start, s.End)
+	}
+	for i := range items {
+		items[i].core, items[i].firstX = core[i], off[i]
+	}
+	// Which tensors each layer's homes send on chip, and how many
+	// contributions each (node) tag collects per input.
+	contrib := map[int]int64{} // node -> contributions per input
+	sendsOf := map[int][]int{} // layer -> nodes its homes SEND
+	for _, lp := range s.Layers {
+		for _, n := range e.LayerNodes(lp.Layer) {
+			for _, c := range g.Consumers(n) {
+				if frac(c) > 0 && (g.Nodes[c].Op.Crossbar() || e.Owner(c) != lp.Layer) {
+					sendsOf[lp.Layer] = append(sendsOf[lp.Layer], n)
+					break
+				}
+			}
+		}
+	}
+	homes := map[int]int64{} // layer -> home items
+	psums := map[[2]int]int64{}
+	for _, it := range items {
+		if it.home == it.unit {
+			homes[m.Units[it.unit].Layer]++
+		} else {
+			psums[[2]int{it.home, it.replica}]++
+		}
+	}
+	for layer, nodes := range sendsOf {
+		for _, n := range nodes {
+			contrib[n] += homes[layer]
+		}
+	}
+	for _, ent := range s.Entries {
+		contrib[ent]++
+	}
+	part := &isa.Partition{Index: pi}
+	// The loader stream: entry tensors for every input.
+	if len(s.Entries) > 0 {
+		ld := isa.Stream{Core: int32(items[0].core)}
+		for b := 0; b < B; b++ {
+			for k, ent := range s.Entries {
+				bytes := int64(math.Ceil(e.TensorBytes(ent) * s.EntryShare[k]))
+				ld.Instrs = append(ld.Instrs, isa.Instr{Op: isa.LoadData, Xbar: -1, Layer: -1, Unit: -1, Node: int32(ent), Input: int32(b), Peer: -1,
+					Count: stores[[2]int32{int32(ent), int32(b)}], Bytes: bytes, Addr: addr.of(ent, b, 0)})
+			}
+		}
+		ld.Instrs = append(ld.Instrs, isa.Instr{Op: isa.Barrier, Xbar: -1, Layer: -1, Unit: -1, Node: -1, Input: -1, Peer: -1})
+		part.Streams = append(part.Streams, ld)
+	}
+	exits := map[int]bool{}
+	for _, x := range s.Exits {
+		exits[x] = true
+	}
+	for _, it := range items {
+		xs, vs := itemStreams(e, it, addr, contrib, psums, sendsOf, exits)
+		part.Streams = append(part.Streams, xs)
+		part.Streams = append(part.Streams, vs...)
+	}
+	return part, nil
+}
+
+func vectorOp(op model.Op) isa.Opcode {
+	switch op {
+	case model.OpBatchNorm, model.OpLayerNorm, model.OpSoftmax:
+		return isa.VNorm
+	case model.OpMaxPool, model.OpAvgPool, model.OpGlobalAvgPool:
+		return isa.VPool
+	case model.OpAdd, model.OpSub, model.OpMul, model.OpDiv:
+		return isa.VAdd
+	case model.OpMatMul:
+		return isa.VMat
+	case model.OpConcat, model.OpFlatten, model.OpReshape, model.OpTranspose, model.OpSlice, model.OpIdentity:
+		return isa.VCopy
+	}
+	return isa.VAct
+}
+
+func itemStreams(e *estimate.Estimator, it item, addr *addresses, contrib map[int]int64,
+	psums map[[2]int]int64, sendsOf map[int][]int, exits map[int]bool) (st isa.Stream, extra []isa.Stream) {
+	m := e.Mapping()
+	g := m.Graph
+	chip := m.Chip
+	unit := m.Units[it.unit]
+	layer := unit.Layer
+	l := m.Layers[layer]
+	act := float64(chip.ActivationBits) / 8
+	base := isa.Instr{Xbar: -1, Layer: int32(layer), Unit: int32(it.unit), Node: -1, Input: -1, Peer: -1}
+	st = isa.Stream{Core: int32(it.core)}
+	emit := func(in isa.Instr) { st.Instrs = append(st.Instrs, in) }
+	if it.replica == 0 {
+		in := base
+		in.Op, in.Bytes, in.Addr = isa.LoadWeight, (unit.Cells*int64(chip.BitsPerCell)+7)/8, addr.weight[it.unit]
+		emit(in)
+	}
+	for x, rows := range it.rowsPerCrossbar {
+		in := base
+		in.Op, in.Xbar, in.Count = isa.WriteWeight, int32(it.firstX+x), int64(rows)
+		emit(in)
+	}
+	isHome := it.home == it.unit
+	inNode := g.Producers(l.Node)[0]
+	vec := isa.Stream{Core: int32(it.core)}
+	vemit := func(in isa.Instr) { vec.Instrs = append(vec.Instrs, in) }
+	local := base
+	local.Node, local.Xbar = isa.LocalNode, int32(it.replica)
+	for b := 0; b < e.Batch(); b++ {
+		in := base
+		in.Op, in.Node, in.Input, in.Count = isa.Recv, int32(inNode), int32(b), contrib[inNode]
+		in.Bytes = int64(math.Ceil(e.TensorBytes(inNode)))
+		emit(in)
+		for x := range it.rowsPerCrossbar {
+			mv := base
+			mv.Op, mv.Xbar, mv.Input, mv.Count = isa.MVMul, int32(it.firstX+x), int32(b), it.positions
+			emit(mv)
+		}
+		hand := local
+		hand.Op, hand.Input = isa.Send, int32(b)
+		emit(hand)
+		hand.Op, hand.Count = isa.Recv, 1
+		vemit(hand)
+		outs := int64(unit.OutEnd - unit.OutStart)
+		if !isHome {
+			ps := base
+			ps.Op, ps.Node, ps.Input, ps.Unit, ps.Xbar = isa.Send, isa.PsumNode, int32(b), int32(it.home), int32(it.replica)
+			ps.Bytes = int64(math.Ceil(float64(outs*it.positions) * act))
+			vemit(ps)
+			continue
+		}
+		if n := psums[[2]int{it.unit, it.replica}]; n > 0 {
+			rv := base
+			rv.Op, rv.Node, rv.Input, rv.Xbar, rv.Count = isa.Recv, isa.PsumNode, int32(b), int32(it.replica), n
+			vemit(rv)
+			acc := base
+			acc.Op, acc.Input, acc.Count, acc.Ops = isa.VAcc, int32(b), outs*it.positions, n*outs*it.positions
+			vemit(acc)
+		}
+		for _, n := range e.LayerNodes(layer) {
+			if n == l.Node {
+				continue
+			}
+			for _, p := range g.Producers(n) {
+				if e.Owner(p) != layer {
+					rv := base
+					rv.Op, rv.Node, rv.Input, rv.Count = isa.Recv, int32(p), int32(b), contrib[p]
+					rv.Bytes = int64(math.Ceil(e.TensorBytes(p)))
+					vemit(rv)
+				}
+			}
+			st := g.NodeStats(n)
+			v := base
+			v.Op, v.Node, v.Input = vectorOp(g.Nodes[n].Op), int32(n), int32(b)
+			v.Count = int64(math.Ceil(float64(st.OutElems) * it.share))
+			v.Ops = int64(math.Ceil(float64(st.VecOps) * it.share))
+			v.Bytes = int64(math.Ceil(e.TensorBytes(n) * it.share))
+			vemit(v)
+		}
+		for _, n := range sendsOf[layer] {
+			sd := base
+			sd.Op, sd.Node, sd.Input = isa.Send, int32(n), int32(b)
+			sd.Bytes = int64(math.Ceil(e.TensorBytes(n) * it.share))
+			vemit(sd)
+		}
+		for _, n := range e.LayerNodes(layer) {
+			if !exits[n] {
+				continue
+			}
+			sd := base
+			sd.Op, sd.Node, sd.Input = isa.StoreData, int32(n), int32(b)
+			sd.Bytes = int64(math.Ceil(e.TensorBytes(n) * it.share))
+			sd.Addr = addr.of(n, b, 0)
+			vemit(sd)
+		}
+	}
+	vbar := base
+	vbar.Op = isa.Barrier
+	vemit(vbar)
+	extra = append(extra, vec)
+	bar := base
+	bar.Op = isa.Barrier
+	emit(bar)
+	return st, extra
+}

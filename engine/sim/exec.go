@@ -1,0 +1,365 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/compass-go/compass/engine/isa"
+)
+
+// runQueue is a min-heap of runnable streams by ready time, ties by index,
+// so the run is deterministic.
+type runQueue struct {
+	ids []int
+	at  []float64
+}
+
+func (q *runQueue) less(i, j int) bool {
+	if q.at[i] != q.at[j] {
+		return q.at[i] < q.at[j]
+	}
+	return q.ids[i] < q.ids[j]
+}
+
+func (q *runQueue) swap(i, j int) {
+	q.ids[i], q.ids[j] = q.ids[j], q.ids[i]
+	q.at[i], q.at[j] = q.at[j], q.at[i]
+}
+
+func (q *runQueue) push(id int, at float64, _ []*stream) {
+	q.ids = append(q.ids, id)
+	q.at = append(q.at, at)
+	for i := len(q.ids) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !q.less(i, p) {
+			break
+		}
+		q.swap(i, p)
+		i = p
+	}
+}
+
+func (q *runQueue) pop() (int, float64) {
+	id, at := q.ids[0], q.at[0]
+	last := len(q.ids) - 1
+	q.swap(0, last)
+	q.ids, q.at = q.ids[:last], q.at[:last]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < last && q.less(l, m) {
+			m = l
+		}
+		if r < last && q.less(r, m) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		q.swap(i, m)
+		i = m
+	}
+	return id, at
+}
+
+// wake makes blocked streams runnable at time t.
+func (s *sim) wake(waiters []int, t float64) {
+	for _, id := range waiters {
+		st := s.streams[id]
+		st.ready = math.Max(st.ready, t)
+		s.runq.push(id, st.ready, s.streams)
+	}
+}
+
+func (s *sim) loop() error {
+	done := 0
+	for len(s.runq.ids) > 0 {
+		id, _ := s.runq.pop()
+		st := s.streams[id]
+		if st.pc >= len(st.instrs) {
+			continue
+		}
+		blocked, err := s.step(id, st)
+		if err != nil {
+			return err
+		}
+		if blocked {
+			continue
+		}
+		s.res.Events++
+		if s.opt.MaxEvents > 0 && s.res.Events > s.opt.MaxEvents {
+			return fmt.Errorf("simulation exceeded %d events", s.opt.MaxEvents)
+		}
+		if st.pc < len(st.instrs) {
+			s.runq.push(id, st.ready, s.streams)
+		} else {
+			done++
+		}
+	}
+	if done != len(s.streams) {
+		for i, st := range s.streams {
+			if st.pc < len(st.instrs) {
+				in := st.instrs[st.pc]
+				return fmt.Errorf("deadlock: %d of %d streams never finished; stream %d (partition %d, core %d) waits at %s (node %d, input %d, unit %d)",
+					len(s.streams)-done, len(s.streams), i, st.part, st.core, in.Op, in.Node, in.Input, in.Unit)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *sim) trace(core int32, op isa.Opcode, part, layer int32, start, end float64) {
+	if !s.opt.Trace {
+		return
+	}
+	if len(s.res.Trace) >= s.opt.MaxTrace {
+		s.res.TraceTruncated = true
+		return
+	}
+	s.res.Trace = append(s.res.Trace, TraceEvent{Core: core, Op: op, Partition: part, Layer: layer, StartNs: start, EndNs: end})
+}
+
+// dramAccess issues a transfer in 8 KiB chunks (one DRAM row each) so
+// that other requesters interleave; it returns when each chunk is done via
+// fn, and the last done time.
+func (s *sim) dramAccess(at float64, addr uint64, bytes int64, write bool, chunkDone func(done float64, n int64)) float64 {
+	const chunk = 8 << 10
+	at = math.Max(at, s.lastDRAM)
+	s.lastDRAM = at
+	end := at
+	for off := int64(0); off < bytes; off += chunk {
+		n := min(chunk, bytes-off)
+		end = s.ctrl.Access(at, addr+uint64(off), int(n), write)
+		if chunkDone != nil {
+			chunkDone(end, n)
+		}
+	}
+	return end
+}
+
+// bus occupies the bus for a transfer of n bytes starting no earlier than
+// at, and returns its end.
+func (s *sim) bus(at float64, n int64) float64 {
+	start := math.Max(at, s.busFree)
+	end := start + s.chip.BusTransferNs(n)
+	s.busFree = end
+	s.res.BusBusyNs += end - start
+	s.res.Energy.Bus += float64(n) * s.chip.BusEnergyPerBytePJ
+	return end
+}
+
+// released reports whether crossbar (core, x) may be written for
+// partition part: the partition that wrote it before has issued all its
+// MVMs on it. If not, the stream waits on the crossbar.
+func (s *sim) released(id int, core, x, part int32) (bool, float64) {
+	xb := &s.xbars[core][x]
+	prev := int32(-1)
+	for _, w := range s.writers[[2]int32{core, x}] {
+		if w >= part {
+			break
+		}
+		prev = w
+	}
+	if prev < 0 || (xb.owner == prev && xb.usesLeft == 0) || xb.owner >= part {
+		return true, xb.free
+	}
+	xb.waiters = append(xb.waiters, id)
+	return false, 0
+}
+
+func (s *sim) tagFor(k tagKey) *tag {
+	t := s.tags[k]
+	if t == nil {
+		t = &tag{}
+		s.tags[k] = t
+	}
+	return t
+}
+
+func (s *sim) contribute(k tagKey, at float64) {
+	t := s.tagFor(k)
+	t.got++
+	t.time = math.Max(t.time, at)
+	if t.needSet && t.got >= t.need && len(t.waiters) > 0 {
+		w := t.waiters
+		t.waiters = nil
+		s.wake(w, t.time)
+	}
+}
+
+func tagOf(part int32, in isa.Instr) tagKey {
+	if in.Node < 0 { // partial sums: home unit and replica
+		return tagKey{part: part, node: in.Node, a: in.Unit, b: in.Xbar, input: in.Input}
+	}
+	return tagKey{part: part, node: in.Node, input: in.Input}
+}
+
+// step executes (or blocks) the stream's next instruction.
+func (s *sim) step(id int, st *stream) (blocked bool, err error) {
+	in := st.instrs[st.pc]
+	chip := s.chip
+	t := st.ready
+	pr := &s.res.Partitions[st.part]
+	wait := func() float64 { return math.Max(t, st.outstanding) }
+	switch in.Op {
+	case isa.LoadWeight:
+		// The data goes straight to the crossbars: wait until this
+		// replica's crossbars are free of the previous partition.
+		start := t
+		for x := int32(0); ; x++ {
+			j := st.pc + 1 + int(x)
+			if j >= len(st.instrs) || st.instrs[j].Op != isa.WriteWeight {
+				break
+			}
+			ok, free := s.released(id, st.core, st.instrs[j].Xbar, st.part)
+			if !ok {
+				return true, nil
+			}
+			start = math.Max(start, free)
+		}
+		end := start
+		s.dramAccess(start, in.Addr, in.Bytes, false, func(done float64, n int64) { end = s.bus(done, n) })
+		w := s.weights[[2]int32{st.part, in.Unit}]
+		if w == nil {
+			w = &stored{}
+			s.weights[[2]int32{st.part, in.Unit}] = w
+		}
+		w.count, w.time = 1, end
+		s.wake(w.waiters, end)
+		w.waiters = nil
+		pr.Replacement.add(start, end)
+		s.trace(st.core, in.Op, st.part, in.Layer, start, end)
+		st.ready = end
+	case isa.WriteWeight:
+		w := s.weights[[2]int32{st.part, in.Unit}]
+		if w == nil || w.count == 0 {
+			if w == nil {
+				w = &stored{}
+				s.weights[[2]int32{st.part, in.Unit}] = w
+			}
+			w.waiters = append(w.waiters, id)
+			return true, nil
+		}
+		ok, free := s.released(id, st.core, in.Xbar, st.part)
+		if !ok {
+			return true, nil
+		}
+		xb := &s.xbars[st.core][in.Xbar]
+		start := math.Max(math.Max(t, w.time), free)
+		end := start + chip.CrossbarWriteNs(int(in.Count))
+		xb.free, xb.owner = end, st.part
+		xb.usesLeft = s.mvmUses[[3]int32{st.part, st.core, in.Xbar}]
+		if xb.usesLeft == 0 && len(xb.waiters) > 0 { // written but never used: release at once
+			w := xb.waiters
+			xb.waiters = nil
+			s.wake(w, end)
+		}
+		st.outstanding = math.Max(st.outstanding, end)
+		s.res.Energy.Write += float64(in.Count) * chip.CrossbarWriteEnergyPJ(1)
+		pr.Replacement.add(start, end)
+		s.trace(st.core, in.Op, st.part, in.Layer, start, end)
+	case isa.MVMul:
+		xb := &s.xbars[st.core][in.Xbar]
+		start := math.Max(t, xb.free)
+		end := start + chip.MVMLatencyNs() + float64(in.Count-1)*chip.MVMIntervalNs()
+		xb.free = end
+		xb.usesLeft--
+		if xb.usesLeft == 0 && len(xb.waiters) > 0 {
+			w := xb.waiters
+			xb.waiters = nil
+			s.wake(w, end)
+		}
+		st.outstanding = math.Max(st.outstanding, end)
+		s.res.MVMs += in.Count
+		s.res.CoreXbarBusyNs[st.core] += end - start
+		n := float64(in.Count)
+		s.res.Energy.MVM += n * chip.MVMArrayEnergyPJ()
+		s.res.Energy.ADC += n * chip.MVMADCEnergyPJ()
+		s.res.Energy.LocalMemory += n * (float64(chip.CrossbarRows)*s.act*chip.LocalMemoryReadEnergyPerBytePJ +
+			float64(chip.OutputsPerCrossbar())*s.act*chip.LocalMemoryWriteEnergyPerBytePJ)
+		pr.Compute.add(start, end)
+		s.trace(st.core, in.Op, st.part, in.Layer, start, end)
+	case isa.Recv:
+		tg := s.tagFor(tagOf(st.part, in))
+		tg.need, tg.needSet = in.Count, true
+		if tg.got < tg.need {
+			tg.waiters = append(tg.waiters, id)
+			return true, nil
+		}
+		st.ready = math.Max(t, tg.time)
+		s.res.Energy.LocalMemory += float64(in.Bytes) * chip.LocalMemoryWriteEnergyPerBytePJ
+	case isa.Send:
+		if in.Node == isa.LocalNode { // hand-over between a replica's threads: no bus
+			st.ready = wait()
+			s.contribute(tagOf(st.part, in), st.ready)
+			break
+		}
+		start := wait()
+		end := s.bus(start, in.Bytes)
+		s.res.Energy.LocalMemory += float64(in.Bytes) * chip.LocalMemoryReadEnergyPerBytePJ
+		s.contribute(tagOf(st.part, in), end)
+		s.trace(-1, in.Op, st.part, in.Layer, end-chip.BusTransferNs(in.Bytes), end)
+		st.ready = end
+	case isa.VAcc, isa.VAct, isa.VNorm, isa.VPool, isa.VAdd, isa.VCopy, isa.VMat:
+		start := math.Max(wait(), s.vfuFree[st.core])
+		dur := math.Max(chip.VFUNs(in.Ops), chip.LocalMemoryReadNs(in.Bytes))
+		end := start + dur
+		s.vfuFree[st.core] = end
+		s.res.CoreVFUBusyNs[st.core] += dur
+		s.res.Energy.VFU += float64(in.Ops) * chip.VFUEnergyPerOpPJ
+		s.res.Energy.LocalMemory += float64(in.Bytes) * (chip.LocalMemoryReadEnergyPerBytePJ + chip.LocalMemoryWriteEnergyPerBytePJ)
+		pr.Compute.add(start, end)
+		s.trace(st.core, in.Op, st.part, in.Layer, start, end)
+		st.ready = end
+	case isa.StoreData:
+		start := wait()
+		busEnd := s.bus(start, in.Bytes)
+		done := s.dramAccess(busEnd, in.Addr, in.Bytes, true, nil)
+		s.res.Energy.LocalMemory += float64(in.Bytes) * chip.LocalMemoryReadEnergyPerBytePJ
+		k := [2]int32{in.Node, in.Input}
+		sd := s.stores[k]
+		if sd == nil {
+			sd = &stored{}
+			s.stores[k] = sd
+		}
+		sd.count++
+		sd.time = math.Max(sd.time, done)
+		if len(sd.waiters) > 0 {
+			w := sd.waiters
+			sd.waiters = nil
+			s.wake(w, sd.time)
+		}
+		pr.IO.add(start, done)
+		s.trace(st.core, in.Op, st.part, in.Layer, start, done)
+		st.ready = busEnd
+	case isa.LoadData:
+		k := [2]int32{in.Node, in.Input}
+		sd := s.stores[k]
+		if in.Count > 0 && (sd == nil || sd.count < in.Count) {
+			if sd == nil {
+				sd = &stored{}
+				s.stores[k] = sd
+			}
+			sd.waiters = append(sd.waiters, id)
+			return true, nil
+		}
+		start := t
+		if sd != nil {
+			start = math.Max(start, sd.time)
+		}
+		end := start
+		s.dramAccess(start, in.Addr, in.Bytes, false, func(done float64, n int64) { end = s.bus(done, n) })
+		s.res.Energy.LocalMemory += float64(in.Bytes) * chip.LocalMemoryWriteEnergyPerBytePJ
+		s.contribute(tagOf(st.part, in), end)
+		pr.IO.add(start, end)
+		s.trace(st.core, in.Op, st.part, in.Layer, start, end)
+		st.ready = end
+	case isa.Barrier:
+		st.ready = wait()
+		pr.End = math.Max(pr.End, st.ready)
+	default:
+		return false, fmt.Errorf("partition %d core %d: unknown opcode %v", st.part, st.core, in.Op)
+	}
+	s.res.Counts[in.Op]++
+	st.pc++
+	return false, nil
+}

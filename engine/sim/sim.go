@@ -1,0 +1,220 @@
+// Package sim is the discrete-event simulator of a scheduled program (package
+// isa) on a chip: it executes every core's instruction streams in order,
+// with resources for each crossbar, each core's vector unit, the shared bus
+// and the DRAM (the bank-level LPDDR3 model of package dram), and reports
+// the batch's latency, the phases of every partition, energy by component,
+// DRAM traffic and row-hit rate, instruction counts and utilisation.
+//
+// Execution rules. A stream issues one instruction at a time. MVMUL and
+// WRITE_WEIGHT are asynchronous: they occupy their crossbar and the stream
+// goes on, so a replica's crossbars work in parallel; any other
+// instruction first waits for the stream's outstanding crossbar work. RECV
+// waits until every contribution to its tensor (SENDs of on-chip producers,
+// the loader's LOAD_DATA) has arrived; LOAD_DATA of a tensor stored by an
+// earlier partition waits for those stores. A crossbar is rewritten for a
+// partition only after the last MVM of the partition that used it before:
+// that is the only barrier between partitions, so cores whose layers finish
+// early start their replacement early, as the paper describes. The bus
+// serves one transfer at a time in request order; DRAM requests go through
+// the controller in request order.
+package sim
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/compass-go/compass/engine/dram"
+	"github.com/compass-go/compass/engine/estimate"
+	"github.com/compass-go/compass/engine/hw"
+	"github.com/compass-go/compass/engine/isa"
+)
+
+// Phase is a time window in ns.
+type Phase struct {
+	StartNs float64 `json:"start_ns"`
+	EndNs   float64 `json:"end_ns"`
+}
+
+func (p *Phase) add(s, e float64) {
+	if p.EndNs == 0 && p.StartNs == 0 {
+		p.StartNs, p.EndNs = s, e
+		return
+	}
+	p.StartNs = math.Min(p.StartNs, s)
+	p.EndNs = math.Max(p.EndNs, e)
+}
+
+// Ns is the window's length.
+func (p Phase) Ns() float64 { return p.EndNs - p.StartNs }
+
+// PartitionResult gives a partition's phases.
+type PartitionResult struct {
+	Index       int   `json:"index"`
+	Replacement Phase `json:"replacement"` // LOAD_WEIGHT and WRITE_WEIGHT
+	Compute     Phase `json:"compute"`     // MVMs and vector work
+	IO          Phase `json:"io"`          // LOAD_DATA and STORE_DATA
+	End         float64
+}
+
+// TraceEvent is one busy interval of a core (Core = -1: the bus).
+type TraceEvent struct {
+	Core      int32      `json:"core"`
+	Op        isa.Opcode `json:"op"`
+	Partition int32      `json:"partition"`
+	Layer     int32      `json:"layer"`
+	StartNs   float64    `json:"start_ns"`
+	EndNs     float64    `json:"end_ns"`
+}
+
+// Options control a run.
+type Options struct {
+	Trace     bool // record a per-core timeline
+	MaxTrace  int  // bound on recorded events (0: 1,000,000)
+	MaxEvents int64
+}
+
+// Result is a simulated batch.
+type Result struct {
+	LatencyNs        float64
+	Energy           estimate.Energy // pJ, per batch
+	EnergyPJ         float64
+	DRAM             dram.Stats
+	Partitions       []PartitionResult
+	Counts           map[isa.Opcode]int64
+	MVMs             int64
+	CoreXbarBusyNs   []float64 // per core: crossbar busy time summed over its crossbars
+	CoreVFUBusyNs    []float64
+	BusBusyNs        float64
+	Events           int64
+	Trace            []TraceEvent
+	TraceTruncated   bool
+	CrossbarsPerCore int
+}
+
+// Utilisation of core c's crossbars over the run.
+func (r *Result) XbarUtilisation(c int) float64 {
+	return r.CoreXbarBusyNs[c] / (r.LatencyNs * float64(r.CrossbarsPerCore))
+}
+
+type tagKey struct {
+	part, node, a, b, input int32
+}
+
+type tag struct {
+	got, need int64
+	needSet   bool
+	time      float64
+	waiters   []int
+}
+
+type stored struct {
+	count   int64
+	time    float64
+	waiters []int
+}
+
+type xbar struct {
+	free     float64
+	owner    int32 // partition that last wrote it (-1: none)
+	usesLeft int64 // MVMULs of the owner still to issue
+	waiters  []int
+}
+
+type stream struct {
+	part        int32
+	core        int32
+	instrs      []isa.Instr
+	pc          int
+	ready       float64
+	outstanding float64
+}
+
+// sim holds a run's state.
+type sim struct {
+	chip     *hw.Chip
+	ctrl     *dram.Controller
+	streams  []*stream
+	runq     runQueue
+	xbars    [][]xbar
+	writers  map[[2]int32][]int32 // (core, xbar) -> partitions that write it, in order
+	mvmUses  map[[3]int32]int64   // (partition, core, xbar) -> MVMULs
+	tags     map[tagKey]*tag
+	weights  map[[2]int32]*stored // (partition, unit)
+	stores   map[[2]int32]*stored // (node, input)
+	busFree  float64
+	vfuFree  []float64
+	lastDRAM float64
+	res      *Result
+	opt      Options
+	act      float64
+}
+
+// Run simulates a program on a chip.
+func Run(p *isa.Program, chip *hw.Chip, opt Options) (*Result, error) {
+	if err := chip.Validate(); err != nil {
+		return nil, err
+	}
+	ctrl, err := dram.New(&chip.DRAM)
+	if err != nil {
+		return nil, err
+	}
+	if opt.MaxTrace <= 0 {
+		opt.MaxTrace = 1_000_000
+	}
+	s := &sim{chip: chip, ctrl: ctrl, tags: map[tagKey]*tag{}, weights: map[[2]int32]*stored{},
+		stores: map[[2]int32]*stored{}, mvmUses: map[[3]int32]int64{}, opt: opt,
+		act: float64(chip.ActivationBits) / 8,
+		res: &Result{Counts: map[isa.Opcode]int64{}, CoreXbarBusyNs: make([]float64, chip.Cores),
+			CoreVFUBusyNs: make([]float64, chip.Cores), CrossbarsPerCore: chip.CrossbarsPerCore}}
+	s.vfuFree = make([]float64, chip.Cores)
+	s.xbars = make([][]xbar, chip.Cores)
+	for c := range s.xbars {
+		s.xbars[c] = make([]xbar, chip.CrossbarsPerCore)
+		for x := range s.xbars[c] {
+			s.xbars[c][x].owner = -1
+		}
+	}
+	writers := map[[2]int32][]int32{}
+	for pi, part := range p.Partitions {
+		s.res.Partitions = append(s.res.Partitions, PartitionResult{Index: part.Index})
+		for _, st := range part.Streams {
+			if st.Core < 0 || int(st.Core) >= chip.Cores {
+				return nil, fmt.Errorf("partition %d: a stream on core %d, the chip has %d", pi, st.Core, chip.Cores)
+			}
+			for _, in := range st.Instrs {
+				if in.Op == isa.MVMul || in.Op == isa.WriteWeight {
+					if in.Xbar < 0 || int(in.Xbar) >= chip.CrossbarsPerCore {
+						return nil, fmt.Errorf("partition %d core %d: %s on crossbar %d, a core has %d", pi, st.Core, in.Op, in.Xbar, chip.CrossbarsPerCore)
+					}
+				}
+				switch in.Op {
+				case isa.MVMul:
+					s.mvmUses[[3]int32{int32(pi), st.Core, in.Xbar}]++
+				case isa.WriteWeight:
+					k := [2]int32{st.Core, in.Xbar}
+					if w := writers[k]; len(w) == 0 || w[len(w)-1] != int32(pi) {
+						writers[k] = append(writers[k], int32(pi))
+					}
+				}
+			}
+			s.streams = append(s.streams, &stream{part: int32(pi), core: st.Core, instrs: st.Instrs})
+		}
+	}
+	s.writers = writers
+	for i := range s.streams {
+		s.runq.push(i, 0, s.streams)
+	}
+	if err := s.loop(); err != nil {
+		return nil, err
+	}
+	r := s.res
+	for i := range r.Partitions {
+		r.LatencyNs = math.Max(r.LatencyNs, r.Partitions[i].End)
+	}
+	de := ctrl.Energy(math.Max(r.LatencyNs, s.lastDRAM))
+	r.Energy.DRAM = de.Total()
+	r.Energy.Static = chip.StaticPowerMW() * r.LatencyNs
+	r.EnergyPJ = r.Energy.Total()
+	r.DRAM = ctrl.Stats()
+	return r, nil
+}

