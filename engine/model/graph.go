@@ -32,7 +32,12 @@ type Node struct {
 	Axis       int     `json:"axis,omitempty"`        // Concat, Softmax, Flatten, Slice
 	Start      int     `json:"start,omitempty"`       // Slice
 	End        int     `json:"end,omitempty"`         // Slice (exclusive)
-	Shape      Shape   `json:"shape,omitempty"`       // Input, Parameter, Reshape target
+	Step       int     `json:"step,omitempty"`        // Slice: keep every Step-th element (0 or 1: all)
+	Shape      Shape   `json:"shape,omitempty"`       // Input, Parameter, Constant, Reshape target, Resize output
+	Pads       []int   `json:"pads,omitempty"`        // Pad: before each axis, then after each axis
+	Axes       []int   `json:"axes,omitempty"`        // Reduce
+	KeepDims   bool    `json:"keep_dims,omitempty"`   // Reduce
+	Mode       string  `json:"mode,omitempty"`        // Resize, Reduce
 	Perm       []int   `json:"perm,omitempty"`        // Transpose
 	Min        float64 `json:"min,omitempty"`         // Clip
 	Max        float64 `json:"max,omitempty"`         // Clip

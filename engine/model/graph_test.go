@@ -301,3 +301,73 @@ func TestAttentionStats(t *testing.T) {
 		t.Errorf("matmul stats %+v", st)
 	}
 }
+
+// TestImportOps covers the op kinds an imported model can use beyond the
+// zoo's: Constant, Pad, Resize, Reduce and strided Slice.
+func TestImportOps(t *testing.T) {
+	b := NewBuilder("ops")
+	x := b.Input("x", 4, 8, 8)
+	k := b.Node(&Node{Name: "k", Op: OpConstant, Shape: Shape{4, 1, 1}})
+	y := b.Binary(OpMul, "scale", x, k)
+	p := b.Node(&Node{Name: "pad", Op: OpPad, Inputs: []string{y}, Pads: []int{0, 1, 2, 0, 3, -1}})
+	up := b.Node(&Node{Name: "up", Op: OpResize, Inputs: []string{p}, Shape: Shape{4, 24, 18}, Mode: "linear"})
+	nn := b.Node(&Node{Name: "nn", Op: OpResize, Inputs: []string{up}, Shape: Shape{4, 48, 18}})
+	r := b.Node(&Node{Name: "mean", Op: OpReduce, Inputs: []string{nn}, Axes: []int{-1, 1}, Mode: "mean"})
+	rk := b.Node(&Node{Name: "max", Op: OpReduce, Inputs: []string{nn}, Axes: []int{0}, KeepDims: true, Mode: "max"})
+	all := b.Node(&Node{Name: "sum", Op: OpReduce, Inputs: []string{rk}, Axes: []int{0, 1, 2}, Mode: "sum"})
+	s := b.Node(&Node{Name: "odd", Op: OpSlice, Inputs: []string{nn}, Axis: 1, Start: 1, End: 48, Step: 2})
+	g, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]Shape{"k": {4, 1, 1}, "scale": {4, 8, 8}, "pad": {4, 12, 9}, "up": {4, 24, 18}, "nn": {4, 48, 18},
+		"mean": {4}, "max": {1, 48, 18}, "sum": {1}, "odd": {4, 24, 18}}
+	for name, sh := range want {
+		if got := g.Nodes[g.Index(name)].Out; !got.Equal(sh) {
+			t.Errorf("%s: shape %v, want %v", name, got, sh)
+		}
+	}
+	_, _, _ = r, all, s
+	st := func(name string) Stats { return g.NodeStats(g.Index(name)) }
+	if c := st("k"); c.Params != 0 || c.VecOps != 0 || c.OutElems != 4 {
+		t.Errorf("a Constant is no learned parameter and no work: %+v", c)
+	}
+	if v := st("pad").VecOps; v != 0 {
+		t.Errorf("pad vector ops %d", v)
+	}
+	if v := st("up").VecOps; v != 4*24*18*3*2 { // linear, two resized axes
+		t.Errorf("linear resize vector ops %d", v)
+	}
+	if v := st("nn").VecOps; v != 0 {
+		t.Errorf("nearest resize vector ops %d", v)
+	}
+	if v := st("mean").VecOps; v != 4*48*18+4 {
+		t.Errorf("mean vector ops %d", v)
+	}
+	if v := st("max").VecOps; v != 4*48*18 {
+		t.Errorf("max vector ops %d", v)
+	}
+	for _, c := range []struct {
+		n    *Node
+		want string
+	}{
+		{&Node{Name: "bad", Op: OpPad, Inputs: []string{"x"}, Pads: []int{0, 0}}, "pads"},
+		{&Node{Name: "bad", Op: OpPad, Inputs: []string{"x"}, Pads: []int{0, -8, 0, 0, 0, 0}}, "positive"},
+		{&Node{Name: "bad", Op: OpResize, Inputs: []string{"x"}, Shape: Shape{4, 8}}, "rank"},
+		{&Node{Name: "bad", Op: OpResize, Inputs: []string{"x"}, Shape: Shape{4, 8, 8}, Mode: "area"}, "mode"},
+		{&Node{Name: "bad", Op: OpReduce, Inputs: []string{"x"}, Axes: []int{1, -2}, Mode: "mean"}, "twice"},
+		{&Node{Name: "bad", Op: OpReduce, Inputs: []string{"x"}, Axes: []int{3}, Mode: "mean"}, "out of range"},
+		{&Node{Name: "bad", Op: OpReduce, Inputs: []string{"x"}, Mode: "mean"}, "axes is empty"},
+		{&Node{Name: "bad", Op: OpReduce, Inputs: []string{"x"}, Axes: []int{0}, Mode: "prod"}, "mode"},
+		{&Node{Name: "bad", Op: OpSlice, Inputs: []string{"x"}, Axis: 0, Start: 0, End: 2, Step: -1}, "step"},
+		{&Node{Name: "bad", Op: OpConstant}, "shape is empty"},
+		{&Node{Name: "bad", Op: OpConstant, Inputs: []string{"x"}, Shape: Shape{1}}, "inputs"},
+	} {
+		g := New("bad")
+		g.Add(&Node{Name: "x", Op: OpInput, Shape: Shape{4, 8, 8}})
+		g.Add(c.n)
+		if err := g.Infer(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s %+v: error %v, want %q", c.n.Op, c.n, err, c.want)
+		}
+	}
+}

@@ -14,6 +14,7 @@ type Op string
 const (
 	OpInput     Op = "Input"     // graph input; Shape gives its shape without batch
 	OpParameter Op = "Parameter" // learned tensor (class token, position embedding); Shape gives its shape
+	OpConstant  Op = "Constant"  // model constant that is not learned (an imported operand such as a scale or a mask); Shape gives its shape; no parameters
 	OpConv      Op = "Conv"      // 2-D convolution on [C,H,W]; Conv holds the attributes
 	OpLinear    Op = "Linear"    // fully connected layer on the last axis (Gemm, MatMul with a constant)
 	OpMatMul    Op = "MatMul"    // product of two activations [...,M,K]x[...,K,N]; vector work
@@ -44,7 +45,11 @@ const (
 	OpReshape   Op = "Reshape"   // Shape gives the target; one -1 is inferred
 	OpTranspose Op = "Transpose" // Perm gives the axis order
 	OpSoftmax   Op = "Softmax"   // over Axis
-	OpSlice     Op = "Slice"     // elements [Start, End) of Axis (negative values count from the end)
+	OpSlice     Op = "Slice"     // elements [Start, End) of Axis, every Step-th (negative values count from the end)
+
+	OpPad    Op = "Pad"    // Pads gives the elements added before (first half) and after (second half) each axis; negative crops
+	OpResize Op = "Resize" // Shape gives the output shape; Mode "nearest" (default), "linear" or "cubic"
+	OpReduce Op = "Reduce" // Mode "mean", "sum", "max" or "min" over Axes; KeepDims keeps them as size 1
 )
 
 // opInfo says how many inputs an op takes and how it is classified.
@@ -56,6 +61,7 @@ type opInfo struct {
 var ops = map[Op]opInfo{
 	OpInput:         {0, 0, false},
 	OpParameter:     {0, 0, false},
+	OpConstant:      {0, 0, false},
 	OpConv:          {1, 1, false},
 	OpLinear:        {1, 1, false},
 	OpMatMul:        {2, 2, false},
@@ -83,6 +89,9 @@ var ops = map[Op]opInfo{
 	OpTranspose:     {1, 1, false},
 	OpSoftmax:       {1, 1, false},
 	OpSlice:         {1, 1, false},
+	OpPad:           {1, 1, false},
+	OpResize:        {1, 1, false},
+	OpReduce:        {1, 1, false},
 }
 
 // Known reports whether op is a kind this package understands.

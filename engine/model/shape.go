@@ -8,7 +8,7 @@ import (
 // inferShape computes a node's output shape from its input shapes.
 func inferShape(n *Node, in []Shape) (Shape, error) {
 	switch n.Op {
-	case OpInput, OpParameter:
+	case OpInput, OpParameter, OpConstant:
 		if len(n.Shape) == 0 {
 			return nil, fmt.Errorf("shape is empty: give the tensor shape without the batch dimension, e.g. [3,224,224]")
 		}
@@ -83,6 +83,12 @@ func inferShape(n *Node, in []Shape) (Shape, error) {
 			return nil, err
 		}
 		return clone(in[0]), nil
+	case OpPad:
+		return padShape(n.Pads, in[0])
+	case OpResize:
+		return resizeShape(n, in[0])
+	case OpReduce:
+		return reduceShape(n, in[0])
 	}
 	if ops[n.Op].elementwise {
 		return clone(in[0]), nil
@@ -341,7 +347,88 @@ func sliceShape(n *Node, x Shape) (Shape, error) {
 	if lo < 0 || hi > d || lo >= hi {
 		return nil, fmt.Errorf("slice [%d, %d) of axis %d (size %d, input %v) is empty or out of range", n.Start, n.End, ax, d, x)
 	}
+	step := n.Step
+	if step == 0 {
+		step = 1
+	}
+	if step < 0 {
+		return nil, fmt.Errorf("step = %d: must be positive (0 means 1)", n.Step)
+	}
 	out := clone(x)
-	out[ax] = hi - lo
+	out[ax] = (hi - lo + step - 1) / step
+	return out, nil
+}
+
+// padShape adds pads[i] elements before and pads[rank+i] after axis i;
+// negative pads remove elements.
+func padShape(pads []int, x Shape) (Shape, error) {
+	r := len(x)
+	if len(pads) != 2*r {
+		return nil, fmt.Errorf("pads %v has %d entries for input shape %v of rank %d: give %d (before each axis, then after each axis)", pads, len(pads), x, r, 2*r)
+	}
+	out := clone(x)
+	for i := range x {
+		lo, hi := pads[i], pads[r+i]
+		if int64(lo) > MaxElems || int64(lo) < -MaxElems || int64(hi) > MaxElems || int64(hi) < -MaxElems {
+			return nil, fmt.Errorf("pads %v: axis %d padding is out of range", pads, i)
+		}
+		out[i] = x[i] + lo + hi
+		if out[i] <= 0 {
+			return nil, fmt.Errorf("pads %v leave axis %d of input %v with %d elements: a dimension must stay positive", pads, i, x, out[i])
+		}
+	}
+	return out, nil
+}
+
+// resizeShape checks a Resize target: same rank as the input, a known mode.
+func resizeShape(n *Node, x Shape) (Shape, error) {
+	switch n.Mode {
+	case "", "nearest", "linear", "cubic":
+	default:
+		return nil, fmt.Errorf("mode %q: use nearest, linear or cubic", n.Mode)
+	}
+	if len(n.Shape) != len(x) {
+		return nil, fmt.Errorf("output shape %v has rank %d, input %v has rank %d: Resize keeps the rank", n.Shape, len(n.Shape), x, len(x))
+	}
+	if err := checkShape(n.Shape); err != nil {
+		return nil, fmt.Errorf("output %w", err)
+	}
+	return clone(n.Shape), nil
+}
+
+// reduceShape removes (or, with KeepDims, sets to 1) the reduced axes. A
+// reduction of every axis without KeepDims gives [1].
+func reduceShape(n *Node, x Shape) (Shape, error) {
+	switch n.Mode {
+	case "mean", "sum", "max", "min":
+	default:
+		return nil, fmt.Errorf("mode %q: use mean, sum, max or min", n.Mode)
+	}
+	if len(n.Axes) == 0 {
+		return nil, fmt.Errorf("axes is empty: name the axes to reduce")
+	}
+	red := make([]bool, len(x))
+	for _, a := range n.Axes {
+		ax, err := axis(a, len(x), "axes entry")
+		if err != nil {
+			return nil, err
+		}
+		if red[ax] {
+			return nil, fmt.Errorf("axes %v names axis %d twice", n.Axes, ax)
+		}
+		red[ax] = true
+	}
+	var out Shape
+	for i, d := range x {
+		switch {
+		case !red[i]:
+			out = append(out, d)
+		case n.KeepDims:
+			out = append(out, 1)
+		}
+	}
+	if len(out) == 0 {
+		out = Shape{1}
+	}
 	return out, nil
 }

@@ -71,8 +71,12 @@ func (g *Graph) NodeStats(i int) Stats {
 //   - MaxPool/AvgPool: kernel area per output (AvgPool +1 for the scale);
 //     GlobalAvgPool: H x W per output + 1;
 //   - Add, Sub, Mul, Div: 1 per output element; MatMul: 1 per MAC;
-//   - Concat, Flatten, Reshape, Transpose, Slice, Identity, Input,
-//     Parameter: none (data movement, charged as memory traffic).
+//   - Resize: nearest none (data movement); linear 3 per output element and
+//     resized axis (two multiplies, one add); cubic 7 (four multiplies,
+//     three adds);
+//   - Reduce: one per input element (mean +1 per output for the scale);
+//   - Concat, Flatten, Reshape, Transpose, Slice, Pad, Identity, Input,
+//     Parameter, Constant: none (data movement, charged as memory traffic).
 func (g *Graph) vectorOps(n *Node) int64 {
 	out := n.Out.Elems()
 	switch n.Op {
@@ -96,6 +100,27 @@ func (g *Graph) vectorOps(n *Node) int64 {
 	case OpMatMul:
 		a := g.Nodes[n.in[0]].Out
 		return out * int64(a[len(a)-1])
+	case OpResize:
+		in := g.Nodes[n.in[0]].Out
+		axes := int64(0)
+		for i := range in {
+			if in[i] != n.Out[i] {
+				axes++
+			}
+		}
+		switch n.Mode {
+		case "linear":
+			return out * 3 * axes
+		case "cubic":
+			return out * 7 * axes
+		}
+		return 0
+	case OpReduce:
+		in := g.Nodes[n.in[0]].Out.Elems()
+		if n.Mode == "mean" {
+			return in + out
+		}
+		return in
 	}
 	return 0
 }
