@@ -15,6 +15,7 @@ import (
 // compileFlags are the flags compile (and later simulate) share.
 type compileFlags struct {
 	model, chip, methods, objective *string
+	inputShape                      *string
 	batch                           *int
 	seed                            *uint64
 	asJSON                          *bool
@@ -24,7 +25,8 @@ type compileFlags struct {
 
 func addCompileFlags(fs *flag.FlagSet) *compileFlags {
 	return &compileFlags{
-		model:      fs.String("model", "", "zoo network name (see compass models) or a .json graph file"),
+		model:      fs.String("model", "", "zoo network name (see compass models), a .onnx model or a .json graph file"),
+		inputShape: fs.String("input-shape", "", "full shape of an ONNX model's first input, batch first (e.g. 1,3,224,224); dynamic dimensions are 1 without it"),
 		chip:       fs.String("chip", "M", "chip preset (see compass chips) or a chip .json file"),
 		batch:      fs.Int("batch", 1, "inputs per batch: each partition runs the whole batch before its weights are replaced"),
 		methods:    fs.String("method", "compass", "comma-separated: "+strings.Join(api.Methods(), ", ")+", or all"),
@@ -41,7 +43,11 @@ func addCompileFlags(fs *flag.FlagSet) *compileFlags {
 
 func (f *compileFlags) request(fs *flag.FlagSet) (api.CompileRequest, error) {
 	if *f.model == "" {
-		return api.CompileRequest{}, usagef("--model is required: name a network from `compass models` or a .json graph file")
+		return api.CompileRequest{}, usagef("--model is required: name a network from `compass models`, a .onnx model or a .json graph file")
+	}
+	shape, err := api.ParseInputShape(*f.inputShape)
+	if err != nil {
+		return api.CompileRequest{}, usageError{err.Error()}
 	}
 	methods, err := api.ParseMethods(*f.methods)
 	if err != nil {
@@ -49,6 +55,11 @@ func (f *compileFlags) request(fs *flag.FlagSet) (api.CompileRequest, error) {
 	}
 	req := api.CompileRequest{Model: *f.model, Chip: *f.chip, Batch: *f.batch, Methods: methods,
 		Objective: *f.objective, Seed: *f.seed}
+	if len(shape) > 0 {
+		if req.Graph, err = api.LoadModelWith(*f.model, api.ModelOptions{InputShape: shape}); err != nil {
+			return api.CompileRequest{}, err
+		}
+	}
 	ga := &api.GASettings{}
 	set := false
 	for _, p := range []struct {
@@ -75,7 +86,8 @@ func (f *compileFlags) request(fs *flag.FlagSet) (api.CompileRequest, error) {
 }
 
 func cmdCompile(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("compile", `Usage: compass compile --model NAME|file --chip S|M|L|file.json [--batch B]
+	fs := newFlags("compile", `Usage: compass compile --model NAME|file.onnx|file.json --chip S|M|L|file.json [--batch B]
+       [--input-shape 1,3,224,224]
        [--method compass|compass-paper|greedy|layerwise|optimal|all] [--objective latency|energy|edp]
        [--seed N] [--json]
 

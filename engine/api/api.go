@@ -45,11 +45,16 @@ func Models() ([]ModelInfo, error) {
 	return out, nil
 }
 
-// LoadModel resolves a model spec: a zoo name, or the path of a graph file
-// in this project's JSON IR (a .json file holding {"name", "nodes"}).
+// LoadModel resolves a model spec: a zoo name, the path of an ONNX model
+// (a .onnx file, read by engine/onnx with its dynamic dimensions at 1), or
+// the path of a graph file in this project's JSON IR (a .json file holding
+// {"name", "nodes"}).
 func LoadModel(spec string) (*model.Graph, error) {
 	if spec == "" {
-		return nil, fmt.Errorf("no model given: name one of %s, or a .json graph file", strings.Join(zoo.Names(), ", "))
+		return nil, fmt.Errorf("no model given: name one of %s, or a .onnx model or a .json graph file", strings.Join(zoo.Names(), ", "))
+	}
+	if isONNX(spec) {
+		return loadONNXFile(spec, ModelOptions{})
 	}
 	if strings.HasSuffix(strings.ToLower(spec), ".json") || strings.ContainsRune(spec, filepath.Separator) {
 		f, err := os.Open(spec)

@@ -1,0 +1,184 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// tinyONNX builds, with protowire, a model with input x [N,3,H,W] (N, H,
+// W dynamic): Conv(3->4, 3x3, pad 1) -> Relu -> GlobalAveragePool ->
+// Flatten -> Gemm(4->10, transB, bias).
+func tinyONNX() []byte {
+	msg := func(b []byte, num protowire.Number, f func([]byte) []byte) []byte {
+		return protowire.AppendBytes(protowire.AppendTag(b, num, protowire.BytesType), f(nil))
+	}
+	str := func(b []byte, num protowire.Number, s string) []byte {
+		return protowire.AppendString(protowire.AppendTag(b, num, protowire.BytesType), s)
+	}
+	vi := func(b []byte, num protowire.Number, name string, dims ...any) []byte {
+		return msg(b, num, func(v []byte) []byte {
+			v = str(v, 1, name)
+			return msg(v, 2, func(t []byte) []byte {
+				return msg(t, 1, func(tt []byte) []byte {
+					tt = protowire.AppendVarint(protowire.AppendTag(tt, 1, protowire.VarintType), 1)
+					return msg(tt, 2, func(s []byte) []byte {
+						for _, d := range dims {
+							s = msg(s, 1, func(dm []byte) []byte {
+								if n, ok := d.(int); ok {
+									return protowire.AppendVarint(protowire.AppendTag(dm, 1, protowire.VarintType), uint64(n))
+								}
+								return str(dm, 2, d.(string))
+							})
+						}
+						return s
+					})
+				})
+			})
+		})
+	}
+	init := func(b []byte, name string, dims ...uint64) []byte {
+		return msg(b, 5, func(t []byte) []byte {
+			n := uint64(1)
+			for _, d := range dims {
+				t = protowire.AppendVarint(protowire.AppendTag(t, 1, protowire.VarintType), d)
+				n *= d
+			}
+			t = protowire.AppendVarint(protowire.AppendTag(t, 2, protowire.VarintType), 1)
+			t = str(t, 8, name)
+			return protowire.AppendBytes(protowire.AppendTag(t, 9, protowire.BytesType), make([]byte, 4*n))
+		})
+	}
+	node := func(b []byte, name, op string, in []string, attrs ...[]byte) []byte {
+		return msg(b, 1, func(n []byte) []byte {
+			for _, s := range in {
+				n = str(n, 1, s)
+			}
+			n = str(n, 2, name)
+			n = str(n, 3, name)
+			n = str(n, 4, op)
+			for _, a := range attrs {
+				n = protowire.AppendBytes(protowire.AppendTag(n, 5, protowire.BytesType), a)
+			}
+			return n
+		})
+	}
+	ints := func(name string, v ...uint64) []byte {
+		a := str(nil, 1, name)
+		var p []byte
+		for _, x := range v {
+			p = protowire.AppendVarint(p, x)
+		}
+		a = protowire.AppendBytes(protowire.AppendTag(a, 8, protowire.BytesType), p)
+		return protowire.AppendVarint(protowire.AppendTag(a, 20, protowire.VarintType), 7)
+	}
+	one := func(name string, v uint64) []byte {
+		a := str(nil, 1, name)
+		a = protowire.AppendVarint(protowire.AppendTag(a, 3, protowire.VarintType), v)
+		return protowire.AppendVarint(protowire.AppendTag(a, 20, protowire.VarintType), 2)
+	}
+	var m []byte
+	m = protowire.AppendVarint(protowire.AppendTag(m, 1, protowire.VarintType), 8)
+	m = msg(m, 8, func(o []byte) []byte {
+		return protowire.AppendVarint(protowire.AppendTag(o, 2, protowire.VarintType), 13)
+	})
+	return msg(m, 7, func(g []byte) []byte {
+		g = node(g, "conv", "Conv", []string{"x", "conv.w"}, ints("pads", 1, 1, 1, 1))
+		g = node(g, "relu", "Relu", []string{"conv"})
+		g = node(g, "gap", "GlobalAveragePool", []string{"relu"})
+		g = node(g, "flat", "Flatten", []string{"gap"}, one("axis", 1))
+		g = node(g, "fc", "Gemm", []string{"flat", "fc.w", "fc.b"}, one("transB", 1))
+		g = str(g, 2, "tiny")
+		g = init(g, "conv.w", 4, 3, 3, 3)
+		g = init(g, "fc.w", 10, 4)
+		g = init(g, "fc.b", 10)
+		g = vi(g, 11, "x", "N", 3, "H", "W")
+		return vi(g, 12, "fc", "N", 10)
+	})
+}
+
+func TestLoadONNX(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "tiny.onnx")
+	if err := os.WriteFile(path, tinyONNX(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g, err := LoadModel(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tot := g.Totals(); tot.Weights != 4*3*9+40 || tot.MACs != 4*3*9*1*1+40 {
+		t.Fatalf("dynamic H, W at 1: totals %+v", tot)
+	}
+	g, err = LoadModelWith(path, ModelOptions{InputShape: []int{1, 3, 32, 32}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tot := g.Totals(); tot.MACs != 4*3*9*32*32+40 || g.Nodes[0].Out.String() != "[3,32,32]" {
+		t.Fatalf("32x32: totals %+v, input %v", tot, g.Nodes[0].Out)
+	}
+	// In memory, as the page reads a picked file.
+	g2, err := LoadModelBytesWith("models/tiny.onnx", tinyONNX(), ModelOptions{InputShape: []int{1, 3, 32, 32}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g2.Totals() != g.Totals() || g2.Name != "tiny" {
+		t.Fatalf("bytes: %+v %q", g2.Totals(), g2.Name)
+	}
+	// The whole pipeline takes it.
+	res, err := Compile(context.Background(), CompileRequest{Graph: g, Chip: "M", Batch: 2, Methods: []string{MethodGreedy, MethodOptimal}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Results) != 2 || res.Model != "tiny" {
+		t.Fatalf("compile: %+v", res)
+	}
+	ins, err := InspectModel(InspectRequest{Model: path, Chip: "S"})
+	if err != nil || len(ins.Layers) != 2 || ins.Layers[1].Name != "fc" {
+		t.Fatalf("inspect: %v %+v", err, ins)
+	}
+}
+
+func TestLoadModelBytesJSONAndErrors(t *testing.T) {
+	js := []byte(`{"name":"j","nodes":[{"name":"x","op":"Input","shape":[4]},{"name":"fc","op":"Linear","inputs":["x"],"linear":{"out_features":2}}]}`)
+	for _, name := range []string{"net.json", "upload"} {
+		g, err := LoadModelBytes(name, js)
+		if err != nil || g.Name != "j" {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	if _, err := LoadModelBytesWith("net.json", js, ModelOptions{InputShape: []int{1, 4}}); err == nil {
+		t.Error("an input shape for a JSON graph was accepted")
+	}
+	if _, err := LoadModelWith("resnet18", ModelOptions{InputShape: []int{1, 3, 224, 224}}); err == nil || !strings.Contains(err.Error(), "ONNX models only") {
+		t.Errorf("input shape for a zoo network: %v", err)
+	}
+	if _, err := LoadModelBytes("x.onnx", []byte("not a model")); err == nil || !strings.HasPrefix(err.Error(), "onnx: ") {
+		t.Errorf("garbage: %v", err)
+	}
+	if _, err := LoadModel("/nonexistent/x.onnx"); err == nil {
+		t.Error("a missing file was accepted")
+	}
+}
+
+func TestParseInputShape(t *testing.T) {
+	for in, want := range map[string]string{"1,3,224,224": "[1 3 224 224]", " 1x3x32x32 ": "[1 3 32 32]", "": "[]"} {
+		got, err := ParseInputShape(in)
+		if err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		if fmt.Sprint(got) != want {
+			t.Errorf("%q: %v, want %s", in, got, want)
+		}
+	}
+	for _, bad := range []string{"1,3,-1", "a,b", "1,,0"} {
+		if _, err := ParseInputShape(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
