@@ -179,7 +179,7 @@ func loadModel(args []js.Value) (any, error) {
 	}
 	data := make([]byte, n)
 	js.CopyBytesToGo(data, args[1])
-	g, err := loadBytes(name, data)
+	g, err := api.LoadModelBytes(name, data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -192,11 +192,3 @@ func loadModel(args []js.Value) (any, error) {
 
 // maxUploadBytes bounds an uploaded model (512 MiB).
 const maxUploadBytes = 512 << 20
-
-// loadBytes reads a model file's bytes: the project's JSON graph IR.
-func loadBytes(name string, data []byte) (*model.Graph, error) {
-	if strings.HasSuffix(strings.ToLower(name), ".json") {
-		return api.ReadGraphJSON(bytes.NewReader(data))
-	}
-	return nil, fmt.Errorf("unsupported model file type: upload a .json graph")
-}

@@ -89,6 +89,7 @@ func TestErrorsAreResultsNotCrashes(t *testing.T) {
 		{compile, []any{`not json`}, "request"},
 		{compile, []any{42}, "JSON string"},
 		{inspect, []any{`{"model":"upload:ghost.onnx","chip":"M"}`}, "not loaded"},
+		{loadModel, []any{"junk.onnx", js.Global().Get("Uint8Array").New(4)}, "junk.onnx"},
 		{func([]js.Value) (any, error) { panic("boom") }, nil, "boom"},
 	}
 	for _, c := range cases {

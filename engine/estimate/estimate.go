@@ -174,7 +174,7 @@ func New(m *mapping.Mapping, batch int) (*Estimator, error) {
 		switch {
 		case layerOfNode[i] >= 0:
 			e.owner[i] = layerOfNode[i]
-		case nd.Op == model.OpInput || nd.Op == model.OpParameter:
+		case external(nd.Op):
 			e.owner[i] = -1
 		default:
 			// A vector node joins the latest layer among its producers.
@@ -188,7 +188,7 @@ func New(m *mapping.Mapping, batch int) (*Estimator, error) {
 	// Vector nodes fed only by graph inputs run with the first layer that
 	// consumes them.
 	for i := n - 1; i >= 0; i-- {
-		if e.owner[i] >= 0 || g.Nodes[i].Op == model.OpInput || g.Nodes[i].Op == model.OpParameter {
+		if e.owner[i] >= 0 || external(g.Nodes[i].Op) {
 			continue
 		}
 		o := len(m.Layers) - 1
@@ -280,6 +280,13 @@ func New(m *mapping.Mapping, batch int) (*Estimator, error) {
 	e.counts = make([]int, chip.CrossbarsPerCore+1)
 	e.finish = make([]float64, L)
 	return e, nil
+}
+
+// external reports whether a node's tensor comes from outside the chip's
+// computation (graph inputs, learned parameters, imported constants): no
+// layer owns it, and a partition that needs it loads it from DRAM.
+func external(op model.Op) bool {
+	return op == model.OpInput || op == model.OpParameter || op == model.OpConstant
 }
 
 // MaxBatch bounds the batch size (the paper evaluates 1 to 16).
