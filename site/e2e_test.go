@@ -332,7 +332,37 @@ func TestPlaygroundInChromium(t *testing.T) {
 	}
 	waitFor(bctx, t, "a run after the bad upload", `document.querySelector('#status').dataset.state === 'done'`, 2*time.Minute)
 
-	// 5. Nothing left the origin, and nothing threw.
+	// 5. A real ONNX file (a sample model of the gonnx module, which the test
+	// script downloads) loads in the page and compiles.
+	dir := os.Getenv("COMPASS_GONNX_DIR")
+	if dir == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("COMPASS_GONNX_DIR is not set: scripts/test.sh downloads the sample ONNX models and sets it")
+		}
+		t.Log("COMPASS_GONNX_DIR is not set (run through scripts/test.sh): skipping the ONNX upload")
+	} else {
+		mlp := filepath.Join(dir, "sample_models", "onnx_models", "mlp.onnx")
+		if err := chromedp.Do(bctx, chromedp.SetUploadFiles(chromedp.CSS("#upload"), []string{mlp})); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(bctx, t, "the ONNX model to load", `document.querySelector('#model').value === 'upload:mlp.onnx' && document.querySelector('#status').dataset.state === 'idle'`, 30*time.Second)
+		setField(bctx, t, "#chip", "M")
+		setField(bctx, t, "#batch", "1")
+		if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS("#run"))); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(bctx, t, "the uploaded model's run", `document.querySelector('#status').dataset.state === 'done'`, 2*time.Minute)
+		native, err := api.Compile(context.Background(), api.CompileRequest{Model: mlp, Chip: "M", Batch: 1, Methods: []string{api.MethodCompass}, Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := eval[[]any](bctx, t, `(() => { const r = JSON.parse(window.compassLastResult); return [r.model, r.units, r.results.find(x => x.method === 'compass').throughput_per_s]; })()`)
+		if got[0] != native.Model || got[1] != float64(native.Units) || got[2] != native.Results[0].ThroughputPerS {
+			t.Errorf("the uploaded mlp.onnx compiled to %v in the page, natively to %s, %d units, %v/s", got, native.Model, native.Units, native.Results[0].ThroughputPerS)
+		}
+	}
+
+	// 6. Nothing left the origin, and nothing threw.
 	reqs.mu.Lock()
 	if reqs.count == 0 {
 		t.Error("the proxy saw no request: the page's traffic did not go through it")
