@@ -21,6 +21,7 @@ const el = {
   objective: $('#objective'), seed: $('#seed'), run: $('#run'), cancel: $('#cancel'), progress: $('#progress'),
   status: $('#status'), modelInfo: $('#model-info'), runInfo: $('#run-info'), chipForm: $('#chip-form'),
   chipEdits: $('#chip-edits'), chipReset: $('#chip-reset'), gaEdits: $('#ga-edits'), download: $('#download'),
+  exportMethod: $('#export-method'), exportProgram: $('#export-program'), exportListing: $('#export-listing'), exportStatus: $('#export-status'),
   linkCode: $('#link-code'), embedCode: $('#embed-code'), copyStatus: $('#copy-status'), version: $('#version'),
   openFull: $('#open-full'),
 };
@@ -293,6 +294,8 @@ function wireInputs() {
     c.addEventListener('change', changed);
   }
   el.download.addEventListener('click', download);
+  el.exportProgram.addEventListener('click', () => exportProgram('msgpack'));
+  el.exportListing.addEventListener('click', () => exportProgram('listing'));
   for (const b of $$('button.copy')) b.addEventListener('click', () => copy($(`#${b.dataset.copy}`)));
 }
 
@@ -331,18 +334,51 @@ async function copy(textarea) {
   el.copyStatus.textContent = ok ? 'Copied.' : 'Select the text and copy it by hand (Ctrl+C or ⌘C).';
 }
 
-function download() {
-  if (!app.result) return;
-  const r = app.result.view.res;
-  const safe = (s) => String(s).replace(/[^A-Za-z0-9._-]+/g, '-');
-  const blob = new Blob([app.result.text], { type: 'application/json' });
+function saveBlob(blob, name) {
   const a = document.createElement('a');
   a.href = URL.createObjectURL(blob);
-  a.download = `compass-${safe(r.model)}-${safe(r.chip)}-b${r.batch}.json`;
+  a.download = name;
   document.body.append(a);
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+
+function exportName(ext, method) {
+  const r = app.result.view.res;
+  const safe = (s) => String(s).replace(/[^A-Za-z0-9._-]+/g, '-');
+  return `compass-${safe(r.model)}-${safe(r.chip)}-b${r.batch}${method ? `-${safe(method)}` : ''}.${ext}`;
+}
+
+function download() {
+  if (!app.result) return;
+  saveBlob(new Blob([app.result.text], { type: 'application/json' }), exportName('json'));
+}
+
+// fillExportMethods offers the last run's methods for the program export.
+function fillExportMethods(res) {
+  el.exportMethod.innerHTML = res.results.map((r) => `<option value="${esc(r.method)}">${esc(r.method)}</option>`).join('');
+  el.exportMethod.value = res.results.some((r) => r.method === 'compass') ? 'compass' : res.results[0].method;
+  el.exportProgram.disabled = false;
+  el.exportListing.disabled = false;
+}
+
+// exportProgram schedules the last run with one method in the worker and
+// saves the instruction program as msgpack or as a text listing.
+async function exportProgram(kind) {
+  if (!app.result) return;
+  const method = el.exportMethod.value;
+  const req = { ...app.result.request, methods: [method] };
+  el.exportStatus.textContent = `Scheduling ${method}…`;
+  try {
+    const r = await app.engine.call('program', [JSON.stringify(req)]);
+    if (!r.ok) throw new Error(r.error);
+    if (kind === 'msgpack') saveBlob(new Blob([r.msgpack], { type: 'application/x-msgpack' }), exportName('msgpack', method));
+    else saveBlob(new Blob([r.listing], { type: 'text/plain' }), exportName('txt', method));
+    el.exportStatus.textContent = kind === 'msgpack' ? `Program saved (${int(r.msgpack.length)} bytes).` : `Listing saved (${int(r.listing.length)} characters).`;
+  } catch (err) {
+    el.exportStatus.textContent = err instanceof CancelledError ? 'Cancelled.' : `Export failed: ${err.message}`;
+  }
 }
 
 // --------------------------------------------------------------------- run
@@ -395,10 +431,12 @@ async function run() {
     return;
   }
   const res = JSON.parse(reply.json);
+  if (reply.validEnds) res.valid_ends = reply.validEnds; // the same numbers, as an Int32Array
   const chip = req.chip_spec || app.chips.get(req.chip);
   app.result = { text: reply.json, view: prepare(res), chip, request: req };
   window.compassLastResult = reply.json;
   el.download.disabled = false;
+  fillExportMethods(res);
   const secs = ((performance.now() - t0) / 1000).toFixed(2);
   await renderResult();
   if (token !== app.runToken) return; // a newer run has started meanwhile

@@ -70,10 +70,11 @@ func (l *requestLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // chromiumServiceHosts are the hosts Chromium's own background services
 // call even on about:blank (sign-in, component updates, network time,
-// optimisation hints, autofill) whatever the flags: the proxy blocks them,
+// optimisation hints, autofill, Safe Browsing's check of downloads)
+// whatever the flags: the proxy blocks them,
 // and the test does not count them against the page.
 var chromiumServiceHosts = []string{"accounts.google.com", "update.googleapis.com", "clients2.google.com",
-	"optimizationguide-pa.googleapis.com", "content-autofill.googleapis.com"}
+	"optimizationguide-pa.googleapis.com", "content-autofill.googleapis.com", "sb-ssl.google.com", "safebrowsing.googleapis.com"}
 
 func chromiumService(request string) bool {
 	for _, h := range chromiumServiceHosts {
@@ -164,6 +165,7 @@ func TestPlaygroundInChromium(t *testing.T) {
 		chromedp.Flag("disable-features", "Translate,BlinkGenPropertyTrees,AutofillServerCommunication,OptimizationHints,MediaRouter,CertificateTransparencyComponentUpdater,NetworkTimeServiceQuerying"),
 		chromedp.Flag("no-pings", true), chromedp.Flag("disable-domain-reliability", true),
 		chromedp.Flag("allow-browser-signin", "false"), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("safebrowsing-disable-download-protection", true),
 		chromedp.ProxyServer(proxy.URL), chromedp.Flag("proxy-bypass-list", "<-loopback>"),
 		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 1800))
 	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
@@ -274,6 +276,14 @@ func TestPlaygroundInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s", filepath.Join(artefacts, "playground.png"))
+
+	// The program of the compass plan exports as msgpack and as a listing.
+	for _, b := range []struct{ button, want string }{{"#export-program", "Program saved"}, {"#export-listing", "Listing saved"}} {
+		if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(b.button))); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(bctx, t, b.button, fmt.Sprintf(`document.querySelector('#export-status').textContent.startsWith(%q)`, b.want), time.Minute)
+	}
 
 	// 2. A link with the state in the URL reproduces the run.
 	link := eval[string](bctx, t, `location.href`)

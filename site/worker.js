@@ -40,7 +40,15 @@ function handle(msg) {
   } catch (err) {
     reply = { ok: false, json: '', error: `engine call ${cmd} failed: ${err && err.message ? err.message : err}` };
   }
-  self.postMessage({ kind: 'reply', id, ok: !!reply.ok, json: reply.json || '', error: reply.error || '' });
+  // Typed arrays and byte exports travel beside the JSON; their buffers are
+  // transferred, not copied.
+  const out = { kind: 'reply', id, ok: !!reply.ok, json: reply.json || '', error: reply.error || '' };
+  const transfer = [];
+  for (const k of ['validEnds', 'msgpack']) {
+    if (reply[k]) { out[k] = reply[k]; transfer.push(reply[k].buffer); }
+  }
+  if (typeof reply.listing === 'string') out.listing = reply.listing;
+  self.postMessage(out, transfer);
 }
 
 function run(id, cmd, args) {
@@ -54,6 +62,8 @@ function run(id, cmd, args) {
       return self.compass[cmd](args[0], progress);
     case 'loadModel':
       return self.compass.loadModel(args[0], args[1]);
+    case 'program':
+      return self.compass.program(args[0]);
     case 'batchCompare':
       return batchCompare(JSON.parse(args[0]), progress);
     default:

@@ -41,6 +41,7 @@ func main() {
 	c.Set("compile", export(compile))
 	c.Set("sweep", export(sweep))
 	c.Set("loadModel", export(loadModel))
+	c.Set("program", export(program))
 	js.Global().Set("compass", c)
 	if ready := js.Global().Get("compassReady"); ready.Type() == js.TypeFunction {
 		ready.Invoke()
@@ -62,12 +63,50 @@ func export(h func(args []js.Value) (any, error)) js.Func {
 		if err != nil {
 			return reply("", err)
 		}
-		var buf bytes.Buffer
-		if err := api.WriteJSON(&buf, v); err != nil {
-			return reply("", err)
+		extra := map[string]any{}
+		if b, ok := v.(binary); ok {
+			v, extra = b.value, b.extra
 		}
-		return reply(buf.String(), nil)
+		out := map[string]any{"ok": true, "json": "", "error": ""}
+		if v != nil {
+			var buf bytes.Buffer
+			if err := api.WriteJSON(&buf, v); err != nil {
+				return reply("", err)
+			}
+			out["json"] = buf.String()
+		}
+		for k, x := range extra {
+			out[k] = x
+		}
+		return out
 	})
+}
+
+// binary is a handler result with fields beside the JSON: typed arrays of
+// large numeric data, bytes of an export, plain strings.
+type binary struct {
+	value any
+	extra map[string]any
+}
+
+// int32Array copies ints into a new JavaScript Int32Array.
+func int32Array(v []int) js.Value {
+	a := js.Global().Get("Int32Array").New(len(v))
+	buf := make([]byte, 4*len(v))
+	for i, x := range v {
+		u := uint32(int32(x))
+		buf[4*i], buf[4*i+1], buf[4*i+2], buf[4*i+3] = byte(u), byte(u>>8), byte(u>>16), byte(u>>24)
+	}
+	bytesView := js.Global().Get("Uint8Array").New(a.Get("buffer"))
+	js.CopyBytesToJS(bytesView, buf)
+	return a
+}
+
+// uint8Array copies bytes into a new JavaScript Uint8Array.
+func uint8Array(b []byte) js.Value {
+	a := js.Global().Get("Uint8Array").New(len(b))
+	js.CopyBytesToJS(a, b)
+	return a
 }
 
 func reply(text string, err error) map[string]any {
@@ -133,7 +172,38 @@ func compile(args []js.Value) (any, error) {
 				"best_partitions": gen.BestPartitions, "mean_partitions": gen.MeanPartitions})
 		}
 	}
-	return api.Compile(context.Background(), req)
+	res, err := api.Compile(context.Background(), req)
+	if err != nil {
+		return nil, err
+	}
+	// The validity map also comes as a typed array, for the heat map.
+	return binary{res, map[string]any{"validEnds": int32Array(res.ValidEnds)}}, nil
+}
+
+// program schedules a compile request with one method and returns the
+// program as msgpack bytes and as a text listing.
+func program(args []js.Value) (any, error) {
+	var req api.CompileRequest
+	if err := decode(args, 0, &req); err != nil {
+		return nil, err
+	}
+	g, err := graphFor(req.Model)
+	if err != nil {
+		return nil, err
+	}
+	req.Graph = g
+	p, err := api.Program(context.Background(), req)
+	if err != nil {
+		return nil, err
+	}
+	var pack, listing bytes.Buffer
+	if err := p.WriteMsgpack(&pack); err != nil {
+		return nil, err
+	}
+	if err := p.WriteListing(&listing); err != nil {
+		return nil, err
+	}
+	return binary{nil, map[string]any{"msgpack": uint8Array(pack.Bytes()), "listing": listing.String()}}, nil
 }
 
 // sweepReply is the sweep's JSON with its summary, as `compass sweep --json`.

@@ -3,12 +3,15 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall/js"
 	"testing"
+
+	"github.com/compass-go/compass/engine/isa"
 )
 
 // call invokes an exported function through JavaScript, as the page does.
@@ -128,5 +131,45 @@ func BenchmarkCompileResNet18M16(b *testing.B) {
 		if r := f.Invoke(req); !r.Get("ok").Bool() {
 			b.Fatal(r.Get("error").String())
 		}
+	}
+}
+
+func TestTypedArraysAndProgramExport(t *testing.T) {
+	f := export(compile)
+	defer f.Release()
+	r := f.Invoke(`{"model":"resnet18","chip":"M","batch":1,"methods":["greedy"]}`)
+	if !r.Get("ok").Bool() {
+		t.Fatal(r.Get("error").String())
+	}
+	var res struct {
+		ValidEnds []int `json:"valid_ends"`
+	}
+	if err := json.Unmarshal([]byte(r.Get("json").String()), &res); err != nil {
+		t.Fatal(err)
+	}
+	arr := r.Get("validEnds")
+	if arr.Get("length").Int() != len(res.ValidEnds) {
+		t.Fatalf("typed array of %d, JSON has %d", arr.Get("length").Int(), len(res.ValidEnds))
+	}
+	for i, v := range res.ValidEnds {
+		if arr.Index(i).Int() != v {
+			t.Fatalf("validEnds[%d] = %d, JSON %d", i, arr.Index(i).Int(), v)
+		}
+	}
+	pf := export(program)
+	defer pf.Release()
+	pr := pf.Invoke(`{"model":"squeezenet1_1","chip":"S","batch":2,"methods":["compass"],"seed":1}`)
+	if !pr.Get("ok").Bool() {
+		t.Fatal(pr.Get("error").String())
+	}
+	n := pr.Get("msgpack").Get("length").Int()
+	data := make([]byte, n)
+	js.CopyBytesToGo(data, pr.Get("msgpack"))
+	p, err := isa.ReadMsgpack(bytes.NewReader(data))
+	if err != nil || len(p.Partitions) == 0 {
+		t.Fatalf("msgpack program: %v", err)
+	}
+	if !strings.Contains(pr.Get("listing").String(), "MVMUL") {
+		t.Error("listing lacks MVMUL")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -98,6 +99,8 @@ compute and activation I/O) and the totals: throughput, energy per inference, ED
 With --method all it adds a comparison with ratios to the baselines and the GA's
 gap to the exact optimum.`, stdout, stderr)
 	f := addCompileFlags(fs)
+	programFile := fs.String("program", "", "also write the scheduled per-core instruction program as msgpack to this file (one --method)")
+	listingFile := fs.String("listing", "", "also write the program as a readable listing to this file (one --method)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -105,14 +108,49 @@ gap to the exact optimum.`, stdout, stderr)
 	if err != nil {
 		return err
 	}
+	if (*programFile != "" || *listingFile != "") && len(req.Methods) != 1 {
+		return usagef("--program and --listing export one plan: give exactly one --method")
+	}
 	res, err := api.Compile(context.Background(), req)
 	if err != nil {
 		return err
+	}
+	if *programFile != "" || *listingFile != "" {
+		if err := writeProgram(req, *programFile, *listingFile); err != nil {
+			return err
+		}
 	}
 	if *f.asJSON {
 		return writeJSON(stdout, res)
 	}
 	return printCompile(stdout, res)
+}
+
+// writeProgram schedules the request's plan and writes it as msgpack
+// and/or as a listing.
+func writeProgram(req api.CompileRequest, programFile, listingFile string) error {
+	p, err := api.Program(context.Background(), req)
+	if err != nil {
+		return err
+	}
+	write := func(path string, emit func(io.Writer) error) error {
+		if path == "" {
+			return nil
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		if err := emit(f); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}
+	if err := write(programFile, p.WriteMsgpack); err != nil {
+		return err
+	}
+	return write(listingFile, p.WriteListing)
 }
 
 func printCompile(w io.Writer, res *api.CompileResult) error {

@@ -2,10 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/compass-go/compass/engine/api"
+	"github.com/compass-go/compass/engine/isa"
 )
 
 func TestCompileJSONFieldsAndDeterminism(t *testing.T) {
@@ -109,5 +112,31 @@ func TestSweepSmallGrid(t *testing.T) {
 				t.Errorf("%s/%s/%d: %s beats the optimum", row.Model, row.Chip, row.Batch, f.Method)
 			}
 		}
+	}
+}
+
+func TestCompileWritesProgramAndListing(t *testing.T) {
+	dir := t.TempDir()
+	prog, list := filepath.Join(dir, "p.msgpack"), filepath.Join(dir, "p.txt")
+	code, _, errOut := runCLI("compile", "--model", "squeezenet1_1", "--chip", "S", "--batch", "2", "--program", prog, "--listing", list)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	f, err := os.Open(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	p, err := isa.ReadMsgpack(f)
+	if err != nil || len(p.Partitions) == 0 {
+		t.Fatalf("program: %v", err)
+	}
+	text, _ := os.ReadFile(list)
+	if !strings.Contains(string(text), "MVMUL") || !strings.Contains(string(text), "squeezenet1_1 on chip S") {
+		t.Error("listing content")
+	}
+	code, _, errOut = runCLI("compile", "--model", "squeezenet1_1", "--method", "all", "--program", prog)
+	if code != exitUsage || !strings.Contains(errOut, "exactly one --method") {
+		t.Errorf("program with all methods: exit %d %q", code, errOut)
 	}
 }

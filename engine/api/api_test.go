@@ -1,12 +1,14 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"strings"
 	"testing"
 
+	"github.com/compass-go/compass/engine/isa"
 	"github.com/compass-go/compass/engine/partition"
 )
 
@@ -125,5 +127,32 @@ func BenchmarkCompileResNet18M16(b *testing.B) {
 		if err := WriteJSON(io.Discard, res); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestProgramExport(t *testing.T) {
+	req := CompileRequest{Model: "squeezenet1_1", Chip: "S", Batch: 2, Methods: []string{MethodCompass}, Seed: 1}
+	p, err := Program(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Compile(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Partitions) != len(res.Results[0].Partitions) {
+		t.Errorf("program has %d partitions, the compile %d", len(p.Partitions), len(res.Results[0].Partitions))
+	}
+	var buf bytes.Buffer
+	if err := p.WriteMsgpack(&buf); err != nil {
+		t.Fatal(err)
+	}
+	back, err := isa.ReadMsgpack(&buf)
+	if err != nil || len(back.Partitions) != len(p.Partitions) {
+		t.Fatalf("msgpack round trip: %v", err)
+	}
+	req.Methods = []string{MethodGreedy, MethodCompass}
+	if _, err := Program(context.Background(), req); err == nil || !strings.Contains(err.Error(), "one method") {
+		t.Errorf("two methods: %v", err)
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/vmihailenco/msgpack/v5"
 )
 
 // Opcode is an instruction kind.
@@ -205,4 +207,22 @@ func (in Instr) text(layer, node string) string {
 		return fmt.Sprintf("%-12s in %d %s %d B", in.Op, in.Input, node, in.Bytes)
 	}
 	return fmt.Sprintf("%-12s in %d %s (%s) %d elems, %d ops", in.Op, in.Input, node, layer, in.Count, in.Ops)
+}
+
+// WriteMsgpack encodes the program with msgpack (field names are the
+// short tags on Instr, so a program of a million instructions stays
+// compact).
+func (p *Program) WriteMsgpack(w io.Writer) error {
+	enc := msgpack.NewEncoder(w)
+	enc.UseCompactInts(true)
+	return enc.Encode(p)
+}
+
+// ReadMsgpack decodes a program written by WriteMsgpack.
+func ReadMsgpack(r io.Reader) (*Program, error) {
+	var p Program
+	if err := msgpack.NewDecoder(r).Decode(&p); err != nil {
+		return nil, fmt.Errorf("program: %w", err)
+	}
+	return &p, nil
 }
