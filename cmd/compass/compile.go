@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -133,24 +132,10 @@ func writeProgram(req api.CompileRequest, programFile, listingFile string) error
 	if err != nil {
 		return err
 	}
-	write := func(path string, emit func(io.Writer) error) error {
-		if path == "" {
-			return nil
-		}
-		f, err := os.Create(path)
-		if err != nil {
-			return err
-		}
-		if err := emit(f); err != nil {
-			f.Close()
-			return err
-		}
-		return f.Close()
-	}
-	if err := write(programFile, p.WriteMsgpack); err != nil {
+	if err := writeFile(programFile, p.WriteMsgpack); err != nil {
 		return err
 	}
-	return write(listingFile, p.WriteListing)
+	return writeFile(listingFile, p.WriteListing)
 }
 
 func printCompile(w io.Writer, res *api.CompileResult) error {

@@ -140,3 +140,45 @@ func TestCompileWritesProgramAndListing(t *testing.T) {
 		t.Errorf("program with all methods: exit %d %q", code, errOut)
 	}
 }
+
+func TestSimulateJSONAndFiles(t *testing.T) {
+	dir := t.TempDir()
+	trace := filepath.Join(dir, "trace.json")
+	code, out, errOut := runCLI("simulate", "--model", "resnet18", "--chip", "M", "--batch", "4", "--method", "greedy,compass", "--trace", trace, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var res struct {
+		Results []map[string]json.RawMessage `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Results) != 2 {
+		t.Fatalf("%d results", len(res.Results))
+	}
+	for _, r := range res.Results {
+		for _, k := range []string{"energy_breakdown_j", "dram_bytes_read", "dram_bytes_written", "partitions", "throughput_per_s", "estimated", "dram_row_hit_rate", "instructions"} {
+			if _, ok := r[k]; !ok {
+				t.Errorf("simulated result lacks %q", k)
+			}
+		}
+		var parts []map[string]float64
+		if err := json.Unmarshal(r["partitions"], &parts); err != nil || len(parts) == 0 {
+			t.Fatalf("partitions: %v", err)
+		}
+		for _, k := range []string{"weight_load_s", "write_s", "compute_s", "io_s"} {
+			if _, ok := parts[0][k]; !ok {
+				t.Errorf("simulated partition lacks %q", k)
+			}
+		}
+	}
+	data, err := os.ReadFile(trace)
+	if err != nil || !strings.Contains(string(data), `"start_ns"`) {
+		t.Errorf("trace file: %v", err)
+	}
+	code, text, errOut := runCLI("simulate", "--model", "squeezenet1_1", "--chip", "S", "--batch", "2")
+	if code != 0 || !strings.Contains(text, "simulated") || !strings.Contains(text, "energy per inference") {
+		t.Errorf("text output: exit %d %s %s", code, text, errOut)
+	}
+}

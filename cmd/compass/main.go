@@ -39,6 +39,7 @@ Commands:
   models    list the built-in networks (name, layers, parameters, crossbar weights, MACs)
   inspect   show how a model's weights map onto a chip's crossbars, and whether it fits
   compile   partition a model for a chip (greedy, layerwise, the COMPASS GA, the exact optimum)
+  simulate  compile, schedule into per-core instructions and simulate (crossbars, bus, LPDDR3)
   sweep     compile a grid of models x chips x batches and compare methods (the paper's grid by default)
   serve     build the browser playground and serve it on a loopback address
   build     build the browser playground into a static directory (WebAssembly, precompressed)
@@ -75,6 +76,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdCompile(rest, stdout, stderr)
 	case "sweep":
 		err = cmdSweep(rest, stdout, stderr)
+	case "simulate":
+		err = cmdSimulate(rest, stdout, stderr)
 	case "serve":
 		err = cmdServe(rest, stdout, stderr)
 	case "build":

@@ -227,6 +227,7 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 		s.wake(w.waiters, end)
 		w.waiters = nil
 		pr.Replacement.add(start, end)
+		pr.WeightLoad.add(start, end)
 		s.trace(st.core, in.Op, st.part, in.Layer, start, end)
 		st.ready = end
 	case isa.WriteWeight:
@@ -256,6 +257,7 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 		st.outstanding = math.Max(st.outstanding, end)
 		s.res.Energy.Write += float64(in.Count) * chip.CrossbarWriteEnergyPJ(1)
 		pr.Replacement.add(start, end)
+		pr.Write.add(start, end)
 		s.trace(st.core, in.Op, st.part, in.Layer, start, end)
 	case isa.MVMul:
 		xb := &s.xbars[st.core][in.Xbar]

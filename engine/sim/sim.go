@@ -51,6 +51,8 @@ func (p Phase) Ns() float64 { return p.EndNs - p.StartNs }
 type PartitionResult struct {
 	Index       int   `json:"index"`
 	Replacement Phase `json:"replacement"` // LOAD_WEIGHT and WRITE_WEIGHT
+	WeightLoad  Phase `json:"weight_load"` // LOAD_WEIGHT: DRAM reads and bus broadcasts
+	Write       Phase `json:"write"`       // WRITE_WEIGHT: crossbar programming
 	Compute     Phase `json:"compute"`     // MVMs and vector work
 	IO          Phase `json:"io"`          // LOAD_DATA and STORE_DATA
 	End         float64

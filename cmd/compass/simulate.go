@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/compass-go/compass/engine/api"
+	"github.com/compass-go/compass/engine/isa"
+)
+
+func cmdSimulate(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("simulate", `Usage: compass simulate --model NAME|file --chip S|M|L|file.json [--batch B] [--method ...]
+       [--objective ...] [--seed N] [--trace FILE] [--listing FILE] [--program FILE.msgpack] [--json]
+
+Compiles like compile, schedules each method's plan into per-core instruction
+streams and runs them on the discrete-event simulator (crossbars, vector units,
+the shared bus and a bank-level LPDDR3 model), reporting the simulated latency,
+throughput, energy by component, DRAM traffic and row-hit rate, and each
+partition's phases, with the estimator's figures beside them.`, stdout, stderr)
+	f := addCompileFlags(fs)
+	traceFile := fs.String("trace", "", "write each method's per-core timeline as JSON to this file")
+	listingFile := fs.String("listing", "", "write the instruction listing to this file (one --method)")
+	programFile := fs.String("program", "", "write the program as msgpack to this file (one --method)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	req, err := f.request(fs)
+	if err != nil {
+		return err
+	}
+	if (*programFile != "" || *listingFile != "") && len(req.Methods) != 1 {
+		return usagef("--program and --listing export one plan: give exactly one --method")
+	}
+	var save func(string, *isa.Program) error
+	if *programFile != "" || *listingFile != "" {
+		save = func(_ string, p *isa.Program) error {
+			if err := writeFile(*programFile, p.WriteMsgpack); err != nil {
+				return err
+			}
+			return writeFile(*listingFile, p.WriteListing)
+		}
+	}
+	res, err := api.Simulate(context.Background(), req, *traceFile != "", save)
+	if err != nil {
+		return err
+	}
+	if *traceFile != "" {
+		type methodTrace struct {
+			Method string `json:"method"`
+			Events any    `json:"events"`
+		}
+		var traces []methodTrace
+		for i := range res.Results {
+			traces = append(traces, methodTrace{res.Results[i].Method, res.Results[i].Trace})
+			res.Results[i].Trace = nil // the file holds it
+		}
+		if err := writeFile(*traceFile, func(w io.Writer) error { return api.WriteJSON(w, traces) }); err != nil {
+			return err
+		}
+	}
+	if *f.asJSON {
+		return writeJSON(stdout, res)
+	}
+	fmt.Fprintf(stdout, "%s on chip %s, batch %d, objective %s, seed %d (simulated)\n", res.Model, res.Chip, res.Batch, res.Objective, res.Seed)
+	t := table{header: []string{"method", "inferences/s", "estimated", "energy/inference", "estimated", "EDP (J·s)", "DRAM read", "DRAM written", "row hits", "instructions"}}
+	for _, r := range res.Results {
+		var n int64
+		for _, c := range r.Instructions {
+			n += c
+		}
+		t.add(r.Method, fmt.Sprintf("%.1f", r.ThroughputPerS), fmt.Sprintf("%.1f", r.Estimated.ThroughputPerS),
+			joules(r.EnergyPerInferenceJ), joules(r.Estimated.EnergyPerInferenceJ), fmt.Sprintf("%.4g", r.EDPJS),
+			mib(r.DRAMBytesRead), mib(r.DRAMBytesWritten), fmt.Sprintf("%.1f%%", 100*r.DRAMRowHitRate), thousands(n))
+	}
+	if err := t.write(stdout); err != nil {
+		return err
+	}
+	for _, r := range res.Results {
+		e := r.EnergyBreakdownJ
+		parts := []string{}
+		for _, c := range []struct {
+			name string
+			v    float64
+		}{{"mvm", e.MVM}, {"adc", e.ADC}, {"vfu", e.VFU}, {"local memory", e.LocalMemory}, {"bus", e.Bus}, {"dram", e.DRAM}, {"crossbar write", e.Write}, {"static", e.Static}} {
+			parts = append(parts, fmt.Sprintf("%s %s", c.name, joules(c.v)))
+		}
+		fmt.Fprintf(stdout, "\n%s energy per inference: %s\n", r.Method, strings.Join(parts, ", "))
+	}
+	return nil
+}
+
+// writeFile writes a file through emit; an empty path writes nothing.
+func writeFile(path string, emit func(io.Writer) error) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := emit(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
