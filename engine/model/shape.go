@@ -56,7 +56,7 @@ func inferShape(n *Node, in []Shape) (Shape, error) {
 		}
 		return Shape{in[0][0], 1, 1}, nil
 	case OpAdd, OpSub, OpMul, OpDiv:
-		return broadcast(in[0], in[1])
+		return Broadcast(in[0], in[1])
 	case OpConcat:
 		return concatShape(n, in)
 	case OpFlatten:
@@ -227,15 +227,16 @@ func matmulShape(n *Node, a, b Shape) (Shape, error) {
 	if k != kb {
 		return nil, fmt.Errorf("inner dimensions differ: %v x %v (transpose_b=%v) needs %d = %d", a, b, n.TransposeB, k, kb)
 	}
-	lead, err := broadcast(a[:len(a)-2], b[:len(b)-2])
+	lead, err := Broadcast(a[:len(a)-2], b[:len(b)-2])
 	if err != nil {
 		return nil, fmt.Errorf("batch dimensions of %v and %v: %w", a, b, err)
 	}
 	return append(lead, m, nn), nil
 }
 
-// broadcast applies numpy broadcasting (right-aligned, size-1 stretches).
-func broadcast(a, b Shape) (Shape, error) {
+// Broadcast applies numpy broadcasting (right-aligned, size-1 stretches) to
+// two shapes, as element-wise ops and the ONNX reader use it.
+func Broadcast(a, b Shape) (Shape, error) {
 	r := max(len(a), len(b))
 	out := make(Shape, r)
 	for i := 0; i < r; i++ {

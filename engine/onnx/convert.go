@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"container/heap"
 	"fmt"
 	"strings"
 
@@ -279,17 +280,17 @@ func (r *reader) order(gp *graphProto) ([]*nodeProto, error) {
 	ready := &minHeap{}
 	for i := range gp.nodes {
 		if indeg[i] == 0 {
-			ready.push(i)
+			heap.Push(ready, i)
 		}
 	}
-	for len(ready.a) > 0 {
+	for ready.Len() > 0 {
 		// Smallest index first keeps the file's order when it is valid.
-		i := ready.pop()
+		i := heap.Pop(ready).(int)
 		out = append(out, i)
 		for _, c := range cons[i] {
 			indeg[c]--
 			if indeg[c] == 0 {
-				ready.push(c)
+				heap.Push(ready, c)
 			}
 		}
 	}
@@ -480,39 +481,16 @@ func (r *reader) prune(outs []string) {
 	r.g.Nodes = nodes
 }
 
-// minHeap is a min-heap of node indices.
-type minHeap struct{ a []int }
+// minHeap is a min-heap of node indices (container/heap's interface).
+type minHeap []int
 
-func (h *minHeap) push(x int) {
-	h.a = append(h.a, x)
-	for i := len(h.a) - 1; i > 0; {
-		p := (i - 1) / 2
-		if h.a[p] <= h.a[i] {
-			break
-		}
-		h.a[p], h.a[i] = h.a[i], h.a[p]
-		i = p
-	}
-}
-
-func (h *minHeap) pop() int {
-	top := h.a[0]
-	last := len(h.a) - 1
-	h.a[0] = h.a[last]
-	h.a = h.a[:last]
-	for i := 0; ; {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < last && h.a[l] < h.a[m] {
-			m = l
-		}
-		if r < last && h.a[r] < h.a[m] {
-			m = r
-		}
-		if m == i {
-			break
-		}
-		h.a[m], h.a[i] = h.a[i], h.a[m]
-		i = m
-	}
-	return top
+func (h minHeap) Len() int           { return len(h) }
+func (h minHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h minHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *minHeap) Push(x any)        { *h = append(*h, x.(int)) }
+func (h *minHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }

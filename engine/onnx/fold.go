@@ -1,34 +1,17 @@
 package onnx
 
 import (
-	"fmt"
 	"math"
+
+	"github.com/compass-go/compass/engine/model"
 )
 
 // Constant folding on small values (shape computations).
 
 // broadcastShapes applies ONNX (numpy) multidirectional broadcasting.
 func broadcastShapes(a, b []int) ([]int, error) {
-	r := max(len(a), len(b))
-	out := make([]int, r)
-	for i := 0; i < r; i++ {
-		da, db := 1, 1
-		if j := len(a) - r + i; j >= 0 {
-			da = a[j]
-		}
-		if j := len(b) - r + i; j >= 0 {
-			db = b[j]
-		}
-		switch {
-		case da == db || db == 1:
-			out[i] = da
-		case da == 1:
-			out[i] = db
-		default:
-			return nil, fmt.Errorf("shapes %v and %v do not broadcast (axis %d: %d vs %d)", a, b, i, da, db)
-		}
-	}
-	return out, nil
+	out, err := model.Broadcast(a, b)
+	return []int(out), err
 }
 
 // strides returns row-major strides.
