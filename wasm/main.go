@@ -155,16 +155,22 @@ func inspect(args []js.Value) (any, error) {
 	return api.InspectModel(req)
 }
 
-func compile(args []js.Value) (any, error) {
+// compileRequest decodes a compile request and resolves an uploaded model.
+func compileRequest(args []js.Value) (api.CompileRequest, error) {
 	var req api.CompileRequest
 	if err := decode(args, 0, &req); err != nil {
-		return nil, err
+		return req, err
 	}
 	g, err := graphFor(req.Model)
+	req.Graph = g
+	return req, err
+}
+
+func compile(args []js.Value) (any, error) {
+	req, err := compileRequest(args)
 	if err != nil {
 		return nil, err
 	}
-	req.Graph = g
 	if len(args) > 1 && args[1].Type() == js.TypeFunction {
 		cb := args[1]
 		req.Progress = func(method string, gen partition.Generation) {
@@ -183,15 +189,10 @@ func compile(args []js.Value) (any, error) {
 // program schedules a compile request with one method and returns the
 // program as msgpack bytes and as a text listing.
 func program(args []js.Value) (any, error) {
-	var req api.CompileRequest
-	if err := decode(args, 0, &req); err != nil {
-		return nil, err
-	}
-	g, err := graphFor(req.Model)
+	req, err := compileRequest(args)
 	if err != nil {
 		return nil, err
 	}
-	req.Graph = g
 	p, err := api.Program(context.Background(), req)
 	if err != nil {
 		return nil, err

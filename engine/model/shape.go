@@ -123,10 +123,11 @@ func nonNegative(field string, v int) error {
 	return nil
 }
 
-// window computes a sliding-window output length (floor or ceil mode, the
+// Window computes a sliding-window output length (floor or ceil mode, the
 // latter as PyTorch defines it: the last window must start inside the input
-// or its left padding).
-func window(size, kernel, stride, dilation, padLo, padHi int, ceil bool) int {
+// or its left padding). Convolutions and pools use it; so does the ONNX
+// reader.
+func Window(size, kernel, stride, dilation, padLo, padHi int, ceil bool) int {
 	span := dilation*(kernel-1) + 1
 	num := size + padLo + padHi - span
 	if num < 0 {
@@ -174,8 +175,8 @@ func convShape(n *Node, x Shape) (Shape, error) {
 	if c.OutChannels%c.Groups != 0 {
 		return nil, fmt.Errorf("out_channels = %d is not divisible by groups = %d", c.OutChannels, c.Groups)
 	}
-	h := window(x[1], c.KernelH, c.StrideH, c.DilationH, c.PadTop, c.PadBottom, false)
-	w := window(x[2], c.KernelW, c.StrideW, c.DilationW, c.PadLeft, c.PadRight, false)
+	h := Window(x[1], c.KernelH, c.StrideH, c.DilationH, c.PadTop, c.PadBottom, false)
+	w := Window(x[2], c.KernelW, c.StrideW, c.DilationW, c.PadLeft, c.PadRight, false)
 	if h <= 0 || w <= 0 {
 		return nil, fmt.Errorf("kernel %dx%d (dilation %dx%d) does not fit input %v with padding: output would be empty",
 			c.KernelH, c.KernelW, c.DilationH, c.DilationW, x)
@@ -207,8 +208,8 @@ func poolShape(n *Node, x Shape) (Shape, error) {
 			return nil, err
 		}
 	}
-	h := window(x[1], p.KernelH, p.StrideH, 1, p.PadTop, p.PadBottom, p.CeilMode)
-	w := window(x[2], p.KernelW, p.StrideW, 1, p.PadLeft, p.PadRight, p.CeilMode)
+	h := Window(x[1], p.KernelH, p.StrideH, 1, p.PadTop, p.PadBottom, p.CeilMode)
+	w := Window(x[2], p.KernelW, p.StrideW, 1, p.PadLeft, p.PadRight, p.CeilMode)
 	if h <= 0 || w <= 0 {
 		return nil, fmt.Errorf("window %dx%d does not fit input %v: output would be empty", p.KernelH, p.KernelW, x)
 	}

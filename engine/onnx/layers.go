@@ -7,25 +7,6 @@ import (
 	"github.com/compass-go/compass/engine/model"
 )
 
-// window is a sliding-window output length, as the IR computes it (floor,
-// or ceil where the last window must start inside the input or its left
-// padding).
-func window(size, kernel, stride, dilation, padLo, padHi int, ceil bool) int {
-	span := dilation*(kernel-1) + 1
-	num := size + padLo + padHi - span
-	if num < 0 {
-		return 0
-	}
-	out := num/stride + 1
-	if ceil && num%stride != 0 {
-		out++
-		if (out-1)*stride >= size+padLo {
-			out--
-		}
-	}
-	return out
-}
-
 // spatial holds the window attributes of a Conv or pool, per spatial axis.
 type spatial struct {
 	kernel, stride, dilation []int
@@ -237,7 +218,7 @@ func opConv(c *nctx) ([]*val, error) {
 	x = c.foldPad(x, s, 0)
 	out := []int{x.shape[0], m}
 	for i, d := range x.shape[2:] {
-		o := window(d, kernel[i], s.stride[i], s.dilation[i], s.padLo[i], s.padHi[i], false)
+		o := model.Window(d, kernel[i], s.stride[i], s.dilation[i], s.padLo[i], s.padHi[i], false)
 		if o <= 0 {
 			return nil, c.errf("kernel %v (dilations %v) does not fit input %v with pads: the output would be empty", kernel, s.dilation, x.shape)
 		}
@@ -305,7 +286,7 @@ func opPool(c *nctx) ([]*val, error) {
 	}
 	out := []int{x.shape[0], x.shape[1]}
 	for i, d := range x.shape[2:] {
-		o := window(d, kernel[i], s.stride[i], 1, s.padLo[i], s.padHi[i], ceil != 0)
+		o := model.Window(d, kernel[i], s.stride[i], 1, s.padLo[i], s.padHi[i], ceil != 0)
 		if o <= 0 {
 			return nil, c.errf("window %v does not fit input %v: the output would be empty", kernel, x.shape)
 		}
