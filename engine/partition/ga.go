@@ -118,8 +118,10 @@ type gaRun struct {
 	n         int
 	exp       []float64 // prefix sums of the population-expected cost per unit
 
-	dpBest []float64 // scratch for bestSplit
+	dpBest []float64 // scratch for reoptimise
 	dpFrom []int
+
+	rowE, rowT [][]float64 // per start unit: energy and time of each valid span (see row)
 }
 
 // GA runs the COMPASS genetic algorithm without crossover, as the paper
@@ -147,6 +149,7 @@ func GA(ctx context.Context, e *estimate.Estimator, obj Objective, opt GAOptions
 	r := &gaRun{e: e, obj: obj, n: e.NumUnits(), informed: opt.Informed, moveReach: cmp.Or(opt.MoveReach, DefaultMoveReach),
 		rng: rand.New(rand.NewPCG(opt.Seed, opt.Seed^0x9e3779b97f4a7c15))}
 	r.exp = make([]float64, r.n+1)
+	r.rowE, r.rowT = make([][]float64, r.n), make([][]float64, r.n)
 	pop := make([]*individual, opt.Population)
 	for i := range pop {
 		pop[i] = r.evaluate(r.randomCuts(nil, 0, r.n))
@@ -418,11 +421,30 @@ func (r *gaRun) fixedRandom(c []int, keep int) []int {
 // ind: the objective for additive objectives, the share E/E_ind + T/T_ind
 // for EDP.
 func (r *gaRun) localCost(ind *individual, a, b int) float64 {
-	s := r.e.MustSpan(a, b)
+	energy, time := r.row(a)
 	if r.obj == EDP {
-		return s.EnergyPJ/ind.energy + s.TimeNs/ind.time
+		return energy[b-a-1]/ind.energy + time[b-a-1]/ind.time
 	}
-	return spanCost(r.obj, s)
+	if r.obj == Energy {
+		return energy[b-a-1]
+	}
+	return time[b-a-1]
+}
+
+// row returns the energy and time of every valid span starting at a
+// (index b-a-1), read from the estimator once: the mutations' small
+// dynamic programmes look spans up many times, and a flat slice is much
+// cheaper than the estimator's checked lookup, in WebAssembly especially.
+func (r *gaRun) row(a int) (energy, time []float64) {
+	if r.rowE[a] == nil {
+		n := r.e.MaxEnd(a) - a
+		r.rowE[a], r.rowT[a] = make([]float64, n), make([]float64, n)
+		for k := range n {
+			sp := r.e.MustSpan(a, a+k+1)
+			r.rowE[a][k], r.rowT[a][k] = sp.EnergyPJ, sp.TimeNs
+		}
+	}
+	return r.rowE[a], r.rowT[a]
 }
 
 // bestSplit splits partition i into the pieces with the lowest total cost:
