@@ -1,0 +1,116 @@
+package schedule
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/compass-go/compass/engine/estimate"
+	"github.com/compass-go/compass/engine/hw"
+	"github.com/compass-go/compass/engine/isa"
+	"github.com/compass-go/compass/engine/mapping"
+	"github.com/compass-go/compass/engine/model/zoo"
+	"github.com/compass-go/compass/engine/partition"
+)
+
+// The program does the work the estimator costs: per partition the same
+// weight bytes, per layer and input one MVM per output position on every
+// crossbar of the layer's units, every RECV answered by exactly the
+// contributions it waits for, and the exits stored.
+func TestProgramMatchesTheEstimate(t *testing.T) {
+	for _, c := range []struct {
+		model, chip string
+		batch       int
+	}{{"resnet18", "M", 4}, {"vgg16", "S", 2}, {"mobilenet_v2", "L", 3}, {"googlenet", "M", 1}} {
+		g, err := zoo.Build(c.model)
+		if err != nil {
+			t.Fatal(err)
+		}
+		chip, _ := hw.Preset(c.chip)
+		m, err := mapping.Map(g, chip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := estimate.New(m, c.batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ga, err := partition.GA(context.Background(), e, partition.Latency, partition.DefaultGAOptions(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := Build(e, ga.Plan.Cuts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Partitions) != ga.Plan.Partitions() {
+			t.Fatalf("%s: %d partitions scheduled, plan has %d", c.model, len(p.Partitions), ga.Plan.Partitions())
+		}
+		for pi, part := range p.Partitions {
+			s := e.MustSpan(ga.Plan.Cuts[pi], ga.Plan.Cuts[pi+1])
+			var weightBytes, storeBytes int64
+			mvms := map[[2]int32]int64{} // (layer, input) -> MVMs
+			contributions := map[[4]int32]int64{}
+			waits := map[[4]int32]int64{}
+			for _, st := range part.Streams {
+				if st.Core < 0 || int(st.Core) >= chip.Cores {
+					t.Fatalf("stream on core %d", st.Core)
+				}
+				for _, in := range st.Instrs {
+					key := [4]int32{in.Node, in.Unit, in.Xbar, in.Input}
+					if in.Node >= 0 {
+						key = [4]int32{in.Node, -1, -1, in.Input}
+					}
+					switch in.Op {
+					case isa.LoadWeight:
+						weightBytes += in.Bytes
+					case isa.MVMul:
+						mvms[[2]int32{in.Layer, in.Input}] += in.Count
+					case isa.StoreData:
+						storeBytes += in.Bytes
+					case isa.Send, isa.LoadData:
+						contributions[key]++
+					case isa.Recv:
+						if w, ok := waits[key]; ok && w != in.Count {
+							t.Fatalf("%s p%d: two RECVs of %v wait for %d and %d contributions", c.model, pi, key, w, in.Count)
+						}
+						waits[key] = in.Count
+					}
+				}
+			}
+			if weightBytes != s.WeightBytes {
+				t.Errorf("%s p%d: %d weight bytes loaded, the span has %d", c.model, pi, weightBytes, s.WeightBytes)
+			}
+			for key, n := range waits {
+				if contributions[key] != n {
+					t.Errorf("%s p%d: RECV %v waits for %d contributions, the program sends %d", c.model, pi, key, n, contributions[key])
+				}
+			}
+			for _, lp := range s.Layers {
+				l := m.Layers[lp.Layer]
+				for b := 0; b < c.batch; b++ {
+					want := l.Positions * int64(lp.Crossbars)
+					if got := mvms[[2]int32{int32(lp.Layer), int32(b)}]; got != want {
+						t.Errorf("%s p%d %s input %d: %d MVMs, want positions x crossbars = %d", c.model, pi, l.Name, b, got, want)
+					}
+				}
+			}
+			// Every home stores its share, rounded up: within one byte per
+			// store. A layer split along its inputs and cut across
+			// partitions is the exception: the program stores the partial
+			// sums of every output it touches, where the estimator counts
+			// the layer's share of units (docs/estimator.md, known
+			// approximations).
+			splitCut := false
+			for _, lp := range s.Layers {
+				if l := m.Layers[lp.Layer]; l.InputSplits > 1 && lp.Units < l.NumUnits {
+					splitCut = true
+				}
+			}
+			wantStore := float64(s.StoreBytes) * float64(c.batch)
+			if !splitCut && math.Abs(float64(storeBytes)-wantStore) > float64(len(part.Streams)*c.batch) {
+				t.Errorf("%s p%d: %d bytes stored, the span stores %.0f", c.model, pi, storeBytes, wantStore)
+			}
+		}
+	}
+}
