@@ -7,7 +7,7 @@ import { CancelledError, Engine } from './engine.js';
 import * as ChipForm from './chipform.js';
 import { bytes, esc, int, si } from './format.js';
 import {
-  drawBatches, drawChip, drawConvergence, drawEnergy, drawPhases, drawStrip, drawValidity,
+  drawBatches, drawChip, drawConvergence, drawEnergy, drawPhases, drawStrip, drawTimeline, drawValidity,
   optimumScore, prepare, summaryHTML, zoomWindows,
 } from './plots.js';
 import { BATCHES, GA_DEFAULTS, checkBatch, checkSeed, defaultState, gaRequest, parseQuery, toQuery } from './state.js';
@@ -38,6 +38,7 @@ const app = {
   sweeping: false,
   result: null, // {text, view, chip, request}
   sweep: null, // the batch comparison of the current result
+  sim: null, // the simulated run of the current result: {res, chip, trace}
   runToken: 0,
   renderToken: 0,
   sweepToken: 0,
@@ -476,6 +477,7 @@ function batchesNote(text) {
 async function startBatchComparison(req) {
   const token = ++app.sweepToken;
   app.sweep = null;
+  app.sim = null;
   app.sweeping = true;
   setRunning(false);
   batchesNote('Comparing batch sizes…');
@@ -496,10 +498,11 @@ async function startBatchComparison(req) {
     }
     if (token !== app.sweepToken) return;
     app.sweep = out.value;
-    app.sweeping = false;
-    setRunning(app.running);
     await frame();
     renderBatches();
+    await simulateTimeline(sweeper, req, token);
+    app.sweeping = false;
+    setRunning(app.running);
   } catch (err) {
     if (token !== app.sweepToken || err instanceof CancelledError) return;
     app.sweeping = false;
@@ -626,6 +629,39 @@ const RENDERERS = {
 // Plots shown in embed mode; the others are not drawn there.
 const EMBED_PLOTS = ['summary', 'strip'];
 
+function timelineNote(text) {
+  const f = fig('timeline');
+  f.removeAttribute('data-ready');
+  $('.plot-body', f).innerHTML = `<svg class="chart empty" aria-hidden="true"></svg><p class="placeholder">${esc(text)}</p>`;
+  $('.readout', f).textContent = '';
+}
+
+// simulateTimeline runs the simulator on one method's plan in the second
+// worker (after the batch comparison) and draws its per-core timeline.
+async function simulateTimeline(sweeper, req, token) {
+  const method = req.methods.includes('compass') ? 'compass' : req.methods[req.methods.length - 1];
+  timelineNote(`Simulating the ${method} plan…`);
+  try {
+    const r = await sweeper.call('simulate', [JSON.stringify({ ...req, methods: [method] })]);
+    if (token !== app.sweepToken) return;
+    if (!r.ok) throw new Error(r.error);
+    app.sim = { res: JSON.parse(r.json), chip: req.chip_spec || app.chips.get(req.chip),
+      trace: { core: r.traceCore, op: r.traceOp, start: r.traceStart, end: r.traceEnd } };
+    await frame();
+    renderTimeline();
+  } catch (err) {
+    if (token !== app.sweepToken || err instanceof CancelledError) return;
+    timelineNote(`The simulation failed: ${err.message}`);
+  }
+}
+
+function renderTimeline() {
+  if (!app.sim) return;
+  const f = fig('timeline');
+  drawTimeline($('.plot-body', f), $('.readout', f), app.sim, app.sim.chip.cores, plotWidth(f));
+  ready(f);
+}
+
 function renderBatches() {
   if (!app.sweep) return;
   const f = fig('batches');
@@ -686,6 +722,7 @@ function wirePlots() {
     timer = setTimeout(() => {
       if (app.result) renderResult();
       if (app.sweep && !app.embed) frame().then(renderBatches);
+      if (app.sim && !app.embed) frame().then(renderTimeline);
     }, 150);
   }).observe($('#results'));
 }

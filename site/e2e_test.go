@@ -124,7 +124,7 @@ func setField(ctx context.Context, t *testing.T, sel, value string) {
 	}
 }
 
-var plots = []string{"summary", "strip", "validity", "phases", "convergence", "batches", "chip", "energy"}
+var plots = []string{"summary", "strip", "validity", "phases", "convergence", "batches", "chip", "energy", "timeline"}
 
 func TestPlaygroundInChromium(t *testing.T) {
 	if testing.Short() {
@@ -221,6 +221,7 @@ func TestPlaygroundInChromium(t *testing.T) {
 	waitFor(bctx, t, "the run to finish", `document.body.dataset.state === 'done'`, 3*time.Minute)
 	inPage := time.Since(runStart)
 	waitFor(bctx, t, "the batch comparison", `document.querySelector('figure[data-plot=batches]').dataset.ready === 'true'`, 3*time.Minute)
+	waitFor(bctx, t, "the simulated timeline", `document.querySelector('figure[data-plot=timeline]').dataset.ready === 'true'`, 3*time.Minute)
 
 	native, err := api.Compile(context.Background(), api.CompileRequest{Model: "resnet18", Chip: "M", Batch: 16,
 		Methods: api.Methods(), Objective: "latency", Seed: 1})
@@ -276,6 +277,9 @@ func TestPlaygroundInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s", filepath.Join(artefacts, "playground.png"))
+	if tl, err := chromedp.Run(bctx, chromedp.Screenshot(chromedp.CSS("figure[data-plot=timeline]"))); err == nil {
+		os.WriteFile(filepath.Join(artefacts, "timeline.png"), tl, 0o644)
+	}
 
 	// The program of the compass plan exports as msgpack and as a listing.
 	for _, b := range []struct{ button, want string }{{"#export-program", "Program saved"}, {"#export-listing", "Listing saved"}} {

@@ -41,7 +41,8 @@ export class Engine {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
-      p.resolve({ ok: m.ok, json: m.json, error: m.error, validEnds: m.validEnds, msgpack: m.msgpack, listing: m.listing });
+      const { kind, id, ...reply } = m; // ok, json, error, and any typed arrays or exports beside them
+      p.resolve(reply);
     }
   }
 

@@ -728,3 +728,105 @@ export function drawEnergy(body, readout, view, mode, width) {
     },
   });
 }
+
+// --------------------------------------------------------------- timeline
+
+// Timeline lanes: what a core's busy intervals are, by opcode (isa.Opcode
+// numbering: 1 LOAD_WEIGHT, 2 WRITE_WEIGHT, 3 LOAD_DATA, 4 STORE_DATA,
+// 5 MVMUL, 6-12 vector ops, 13 SEND, 14 RECV, 15 BARRIER).
+export const TIMELINE_LANES = [
+  { key: 'replace', label: 'weight load and crossbar write', color: '#D55E00', ops: [1, 2] },
+  { key: 'mvm', label: 'MVMs', color: '#0072B2', ops: [5] },
+  { key: 'vfu', label: 'vector unit', color: '#009E73', ops: [6, 7, 8, 9, 10, 11, 12] },
+  { key: 'io', label: 'activation loads and stores', color: '#56B4E9', ops: [3, 4] },
+];
+
+// drawTimeline: the simulated run as a Gantt chart, one row per core (plus
+// the bus) with a lane per kind of work. Busy intervals are binned to the
+// plot's pixel columns and merged into runs, so a run of a million
+// instructions draws as a few thousand rectangles at most. sim holds the
+// simulation's JSON (sim.res) and its typed trace arrays.
+export function drawTimeline(body, readout, sim, cores, width) {
+  const { res, trace } = sim;
+  const r = res.results[0];
+  const T = r.latency_s * 1e9;
+  const ml = 64;
+  const mr = 12;
+  const mt = 10;
+  const lanes = TIMELINE_LANES.length;
+  const laneH = 3;
+  const rowH = lanes * laneH + 4;
+  const rows = cores + 1; // the last row is the bus
+  const plotH = rows * rowH;
+  const H = mt + plotH + 44;
+  const plotW = Math.max(60, width - ml - mr);
+  const bins = Math.max(1, Math.floor(plotW));
+  const laneOf = new Int8Array(16).fill(-1);
+  TIMELINE_LANES.forEach((l, i) => { for (const op of l.ops) laneOf[op] = i; });
+  // busy[(row * lanes + lane) * bins + bin] = 1 when anything of that kind
+  // runs there during the bin.
+  const busy = new Uint8Array(rows * lanes * bins);
+  const n = trace.core.length;
+  for (let i = 0; i < n; i++) {
+    const op = trace.op[i];
+    let lane = laneOf[op];
+    let row = trace.core[i];
+    if (op === 13) { lane = 3; row = cores; } // SEND: the bus row
+    if (lane < 0 || row < 0 || row > cores) continue;
+    const b0 = Math.min(bins - 1, Math.floor((trace.start[i] / T) * bins));
+    const b1 = Math.min(bins - 1, Math.floor((trace.end[i] / T) * bins));
+    const base = (row * lanes + lane) * bins;
+    for (let b = b0; b <= b1; b++) busy[base + b] = 1;
+  }
+  const f = (v) => v.toFixed(1);
+  const x = linear(0, T, ml, ml + plotW);
+  let s = svgOpen(width, H, `Simulated timeline of ${r.method}: ${cores} cores and the bus over ${num(r.latency_s * 1e3)} ms`);
+  for (let row = 0; row < rows; row++) {
+    const y0 = mt + row * rowH;
+    if (row % 2 === 0) s += `<rect x="${ml}" y="${y0}" width="${plotW}" height="${rowH}" fill="#f4f4f4"/>`;
+    if (row === cores || row % Math.max(1, Math.ceil(cores / 16)) === 0) {
+      s += `<text class="tick" x="${ml - 4}" y="${f(y0 + rowH / 2)}" dy="0.32em" text-anchor="end">${row === cores ? 'bus' : `core ${row}`}</text>`;
+    }
+    for (let lane = 0; lane < lanes; lane++) {
+      const base = (row * lanes + lane) * bins;
+      const color = TIMELINE_LANES[lane].color;
+      for (let b = 0; b < bins;) {
+        if (!busy[base + b]) { b++; continue; }
+        let e = b;
+        while (e < bins && busy[base + e]) e++;
+        s += `<rect x="${f(ml + (b * plotW) / bins)}" y="${y0 + 2 + lane * laneH}" width="${f(((e - b) * plotW) / bins)}" height="${laneH}" fill="${color}"/>`;
+        b = e;
+      }
+    }
+  }
+  // Partition boundaries.
+  for (const p of r.partitions) {
+    s += `<line x1="${f(x(p.end_s * 1e9))}" x2="${f(x(p.end_s * 1e9))}" y1="${mt}" y2="${mt + plotH}" stroke="#333" stroke-width="0.6" stroke-dasharray="2 2"/>`;
+  }
+  const unit = axisUnit(T / 1e9, 's');
+  s += xAxis({ ticks: niceTicks(0, T / 1e9), x: (v) => x(v * 1e9), y0: mt + plotH, title: `time (${unit.label})`, scale: unit.scale, width: ml + plotW / 2 });
+  s += `${CURSOR}</svg>`;
+  s += legendHTML(TIMELINE_LANES.map((l) => ({ label: l.label, swatch: fillSwatch(l.color) })).concat(
+    [{ label: 'end of a partition', swatch: '<line x1="11" x2="11" y1="0" y2="14" stroke="#333" stroke-dasharray="2 2"/>' }]));
+  const svg = setPlot(body, s);
+  const parts = r.partitions;
+  attachCursor(svg, readout, {
+    hint: 'Point at the timeline, or focus it and use the arrow keys to step through the partitions.',
+    first: 0,
+    pick(px) {
+      const t = ((px - ml) / plotW) * T;
+      const i = parts.findIndex((p) => p.end_s * 1e9 >= t);
+      return i < 0 ? parts.length - 1 : i;
+    },
+    step(i, ev) { return stepIndex(i, ev, parts.length); },
+    describe(i) {
+      const p = parts[i];
+      return `Partition ${i}: ends at ${num(p.end_s * 1e3)} ms; replacement ${num(p.replacement_start_s * 1e3)}–${num(p.replacement_end_s * 1e3)} ms, ` +
+        `compute ${num(p.compute_start_s * 1e3)}–${num(p.compute_end_s * 1e3)} ms (the estimator: ${num(p.estimated_compute_s * 1e3)} ms of compute).`;
+    },
+    box(i) {
+      const a = i ? parts[i - 1].end_s * 1e9 : 0;
+      return { x: x(a), y: mt, w: Math.max(1, x(parts[i].end_s * 1e9) - x(a)), h: plotH };
+    },
+  });
+}

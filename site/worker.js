@@ -44,7 +44,7 @@ function handle(msg) {
   // transferred, not copied.
   const out = { kind: 'reply', id, ok: !!reply.ok, json: reply.json || '', error: reply.error || '' };
   const transfer = [];
-  for (const k of ['validEnds', 'msgpack']) {
+  for (const k of ['validEnds', 'msgpack', 'traceCore', 'tracePartition', 'traceOp', 'traceStart', 'traceEnd']) {
     if (reply[k]) { out[k] = reply[k]; transfer.push(reply[k].buffer); }
   }
   if (typeof reply.listing === 'string') out.listing = reply.listing;
@@ -62,8 +62,8 @@ function run(id, cmd, args) {
       return self.compass[cmd](args[0], progress);
     case 'loadModel':
       return self.compass.loadModel(args[0], args[1]);
-    case 'program':
-      return self.compass.program(args[0]);
+    case 'program': case 'simulate':
+      return self.compass[cmd](args[0]);
     case 'batchCompare':
       return batchCompare(JSON.parse(args[0]), progress);
     default:

@@ -11,8 +11,10 @@ package main
 import (
 	"bytes"
 	"context"
+	encodingbinary "encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -42,6 +44,7 @@ func main() {
 	c.Set("sweep", export(sweep))
 	c.Set("loadModel", export(loadModel))
 	c.Set("program", export(program))
+	c.Set("simulate", export(simulate))
 	js.Global().Set("compass", c)
 	if ready := js.Global().Get("compassReady"); ready.Type() == js.TypeFunction {
 		ready.Invoke()
@@ -89,16 +92,17 @@ type binary struct {
 	extra map[string]any
 }
 
+// binaryLE is the byte order of typed arrays on every WebAssembly host.
+var binaryLE = encodingbinary.LittleEndian
+
 // int32Array copies ints into a new JavaScript Int32Array.
 func int32Array(v []int) js.Value {
 	a := js.Global().Get("Int32Array").New(len(v))
 	buf := make([]byte, 4*len(v))
 	for i, x := range v {
-		u := uint32(int32(x))
-		buf[4*i], buf[4*i+1], buf[4*i+2], buf[4*i+3] = byte(u), byte(u>>8), byte(u>>16), byte(u>>24)
+		binaryLE.PutUint32(buf[4*i:], uint32(int32(x)))
 	}
-	bytesView := js.Global().Get("Uint8Array").New(a.Get("buffer"))
-	js.CopyBytesToJS(bytesView, buf)
+	js.CopyBytesToJS(js.Global().Get("Uint8Array").New(a.Get("buffer")), buf)
 	return a
 }
 
@@ -184,6 +188,43 @@ func compile(args []js.Value) (any, error) {
 	}
 	// The validity map also comes as a typed array, for the heat map.
 	return binary{res, map[string]any{"validEnds": int32Array(res.ValidEnds)}}, nil
+}
+
+// simulate compiles, schedules and simulates a request; the per-core
+// timeline of the first method comes as typed arrays (one entry per busy
+// interval: core, opcode, partition, start and end in ns), not in the JSON.
+func simulate(args []js.Value) (any, error) {
+	req, err := compileRequest(args)
+	if err != nil {
+		return nil, err
+	}
+	res, err := api.Simulate(context.Background(), req, true, nil)
+	if err != nil {
+		return nil, err
+	}
+	tr := res.Results[0].Trace
+	core, part := make([]int, len(tr)), make([]int, len(tr))
+	op := make([]byte, len(tr))
+	start, end := make([]float64, len(tr)), make([]float64, len(tr))
+	for i, ev := range tr {
+		core[i], part[i], op[i], start[i], end[i] = int(ev.Core), int(ev.Partition), byte(ev.Op), ev.StartNs, ev.EndNs
+	}
+	for i := range res.Results {
+		res.Results[i].Trace = nil
+	}
+	return binary{res, map[string]any{"traceCore": int32Array(core), "tracePartition": int32Array(part),
+		"traceOp": uint8Array(op), "traceStart": float64Array(start), "traceEnd": float64Array(end)}}, nil
+}
+
+// float64Array copies floats into a new JavaScript Float64Array.
+func float64Array(v []float64) js.Value {
+	a := js.Global().Get("Float64Array").New(len(v))
+	buf := make([]byte, 8*len(v))
+	for i, x := range v {
+		binaryLE.PutUint64(buf[8*i:], math.Float64bits(x))
+	}
+	js.CopyBytesToJS(js.Global().Get("Uint8Array").New(a.Get("buffer")), buf)
+	return a
 }
 
 // program schedules a compile request with one method and returns the
