@@ -111,7 +111,7 @@ func TestTwoLayerSpanByHand(t *testing.T) {
 		t.Errorf("load %d store %d, want %v %v", s.LoadBytes, s.StoreBytes, load, store)
 	}
 	ioNs := chip.BusLatencyNs + B*(load+store)/rate
-	near(t, "IONs", s.IONs, math.Max(s.ComputeNs, ioNs)-s.ComputeNs+ioNs/B)
+	near(t, "IONs", s.IONs, math.Max(s.ComputeNs, ioNs)+math.Min(s.ComputeNs, ioNs)/B-s.ComputeNs)
 	near(t, "TimeNs", s.TimeNs, s.WeightLoadNs+s.WriteNs+s.ComputeNs+s.IONs)
 
 	// Energy, per batch.

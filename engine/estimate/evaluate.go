@@ -93,8 +93,12 @@ func (e *Estimator) evaluate(a, b int) *Span {
 	s.WriteNs = chip.CrossbarWriteNs(maxRows)
 	ioBytes := B * float64(s.LoadBytes+s.StoreBytes)
 	if ioBytes > 0 {
+		// Loads, compute and stores of the B inputs pipeline: the phase
+		// takes the longer of compute and I/O, plus one input's worth of
+		// the shorter (B = 1: the two in sequence; many inputs: full
+		// overlap). What is exposed beyond compute is the I/O time.
 		ioNs := chip.BusLatencyNs + ioBytes/rate
-		s.IONs = max(s.ComputeNs, ioNs) - s.ComputeNs + ioNs/B
+		s.IONs = max(s.ComputeNs, ioNs) + min(s.ComputeNs, ioNs)/B - s.ComputeNs
 	}
 	s.TimeNs = s.WeightLoadNs + s.WriteNs + s.ComputeNs + s.IONs
 

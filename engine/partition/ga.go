@@ -43,10 +43,11 @@ func PaperGAOptions(seed uint64) GAOptions {
 	return GAOptions{Population: 100, Generations: 30, Keep: 20, Patience: 10, Seed: seed}
 }
 
-// DefaultMoveReach is the informed move's default reach: up to 8
+// DefaultMoveReach is the informed move's default reach: up to 16
 // neighbours on each side, enough for a run of partitions to consolidate on
-// the paper's grid.
-const DefaultMoveReach = 8
+// the paper's grid (VGG16's first FC layer spans some 44 partitions on chip
+// S).
+const DefaultMoveReach = 16
 
 // DefaultGAOptions are this project's defaults for the `compass` method:
 // the paper's population, selection and mutations, with informed split and

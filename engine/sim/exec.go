@@ -202,9 +202,19 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 	wait := func() float64 { return math.Max(t, st.outstanding) }
 	switch in.Op {
 	case isa.LoadWeight:
+		// Replacement for a partition starts once the partition before it
+		// computes (early replacement overlaps the previous partition's
+		// tail, not partitions further back).
+		if st.part > 0 && s.computing[st.part-1] < 0 {
+			s.startWait[st.part-1] = append(s.startWait[st.part-1], id)
+			return true, nil
+		}
 		// The data goes straight to the crossbars: wait until this
 		// replica's crossbars are free of the previous partition.
 		start := t
+		if st.part > 0 {
+			start = math.Max(start, s.computing[st.part-1])
+		}
 		for x := int32(0); ; x++ {
 			j := st.pc + 1 + int(x)
 			if j >= len(st.instrs) || st.instrs[j].Op != isa.WriteWeight {
@@ -271,6 +281,11 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 			s.wake(w, end)
 		}
 		st.outstanding = math.Max(st.outstanding, end)
+		if s.computing[st.part] < 0 {
+			s.computing[st.part] = start
+			s.wake(s.startWait[st.part], start)
+			s.startWait[st.part] = nil
+		}
 		s.res.MVMs += in.Count
 		s.res.CoreXbarBusyNs[st.core] += end - start
 		n := float64(in.Count)

@@ -133,22 +133,26 @@ type stream struct {
 
 // sim holds a run's state.
 type sim struct {
-	chip     *hw.Chip
-	ctrl     *dram.Controller
-	streams  []*stream
-	runq     runQueue
-	xbars    [][]xbar
-	writers  map[[2]int32][]int32 // (core, xbar) -> partitions that write it, in order
-	mvmUses  map[[3]int32]int64   // (partition, core, xbar) -> MVMULs
-	tags     map[tagKey]*tag
-	weights  map[[2]int32]*stored // (partition, unit)
-	stores   map[[2]int32]*stored // (node, input)
-	busFree  float64
-	vfuFree  []float64
-	lastDRAM float64
-	res      *Result
-	opt      Options
-	act      float64
+	chip    *hw.Chip
+	ctrl    *dram.Controller
+	streams []*stream
+	runq    runQueue
+	xbars   [][]xbar
+	writers map[[2]int32][]int32 // (core, xbar) -> partitions that write it, in order
+	mvmUses map[[3]int32]int64   // (partition, core, xbar) -> MVMULs
+	tags    map[tagKey]*tag
+	weights map[[2]int32]*stored // (partition, unit)
+	stores  map[[2]int32]*stored // (node, input)
+	busFree float64
+	// computing[p] is when partition p issued its first MVM (-1: not yet);
+	// the next partition's replacement waits for it (lookahead of one).
+	computing []float64
+	startWait [][]int
+	vfuFree   []float64
+	lastDRAM  float64
+	res       *Result
+	opt       Options
+	act       float64
 }
 
 // Run simulates a program on a chip.
@@ -203,6 +207,11 @@ func Run(p *isa.Program, chip *hw.Chip, opt Options) (*Result, error) {
 		}
 	}
 	s.writers = writers
+	s.computing = make([]float64, len(p.Partitions))
+	for i := range s.computing {
+		s.computing[i] = -1
+	}
+	s.startWait = make([][]int, len(p.Partitions))
 	for i := range s.streams {
 		s.runq.push(i, 0, s.streams)
 	}
