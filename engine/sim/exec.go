@@ -228,6 +228,9 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 		}
 		end := start
 		s.dramAccess(start, in.Addr, in.Bytes, false, func(done float64, n int64) { end = s.bus(done, n) })
+		d := &chip.DRAM
+		s.res.ReplacementPJ += math.Ceil(float64(in.Bytes)/float64(d.BurstBytes()))*d.ReadBurstEnergyPJ() +
+			math.Ceil(float64(in.Bytes)/float64(d.RowBytes()))*d.ActivateEnergyPJ() + float64(in.Bytes)*chip.BusEnergyPerBytePJ
 		w := s.weights[[2]int32{st.part, in.Unit}]
 		if w == nil {
 			w = &stored{}
@@ -266,6 +269,7 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 		}
 		st.outstanding = math.Max(st.outstanding, end)
 		s.res.Energy.Write += float64(in.Count) * chip.CrossbarWriteEnergyPJ(1)
+		s.res.ReplacementPJ += float64(in.Count) * chip.CrossbarWriteEnergyPJ(1)
 		pr.Replacement.add(start, end)
 		pr.Write.add(start, end)
 		s.trace(st.core, in.Op, st.part, in.Layer, start, end)

@@ -91,6 +91,11 @@ type Result struct {
 	Trace            []TraceEvent
 	TraceTruncated   bool
 	CrossbarsPerCore int
+	// ReplacementPJ is the energy of weight replacement, per batch: the
+	// DRAM bursts and row activations of the weight reads, their bus
+	// broadcast, and the crossbar writes (the paper compares it with the
+	// MVM energy, Energy.MVM + Energy.ADC).
+	ReplacementPJ float64
 }
 
 // Utilisation of core c's crossbars over the run.

@@ -163,3 +163,51 @@ func TestDeterministicAndListable(t *testing.T) {
 		}
 	}
 }
+
+// The paper reports weight-replacement energy falling relative to MVM
+// energy as the batch grows (roughly 1 + c/B for ResNet18): replacement is
+// paid once per batch, MVMs once per input. The ratio must fall with every
+// doubling of the batch and be near c0 + c1/B (it is exactly that when the
+// plan does not change with B; the plan may, so the test allows 25%).
+func TestReplacementEnergyFallsWithBatch(t *testing.T) {
+	g, _ := zoo.Build("resnet18")
+	for _, cn := range []string{"S", "M", "L"} {
+		chip, _ := hw.Preset(cn)
+		m, _ := mapping.Map(g, chip)
+		prev := math.Inf(1)
+		var curve []string
+		var ratios []float64
+		batches := []int{1, 2, 4, 8, 16}
+		for _, B := range batches {
+			e, _ := estimate.New(m, B)
+			ga, err := partition.GA(context.Background(), e, partition.Latency, partition.DefaultGAOptions(1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := schedule.Build(e, ga.Plan.Cuts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := Run(p, chip, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ratio := r.ReplacementPJ / (r.Energy.MVM + r.Energy.ADC)
+			if ratio >= prev {
+				t.Errorf("chip %s: replacement/MVM energy %.3f at batch %d is not below %.3f at the batch before", cn, ratio, B, prev)
+			}
+			prev = ratio
+			ratios = append(ratios, ratio)
+			curve = append(curve, fmt.Sprintf("B%d %.3f", B, ratio))
+		}
+		// Fit c0 + c1/B through batch 1 and 16; the middle points must lie near it.
+		c1 := (ratios[0] - ratios[4]) / (1 - 1.0/16)
+		c0 := ratios[0] - c1
+		for i, B := range batches {
+			if fit := c0 + c1/float64(B); math.Abs(ratios[i]-fit) > 0.25*fit {
+				t.Errorf("chip %s batch %d: ratio %.3f, the c0 + c1/B fit gives %.3f", cn, B, ratios[i], fit)
+			}
+		}
+		t.Logf("ResNet18 on %s, weight-replacement / MVM energy: %s", cn, strings.Join(curve, ", "))
+	}
+}
