@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -217,11 +218,12 @@ throughput ratios per network beside the ratios the paper reports.`, stdout, std
 	methods := fs.String("method", "all", "comma-separated methods, or all")
 	objective := fs.String("objective", grid.Objective, "latency, energy or edp")
 	seed := fs.Uint64("seed", grid.Seed, "seed of every random choice")
+	simulate := fs.Bool("simulate", false, "also schedule and simulate every plan, and print the simulated throughput beside the estimate")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	req := api.SweepRequest{Models: splitList(*models), Chips: splitList(*chips), Objective: *objective, Seed: *seed}
+	req := api.SweepRequest{Models: splitList(*models), Chips: splitList(*chips), Objective: *objective, Seed: *seed, Simulate: *simulate}
 	for _, b := range splitList(*batches) {
 		v, err := strconv.Atoi(b)
 		if err != nil || v < 1 {
@@ -263,7 +265,12 @@ throughput ratios per network beside the ratios the paper reports.`, stdout, std
 	if err := t.write(stdout); err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, "\nmean throughput ratios per network (paper's reported ratio in brackets)")
+	if *simulate {
+		if err := printSimulated(stdout, res, ms); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(stdout, "\nmean throughput ratios per network, estimated (paper's reported ratio in brackets)")
 	s := table{header: []string{"model", "method", "vs greedy", "vs layerwise", "EDP gain vs greedy", "mean gap to optimum", "max gap"}}
 	var all []float64
 	for _, ns := range res.Summarise() {
@@ -335,4 +342,31 @@ func joules(j float64) string {
 	default:
 		return fmt.Sprintf("%.1f uJ", j*1e6)
 	}
+}
+
+// printSimulated prints the simulated throughput of every plan and the
+// spread of estimator / simulator latency.
+func printSimulated(w io.Writer, res *api.SweepResult, methods []string) error {
+	header := []string{"model", "chip", "batch"}
+	for _, m := range methods {
+		header = append(header, m)
+	}
+	t := table{header: header}
+	lo, hi, sum, n := math.Inf(1), math.Inf(-1), 0.0, 0
+	for _, row := range res.Rows {
+		cells := []any{row.Model, row.Chip, row.Batch}
+		for _, m := range methods {
+			f := row.Figure(m)
+			cells = append(cells, fmt.Sprintf("%.1f", f.SimThroughputPerS))
+			r := f.LatencyS / f.SimLatencyS
+			lo, hi, sum, n = math.Min(lo, r), math.Max(hi, r), sum+r, n+1
+		}
+		t.add(cells...)
+	}
+	fmt.Fprintln(w, "\nsimulated throughput (inferences/s)")
+	if err := t.write(w); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "estimated / simulated latency over %d plans: %.3f to %.3f, mean %.3f\n", n, lo, hi, sum/float64(n))
+	return nil
 }

@@ -182,3 +182,15 @@ func TestSimulateJSONAndFiles(t *testing.T) {
 		t.Errorf("text output: exit %d %s %s", code, text, errOut)
 	}
 }
+
+func TestSweepSimulate(t *testing.T) {
+	code, out, errOut := runCLI("sweep", "--models", "squeezenet1_1", "--chips", "S", "--batches", "1,4", "--method", "greedy,compass", "--simulate")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"simulated throughput", "estimated / simulated latency over 4 plans"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("sweep --simulate output lacks %q", want)
+		}
+	}
+}

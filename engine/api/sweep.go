@@ -18,7 +18,8 @@ type SweepRequest struct {
 	Methods   []string       `json:"methods"`
 	Objective string         `json:"objective"`
 	Seed      uint64         `json:"seed"`
-	Workers   int            `json:"-"` // parallel compilations; 0 = GOMAXPROCS. Results do not depend on it.
+	Simulate  bool           `json:"simulate,omitempty"` // also schedule and simulate every plan
+	Workers   int            `json:"-"`                  // parallel compilations; 0 = GOMAXPROCS. Results do not depend on it.
 
 	Progress func(done, total int) `json:"-"`
 }
@@ -38,6 +39,10 @@ type SweepFigure struct {
 	EDPJS               float64 `json:"edp_j_s"`
 	LatencyS            float64 `json:"latency_s"`
 	Partitions          int     `json:"partitions"`
+	// The simulator's figures for the same plan (with Simulate).
+	SimThroughputPerS      float64 `json:"simulated_throughput_per_s,omitempty"`
+	SimEnergyPerInferenceJ float64 `json:"simulated_energy_per_inference_j,omitempty"`
+	SimLatencyS            float64 `json:"simulated_latency_s,omitempty"`
 }
 
 // objective is the value the named objective minimises.
@@ -123,15 +128,29 @@ func Sweep(ctx context.Context, req SweepRequest) (*SweepResult, error) {
 			defer wg.Done()
 			for j := range next {
 				row := &res.Rows[j.row]
-				cr, err := Compile(ctx, CompileRequest{Graph: graphs[j.model], Chip: row.Chip, Batch: row.Batch,
-					Methods: req.Methods, Objective: req.Objective, Seed: req.Seed})
+				creq := CompileRequest{Graph: graphs[j.model], Chip: row.Chip, Batch: row.Batch,
+					Methods: req.Methods, Objective: req.Objective, Seed: req.Seed}
+				var err error
+				if req.Simulate {
+					var sr *SimulateResult
+					if sr, err = Simulate(ctx, creq, false, nil); err == nil {
+						for _, r := range sr.Results {
+							f := figure(&r.Estimated)
+							f.SimThroughputPerS, f.SimEnergyPerInferenceJ, f.SimLatencyS = r.ThroughputPerS, r.EnergyPerInferenceJ, r.LatencyS
+							row.Figures = append(row.Figures, f)
+						}
+					}
+				} else {
+					var cr *CompileResult
+					if cr, err = Compile(ctx, creq); err == nil {
+						for i := range cr.Results {
+							row.Figures = append(row.Figures, figure(&cr.Results[i]))
+						}
+					}
+				}
 				if err != nil {
 					errs[j.row] = fmt.Errorf("%s on %s at batch %d: %w", row.Model, row.Chip, row.Batch, err)
 					continue
-				}
-				for _, r := range cr.Results {
-					row.Figures = append(row.Figures, SweepFigure{Method: r.Method, ThroughputPerS: r.ThroughputPerS,
-						EnergyPerInferenceJ: r.EnergyPerInferenceJ, EDPJS: r.EDPJS, LatencyS: r.LatencyS, Partitions: len(r.Partitions)})
 				}
 				if req.Progress != nil {
 					mu.Lock()
@@ -159,6 +178,12 @@ func Sweep(ctx context.Context, req SweepRequest) (*SweepResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// figure is a method result's headline figures.
+func figure(r *MethodResult) SweepFigure {
+	return SweepFigure{Method: r.Method, ThroughputPerS: r.ThroughputPerS, EnergyPerInferenceJ: r.EnergyPerInferenceJ,
+		EDPJS: r.EDPJS, LatencyS: r.LatencyS, Partitions: len(r.Cuts) - 1}
 }
 
 // Ratio summaries of a sweep.
