@@ -100,6 +100,7 @@ With --method all it adds a comparison with ratios to the baselines and the GA's
 gap to the exact optimum.`, stdout, stderr)
 	f := addCompileFlags(fs)
 	programFile := fs.String("program", "", "also write the scheduled per-core instruction program as msgpack to this file (one --method)")
+	simulate := fs.Bool("simulate", false, "also simulate every plan and print the simulated figures beside the estimate (text output; compass simulate --json has them all)")
 	listingFile := fs.String("listing", "", "also write the program as a readable listing to this file (one --method)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -123,7 +124,23 @@ gap to the exact optimum.`, stdout, stderr)
 	if *f.asJSON {
 		return writeJSON(stdout, res)
 	}
-	return printCompile(stdout, res)
+	if err := printCompile(stdout, res); err != nil {
+		return err
+	}
+	if *simulate {
+		sr, err := api.Simulate(context.Background(), req, false, nil)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "\nsimulated (the same plans, scheduled into instructions)")
+		t := table{header: []string{"method", "inferences/s", "estimated", "energy/inference", "estimated", "estimated/simulated latency"}}
+		for _, r := range sr.Results {
+			t.add(r.Method, fmt.Sprintf("%.1f", r.ThroughputPerS), fmt.Sprintf("%.1f", r.Estimated.ThroughputPerS),
+				joules(r.EnergyPerInferenceJ), joules(r.Estimated.EnergyPerInferenceJ), fmt.Sprintf("%.3f", r.Estimated.LatencyS/r.LatencyS))
+		}
+		return t.write(stdout)
+	}
+	return nil
 }
 
 // writeProgram schedules the request's plan and writes it as msgpack

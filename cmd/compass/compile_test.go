@@ -194,3 +194,10 @@ func TestSweepSimulate(t *testing.T) {
 		}
 	}
 }
+
+func TestCompileSimulate(t *testing.T) {
+	code, out, errOut := runCLI("compile", "--model", "squeezenet1_1", "--chip", "S", "--batch", "2", "--method", "greedy,compass", "--simulate")
+	if code != 0 || !strings.Contains(out, "simulated (the same plans") || !strings.Contains(out, "estimated/simulated latency") {
+		t.Errorf("compile --simulate: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
