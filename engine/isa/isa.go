@@ -138,20 +138,6 @@ type Program struct {
 	Partitions []Partition `msgpack:"partitions" json:"partitions"`
 }
 
-// Counts returns the number of instructions of each opcode, with MVMul
-// counted once per instruction (see MVMs for the MVMs they stand for).
-func (p *Program) Counts() map[Opcode]int64 {
-	c := map[Opcode]int64{}
-	for _, part := range p.Partitions {
-		for _, s := range part.Streams {
-			for _, in := range s.Instrs {
-				c[in.Op]++
-			}
-		}
-	}
-	return c
-}
-
 // WriteListing writes the readable text listing: one line per
 // instruction, grouped by partition and core.
 func (p *Program) WriteListing(w io.Writer) error {

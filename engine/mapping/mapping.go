@@ -334,11 +334,6 @@ func (l *Layer) PartialSumAdds() int64 {
 	return int64(l.InputSplits-1) * int64(l.Cols*l.Groups) * l.Positions
 }
 
-// WeightBits is the number of weight bits the layer stores.
-func (l *Layer) WeightBits(chip *hw.Chip) int64 {
-	return l.Cells * int64(chip.BitsPerCell)
-}
-
 // PlaceCores assigns items of the given crossbar counts to cores by
 // best-fit decreasing, one item at a time: the placement whose existence
 // PackCounts decides in bulk (the two agree on success). It returns each

@@ -94,9 +94,6 @@ var ops = map[Op]opInfo{
 	OpReduce:        {1, 1, false},
 }
 
-// Known reports whether op is a kind this package understands.
-func (op Op) Known() bool { _, ok := ops[op]; return ok }
-
 // Crossbar reports whether the op's weights are mapped onto crossbars.
 func (op Op) Crossbar() bool { return op == OpConv || op == OpLinear }
 
