@@ -274,8 +274,15 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 		pr.Write.add(start, end)
 		s.trace(st.core, in.Op, st.part, in.Layer, start, end)
 	case isa.MVMul:
+		if st.part > 0 && s.ended[st.part-1] < 0 {
+			s.endWait[st.part-1] = append(s.endWait[st.part-1], id)
+			return true, nil
+		}
 		xb := &s.xbars[st.core][in.Xbar]
 		start := math.Max(t, xb.free)
+		if st.part > 0 {
+			start = math.Max(start, s.ended[st.part-1])
+		}
 		end := start + chip.MVMLatencyNs() + float64(in.Count-1)*chip.MVMIntervalNs()
 		xb.free = end
 		xb.usesLeft--
@@ -377,6 +384,11 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 	case isa.Barrier:
 		st.ready = wait()
 		pr.End = math.Max(pr.End, st.ready)
+		if s.left[st.part]--; s.left[st.part] == 0 {
+			s.ended[st.part] = pr.End
+			s.wake(s.endWait[st.part], pr.End)
+			s.endWait[st.part] = nil
+		}
 	default:
 		return false, fmt.Errorf("partition %d core %d: unknown opcode %v", st.part, st.core, in.Op)
 	}

@@ -11,12 +11,14 @@
 // instruction first waits for the stream's outstanding crossbar work. RECV
 // waits until every contribution to its tensor (SENDs of on-chip producers,
 // the loader's LOAD_DATA) has arrived; LOAD_DATA of a tensor stored by an
-// earlier partition waits for those stores. A crossbar is rewritten for a
-// partition only after the last MVM of the partition that used it before:
-// that is the only barrier between partitions, so cores whose layers finish
-// early start their replacement early, as the paper describes. The bus
-// serves one transfer at a time in request order; DRAM requests go through
-// the controller in request order.
+// earlier partition waits for those stores. Partitions run one after
+// another: a partition's MVMs start only when the partition before it has
+// ended. Its replacement and entry loads may start earlier: a crossbar is
+// rewritten once the previous partition's last MVM on it is done and that
+// partition is computing, so cores whose layers finish early start their
+// replacement early, as the paper describes. The bus serves one transfer
+// at a time in request order; DRAM requests go through the controller in
+// request order.
 package sim
 
 import (
@@ -153,11 +155,18 @@ type sim struct {
 	// the next partition's replacement waits for it (lookahead of one).
 	computing []float64
 	startWait [][]int
-	vfuFree   []float64
-	lastDRAM  float64
-	res       *Result
-	opt       Options
-	act       float64
+	// left[p] counts partition p's streams still running; ended[p] is when
+	// the last one finished (-1 before). A partition computes only after
+	// the one before it has ended: partitions run one after another, and
+	// only their replacement and entry loads overlap.
+	left     []int
+	ended    []float64
+	endWait  [][]int
+	vfuFree  []float64
+	lastDRAM float64
+	res      *Result
+	opt      Options
+	act      float64
 }
 
 // Run simulates a program on a chip.
@@ -217,6 +226,13 @@ func Run(p *isa.Program, chip *hw.Chip, opt Options) (*Result, error) {
 		s.computing[i] = -1
 	}
 	s.startWait = make([][]int, len(p.Partitions))
+	s.left = make([]int, len(p.Partitions))
+	s.ended = make([]float64, len(p.Partitions))
+	s.endWait = make([][]int, len(p.Partitions))
+	for i, part := range p.Partitions {
+		s.left[i] = len(part.Streams)
+		s.ended[i] = -1
+	}
 	for i := range s.streams {
 		s.runq.push(i, 0, s.streams)
 	}
