@@ -38,7 +38,8 @@ const (
 	// local memory to DRAM address Addr.
 	StoreData
 	// MVMul runs Count matrix-vector multiplications on crossbar Xbar, one
-	// per output position assigned to this replica, for input Input.
+	// per output position assigned to this replica (positions Pos ..
+	// Pos+Count-1 of the layer's output, row-major), for input Input.
 	MVMul
 	// VAcc adds Count partial sums of an input-split layer.
 	VAcc
@@ -91,7 +92,8 @@ func Opcodes() []Opcode {
 // Special Node values of SEND and RECV.
 const (
 	// PsumNode marks partial sums of an input-split layer; Unit is the
-	// home unit that adds them and Xbar the replica.
+	// home unit that adds them, Xbar the replica and, on SEND, Peer the
+	// sending unit.
 	PsumNode = -1
 	// LocalNode marks a hand-over between the two threads of one replica
 	// on its own core (the crossbar thread tells the vector thread that an
@@ -114,6 +116,18 @@ type Instr struct {
 	Ops   int64  `msgpack:"v" json:"ops"`   // vector operations
 	Bytes int64  `msgpack:"b" json:"bytes"`
 	Addr  uint64 `msgpack:"a" json:"addr"` // DRAM byte address
+	Pos   int64  `msgpack:"s" json:"pos"`  // first output position of the replica's share (MVMUL and vector-thread work)
+}
+
+// DataKey names the DRAM data a STORE_DATA writes or a LOAD_DATA reads:
+// a graph tensor of one input, or (PsumNode) the partial sums of one
+// stripe (Unit) and replica (Xbar) of one input, carried from one
+// partition to the next.
+func (in Instr) DataKey() [4]int32 {
+	if in.Node == PsumNode {
+		return [4]int32{in.Node, in.Unit, in.Xbar, in.Input}
+	}
+	return [4]int32{in.Node, -1, -1, in.Input}
 }
 
 // Stream is one core's instructions for one partition, executed in order.
@@ -180,7 +194,7 @@ func (in Instr) text(layer, node string) string {
 	case LoadData, StoreData:
 		return fmt.Sprintf("%-12s in %d %s %d B at 0x%x", in.Op, in.Input, node, in.Bytes, in.Addr)
 	case MVMul:
-		return fmt.Sprintf("%-12s in %d xbar %d unit %d (%s) x%d", in.Op, in.Input, in.Xbar, in.Unit, layer, in.Count)
+		return fmt.Sprintf("%-12s in %d xbar %d unit %d (%s) x%d from position %d", in.Op, in.Input, in.Xbar, in.Unit, layer, in.Count, in.Pos)
 	case Send, Recv:
 		dir := "to"
 		if in.Op == Recv {

@@ -13,7 +13,7 @@ func sample() *Program {
 			{Op: LoadWeight, Xbar: -1, Layer: 0, Unit: 0, Node: -1, Input: -1, Peer: -1, Bytes: 4096, Addr: 0x40},
 			{Op: WriteWeight, Xbar: 2, Layer: 0, Unit: 0, Node: -1, Input: -1, Peer: -1, Count: 147},
 			{Op: Recv, Xbar: -1, Layer: 0, Unit: 0, Node: 0, Input: 1, Peer: -1, Count: 1, Bytes: 100},
-			{Op: MVMul, Xbar: 2, Layer: 0, Unit: 0, Node: -1, Input: 1, Peer: -1, Count: 12544},
+			{Op: MVMul, Xbar: 2, Layer: 0, Unit: 0, Node: -1, Input: 1, Peer: -1, Count: 12544, Pos: 0},
 			{Op: Barrier, Xbar: -1, Layer: 0, Unit: 0, Node: -1, Input: -1, Peer: -1},
 		}}}}}}
 }
@@ -42,7 +42,7 @@ func TestListing(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"; m on chip S, batch 2", "partition 0", "core 3", "LOAD_WEIGHT  unit 0 (conv1) 4096 B from 0x40",
-		"WRITE_WEIGHT xbar 2 unit 0 (conv1) 147 rows", "MVMUL        in 1 xbar 2 unit 0 (conv1) x12544", "RECV         in 1 x 100 B from core -1", "BARRIER"} {
+		"WRITE_WEIGHT xbar 2 unit 0 (conv1) 147 rows", "MVMUL        in 1 xbar 2 unit 0 (conv1) x12544 from position 0", "RECV         in 1 x 100 B from core -1", "BARRIER"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("listing lacks %q:\n%s", want, b.String())
 		}

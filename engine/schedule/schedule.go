@@ -30,7 +30,8 @@ import (
 type item struct {
 	unit, replica   int
 	core, firstX    int
-	home            int // the unit of the same stripe that adds partial sums and does the vector work
+	home            int   // the unit of the same stripe that adds partial sums and does the vector work
+	firstPos        int64 // the first output position this replica computes
 	positions       int64
 	share           float64 // fraction of the layer's output this item produces (homes only)
 	rowsPerCrossbar []int
@@ -49,7 +50,7 @@ func Build(e *estimate.Estimator, cuts []int) (*isa.Program, error) {
 		p.Nodes = append(p.Nodes, n.Name)
 	}
 	addr := newAddresses(e)
-	stores := map[[2]int32]int64{} // (node, input) -> STORE_DATA instructions so far
+	stores := map[[4]int32]int64{} // DataKey -> STORE_DATA instructions so far
 	for pi := 0; pi+1 < len(cuts); pi++ {
 		s, err := e.Span(cuts[pi], cuts[pi+1])
 		if err != nil {
@@ -62,7 +63,7 @@ func Build(e *estimate.Estimator, cuts []int) (*isa.Program, error) {
 		for _, st := range part.Streams {
 			for _, in := range st.Instrs {
 				if in.Op == isa.StoreData {
-					stores[[2]int32{in.Node, in.Input}]++
+					stores[in.DataKey()]++
 				}
 			}
 		}
@@ -77,6 +78,8 @@ type addresses struct {
 	weight []uint64
 	tensor []uint64 // base of node i's tensors; input b at base + b*stride[i]
 	stride []uint64
+	psum   map[int]uint64 // stripe (its first unit) -> base of its partial sums, 4 bytes a value, [input][output][position]
+	psumSt map[int]uint64 // stripe -> bytes per input
 }
 
 func align(x uint64) uint64 { return (x + 63) &^ 63 }
@@ -95,8 +98,19 @@ func newAddresses(e *estimate.Estimator) *addresses {
 		a.stride = append(a.stride, st)
 		at += st * uint64(e.Batch())
 	}
+	a.psum, a.psumSt = map[int]uint64{}, map[int]uint64{}
+	for k, u := range m.Units {
+		if l := m.Layers[u.Layer]; l.InputSplits > 1 && u.InputSplit == 0 {
+			st := align(uint64(u.OutEnd-u.OutStart) * uint64(l.Positions) * psumBytes)
+			a.psum[k], a.psumSt[k] = at, st
+			at += st * uint64(e.Batch())
+		}
+	}
 	return a
 }
+
+// psumBytes is the size of a partial sum carried through DRAM.
+const psumBytes = 4
 
 func (a *addresses) of(node, input int, offset float64) uint64 {
 	return a.tensor[node] + uint64(input)*a.stride[node] + uint64(offset)
@@ -125,7 +139,7 @@ func unitRows(m *mapping.Mapping, u mapping.Unit) []int {
 	return rows
 }
 
-func buildPartition(e *estimate.Estimator, s *estimate.Span, pi int, addr *addresses, stores map[[2]int32]int64) (*isa.Partition, error) {
+func buildPartition(e *estimate.Estimator, s *estimate.Span, pi int, addr *addresses, stores map[[4]int32]int64) (*isa.Partition, error) {
 	m := e.Mapping()
 	g := m.Graph
 	B := e.Batch()
@@ -164,7 +178,8 @@ func buildPartition(e *estimate.Estimator, s *estimate.Span, pi int, addr *addre
 				if int64(k) < l.Positions%int64(lp.Replicas) {
 					pos++
 				}
-				it := item{unit: u, replica: k, home: home, positions: pos, rowsPerCrossbar: rows}
+				first := int64(k)*(l.Positions/int64(lp.Replicas)) + min(int64(k), l.Positions%int64(lp.Replicas))
+				it := item{unit: u, replica: k, home: home, firstPos: first, positions: pos, rowsPerCrossbar: rows}
 				if home == u {
 					it.share = float64(unit.OutEnd-unit.OutStart) / float64(l.Cols*l.Groups) * float64(pos) / float64(l.Positions)
 				}
@@ -194,11 +209,13 @@ func buildPartition(e *estimate.Estimator, s *estimate.Span, pi int, addr *addre
 			}
 		}
 	}
-	homes := map[int]int64{} // layer -> home items
+	homes := map[int]int64{} // layer -> home items that finish their outputs here
 	psums := map[[2]int]int64{}
 	for _, it := range items {
 		if it.home == it.unit {
-			homes[m.Units[it.unit].Layer]++
+			if !carriesOut(m, s, it.unit) {
+				homes[m.Units[it.unit].Layer]++
+			}
 		} else {
 			psums[[2]int{it.home, it.replica}]++
 		}
@@ -219,7 +236,7 @@ func buildPartition(e *estimate.Estimator, s *estimate.Span, pi int, addr *addre
 			for k, ent := range s.Entries {
 				bytes := int64(math.Ceil(e.TensorBytes(ent) * s.EntryShare[k]))
 				ld.Instrs = append(ld.Instrs, isa.Instr{Op: isa.LoadData, Xbar: -1, Layer: -1, Unit: -1, Node: int32(ent), Input: int32(b), Peer: -1,
-					Count: stores[[2]int32{int32(ent), int32(b)}], Bytes: bytes, Addr: addr.of(ent, b, 0)})
+					Count: stores[[4]int32{int32(ent), -1, -1, int32(b)}], Bytes: bytes, Addr: addr.of(ent, b, 0)})
 			}
 		}
 		ld.Instrs = append(ld.Instrs, isa.Instr{Op: isa.Barrier, Xbar: -1, Layer: -1, Unit: -1, Node: -1, Input: -1, Peer: -1})
@@ -230,11 +247,27 @@ func buildPartition(e *estimate.Estimator, s *estimate.Span, pi int, addr *addre
 		exits[x] = true
 	}
 	for _, it := range items {
-		xs, vs := itemStreams(e, it, addr, contrib, psums, sendsOf, exits)
+		xs, vs := itemStreams(e, it, addr, contrib, psums, sendsOf, exits, s, stores)
 		part.Streams = append(part.Streams, xs)
 		part.Streams = append(part.Streams, vs...)
 	}
 	return part, nil
+}
+
+// carriesOut reports whether the stripe whose first in-span unit is home
+// has input splits after the span: its partial sums then go to DRAM for a
+// later partition to finish.
+func carriesOut(m *mapping.Mapping, span *estimate.Span, home int) bool {
+	unit := m.Units[home]
+	l := m.Layers[unit.Layer]
+	if l.InputSplits < 2 {
+		return false
+	}
+	last := home
+	for last+1 < span.End && m.Units[last+1].Layer == unit.Layer && m.Units[last+1].OutStart == unit.OutStart && m.Units[last+1].InputSplit > 0 {
+		last++
+	}
+	return m.Units[last].InputSplit < l.InputSplits-1
 }
 
 func vectorOp(op model.Op) isa.Opcode {
@@ -254,7 +287,7 @@ func vectorOp(op model.Op) isa.Opcode {
 }
 
 func itemStreams(e *estimate.Estimator, it item, addr *addresses, contrib map[int]int64,
-	psums map[[2]int]int64, sendsOf map[int][]int, exits map[int]bool) (st isa.Stream, extra []isa.Stream) {
+	psums map[[2]int]int64, sendsOf map[int][]int, exits map[int]bool, span *estimate.Span, stores map[[4]int32]int64) (st isa.Stream, extra []isa.Stream) {
 	m := e.Mapping()
 	g := m.Graph
 	chip := m.Chip
@@ -278,7 +311,10 @@ func itemStreams(e *estimate.Estimator, it item, addr *addresses, contrib map[in
 	isHome := it.home == it.unit
 	inNode := g.Producers(l.Node)[0]
 	vec := isa.Stream{Core: int32(it.core)}
-	vemit := func(in isa.Instr) { vec.Instrs = append(vec.Instrs, in) }
+	vemit := func(in isa.Instr) {
+		in.Pos = it.firstPos // the vector thread works on this replica's positions
+		vec.Instrs = append(vec.Instrs, in)
+	}
 	local := base
 	local.Node, local.Xbar = isa.LocalNode, int32(it.replica)
 	for b := 0; b < e.Batch(); b++ {
@@ -288,7 +324,7 @@ func itemStreams(e *estimate.Estimator, it item, addr *addresses, contrib map[in
 		emit(in)
 		for x := range it.rowsPerCrossbar {
 			mv := base
-			mv.Op, mv.Xbar, mv.Input, mv.Count = isa.MVMul, int32(it.firstX+x), int32(b), it.positions
+			mv.Op, mv.Xbar, mv.Input, mv.Count, mv.Pos = isa.MVMul, int32(it.firstX+x), int32(b), it.positions, it.firstPos
 			emit(mv)
 		}
 		hand := local
@@ -299,18 +335,45 @@ func itemStreams(e *estimate.Estimator, it item, addr *addresses, contrib map[in
 		outs := int64(unit.OutEnd - unit.OutStart)
 		if !isHome {
 			ps := base
-			ps.Op, ps.Node, ps.Input, ps.Unit, ps.Xbar = isa.Send, isa.PsumNode, int32(b), int32(it.home), int32(it.replica)
+			ps.Op, ps.Node, ps.Input, ps.Unit, ps.Xbar, ps.Peer = isa.Send, isa.PsumNode, int32(b), int32(it.home), int32(it.replica), int32(it.unit)
 			ps.Bytes = int64(math.Ceil(float64(outs*it.positions) * act))
 			vemit(ps)
 			continue
 		}
-		if n := psums[[2]int{it.unit, it.replica}]; n > 0 {
+		// A stripe of an input-split layer cut across partitions carries
+		// its partial sums through DRAM: its first in-span unit loads what
+		// earlier partitions accumulated, and, if later partitions hold
+		// more of its splits, stores the sum instead of finishing it.
+		stripe := it.unit - unit.InputSplit // the stripe's first unit
+		carryIn := unit.InputSplit > 0
+		carryOut := carriesOut(m, span, it.unit)
+		psumKey := base
+		psumKey.Node, psumKey.Unit, psumKey.Xbar, psumKey.Input, psumKey.Peer = isa.PsumNode, int32(stripe), int32(it.replica), int32(b), int32(it.unit)
+		psumSize := int64(unit.OutEnd-unit.OutStart) * it.positions * psumBytes
+		psumAddr := addr.psum[stripe] + uint64(b)*addr.psumSt[stripe] + uint64(it.firstPos)*uint64(unit.OutEnd-unit.OutStart)*psumBytes
+		n := psums[[2]int{it.unit, it.replica}]
+		if n > 0 {
 			rv := base
 			rv.Op, rv.Node, rv.Input, rv.Xbar, rv.Count = isa.Recv, isa.PsumNode, int32(b), int32(it.replica), n
 			vemit(rv)
+		}
+		if carryIn {
+			ld := psumKey
+			ld.Op, ld.Bytes, ld.Addr = isa.LoadData, psumSize, psumAddr
+			ld.Count = stores[ld.DataKey()]
+			vemit(ld)
+			n++
+		}
+		if n > 0 {
 			acc := base
 			acc.Op, acc.Input, acc.Count, acc.Ops = isa.VAcc, int32(b), outs*it.positions, n*outs*it.positions
 			vemit(acc)
+		}
+		if carryOut {
+			sd := psumKey
+			sd.Op, sd.Bytes, sd.Addr = isa.StoreData, psumSize, psumAddr
+			vemit(sd)
+			continue
 		}
 		for _, n := range e.LayerNodes(layer) {
 			if n == l.Node {

@@ -343,7 +343,7 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 		busEnd := s.bus(start, in.Bytes)
 		done := s.dramAccess(busEnd, in.Addr, in.Bytes, true, nil)
 		s.res.Energy.LocalMemory += float64(in.Bytes) * chip.LocalMemoryReadEnergyPerBytePJ
-		k := [2]int32{in.Node, in.Input}
+		k := in.DataKey()
 		sd := s.stores[k]
 		if sd == nil {
 			sd = &stored{}
@@ -360,7 +360,7 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 		s.trace(st.core, in.Op, st.part, in.Layer, start, done)
 		st.ready = busEnd
 	case isa.LoadData:
-		k := [2]int32{in.Node, in.Input}
+		k := in.DataKey()
 		sd := s.stores[k]
 		if in.Count > 0 && (sd == nil || sd.count < in.Count) {
 			if sd == nil {
@@ -377,7 +377,9 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 		end := start
 		s.dramAccess(start, in.Addr, in.Bytes, false, func(done float64, n int64) { end = s.bus(done, n) })
 		s.res.Energy.LocalMemory += float64(in.Bytes) * chip.LocalMemoryWriteEnergyPerBytePJ
-		s.contribute(tagOf(st.part, in), end)
+		if in.Node != isa.PsumNode { // carried partial sums serve their own stream
+			s.contribute(tagOf(st.part, in), end)
+		}
 		pr.IO.add(start, end)
 		s.trace(st.core, in.Op, st.part, in.Layer, start, end)
 		st.ready = end
@@ -391,6 +393,11 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 		}
 	default:
 		return false, fmt.Errorf("partition %d core %d: unknown opcode %v", st.part, st.core, in.Op)
+	}
+	if s.fn != nil {
+		if err := s.fn.exec(id, st.part, st.core, in); err != nil {
+			return false, fmt.Errorf("partition %d core %d %s: %w", st.part, st.core, in.Op, err)
+		}
 	}
 	s.res.Counts[in.Op]++
 	st.pc++

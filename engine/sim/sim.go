@@ -75,6 +75,9 @@ type Options struct {
 	Trace     bool // record a per-core timeline
 	MaxTrace  int  // bound on recorded events (0: 1,000,000)
 	MaxEvents int64
+	// Functional, if set, also executes the program's arithmetic (see
+	// Functional) and fills its Outputs.
+	Functional *Functional
 }
 
 // Result is a simulated batch.
@@ -149,7 +152,7 @@ type sim struct {
 	mvmUses map[[3]int32]int64   // (partition, core, xbar) -> MVMULs
 	tags    map[tagKey]*tag
 	weights map[[2]int32]*stored // (partition, unit)
-	stores  map[[2]int32]*stored // (node, input)
+	stores  map[[4]int32]*stored // isa.Instr.DataKey
 	busFree float64
 	// computing[p] is when partition p issued its first MVM (-1: not yet);
 	// the next partition's replacement waits for it (lookahead of one).
@@ -166,6 +169,7 @@ type sim struct {
 	lastDRAM float64
 	res      *Result
 	opt      Options
+	fn       *fnState // functional mode, or nil
 	act      float64
 }
 
@@ -182,7 +186,7 @@ func Run(p *isa.Program, chip *hw.Chip, opt Options) (*Result, error) {
 		opt.MaxTrace = 1_000_000
 	}
 	s := &sim{chip: chip, ctrl: ctrl, tags: map[tagKey]*tag{}, weights: map[[2]int32]*stored{},
-		stores: map[[2]int32]*stored{}, mvmUses: map[[3]int32]int64{}, opt: opt,
+		stores: map[[4]int32]*stored{}, mvmUses: map[[3]int32]int64{}, opt: opt,
 		act: float64(chip.ActivationBits) / 8,
 		res: &Result{Counts: map[isa.Opcode]int64{}, CoreXbarBusyNs: make([]float64, chip.Cores),
 			CoreVFUBusyNs: make([]float64, chip.Cores), CrossbarsPerCore: chip.CrossbarsPerCore}}
@@ -192,6 +196,11 @@ func Run(p *isa.Program, chip *hw.Chip, opt Options) (*Result, error) {
 		s.xbars[c] = make([]xbar, chip.CrossbarsPerCore)
 		for x := range s.xbars[c] {
 			s.xbars[c][x].owner = -1
+		}
+	}
+	if opt.Functional != nil {
+		if s.fn, err = newFunctional(opt.Functional); err != nil {
+			return nil, err
 		}
 	}
 	writers := map[[2]int32][]int32{}
