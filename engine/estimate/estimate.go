@@ -133,6 +133,7 @@ type Estimator struct {
 	unitWrite   []int64   // per unit: local-memory bytes written per position (outputs)
 	unitRows    []int64   // per unit: crossbar rows programmed
 	unitMaxRows []int     // per unit: most rows programmed in one of its crossbars
+	unitShare   []float64 // per unit: its part of the layer's matrix (outputs x rows), summing to 1 per layer
 
 	memo [][]*Span
 
@@ -248,6 +249,7 @@ func New(m *mapping.Mapping, batch int) (*Estimator, error) {
 	e.unitWrite = make([]int64, U)
 	e.unitRows = make([]int64, U)
 	e.unitMaxRows = make([]int, U)
+	e.unitShare = make([]float64, U)
 	R := chip.CrossbarRows
 	for k, u := range m.Units {
 		l := m.Layers[u.Layer]
@@ -272,6 +274,7 @@ func New(m *mapping.Mapping, batch int) (*Estimator, error) {
 			e.unitRead[k] = int64(math.Ceil(float64(rows*groups) * actBytes))
 		}
 		e.unitWrite[k] = int64(math.Ceil(float64(outs) * actBytes))
+		e.unitShare[k] = float64(outs) * float64(rows) / (float64(l.Cols*l.Groups) * float64(l.Rows))
 	}
 	e.memo = make([][]*Span, U)
 	e.frac = make([]float64, L)

@@ -9,8 +9,9 @@ import (
 // layerAcc accumulates one layer's share of a span.
 type layerAcc struct {
 	units, crossbars   int
-	readPos, writePos  int64 // local-memory bytes per output position
-	rows               int64 // crossbar rows programmed at replication 1
+	share              float64 // the layer's outputs the span computes: sum of its units' shares
+	readPos, writePos  int64   // local-memory bytes per output position
+	rows               int64   // crossbar rows programmed at replication 1
 	pos                int64
 	ops                int64 // vector ops per input
 	lmBytes            int64 // local-memory bytes per input (reads + writes)
@@ -34,6 +35,7 @@ func (e *Estimator) evaluate(a, b int) *Span {
 		}
 		la.endUnit = u + 1
 		la.units++
+		la.share += e.unitShare[u]
 		la.crossbars += unit.Crossbars
 		la.readPos += e.unitRead[u]
 		la.writePos += e.unitWrite[u]
@@ -44,7 +46,7 @@ func (e *Estimator) evaluate(a, b int) *Span {
 	for i := range acc {
 		l := &m.Layers[first+i]
 		la := &acc[i]
-		e.frac[first+i] = float64(la.units) / float64(l.NumUnits)
+		e.frac[first+i] = la.share
 		la.pos = l.Positions
 	}
 	for i := range acc {
