@@ -268,20 +268,32 @@ func (req *CompileRequest) gaOptions(method string) (partition.GAOptions, error)
 	return o, o.Check()
 }
 
-// Compile partitions a model for a chip with each requested method.
-func Compile(ctx context.Context, req CompileRequest) (*CompileResult, error) {
+// prepare resolves the request and builds the estimator every front-end
+// operation (compile, program, simulate) starts from.
+func (req *CompileRequest) prepare() (*estimate.Estimator, partition.Objective, []string, error) {
 	g, chip, obj, methods, err := req.resolve()
 	if err != nil {
-		return nil, err
+		return nil, "", nil, err
 	}
 	m, err := mapping.Map(g, chip)
 	if err != nil {
-		return nil, err
+		return nil, "", nil, err
 	}
 	est, err := estimate.New(m, req.Batch)
 	if err != nil {
+		return nil, "", nil, err
+	}
+	return est, obj, methods, nil
+}
+
+// Compile partitions a model for a chip with each requested method.
+func Compile(ctx context.Context, req CompileRequest) (*CompileResult, error) {
+	est, obj, methods, err := req.prepare()
+	if err != nil {
 		return nil, err
 	}
+	m := est.Mapping()
+	g, chip := m.Graph, m.Chip
 	res := &CompileResult{Model: g.Name, Chip: chip.Name, Batch: req.Batch, Objective: string(obj), Seed: req.Seed,
 		Units: len(m.Units), CrossbarsNeeded: m.CrossbarsNeeded, CrossbarsAvailable: m.CrossbarsAvailable,
 		Fits: m.Fits, ValidEnds: slices.Clone(m.ValidEnds())}

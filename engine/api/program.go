@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/compass-go/compass/engine/estimate"
 	"github.com/compass-go/compass/engine/isa"
-	"github.com/compass-go/compass/engine/mapping"
 	"github.com/compass-go/compass/engine/schedule"
 )
 
@@ -14,20 +12,12 @@ import (
 // plan into per-core instruction streams: the program the simulator runs,
 // exported as msgpack (isa.Program.WriteMsgpack) or as a text listing.
 func Program(ctx context.Context, req CompileRequest) (*isa.Program, error) {
-	g, chip, obj, methods, err := req.resolve()
+	est, obj, methods, err := req.prepare()
 	if err != nil {
 		return nil, err
 	}
 	if len(methods) != 1 {
 		return nil, fmt.Errorf("a program is compiled with one method, not %d: name one of %v", len(methods), Methods())
-	}
-	m, err := mapping.Map(g, chip)
-	if err != nil {
-		return nil, err
-	}
-	est, err := estimate.New(m, req.Batch)
-	if err != nil {
-		return nil, err
 	}
 	mr, err := runMethod(ctx, &req, est, obj, methods[0])
 	if err != nil {

@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/compass-go/compass/engine/estimate"
 	"github.com/compass-go/compass/engine/isa"
-	"github.com/compass-go/compass/engine/mapping"
 	"github.com/compass-go/compass/engine/schedule"
 	"github.com/compass-go/compass/engine/sim"
 )
@@ -70,18 +68,11 @@ type SimulateResult struct {
 // simulates it. With trace, each result carries a per-core timeline.
 // programs, if not nil, receives each method's program.
 func Simulate(ctx context.Context, req CompileRequest, trace bool, programs func(method string, p *isa.Program) error) (*SimulateResult, error) {
-	g, chip, obj, methods, err := req.resolve()
+	est, obj, methods, err := req.prepare()
 	if err != nil {
 		return nil, err
 	}
-	m, err := mapping.Map(g, chip)
-	if err != nil {
-		return nil, err
-	}
-	est, err := estimate.New(m, req.Batch)
-	if err != nil {
-		return nil, err
-	}
+	g, chip := est.Mapping().Graph, est.Mapping().Chip
 	out := &SimulateResult{Model: g.Name, Chip: chip.Name, Batch: req.Batch, Objective: string(obj), Seed: req.Seed}
 	b := float64(req.Batch)
 	for _, method := range methods {
