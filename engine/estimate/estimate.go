@@ -69,11 +69,6 @@ func (e *Energy) Add(o Energy) {
 	e.Static += o.Static
 }
 
-// Scale multiplies every component by k.
-func (e Energy) Scale(k float64) Energy {
-	return Energy{e.MVM * k, e.ADC * k, e.VFU * k, e.LocalMemory * k, e.Bus * k, e.DRAM * k, e.Write * k, e.Static * k}
-}
-
 // LayerPlan is one layer's share of a span and its layout.
 type LayerPlan struct {
 	Layer     int     // index into Mapping.Layers
