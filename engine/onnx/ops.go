@@ -262,19 +262,26 @@ func (c *nctx) outBatch(r int, vs ...*val) (int, error) {
 	return ob, nil
 }
 
+// broadcastOperands fetches a binary op's two operands and the shape they
+// broadcast to.
+func (c *nctx) broadcastOperands() (a, b *val, out []int, err error) {
+	if a, err = c.need(0); err != nil {
+		return nil, nil, nil, err
+	}
+	if b, err = c.need(1); err != nil {
+		return nil, nil, nil, err
+	}
+	if out, err = broadcastShapes(a.shape, b.shape); err != nil {
+		return nil, nil, nil, c.errf("%v", err)
+	}
+	return a, b, out, nil
+}
+
 func binaryOp(c *nctx) ([]*val, error) {
 	op := c.def.ir
-	a, err := c.need(0)
+	a, b, out, err := c.broadcastOperands()
 	if err != nil {
 		return nil, err
-	}
-	b, err := c.need(1)
-	if err != nil {
-		return nil, err
-	}
-	out, err := broadcastShapes(a.shape, b.shape)
-	if err != nil {
-		return nil, c.errf("%v", err)
 	}
 	if a.c != nil && b.c != nil {
 		return []*val{folded(out, foldBinary(string(op), c.r.maybeValues(a), c.r.maybeValues(b), a.shape, b.shape, out))}, nil
@@ -341,17 +348,9 @@ func equalInts(a, b []int) bool {
 
 func foldBinaryOp(c *nctx) ([]*val, error) {
 	op := c.n.op
-	a, err := c.need(0)
+	a, b, out, err := c.broadcastOperands()
 	if err != nil {
 		return nil, err
-	}
-	b, err := c.need(1)
-	if err != nil {
-		return nil, err
-	}
-	out, err := broadcastShapes(a.shape, b.shape)
-	if err != nil {
-		return nil, c.errf("%v", err)
 	}
 	return []*val{folded(out, foldBinary(op, c.r.maybeValues(a), c.r.maybeValues(b), a.shape, b.shape, out))}, nil
 }
