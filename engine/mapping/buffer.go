@@ -1,0 +1,122 @@
+package mapping
+
+import (
+	"math"
+
+	"github.com/compass-go/compass/engine/model"
+)
+
+// Buffer is what one replica of a unit keeps in its core's local memory
+// while it computes a run of output positions of one input, and what of it
+// spills to DRAM when its share of that memory is too small.
+//
+// Buffering policy (docs/estimator.md, "Local memory"). A replica streams
+// its positions in raster order and keeps:
+//
+//   - an input line buffer: for a convolution the input rows one output
+//     row's receptive field covers, plus the stride's rows arriving for the
+//     next output row (double buffering), over the input width and the
+//     channels its matrix rows read; never more rows than its positions
+//     span. For a linear layer, its rows of two tokens;
+//   - an output buffer: two output rows (two tokens) of its outputs;
+//   - for the home unit of a stripe split along its inputs, the partial
+//     sums of one output row (one token) at PartialSumBytes a value.
+//
+// Each replica owns the core's local memory in proportion to the crossbars
+// it occupies (its share does not depend on what else lands on the core,
+// so the estimator and the scheduler agree on it without the placement).
+// When the need exceeds the share, the same fraction of everything that
+// streams through the buffers is parked in DRAM and read back: SpillBytes
+// are written and the same bytes read, per input.
+type Buffer struct {
+	LineBytes    int64   // input line buffer
+	OutputBytes  int64   // output double buffer
+	PsumBytes    int64   // partial-sum accumulators (homes of input-split stripes)
+	NeedBytes    int64   // LineBytes + OutputBytes + PsumBytes
+	ShareBytes   int64   // the replica's share of its core's local memory
+	StreamBytes  int64   // bytes that pass through the buffers per input
+	SpillBytes   int64   // bytes written to DRAM and read back per input (0 when NeedBytes <= ShareBytes)
+	OverflowFrac float64 // (NeedBytes - ShareBytes) / NeedBytes, or 0
+}
+
+// PartialSumBytes is the size of one partial sum while a home accumulates
+// it (and when it is carried through DRAM): 32-bit integers, as the
+// functional simulator computes them.
+const PartialSumBytes = 4
+
+// ReplicaBuffer is the local-memory need of one replica of unit u that
+// computes `positions` output positions of each input, and its spill.
+func (m *Mapping) ReplicaBuffer(u int, positions int64) Buffer {
+	unit := m.Units[u]
+	l := m.Layers[unit.Layer]
+	g, chip := m.Graph, m.Chip
+	n := g.Nodes[l.Node]
+	act := float64(chip.ActivationBits) / 8
+	outs := int64(unit.OutEnd - unit.OutStart)
+	positions = max(0, min(positions, l.Positions))
+	var b Buffer
+
+	// The input elements one position reads: the unit's matrix rows, in
+	// every group it computes.
+	readRows := int64(unit.RowEnd - unit.RowStart)
+	if l.GroupsPerCrossbar > 1 {
+		readRows = outs / int64(l.Cols) * int64(l.Rows)
+	} else if l.Groups > 1 {
+		readRows *= (outs + int64(l.Cols) - 1) / int64(l.Cols)
+	}
+	var line, stream, outRow float64
+	switch n.Op {
+	case model.OpConv:
+		c := n.Conv
+		in := g.Nodes[g.Producers(l.Node)[0]].Out
+		hIn, wIn := int64(in[1]), int64(in[2])
+		hOut, wOut := int64(n.Out[1]), int64(n.Out[2])
+		channels := float64(readRows) / float64(c.KernelH*c.KernelW)
+		field := int64((c.KernelH-1)*c.DilationH + 1)
+		// Output rows the positions touch, at worst (a run that starts
+		// at the end of a row touches one more).
+		outRows := min(hOut, (positions+wOut-1)/wOut+1)
+		spanned := min(hIn, (outRows-1)*int64(c.StrideH)+field)
+		rows := min(spanned, field+int64(c.StrideH))
+		line = float64(rows*wIn) * channels * act
+		stream = float64(spanned*wIn) * channels * act
+		outRow = float64(wOut)
+	default: // Linear: one token per position
+		line = float64(readRows*min(positions, 2)) * act
+		stream = float64(readRows*positions) * act
+		outRow = 1
+	}
+	b.LineBytes = int64(math.Ceil(line))
+	b.OutputBytes = int64(math.Ceil(float64(outs) * min(float64(positions), 2*outRow) * act))
+	stream += float64(outs*positions) * act
+	if l.InputSplits > 1 && unit.InputSplit == 0 {
+		b.PsumBytes = outs * int64(min(float64(positions), outRow)) * PartialSumBytes
+		stream += float64(outs*positions) * PartialSumBytes
+	}
+	b.NeedBytes = b.LineBytes + b.OutputBytes + b.PsumBytes
+	b.ShareBytes = int64(chip.LocalMemoryBytes) * int64(unit.Crossbars) / int64(chip.CrossbarsPerCore)
+	b.StreamBytes = int64(math.Ceil(stream))
+	if b.NeedBytes > b.ShareBytes {
+		b.OverflowFrac = float64(b.NeedBytes-b.ShareBytes) / float64(b.NeedBytes)
+		b.SpillBytes = int64(math.Ceil(float64(b.StreamBytes) * b.OverflowFrac))
+	}
+	return b
+}
+
+// SpillBytes is the spill per input of a unit replicated r times, its
+// replicas sharing the layer's positions as evenly as possible (the
+// first Positions mod r replicas take one more).
+func (m *Mapping) SpillBytes(u, r int) int64 {
+	l := m.Layers[m.Units[u].Layer]
+	r = max(1, r)
+	lo := l.Positions / int64(r)
+	hi := int64(l.Positions % int64(r))
+	var total int64
+	if n := int64(r) - hi; lo > 0 {
+		total += n * m.ReplicaBuffer(u, lo).SpillBytes
+	}
+	if hi > 0 {
+		total += hi * m.ReplicaBuffer(u, lo+1).SpillBytes
+	}
+	return total
+}
