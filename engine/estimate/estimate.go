@@ -14,8 +14,10 @@
 //     takes the critical path through the stages, each further input one
 //     bottleneck interval: fill + B x bottleneck;
 //  4. activation I/O: entry tensors loaded from DRAM and exit tensors stored
-//     to it for all B inputs; it overlaps the compute pipeline, and what is
-//     exposed is the excess over compute plus one input's worth.
+//     to it for all B inputs, and the buffers that do not fit local memory
+//     written to DRAM and read back (mapping.Buffer); it overlaps the
+//     compute pipeline, and what is exposed is the excess over compute
+//     plus one input's worth.
 //
 // Replication: each layer in the span gets one replication count (rule 2
 // of the paper's validity); replicas split the layer's output positions.
@@ -101,6 +103,7 @@ type Span struct {
 	WeightBytes int64     // unique weights read from DRAM, per batch
 	LoadBytes   int64     // entry activations read from DRAM, per input
 	StoreBytes  int64     // exit activations written to DRAM, per input
+	SpillBytes  int64     // buffers beyond local memory, written to DRAM and read back, per input (mapping.Buffer)
 	Entries     []int     // graph nodes whose outputs the span loads
 	EntryShare  []float64 // per entry: the fraction of the tensor loaded
 	Exits       []int     // graph nodes whose outputs the span stores
@@ -131,6 +134,12 @@ type Estimator struct {
 	unitShare   []float64 // per unit: its part of the layer's matrix (outputs x rows), summing to 1 per layer
 
 	memo [][]*Span
+
+	// spillAt[u] and spill[u]: the last replication a unit's spill was
+	// asked for and the answer (spans that share a layer mostly give it
+	// the same replication).
+	spillAt []int
+	spill   []int64
 
 	// scratch, reused by every evaluation
 	frac    []float64 // per layer: fraction of its units in the span
@@ -272,12 +281,22 @@ func New(m *mapping.Mapping, batch int) (*Estimator, error) {
 		e.unitShare[k] = float64(outs) * float64(rows) / (float64(l.Cols*l.Groups) * float64(l.Rows))
 	}
 	e.memo = make([][]*Span, U)
+	e.spillAt = make([]int, U)
+	e.spill = make([]int64, U)
 	e.frac = make([]float64, L)
 	e.need = make([]float64, n)
 	e.needGen = make([]int32, n)
 	e.counts = make([]int, chip.CrossbarsPerCore+1)
 	e.finish = make([]float64, L)
 	return e, nil
+}
+
+// spillBytes is m.SpillBytes(u, r), remembered per unit.
+func (e *Estimator) spillBytes(u, r int) int64 {
+	if e.spillAt[u] != r {
+		e.spillAt[u], e.spill[u] = r, e.m.SpillBytes(u, r)
+	}
+	return e.spill[u]
 }
 
 // external reports whether a node's tensor comes from outside the chip's

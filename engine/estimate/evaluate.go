@@ -89,18 +89,29 @@ func (e *Estimator) evaluate(a, b int) *Span {
 	}
 	s.ComputeNs = s.FillNs + (B-1)*s.BottleneckNs
 
+	// Buffers beyond the replicas' shares of local memory spill to DRAM.
+	for i := range acc {
+		for u := acc[i].firstUnit; u < acc[i].endUnit; u++ {
+			s.SpillBytes += e.spillBytes(u, s.Layers[i].Replicas)
+		}
+	}
+
 	// Weight replacement and activation I/O over DRAM and the bus.
 	rate := min(chip.DRAM.PeakBandwidthBytesPerS(), chip.BusBandwidthBytesPerS) / 1e9 // bytes per ns
 	s.WeightLoadNs = chip.BusLatencyNs + float64(s.WeightBytes)/rate
 	s.WriteNs = chip.CrossbarWriteNs(maxRows)
 	ioBytes := B * float64(s.LoadBytes+s.StoreBytes)
-	if ioBytes > 0 {
+	spillBytes := B * float64(2*s.SpillBytes)
+	if ioBytes+spillBytes > 0 {
 		// Loads, compute and stores of the B inputs pipeline: the phase
-		// takes the longer of compute and I/O, plus one input's worth of
-		// the shorter (B = 1: the two in sequence; many inputs: full
-		// overlap). What is exposed beyond compute is the I/O time.
+		// takes the longer of compute and DRAM traffic, plus one input's
+		// worth of the shorter of compute and entry/exit I/O (B = 1: the
+		// two in sequence; many inputs: full overlap). Spilled buffers
+		// move while their input computes, so they add DRAM time, not
+		// sequence. What is exposed beyond compute is the I/O time.
 		ioNs := chip.BusLatencyNs + ioBytes/rate
-		s.IONs = max(s.ComputeNs, ioNs) + min(s.ComputeNs, ioNs)/B - s.ComputeNs
+		spillNs := spillBytes / rate
+		s.IONs = max(s.ComputeNs, ioNs+spillNs) + min(s.ComputeNs, ioNs)/B - s.ComputeNs
 	}
 	s.TimeNs = s.WeightLoadNs + s.WriteNs + s.ComputeNs + s.IONs
 
@@ -114,15 +125,15 @@ func (e *Estimator) evaluate(a, b int) *Span {
 		lmWrite += float64(la.pos*la.writePos) + float64(e.ownedWrite[first+i])*f
 		rowsWritten += float64(s.Layers[i].Replicas) * float64(la.rows)
 	}
-	lmRead += float64(s.StoreBytes)
-	lmWrite += float64(s.LoadBytes)
+	lmRead += float64(s.StoreBytes + s.SpillBytes)
+	lmWrite += float64(s.LoadBytes + s.SpillBytes)
 	en := &s.Energy
 	en.MVM = B * mvms * chip.MVMArrayEnergyPJ()
 	en.ADC = B * mvms * chip.MVMADCEnergyPJ()
 	en.VFU = B * ops * chip.VFUEnergyPerOpPJ
 	en.LocalMemory = B * (lmRead*chip.LocalMemoryReadEnergyPerBytePJ + lmWrite*chip.LocalMemoryWriteEnergyPerBytePJ)
-	en.Bus = (B*float64(busPerInput) + float64(s.WeightBytes)) * chip.BusEnergyPerBytePJ
-	en.DRAM = e.dramEnergy(float64(s.WeightBytes)+B*float64(s.LoadBytes), B*float64(s.StoreBytes), s.TimeNs)
+	en.Bus = (B*float64(busPerInput+2*s.SpillBytes) + float64(s.WeightBytes)) * chip.BusEnergyPerBytePJ
+	en.DRAM = e.dramEnergy(float64(s.WeightBytes)+B*float64(s.LoadBytes+s.SpillBytes), B*float64(s.StoreBytes+s.SpillBytes), s.TimeNs)
 	en.Write = rowsWritten * chip.CrossbarWriteEnergyPJ(1)
 	en.Static = chip.StaticPowerMW() * s.TimeNs
 	s.EnergyPJ = en.Total()

@@ -100,7 +100,15 @@ const (
 	// input's MVMs are done); it uses no bus. Unit and Xbar name the
 	// replica.
 	LocalNode = -2
+	// SpillNode marks the part of a replica's buffers that does not fit
+	// its share of the core's local memory (mapping.Buffer): STORE_DATA
+	// parks it in DRAM and LOAD_DATA reads it back. Unit and Xbar name the
+	// replica. It moves no value the network computes.
+	SpillNode = -3
 )
+
+// specialNodes names the special Node values in listings.
+var specialNodes = map[int32]string{PsumNode: "partial-sums", LocalNode: "hand-over", SpillNode: "spill"}
 
 // Instr is one instruction. Fields an opcode does not use are -1 (indices)
 // or 0 (amounts).
@@ -122,9 +130,9 @@ type Instr struct {
 // DataKey names the DRAM data a STORE_DATA writes or a LOAD_DATA reads:
 // a graph tensor of one input, or (PsumNode) the partial sums of one
 // stripe (Unit) and replica (Xbar) of one input, carried from one
-// partition to the next.
+// partition to the next, or (SpillNode) one replica's spilled buffers.
 func (in Instr) DataKey() [4]int32 {
-	if in.Node == PsumNode {
+	if in.Node == PsumNode || in.Node == SpillNode {
 		return [4]int32{in.Node, in.Unit, in.Xbar, in.Input}
 	}
 	return [4]int32{in.Node, -1, -1, in.Input}
@@ -163,13 +171,19 @@ func (p *Program) WriteListing(w io.Writer) error {
 		}
 		return "-"
 	}
+	node := func(i int32) string {
+		if s, ok := specialNodes[i]; ok {
+			return s
+		}
+		return name(p.Nodes, i)
+	}
 	for _, part := range p.Partitions {
 		fmt.Fprintf(&b, "\npartition %d\n", part.Index)
 		for _, s := range part.Streams {
 			fmt.Fprintf(&b, "  core %d\n", s.Core)
 			for _, in := range s.Instrs {
 				b.WriteString("    ")
-				b.WriteString(in.text(name(p.Layers, in.Layer), name(p.Nodes, in.Node)))
+				b.WriteString(in.text(name(p.Layers, in.Layer), node(in.Node)))
 				b.WriteByte('\n')
 			}
 			if b.Len() > 1<<16 {

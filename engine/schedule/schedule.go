@@ -32,6 +32,8 @@ type item struct {
 	core, firstX    int
 	home            int   // the unit of the same stripe that adds partial sums and does the vector work
 	firstPos        int64 // the first output position this replica computes
+	spill           int64 // bytes of its buffers beyond its share of local memory, per input (mapping.Buffer)
+	spillAddr       uint64
 	positions       int64
 	share           float64 // fraction of the layer's output this item produces (homes only)
 	rowsPerCrossbar []int
@@ -80,6 +82,7 @@ type addresses struct {
 	stride []uint64
 	psum   map[int]uint64 // stripe (its first unit) -> base of its partial sums, 4 bytes a value, [input][output][position]
 	psumSt map[int]uint64 // stripe -> bytes per input
+	spill  uint64         // next free byte of the spill region (each spilling replica gets its own block, reused by every input)
 }
 
 func align(x uint64) uint64 { return (x + 63) &^ 63 }
@@ -106,11 +109,12 @@ func newAddresses(e *estimate.Estimator) *addresses {
 			at += st * uint64(e.Batch())
 		}
 	}
+	a.spill = at
 	return a
 }
 
 // psumBytes is the size of a partial sum carried through DRAM.
-const psumBytes = 4
+const psumBytes = mapping.PartialSumBytes
 
 func (a *addresses) of(node, input int, offset float64) uint64 {
 	return a.tensor[node] + uint64(input)*a.stride[node] + uint64(offset)
@@ -193,7 +197,12 @@ func buildPartition(e *estimate.Estimator, s *estimate.Span, pi int, addr *addre
 		return nil, fmt.Errorf("units [%d, %d) with their replication do not place on the chip", s.Start, s.End)
 	}
 	for i := range items {
-		items[i].core, items[i].firstX = core[i], off[i]
+		it := &items[i]
+		it.core, it.firstX = core[i], off[i]
+		if it.spill = m.ReplicaBuffer(it.unit, it.positions).SpillBytes; it.spill > 0 {
+			it.spillAddr = addr.spill
+			addr.spill = align(addr.spill + uint64(it.spill))
+		}
 	}
 	// Which tensors each layer's homes send on chip, and how many
 	// contributions each (node) tag collects per input.
@@ -317,9 +326,27 @@ func itemStreams(e *estimate.Estimator, it item, addr *addresses, contrib map[in
 	}
 	local := base
 	local.Node, local.Xbar = isa.LocalNode, int32(it.replica)
+	// Buffers beyond the replica's share of local memory: a third thread
+	// parks the overflow of each input in DRAM once the input arrives and
+	// reads it back, beside the computation (it prefetches what the MVMs
+	// need, so it costs DRAM and bus time and energy, not MVM stalls).
+	spill := isa.Stream{Core: int32(it.core)}
 	for b := 0; b < e.Batch(); b++ {
 		in := base
 		in.Op, in.Node, in.Input, in.Count = isa.Recv, int32(inNode), int32(b), contrib[inNode]
+		if it.spill > 0 {
+			spill.Instrs = append(spill.Instrs, in) // waits for the input, moves nothing itself
+			if b > 0 {                              // and for the replica to start on it: its MVMs of the input before are done
+				prev := local
+				prev.Op, prev.Input, prev.Count = isa.Recv, int32(b-1), 1
+				spill.Instrs = append(spill.Instrs, prev)
+			}
+			sp := base
+			sp.Op, sp.Node, sp.Xbar, sp.Input, sp.Bytes, sp.Addr = isa.StoreData, isa.SpillNode, int32(it.replica), int32(b), it.spill, it.spillAddr
+			spill.Instrs = append(spill.Instrs, sp)
+			sp.Op, sp.Count = isa.LoadData, 1
+			spill.Instrs = append(spill.Instrs, sp)
+		}
 		in.Bytes = int64(math.Ceil(e.TensorBytes(inNode)))
 		emit(in)
 		for x := range it.rowsPerCrossbar {
@@ -416,6 +443,10 @@ func itemStreams(e *estimate.Estimator, it item, addr *addresses, contrib map[in
 	vbar.Op = isa.Barrier
 	vemit(vbar)
 	extra = append(extra, vec)
+	if len(spill.Instrs) > 0 {
+		spill.Instrs = append(spill.Instrs, vbar)
+		extra = append(extra, spill)
+	}
 	bar := base
 	bar.Op = isa.Barrier
 	emit(bar)

@@ -16,8 +16,15 @@ import (
 // The program does the work the estimator costs: per partition the same
 // weight bytes, per layer and input one MVM per output position on every
 // crossbar of the layer's units, every RECV answered by exactly the
-// contributions it waits for, and the exits stored.
+// contributions it waits for, the exits stored, no core's buffers beyond
+// its local memory, and what does not fit spilled as the estimator counts.
 func TestProgramMatchesTheEstimate(t *testing.T) {
+	var spilled int64
+	defer func() {
+		if !t.Failed() && spilled == 0 {
+			t.Error("no partition of the test cases spills: the spill check above proved nothing")
+		}
+	}()
 	for _, c := range []struct {
 		model, chip string
 		batch       int
@@ -48,13 +55,23 @@ func TestProgramMatchesTheEstimate(t *testing.T) {
 		}
 		for pi, part := range p.Partitions {
 			s := e.MustSpan(ga.Plan.Cuts[pi], ga.Plan.Cuts[pi+1])
-			var weightBytes, storeBytes int64
+			var weightBytes, storeBytes, spillStored, spillLoaded int64
 			mvms := map[[2]int32]int64{} // (layer, input) -> MVMs
 			contributions := map[[4]int32]int64{}
 			waits := map[[4]int32]int64{}
+			resident := map[int32]int64{} // core -> bytes of buffers kept in its local memory
 			for _, st := range part.Streams {
 				if st.Core < 0 || int(st.Core) >= chip.Cores {
 					t.Fatalf("stream on core %d", st.Core)
+				}
+				// A crossbar thread is one replica: its first MVM names the
+				// unit and how many positions it computes.
+				for _, in := range st.Instrs {
+					if in.Op == isa.MVMul {
+						buf := m.ReplicaBuffer(int(in.Unit), in.Count)
+						resident[st.Core] += min(buf.NeedBytes, buf.ShareBytes)
+						break
+					}
 				}
 				for _, in := range st.Instrs {
 					key := [4]int32{in.Node, in.Unit, in.Xbar, in.Input}
@@ -67,8 +84,17 @@ func TestProgramMatchesTheEstimate(t *testing.T) {
 					case isa.MVMul:
 						mvms[[2]int32{in.Layer, in.Input}] += in.Count
 					case isa.StoreData:
-						storeBytes += in.Bytes
-					case isa.Send, isa.LoadData:
+						if in.Node == isa.SpillNode {
+							spillStored += in.Bytes
+						} else {
+							storeBytes += in.Bytes
+						}
+					case isa.LoadData:
+						if in.Node == isa.SpillNode {
+							spillLoaded += in.Bytes
+						}
+						contributions[key]++
+					case isa.Send:
 						contributions[key]++
 					case isa.Recv:
 						if w, ok := waits[key]; ok && w != in.Count {
@@ -77,6 +103,16 @@ func TestProgramMatchesTheEstimate(t *testing.T) {
 						waits[key] = in.Count
 					}
 				}
+			}
+			for core, bytes := range resident {
+				if bytes > int64(chip.LocalMemoryBytes) {
+					t.Errorf("%s p%d core %d: %d bytes of buffers kept in %d bytes of local memory", c.model, pi, core, bytes, chip.LocalMemoryBytes)
+				}
+			}
+			// Spilled buffers: the estimator sums the same replicas' buffers.
+			spilled += spillStored
+			if want := s.SpillBytes * int64(c.batch); spillStored != want || spillLoaded != want {
+				t.Errorf("%s p%d: %d bytes spilled and %d read back, the span spills %d", c.model, pi, spillStored, spillLoaded, want)
 			}
 			if weightBytes != s.WeightBytes {
 				t.Errorf("%s p%d: %d weight bytes loaded, the span has %d", c.model, pi, weightBytes, s.WeightBytes)

@@ -139,10 +139,10 @@ func (s *sim) dramAccess(at float64, addr uint64, bytes int64, write bool, chunk
 // bus occupies the bus for a transfer of n bytes starting no earlier than
 // at, and returns its end.
 func (s *sim) bus(at float64, n int64) float64 {
-	start := math.Max(at, s.busFree)
-	end := start + s.chip.BusTransferNs(n)
-	s.busFree = end
-	s.res.BusBusyNs += end - start
+	d := s.chip.BusTransferNs(n)
+	start := s.busCal.book(at, d)
+	end := start + d
+	s.res.BusBusyNs += d
 	s.res.Energy.Bus += float64(n) * s.chip.BusEnergyPerBytePJ
 	return end
 }
@@ -343,6 +343,9 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 		busEnd := s.bus(start, in.Bytes)
 		done := s.dramAccess(busEnd, in.Addr, in.Bytes, true, nil)
 		s.res.Energy.LocalMemory += float64(in.Bytes) * chip.LocalMemoryReadEnergyPerBytePJ
+		if in.Node == isa.SpillNode {
+			s.res.SpillBytes += in.Bytes
+		}
 		k := in.DataKey()
 		sd := s.stores[k]
 		if sd == nil {
@@ -360,6 +363,12 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 		s.trace(st.core, in.Op, st.part, in.Layer, start, done)
 		st.ready = busEnd
 	case isa.LoadData:
+		// Entry tensors go into local memory the previous partition's
+		// buffers still occupy: they load once it has ended.
+		if in.Node >= 0 && st.part > 0 && s.ended[st.part-1] < 0 {
+			s.endWait[st.part-1] = append(s.endWait[st.part-1], id)
+			return true, nil
+		}
 		k := in.DataKey()
 		sd := s.stores[k]
 		if in.Count > 0 && (sd == nil || sd.count < in.Count) {
@@ -374,10 +383,13 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 		if sd != nil {
 			start = math.Max(start, sd.time)
 		}
+		if in.Node >= 0 && st.part > 0 {
+			start = math.Max(start, s.ended[st.part-1])
+		}
 		end := start
 		s.dramAccess(start, in.Addr, in.Bytes, false, func(done float64, n int64) { end = s.bus(done, n) })
 		s.res.Energy.LocalMemory += float64(in.Bytes) * chip.LocalMemoryWriteEnergyPerBytePJ
-		if in.Node != isa.PsumNode { // carried partial sums serve their own stream
+		if in.Node >= 0 { // carried partial sums and spills serve their own stream
 			s.contribute(tagOf(st.part, in), end)
 		}
 		pr.IO.add(start, end)

@@ -236,6 +236,9 @@ func (fs *fnState) exec(id int, part, core int32, in isa.Instr) error {
 		}
 		fs.cells[[2]int32{core, in.Xbar}] = xb
 	case isa.LoadData:
+		if in.Node == isa.SpillNode { // buffers parked in DRAM: timing and energy only
+			return nil
+		}
 		if in.Node == isa.PsumNode { // partial sums carried from earlier partitions
 			d := fs.dram[in.DataKey()]
 			if d == nil {
@@ -267,6 +270,9 @@ func (fs *fnState) exec(id int, part, core int32, in isa.Instr) error {
 			return fs.publish(part, in, fs.tensor(part, int(in.Node), in.Input))
 		}
 	case isa.StoreData:
+		if in.Node == isa.SpillNode {
+			return nil
+		}
 		k := in.DataKey()
 		if in.Node == isa.PsumNode { // carry the accumulated partial sums
 			buf := fs.buffers[bufKey(part, in.Peer, in.Pos, in.Input)]

@@ -19,7 +19,8 @@ import (
 // smallChip is a chip small enough that the test networks need several
 // units, partitions, replicas and input splits: 32x16 crossbars (four
 // 4-bit weights across on 1-bit cells, so a 3x3 depthwise kernel packs
-// three channels to a crossbar), 2 per core, 4 cores.
+// three channels to a crossbar), 2 per core, 4 cores. On 1-bit cells its
+// local memory is 64 bytes, so replicas spill their buffers to DRAM.
 func smallChip(t *testing.T, bitsPerCell int) *hw.Chip {
 	chip, err := hw.Preset("S")
 	if err != nil {
@@ -29,6 +30,9 @@ func smallChip(t *testing.T, bitsPerCell int) *hw.Chip {
 	chip.CrossbarRows, chip.CrossbarCols = 32, 16
 	chip.Cores, chip.CrossbarsPerCore = 4, 2
 	chip.BitsPerCell = bitsPerCell
+	if bitsPerCell == 1 {
+		chip.LocalMemoryBytes = 64
+	}
 	if err := chip.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +82,7 @@ func functionalNets() map[string]*model.Builder {
 // partitioning, on 1-bit and 2-bit cells, at batch 1 and 3.
 func TestFunctionalBitExact(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 11))
-	var replicated, carried, packed, inputSplit bool
+	var replicated, carried, packed, inputSplit, spilled bool
 	for name, b := range functionalNets() {
 		g, err := b.Build()
 		if err != nil {
@@ -148,6 +152,7 @@ func TestFunctionalBitExact(t *testing.T) {
 						for _, st := range p.Partitions[pi].Streams {
 							for _, in := range st.Instrs {
 								carried = carried || (in.Op == isa.LoadData && in.Node == isa.PsumNode)
+								spilled = spilled || (in.Op == isa.StoreData && in.Node == isa.SpillNode)
 							}
 						}
 					}
@@ -170,7 +175,8 @@ func TestFunctionalBitExact(t *testing.T) {
 		}
 	}
 	// The cases the test is for must all have occurred.
-	if !replicated || !carried || !packed || !inputSplit {
-		t.Errorf("coverage: replicated %v, partial sums carried across partitions %v, packed groups %v, input splits %v", replicated, carried, packed, inputSplit)
+	if !replicated || !carried || !packed || !inputSplit || !spilled {
+		t.Errorf("coverage: replicated %v, partial sums carried across partitions %v, packed groups %v, input splits %v, spilled buffers %v",
+			replicated, carried, packed, inputSplit, spilled)
 	}
 }

@@ -12,13 +12,16 @@
 // waits until every contribution to its tensor (SENDs of on-chip producers,
 // the loader's LOAD_DATA) has arrived; LOAD_DATA of a tensor stored by an
 // earlier partition waits for those stores. Partitions run one after
-// another: a partition's MVMs start only when the partition before it has
-// ended. Its replacement and entry loads may start earlier: a crossbar is
-// rewritten once the previous partition's last MVM on it is done and that
-// partition is computing, so cores whose layers finish early start their
-// replacement early, as the paper describes. The bus serves one transfer
-// at a time in request order; DRAM requests go through the controller in
-// request order.
+// another: a partition's MVMs and entry loads (whose data needs the local
+// memory the previous partition's buffers hold) start only when the
+// partition before it has ended. Its replacement may start earlier: a
+// crossbar is rewritten once the previous partition's last MVM on it is
+// done and that partition is computing, so cores whose layers finish early
+// start their replacement early, as the paper describes. The bus serves one transfer
+// at a time, each in the first free slot at or after its arrival (a read
+// that completes behind a long DRAM queue books the bus then, without
+// holding up transfers that arrive before it); DRAM requests go through
+// the controller in request order.
 package sim
 
 import (
@@ -101,6 +104,10 @@ type Result struct {
 	// broadcast, and the crossbar writes (the paper compares it with the
 	// MVM energy, Energy.MVM + Energy.ADC).
 	ReplacementPJ float64
+	// SpillBytes is what the replicas' buffers that do not fit local
+	// memory park in DRAM (written, then read back: the DRAM figures count
+	// it twice), per batch.
+	SpillBytes int64
 }
 
 // Utilisation of core c's crossbars over the run.
@@ -153,7 +160,7 @@ type sim struct {
 	tags    map[tagKey]*tag
 	weights map[[2]int32]*stored // (partition, unit)
 	stores  map[[4]int32]*stored // isa.Instr.DataKey
-	busFree float64
+	busCal  calendar
 	// computing[p] is when partition p issued its first MVM (-1: not yet);
 	// the next partition's replacement waits for it (lookahead of one).
 	computing []float64

@@ -50,8 +50,17 @@ func TestPaperGridSimulates(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				plans := map[string]partition.Plan{"greedy": partition.Greedy(e), "layerwise": partition.Layerwise(e), "compass": ga.Plan}
-				for _, meth := range []string{"greedy", "layerwise", "compass"} {
+				paper, err := partition.GA(context.Background(), e, partition.Latency, partition.PaperGAOptions(1))
+				if err != nil {
+					t.Fatal(err)
+				}
+				opt, err := partition.Optimal(context.Background(), e, partition.Latency)
+				if err != nil {
+					t.Fatal(err)
+				}
+				plans := map[string]partition.Plan{"greedy": partition.Greedy(e), "layerwise": partition.Layerwise(e),
+					"compass-paper": paper.Plan, "compass": ga.Plan, "optimal": opt.Plan}
+				for _, meth := range []string{"greedy", "layerwise", "compass-paper", "compass", "optimal"} {
 					name := fmt.Sprintf("%s/%s/%d/%s", mn, cn, B, meth)
 					plan := plans[meth]
 					tot, _, err := partition.Evaluate(e, plan)
@@ -67,6 +76,13 @@ func TestPaperGridSimulates(t *testing.T) {
 						t.Fatalf("%s: %v", name, err)
 					}
 					checkBounds(t, name, r, chip, weightBytes, B)
+					var spill int64
+					for i := 0; i+1 < len(plan.Cuts); i++ {
+						spill += e.MustSpan(plan.Cuts[i], plan.Cuts[i+1]).SpillBytes
+					}
+					if r.SpillBytes != int64(B)*spill {
+						t.Errorf("%s: %d bytes spilled, the estimator spills %d", name, r.SpillBytes, int64(B)*spill)
+					}
 					ratio := tot.TimeNs / r.LatencyNs
 					gaps = append(gaps, gap{name, ratio})
 					// The estimator chooses the cuts; it must agree with the
@@ -102,6 +118,64 @@ func checkBounds(t *testing.T, name string, r *Result, chip *hw.Chip, weightByte
 	if r.Counts[isa.Barrier] == 0 || r.Counts[isa.MVMul] == 0 || r.Counts[isa.LoadWeight] == 0 {
 		t.Errorf("%s: instruction counts %v", name, r.Counts)
 	}
+}
+
+// A core's local memory is respected: what does not fit is parked in DRAM
+// and read back, and it is counted. The same plan on the same chip with a
+// local memory large enough for every buffer spills nothing; with 64 kB it
+// moves exactly the spilled bytes more each way, and it is not faster.
+func TestLocalMemorySpills(t *testing.T) {
+	g, err := zoo.Build("resnet18")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const B = 2
+	run := func(localMem int) (*Result, int64) {
+		chip, _ := hw.Preset("M")
+		chip.LocalMemoryBytes = localMem
+		m, err := mapping.Map(g, chip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := estimate.New(m, B)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan := partition.Greedy(e)
+		var spill int64
+		for i := 0; i+1 < len(plan.Cuts); i++ {
+			spill += e.MustSpan(plan.Cuts[i], plan.Cuts[i+1]).SpillBytes
+		}
+		p, err := schedule.Build(e, plan.Cuts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Run(p, chip, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r, B * spill
+	}
+	big, bigSpill := run(8 << 20)
+	small, smallSpill := run(64 << 10)
+	if bigSpill != 0 || big.SpillBytes != 0 {
+		t.Fatalf("8 MiB of local memory per core: %d bytes spilled (estimated %d), want none", big.SpillBytes, bigSpill)
+	}
+	if smallSpill == 0 || small.SpillBytes != smallSpill {
+		t.Fatalf("64 kB: %d bytes spilled, the estimator spills %d (want the same, more than none)", small.SpillBytes, smallSpill)
+	}
+	if d := small.DRAM.BytesWritten - big.DRAM.BytesWritten; d != small.SpillBytes {
+		t.Errorf("64 kB writes %d bytes more to DRAM, it spills %d", d, small.SpillBytes)
+	}
+	if d := small.DRAM.BytesRead - big.DRAM.BytesRead; d != small.SpillBytes {
+		t.Errorf("64 kB reads %d bytes more from DRAM, it spills %d", d, small.SpillBytes)
+	}
+	if small.LatencyNs < big.LatencyNs || small.Energy.DRAM <= big.Energy.DRAM || small.Energy.Bus <= big.Energy.Bus {
+		t.Errorf("spilling made the batch faster or cheaper: %.1f vs %.1f us, DRAM %.3g vs %.3g pJ, bus %.3g vs %.3g pJ",
+			small.LatencyNs/1e3, big.LatencyNs/1e3, small.Energy.DRAM, big.Energy.DRAM, small.Energy.Bus, big.Energy.Bus)
+	}
+	t.Logf("resnet18 on M, batch %d, greedy: %.0f KiB spilled each way per inference; %.1f us with 64 kB vs %.1f us without spills",
+		B, float64(small.SpillBytes)/B/1024, small.LatencyNs/1e3, big.LatencyNs/1e3)
 }
 
 func BenchmarkSimulateResNet18M16(b *testing.B) {
