@@ -78,7 +78,8 @@ export function summaryHTML(view) {
       ['Partitions', field('partitions', r.partitions.length, int(r.partitions.length))],
       ['Batch time', field('latency_s', r.latency_s, si(r.latency_s, 's'))],
       ['DRAM traffic', `<dd data-field="dram_bytes" data-value="${r.dram_bytes_read + r.dram_bytes_written}">` +
-        `${bytes(r.dram_bytes_read + r.dram_bytes_written)} <small>(${bytes(r.dram_bytes_read)} read, ${bytes(r.dram_bytes_written)} written)</small></dd>`],
+        `${bytes(r.dram_bytes_read + r.dram_bytes_written)} <small>(${bytes(r.dram_bytes_read)} read, ${bytes(r.dram_bytes_written)} written` +
+        `${r.spill_bytes > 0 ? `, ${bytes(r.spill_bytes)} spilled each way` : ''})</small></dd>`],
     ];
     if (g) rows.push(['Speed-up vs greedy', `<dd data-field="vs_greedy" data-value="${r.throughput_per_s / g.throughput_per_s}">${ratio(r.throughput_per_s / g.throughput_per_s)}</dd>`]);
     if (lw) rows.push(['Speed-up vs layerwise', `<dd data-field="vs_layerwise" data-value="${r.throughput_per_s / lw.throughput_per_s}">${ratio(r.throughput_per_s / lw.throughput_per_s)}</dd>`]);

@@ -130,6 +130,7 @@ type PartitionResult struct {
 	WeightBytes        int64     `json:"weight_bytes"`
 	LoadBytes          int64     `json:"load_bytes_per_inference"`
 	StoreBytes         int64     `json:"store_bytes_per_inference"`
+	SpillBytes         int64     `json:"spill_bytes_per_inference"` // buffers beyond local memory, written to DRAM and read back
 	Entries            []string  `json:"entries"`
 	Exits              []string  `json:"exits"`
 	// Placement is the core mapping: which crossbars of which core hold
@@ -175,6 +176,7 @@ type MethodResult struct {
 	EnergyBreakdownJ    EnergyJ             `json:"energy_breakdown_j"`
 	DRAMBytesRead       int64               `json:"dram_bytes_read"` // per batch
 	DRAMBytesWritten    int64               `json:"dram_bytes_written"`
+	SpillBytes          int64               `json:"spill_bytes"` // per batch, of the DRAM bytes written (and read back)
 	Cuts                []int               `json:"cuts"`
 	Partitions          []PartitionResult   `json:"partitions"`
 	GA                  *GAReport           `json:"ga,omitempty"`
@@ -423,7 +425,7 @@ func fillMethod(mr *MethodResult, est *estimate.Estimator, plan partition.Plan, 
 			Units: s.End - s.Start, CrossbarsUsed: s.CrossbarsUsed, CrossbarsAvailable: m.CrossbarsAvailable,
 			WeightLoadS: s.WeightLoadNs * nsToS, WriteS: s.WriteNs * nsToS, ComputeS: s.ComputeNs * nsToS,
 			IOS: s.IONs * nsToS, TimeS: s.TimeNs * nsToS, BottleneckS: s.BottleneckNs * nsToS, EnergyJ: s.EnergyPJ * pJToJ,
-			WeightBytes: s.WeightBytes, LoadBytes: s.LoadBytes, StoreBytes: s.StoreBytes,
+			WeightBytes: s.WeightBytes, LoadBytes: s.LoadBytes, StoreBytes: s.StoreBytes, SpillBytes: s.SpillBytes,
 			Entries: names(s.Entries), Exits: names(s.Exits)}
 		for _, lp := range s.Layers {
 			pr.Replication = append(pr.Replication, Replica{Layer: m.Layers[lp.Layer].Name, Units: lp.Units, Crossbars: lp.Crossbars, Replicas: lp.Replicas})
@@ -434,8 +436,9 @@ func fillMethod(mr *MethodResult, est *estimate.Estimator, plan partition.Plan, 
 		}
 		pr.Placement = slots
 		mr.Partitions = append(mr.Partitions, pr)
-		mr.DRAMBytesRead += s.WeightBytes + int64(est.Batch())*s.LoadBytes
-		mr.DRAMBytesWritten += int64(est.Batch()) * s.StoreBytes
+		mr.DRAMBytesRead += s.WeightBytes + int64(est.Batch())*(s.LoadBytes+s.SpillBytes)
+		mr.DRAMBytesWritten += int64(est.Batch()) * (s.StoreBytes + s.SpillBytes)
+		mr.SpillBytes += int64(est.Batch()) * s.SpillBytes
 	}
 	return nil
 }

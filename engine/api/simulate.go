@@ -44,6 +44,7 @@ type SimResult struct {
 	DRAMBytesRead       int64            `json:"dram_bytes_read"`
 	DRAMBytesWritten    int64            `json:"dram_bytes_written"`
 	DRAMRowHitRate      float64          `json:"dram_row_hit_rate"`
+	SpillBytes          int64            `json:"spill_bytes"`  // per batch, of the DRAM bytes written (and read back)
 	Instructions        map[string]int64 `json:"instructions"` // by opcode
 	MVMs                int64            `json:"mvms"`
 	Events              int64            `json:"events"`
@@ -96,7 +97,7 @@ func Simulate(ctx context.Context, req CompileRequest, trace bool, programs func
 		sr := SimResult{Method: method, LatencyS: r.LatencyNs * nsToS, ThroughputPerS: b / (r.LatencyNs * nsToS),
 			EnergyPerInferenceJ: r.EnergyPJ * pJToJ / b, EnergyBreakdownJ: energyJ(r.Energy, 1/b),
 			DRAMBytesRead: r.DRAM.BytesRead, DRAMBytesWritten: r.DRAM.BytesWritten, DRAMRowHitRate: r.DRAM.RowHitRate(),
-			Instructions: map[string]int64{}, MVMs: r.MVMs, Events: r.Events, Estimated: *mr,
+			SpillBytes: r.SpillBytes, Instructions: map[string]int64{}, MVMs: r.MVMs, Events: r.Events, Estimated: *mr,
 			Trace: r.Trace, TraceTruncated: r.TraceTruncated}
 		sr.EDPJS = sr.EnergyPerInferenceJ * sr.LatencyS / b
 		for op, n := range r.Counts {
