@@ -125,6 +125,7 @@ type Estimator struct {
 	layerNodes  [][]int   // layer -> graph nodes it owns (itself first)
 	ownedOps    []int64   // vector ops of the nodes a layer owns, per input
 	ownedRead   []int64   // local-memory bytes read by those nodes, per input
+	ownedRecv   []int64   // bytes of their operands from other layers (or DRAM), written on arrival, per input
 	ownedWrite  []int64   // local-memory bytes written by those nodes, per input
 	inputBytes  []int64   // bytes of the layer's input tensor, per input (bus traffic)
 	unitRead    []int64   // per unit: local-memory bytes read per position (input vector)
@@ -135,11 +136,15 @@ type Estimator struct {
 
 	memo [][]*Span
 
-	// spillAt[u] and spill[u]: the last replication a unit's spill was
-	// asked for and the answer (spans that share a layer mostly give it
-	// the same replication).
-	spillAt []int
-	spill   []int64
+	// bufAt[u]: the last replication a unit's buffers were asked for, and
+	// the answer (spans that share a layer mostly give it the same
+	// replication): input bytes received and bytes spilled, per input.
+	bufAt    []int
+	bufIn    []int64
+	bufSpill []int64
+	// unitPsumSend: per unit, partial-sum bytes it sends its home per
+	// input (units of an input-split stripe other than the first).
+	unitPsumSend []int64
 
 	// scratch, reused by every evaluation
 	frac    []float64 // per layer: fraction of its units in the span
@@ -208,6 +213,7 @@ func New(m *mapping.Mapping, batch int) (*Estimator, error) {
 	e.layerNodes = make([][]int, L)
 	e.ownedOps = make([]int64, L)
 	e.ownedRead = make([]int64, L)
+	e.ownedRecv = make([]int64, L)
 	e.ownedWrite = make([]int64, L)
 	e.inputBytes = make([]int64, L)
 	for i := range g.Nodes {
@@ -218,6 +224,11 @@ func New(m *mapping.Mapping, batch int) (*Estimator, error) {
 		e.layerNodes[o] = append(e.layerNodes[o], i)
 		if e.isLayer[i] {
 			continue
+		}
+		for _, p := range g.Producers(i) {
+			if e.owner[p] != o {
+				e.ownedRecv[o] += int64(e.tensorBytes[p])
+			}
 		}
 		st := g.NodeStats(i)
 		e.ownedOps[o] += st.VecOps
@@ -254,35 +265,34 @@ func New(m *mapping.Mapping, batch int) (*Estimator, error) {
 	e.unitRows = make([]int64, U)
 	e.unitMaxRows = make([]int, U)
 	e.unitShare = make([]float64, U)
+	e.unitPsumSend = make([]int64, U)
 	R := chip.CrossbarRows
 	for k, u := range m.Units {
 		l := m.Layers[u.Layer]
 		rows := u.RowEnd - u.RowStart
 		outs := u.OutEnd - u.OutStart
 		if l.GroupsPerCrossbar > 1 {
-			// Packed groups: each group uses its own rows of one crossbar,
-			// and reads its own slice of the input.
+			// Packed groups: each group uses its own rows of one crossbar.
 			groups := outs / l.Cols
 			e.unitRows[k] = int64(groups * l.Rows)
 			e.unitMaxRows[k] = min(l.GroupsPerCrossbar, groups) * l.Rows
-			e.unitRead[k] = int64(math.Ceil(float64(groups*l.Rows) * actBytes))
 		} else {
 			rowBlocks := (rows + R - 1) / R
 			stripes := u.Crossbars / rowBlocks
 			e.unitRows[k] = int64(rows) * int64(stripes)
 			e.unitMaxRows[k] = min(rows, R)
-			groups := 1 // groups whose inputs the unit reads
-			if l.Groups > 1 {
-				groups = (outs + l.Cols - 1) / l.Cols
-			}
-			e.unitRead[k] = int64(math.Ceil(float64(rows*groups) * actBytes))
 		}
+		e.unitRead[k] = int64(math.Ceil(float64(m.InputElems(k)) * actBytes))
 		e.unitWrite[k] = int64(math.Ceil(float64(outs) * actBytes))
 		e.unitShare[k] = float64(outs) * float64(rows) / (float64(l.Cols*l.Groups) * float64(l.Rows))
+		if u.InputSplit > 0 {
+			e.unitPsumSend[k] = int64(math.Ceil(float64(int64(outs)*l.Positions) * actBytes))
+		}
 	}
 	e.memo = make([][]*Span, U)
-	e.spillAt = make([]int, U)
-	e.spill = make([]int64, U)
+	e.bufAt = make([]int, U)
+	e.bufIn = make([]int64, U)
+	e.bufSpill = make([]int64, U)
 	e.frac = make([]float64, L)
 	e.need = make([]float64, n)
 	e.needGen = make([]int32, n)
@@ -291,12 +301,13 @@ func New(m *mapping.Mapping, batch int) (*Estimator, error) {
 	return e, nil
 }
 
-// spillBytes is m.SpillBytes(u, r), remembered per unit.
-func (e *Estimator) spillBytes(u, r int) int64 {
-	if e.spillAt[u] != r {
-		e.spillAt[u], e.spill[u] = r, e.m.SpillBytes(u, r)
+// buffers is m.ReplicatedBuffers(u, r), remembered per unit.
+func (e *Estimator) buffers(u, r int) (inputBytes, spillBytes int64) {
+	if e.bufAt[u] != r {
+		e.bufAt[u] = r
+		e.bufIn[u], e.bufSpill[u] = e.m.ReplicatedBuffers(u, r)
 	}
-	return e.spill[u]
+	return e.bufIn[u], e.bufSpill[u]
 }
 
 // external reports whether a node's tensor comes from outside the chip's

@@ -125,10 +125,17 @@ func TestTwoLayerSpanByHand(t *testing.T) {
 	near(t, "static energy", s.Energy.Static, chip.StaticPowerMW()*s.TimeNs)
 	near(t, "DRAM energy", s.Energy.DRAM, dramEnergyByHand(&chip.DRAM, weightBytes+B*load, B*store, s.TimeNs))
 	// Local memory: each MVM reads its input rows and writes its outputs;
-	// ReLU reads and writes its tensor; the entry is written in and the
-	// exit read out.
-	lmRead := B * (pos*(144*act+32*act) + 32*64*act + store)
-	lmWrite := B * (pos*(32*act+64*act) + 32*64*act + load)
+	// ReLU reads and writes its tensor; ReLU's output is read out to be
+	// sent to conv2, and the exit to be stored. Each replica computes one
+	// position, so it receives one window of its input: 3x3 pixels of 16
+	// channels for conv1, one pixel of 32 channels for conv2. Nothing
+	// spills (a replica needs under 100 bytes).
+	if s.SpillBytes != 0 {
+		t.Errorf("%d bytes spilled, want none", s.SpillBytes)
+	}
+	received := pos*(3*3*16*act) + pos*(32*act)
+	lmRead := B * (pos*(144*act+32*act) + 32*64*act + 32*64*act + store)
+	lmWrite := B * (pos*(32*act+64*act) + 32*64*act + received)
 	near(t, "local memory energy", s.Energy.LocalMemory,
 		lmRead*chip.LocalMemoryReadEnergyPerBytePJ+lmWrite*chip.LocalMemoryWriteEnergyPerBytePJ)
 	// Bus: each layer's input once per inference, the exit once, the

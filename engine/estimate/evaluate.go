@@ -57,7 +57,7 @@ func (e *Estimator) evaluate(a, b int) *Span {
 	}
 
 	// Activation I/O: entries the span must load, exits it must store.
-	load, store := e.dataDependence(s, first, last)
+	load, store, sent := e.dataDependence(s, first, last)
 	s.LoadBytes = int64(math.Ceil(load))
 	s.StoreBytes = int64(math.Ceil(store))
 
@@ -89,10 +89,16 @@ func (e *Estimator) evaluate(a, b int) *Span {
 	}
 	s.ComputeNs = s.FillNs + (B-1)*s.BottleneckNs
 
-	// Buffers beyond the replicas' shares of local memory spill to DRAM.
+	// Inputs the replicas receive into local memory, partial sums they
+	// send, and buffers beyond their shares of local memory, which spill
+	// to DRAM.
+	var received, psumSent int64
 	for i := range acc {
 		for u := acc[i].firstUnit; u < acc[i].endUnit; u++ {
-			s.SpillBytes += e.spillBytes(u, s.Layers[i].Replicas)
+			in, spill := e.buffers(u, s.Layers[i].Replicas)
+			received += in
+			s.SpillBytes += spill
+			psumSent += e.unitPsumSend[u]
 		}
 	}
 
@@ -122,17 +128,20 @@ func (e *Estimator) evaluate(a, b int) *Span {
 		ops += float64(la.ops)
 		f := e.frac[first+i]
 		lmRead += float64(la.pos*la.readPos) + float64(e.ownedRead[first+i])*f
-		lmWrite += float64(la.pos*la.writePos) + float64(e.ownedWrite[first+i])*f
+		lmWrite += float64(la.pos*la.writePos) + float64(e.ownedWrite[first+i]+e.ownedRecv[first+i])*f
 		rowsWritten += float64(s.Layers[i].Replicas) * float64(la.rows)
 	}
-	lmRead += float64(s.StoreBytes + s.SpillBytes)
-	lmWrite += float64(s.LoadBytes + s.SpillBytes)
+	// Sends and stores read local memory; received inputs and reloaded
+	// spills are written into it (entries from DRAM too, by the replicas
+	// that receive them).
+	lmRead += sent + float64(psumSent+s.StoreBytes+s.SpillBytes)
+	lmWrite += float64(received + s.SpillBytes)
 	en := &s.Energy
 	en.MVM = B * mvms * chip.MVMArrayEnergyPJ()
 	en.ADC = B * mvms * chip.MVMADCEnergyPJ()
 	en.VFU = B * ops * chip.VFUEnergyPerOpPJ
 	en.LocalMemory = B * (lmRead*chip.LocalMemoryReadEnergyPerBytePJ + lmWrite*chip.LocalMemoryWriteEnergyPerBytePJ)
-	en.Bus = (B*float64(busPerInput+2*s.SpillBytes) + float64(s.WeightBytes)) * chip.BusEnergyPerBytePJ
+	en.Bus = (B*float64(busPerInput+psumSent+2*s.SpillBytes) + float64(s.WeightBytes)) * chip.BusEnergyPerBytePJ
 	en.DRAM = e.dramEnergy(float64(s.WeightBytes)+B*float64(s.LoadBytes+s.SpillBytes), B*float64(s.StoreBytes+s.SpillBytes), s.TimeNs)
 	en.Write = rowsWritten * chip.CrossbarWriteEnergyPJ(1)
 	en.Static = chip.StaticPowerMW() * s.TimeNs
@@ -175,7 +184,10 @@ func (e *Estimator) fracOf(i int) float64 {
 // some consumer computes (part of) its output elsewhere and needs it: a
 // Conv/Linear consumer not wholly in the span, or a vector consumer of
 // another owner not wholly in the span (a residual add across a cut).
-func (e *Estimator) dataDependence(s *Span, first, last int) (load, store float64) {
+// It also returns the bytes per input the span's layers send on chip: the
+// tensors a Conv/Linear layer or another layer's vector node in the span
+// consumes.
+func (e *Estimator) dataDependence(s *Span, first, last int) (load, store, sent float64) {
 	g := e.g
 	e.gen++
 	if e.gen == math.MaxInt32 {
@@ -213,14 +225,20 @@ func (e *Estimator) dataDependence(s *Span, first, last int) (load, store float6
 		for _, n := range e.layerNodes[l] {
 			cons := g.Consumers(n)
 			needed := len(cons) == 0 // a graph output
+			sends := false
 			for _, c := range cons {
-				if e.fracOf(c) >= 1 {
+				if !e.isLayer[c] && e.owner[c] == e.owner[n] {
 					continue
 				}
-				if e.isLayer[c] || e.owner[c] != e.owner[n] {
-					needed = true
-					break
+				if e.fracOf(c) > 0 {
+					sends = true
 				}
+				if e.fracOf(c) < 1 {
+					needed = true
+				}
+			}
+			if sends {
+				sent += e.tensorBytes[n] * f
 			}
 			if needed {
 				s.Exits = append(s.Exits, n)
@@ -228,7 +246,7 @@ func (e *Estimator) dataDependence(s *Span, first, last int) (load, store float6
 			}
 		}
 	}
-	return load, store
+	return load, store, sent
 }
 
 // stage is a layer's per-input stage time at replication r: the slowest of

@@ -15,9 +15,10 @@ import (
 //
 //   - an input line buffer: for a convolution the input rows one output
 //     row's receptive field covers, plus the stride's rows arriving for the
-//     next output row (double buffering), over the input width and the
-//     channels its matrix rows read; never more rows than its positions
-//     span. For a linear layer, its rows of two tokens;
+//     next output row (double buffering), over the input width (only the
+//     columns its windows cover when its positions lie in one output row)
+//     and the channels its matrix rows read; never more rows than its
+//     positions span. For a linear layer, its rows of two tokens;
 //   - an output buffer: two output rows (two tokens) of its outputs;
 //   - for the home unit of a stripe split along its inputs, the partial
 //     sums of one output row (one token) at PartialSumBytes a value.
@@ -34,9 +35,27 @@ type Buffer struct {
 	PsumBytes    int64   // partial-sum accumulators (homes of input-split stripes)
 	NeedBytes    int64   // LineBytes + OutputBytes + PsumBytes
 	ShareBytes   int64   // the replica's share of its core's local memory
-	StreamBytes  int64   // bytes that pass through the buffers per input
+	InputBytes   int64   // input elements its positions read, per input: they arrive over the bus and are written once
+	StreamBytes  int64   // bytes that pass through the buffers per input (inputs, outputs, partial sums)
 	SpillBytes   int64   // bytes written to DRAM and read back per input (0 when NeedBytes <= ShareBytes)
 	OverflowFrac float64 // (NeedBytes - ShareBytes) / NeedBytes, or 0
+}
+
+// InputElems is how many input elements one output position of unit u
+// reads: its matrix rows, in every group it computes (packed groups read
+// their own rows each).
+func (m *Mapping) InputElems(u int) int64 {
+	unit := m.Units[u]
+	l := m.Layers[unit.Layer]
+	outs := int64(unit.OutEnd - unit.OutStart)
+	rows := int64(unit.RowEnd - unit.RowStart)
+	switch {
+	case l.GroupsPerCrossbar > 1:
+		return outs / int64(l.Cols) * int64(l.Rows)
+	case l.Groups > 1:
+		return rows * ((outs + int64(l.Cols) - 1) / int64(l.Cols))
+	}
+	return rows
 }
 
 // PartialSumBytes is the size of one partial sum while a home accumulates
@@ -53,18 +72,15 @@ func (m *Mapping) ReplicaBuffer(u int, positions int64) Buffer {
 	n := g.Nodes[l.Node]
 	act := float64(chip.ActivationBits) / 8
 	outs := int64(unit.OutEnd - unit.OutStart)
-	positions = max(0, min(positions, l.Positions))
+	positions = min(positions, l.Positions)
 	var b Buffer
-
-	// The input elements one position reads: the unit's matrix rows, in
-	// every group it computes.
-	readRows := int64(unit.RowEnd - unit.RowStart)
-	if l.GroupsPerCrossbar > 1 {
-		readRows = outs / int64(l.Cols) * int64(l.Rows)
-	} else if l.Groups > 1 {
-		readRows *= (outs + int64(l.Cols) - 1) / int64(l.Cols)
+	b.ShareBytes = int64(chip.LocalMemoryBytes) * int64(unit.Crossbars) / int64(chip.CrossbarsPerCore)
+	if positions <= 0 {
+		return b
 	}
-	var line, stream, outRow float64
+
+	readRows := m.InputElems(u)
+	var line, input, outRow float64
 	switch n.Op {
 	case model.OpConv:
 		c := n.Conv
@@ -73,28 +89,34 @@ func (m *Mapping) ReplicaBuffer(u int, positions int64) Buffer {
 		hOut, wOut := int64(n.Out[1]), int64(n.Out[2])
 		channels := float64(readRows) / float64(c.KernelH*c.KernelW)
 		field := int64((c.KernelH-1)*c.DilationH + 1)
-		// Output rows the positions touch, at worst (a run that starts
-		// at the end of a row touches one more).
-		outRows := min(hOut, (positions+wOut-1)/wOut+1)
+		// Output rows a run of positions touches, at worst (a run that
+		// starts at the end of a row touches one more than it fills).
+		outRows := min(hOut, (positions+wOut-2)/wOut+1)
 		spanned := min(hIn, (outRows-1)*int64(c.StrideH)+field)
 		rows := min(spanned, field+int64(c.StrideH))
-		line = float64(rows*wIn) * channels * act
-		stream = float64(spanned*wIn) * channels * act
+		// A run within one output row reads only the columns its windows
+		// cover; longer runs read whole rows.
+		cols := wIn
+		if outRows == 1 {
+			cols = min(wIn, (positions-1)*int64(c.StrideW)+int64((c.KernelW-1)*c.DilationW+1))
+		}
+		line = float64(rows*cols) * channels * act
+		input = float64(spanned*cols) * channels * act
 		outRow = float64(wOut)
 	default: // Linear: one token per position
 		line = float64(readRows*min(positions, 2)) * act
-		stream = float64(readRows*positions) * act
+		input = float64(readRows*positions) * act
 		outRow = 1
 	}
 	b.LineBytes = int64(math.Ceil(line))
 	b.OutputBytes = int64(math.Ceil(float64(outs) * min(float64(positions), 2*outRow) * act))
-	stream += float64(outs*positions) * act
+	b.InputBytes = int64(math.Ceil(input))
+	stream := input + float64(outs*positions)*act
 	if l.InputSplits > 1 && unit.InputSplit == 0 {
 		b.PsumBytes = outs * int64(min(float64(positions), outRow)) * PartialSumBytes
 		stream += float64(outs*positions) * PartialSumBytes
 	}
 	b.NeedBytes = b.LineBytes + b.OutputBytes + b.PsumBytes
-	b.ShareBytes = int64(chip.LocalMemoryBytes) * int64(unit.Crossbars) / int64(chip.CrossbarsPerCore)
 	b.StreamBytes = int64(math.Ceil(stream))
 	if b.NeedBytes > b.ShareBytes {
 		b.OverflowFrac = float64(b.NeedBytes-b.ShareBytes) / float64(b.NeedBytes)
@@ -103,20 +125,24 @@ func (m *Mapping) ReplicaBuffer(u int, positions int64) Buffer {
 	return b
 }
 
-// SpillBytes is the spill per input of a unit replicated r times, its
-// replicas sharing the layer's positions as evenly as possible (the
-// first Positions mod r replicas take one more).
-func (m *Mapping) SpillBytes(u, r int) int64 {
+// ReplicatedBuffers sums InputBytes and SpillBytes over the r replicas
+// of unit u, which share the layer's positions as the scheduler deals them
+// (as evenly as possible, the first Positions mod r replicas taking one
+// more).
+func (m *Mapping) ReplicatedBuffers(u, r int) (inputBytes, spillBytes int64) {
 	l := m.Layers[m.Units[u].Layer]
 	r = max(1, r)
 	lo := l.Positions / int64(r)
-	hi := int64(l.Positions % int64(r))
-	var total int64
+	hi := l.Positions % int64(r)
 	if n := int64(r) - hi; lo > 0 {
-		total += n * m.ReplicaBuffer(u, lo).SpillBytes
+		b := m.ReplicaBuffer(u, lo)
+		inputBytes += n * b.InputBytes
+		spillBytes += n * b.SpillBytes
 	}
 	if hi > 0 {
-		total += hi * m.ReplicaBuffer(u, lo+1).SpillBytes
+		b := m.ReplicaBuffer(u, lo+1)
+		inputBytes += hi * b.InputBytes
+		spillBytes += hi * b.SpillBytes
 	}
-	return total
+	return inputBytes, spillBytes
 }

@@ -19,21 +19,25 @@ func TestReplicaBufferConv(t *testing.T) {
 		localMem        int64
 		positions       int64
 		line, out, need int64
+		input           int64
 		stream, spill   int64
 	}{
 		// Every position: 4 input rows (3 of the kernel + 1 of the stride)
 		// x 32 columns x 16 channels x 0.5 B = 1024; two output rows x 32
 		// channels x 0.5 B = 1024; the whole input (32 rows) and output
 		// (1024 positions x 32 channels) stream through: 8192 + 16384.
-		{K * 4096, 1024, 1024, 1024, 2048, 24576, 0},
+		{K * 4096, 1024, 1024, 1024, 2048, 8192, 24576, 0},
 		// A share of 1024 B for a need of 2048: half of the stream spills.
-		{K * 1024, 1024, 1024, 1024, 2048, 24576, 12288},
+		{K * 1024, 1024, 1024, 1024, 2048, 8192, 24576, 12288},
 		// 100 positions touch at most 5 output rows, so 7 input rows
 		// stream: 7 x 32 x 16 x 0.5 = 1792, plus 100 x 32 x 0.5 = 1600.
-		{K * 1024, 100, 1024, 1024, 2048, 3392, 1696},
+		{K * 1024, 100, 1024, 1024, 2048, 1792, 3392, 1696},
 		// 20 positions: at most 2 output rows, 4 input rows, and the
 		// output buffer holds only the 20 positions: 20 x 32 x 0.5 = 320.
-		{K * 512, 20, 1024, 320, 1344, 4*32*16/2 + 20*32/2, (4*32*16/2 + 20*32/2) * (1344 - 512) / 1344},
+		{K * 512, 20, 1024, 320, 1344, 4 * 32 * 16 / 2, 4*32*16/2 + 20*32/2, (4*32*16/2 + 20*32/2) * (1344 - 512) / 1344},
+		// One position: one 3x3 window, 3 rows x 3 columns x 16 channels x
+		// 0.5 B = 72, and one output of 32 channels: 16.
+		{K * 512, 1, 72, 16, 88, 72, 88, 0},
 	}
 	for _, c := range cases {
 		ch := *chip
@@ -52,8 +56,8 @@ func TestReplicaBufferConv(t *testing.T) {
 		if got.ShareBytes != c.localMem/K {
 			t.Errorf("share %d, want %d", got.ShareBytes, c.localMem/K)
 		}
-		if got.StreamBytes != c.stream {
-			t.Errorf("%d positions: stream %d, want %d", c.positions, got.StreamBytes, c.stream)
+		if got.StreamBytes != c.stream || got.InputBytes != c.input {
+			t.Errorf("%d positions: stream %d input %d, want %d %d", c.positions, got.StreamBytes, got.InputBytes, c.stream, c.input)
 		}
 		// The spill rounds up; the hand figure above rounds down.
 		if got.SpillBytes < c.spill || got.SpillBytes > c.spill+1 {
@@ -87,7 +91,7 @@ func TestReplicaBufferLinearSplit(t *testing.T) {
 		if u.InputSplit == 0 {
 			psum = 10 * PartialSumBytes
 		}
-		if got.LineBytes != line || got.OutputBytes != out || got.PsumBytes != psum {
+		if got.LineBytes != line || got.OutputBytes != out || got.PsumBytes != psum || got.InputBytes != line {
 			t.Errorf("unit %d (%d rows, split %d): line %d out %d psum %d, want %d %d %d", k, rows, u.InputSplit, got.LineBytes, got.OutputBytes, got.PsumBytes, line, out, psum)
 		}
 		share := int64(64 * u.Crossbars / 2)
@@ -103,8 +107,8 @@ func TestReplicaBufferLinearSplit(t *testing.T) {
 	}
 }
 
-// SpillBytes sums the replicas as the scheduler deals the positions.
-func TestSpillBytesSumsReplicas(t *testing.T) {
+// ReplicatedBuffers sums the replicas as the scheduler deals the positions.
+func TestReplicatedBuffersSumsReplicas(t *testing.T) {
 	b := model.NewBuilder("conv")
 	x := b.Input("x", 16, 32, 32)
 	b.Conv("c", x, model.Conv2D(32, 3, 1, 1))
@@ -114,13 +118,16 @@ func TestSpillBytesSumsReplicas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range []int{1, 2, 3, 7, 1024} {
-		var want int64
+	for _, r := range []int{1, 2, 3, 7, 1024} { // one position a replica fits its 600 bytes
+		var wantIn, wantSpill int64
 		for k := 0; k < r; k++ {
-			want += m.ReplicaBuffer(0, int64(deal(1024, r, k+1)-deal(1024, r, k))).SpillBytes
+			b := m.ReplicaBuffer(0, int64(deal(1024, r, k+1)-deal(1024, r, k)))
+			wantIn += b.InputBytes
+			wantSpill += b.SpillBytes
 		}
-		if got := m.SpillBytes(0, r); got != want || got == 0 {
-			t.Errorf("r = %d: %d spilled, replicas sum to %d", r, got, want)
+		in, spill := m.ReplicatedBuffers(0, r)
+		if in != wantIn || spill != wantSpill || (spill == 0) != (r == 1024) {
+			t.Errorf("r = %d: %d input bytes and %d spilled, replicas sum to %d and %d", r, in, spill, wantIn, wantSpill)
 		}
 	}
 }

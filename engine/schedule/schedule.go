@@ -326,6 +326,8 @@ func itemStreams(e *estimate.Estimator, it item, addr *addresses, contrib map[in
 	}
 	local := base
 	local.Node, local.Xbar = isa.LocalNode, int32(it.replica)
+	inBytes := int64(math.Ceil(float64(m.InputElems(it.unit)) * act)) // per position
+	received := m.ReplicaBuffer(it.unit, it.positions).InputBytes
 	// Buffers beyond the replica's share of local memory: a third thread
 	// parks the overflow of each input in DRAM once the input arrives and
 	// reads it back, beside the computation (it prefetches what the MVMs
@@ -347,19 +349,22 @@ func itemStreams(e *estimate.Estimator, it item, addr *addresses, contrib map[in
 			sp.Op, sp.Count = isa.LoadData, 1
 			spill.Instrs = append(spill.Instrs, sp)
 		}
-		in.Bytes = int64(math.Ceil(e.TensorBytes(inNode)))
+		in.Bytes = received // the rows its positions read, written into its local memory
 		emit(in)
+		outs := int64(unit.OutEnd - unit.OutStart)
 		for x := range it.rowsPerCrossbar {
 			mv := base
 			mv.Op, mv.Xbar, mv.Input, mv.Count, mv.Pos = isa.MVMul, int32(it.firstX+x), int32(b), it.positions, it.firstPos
+			if x == 0 { // the input vectors, read once for all of the replica's crossbars
+				mv.Bytes = it.positions * inBytes
+			}
 			emit(mv)
 		}
 		hand := local
-		hand.Op, hand.Input = isa.Send, int32(b)
+		hand.Op, hand.Input, hand.Bytes = isa.Send, int32(b), it.positions*int64(math.Ceil(float64(outs)*act)) // the outputs, written
 		emit(hand)
-		hand.Op, hand.Count = isa.Recv, 1
+		hand.Op, hand.Count, hand.Bytes = isa.Recv, 1, 0
 		vemit(hand)
-		outs := int64(unit.OutEnd - unit.OutStart)
 		if !isHome {
 			ps := base
 			ps.Op, ps.Node, ps.Input, ps.Unit, ps.Xbar, ps.Peer = isa.Send, isa.PsumNode, int32(b), int32(it.home), int32(it.replica), int32(it.unit)
@@ -410,7 +415,7 @@ func itemStreams(e *estimate.Estimator, it item, addr *addresses, contrib map[in
 				if e.Owner(p) != layer {
 					rv := base
 					rv.Op, rv.Node, rv.Input, rv.Count = isa.Recv, int32(p), int32(b), contrib[p]
-					rv.Bytes = int64(math.Ceil(e.TensorBytes(p)))
+					rv.Bytes = int64(math.Ceil(e.TensorBytes(p) * it.share)) // the operand's slice this home works on
 					vemit(rv)
 				}
 			}

@@ -284,6 +284,10 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 			start = math.Max(start, s.ended[st.part-1])
 		}
 		end := start + chip.MVMLatencyNs() + float64(in.Count-1)*chip.MVMIntervalNs()
+		if in.Bytes > 0 { // the input vectors stream from the core's local memory
+			d := chip.LocalMemoryReadNs(in.Bytes)
+			end = math.Max(end, s.lmPort[st.core].book(start, d)+d)
+		}
 		xb.free = end
 		xb.usesLeft--
 		if xb.usesLeft == 0 && len(xb.waiters) > 0 {
@@ -302,8 +306,7 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 		n := float64(in.Count)
 		s.res.Energy.MVM += n * chip.MVMArrayEnergyPJ()
 		s.res.Energy.ADC += n * chip.MVMADCEnergyPJ()
-		s.res.Energy.LocalMemory += n * (float64(chip.CrossbarRows)*s.act*chip.LocalMemoryReadEnergyPerBytePJ +
-			float64(chip.OutputsPerCrossbar())*s.act*chip.LocalMemoryWriteEnergyPerBytePJ)
+		s.res.Energy.LocalMemory += float64(in.Bytes) * chip.LocalMemoryReadEnergyPerBytePJ
 		pr.Compute.add(start, end)
 		s.trace(st.core, in.Op, st.part, in.Layer, start, end)
 	case isa.Recv:
@@ -318,6 +321,11 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 	case isa.Send:
 		if in.Node == isa.LocalNode { // hand-over between a replica's threads: no bus
 			st.ready = wait()
+			if in.Bytes > 0 { // the MVMs' outputs, written to local memory
+				d := chip.LocalMemoryWriteNs(in.Bytes)
+				st.ready = s.lmPort[st.core].book(st.ready, d) + d
+				s.res.Energy.LocalMemory += float64(in.Bytes) * chip.LocalMemoryWriteEnergyPerBytePJ
+			}
 			s.contribute(tagOf(st.part, in), st.ready)
 			break
 		}
@@ -329,8 +337,12 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 		st.ready = end
 	case isa.VAcc, isa.VAct, isa.VNorm, isa.VPool, isa.VAdd, isa.VCopy, isa.VMat:
 		start := math.Max(wait(), s.vfuFree[st.core])
-		dur := math.Max(chip.VFUNs(in.Ops), chip.LocalMemoryReadNs(in.Bytes))
-		end := start + dur
+		end := start + chip.VFUNs(in.Ops)
+		if in.Bytes > 0 { // operands and results through the local-memory port
+			d := chip.LocalMemoryReadNs(in.Bytes)
+			end = math.Max(end, s.lmPort[st.core].book(start, d)+d)
+		}
+		dur := end - start
 		s.vfuFree[st.core] = end
 		s.res.CoreVFUBusyNs[st.core] += dur
 		s.res.Energy.VFU += float64(in.Ops) * chip.VFUEnergyPerOpPJ
@@ -388,7 +400,9 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 		}
 		end := start
 		s.dramAccess(start, in.Addr, in.Bytes, false, func(done float64, n int64) { end = s.bus(done, n) })
-		s.res.Energy.LocalMemory += float64(in.Bytes) * chip.LocalMemoryWriteEnergyPerBytePJ
+		if in.Node < 0 { // into the replica's own memory; entries are written by the replicas that RECV them
+			s.res.Energy.LocalMemory += float64(in.Bytes) * chip.LocalMemoryWriteEnergyPerBytePJ
+		}
 		if in.Node >= 0 { // carried partial sums and spills serve their own stream
 			s.contribute(tagOf(st.part, in), end)
 		}

@@ -173,6 +173,7 @@ type sim struct {
 	ended    []float64
 	endWait  [][]int
 	vfuFree  []float64
+	lmPort   []calendar // per core: the local memory's port
 	lastDRAM float64
 	res      *Result
 	opt      Options
@@ -198,6 +199,7 @@ func Run(p *isa.Program, chip *hw.Chip, opt Options) (*Result, error) {
 		res: &Result{Counts: map[isa.Opcode]int64{}, CoreXbarBusyNs: make([]float64, chip.Cores),
 			CoreVFUBusyNs: make([]float64, chip.Cores), CrossbarsPerCore: chip.CrossbarsPerCore}}
 	s.vfuFree = make([]float64, chip.Cores)
+	s.lmPort = make([]calendar, chip.Cores)
 	s.xbars = make([][]xbar, chip.Cores)
 	for c := range s.xbars {
 		s.xbars[c] = make([]xbar, chip.CrossbarsPerCore)

@@ -25,7 +25,7 @@ func TestPaperGridSimulates(t *testing.T) {
 		name  string
 		ratio float64
 	}
-	var gaps []gap
+	var gaps, energyGaps []gap
 	for _, mn := range []string{"vgg16", "resnet18", "squeezenet1_1"} {
 		g, err := zoo.Build(mn)
 		if err != nil {
@@ -90,13 +90,26 @@ func TestPaperGridSimulates(t *testing.T) {
 					if math.Abs(ratio-1) > 0.15 {
 						t.Errorf("%s: estimator %.1f us vs simulator %.1f us (%.3f): outside 15%%", name, tot.TimeNs/1e3, r.LatencyNs/1e3, ratio)
 					}
+					// Energy: the two count the same work, so they agree
+					// closer still (our bound; the issue sets none).
+					eratio := tot.EnergyPJ / r.EnergyPJ
+					energyGaps = append(energyGaps, gap{name, eratio})
+					if math.Abs(eratio-1) > 0.10 {
+						t.Errorf("%s: estimator %.4g pJ vs simulator %.4g pJ (%.3f): outside 10%%", name, tot.EnergyPJ, r.EnergyPJ, eratio)
+					}
 				}
 			}
 		}
 	}
-	sort.Slice(gaps, func(i, j int) bool { return gaps[i].ratio < gaps[j].ratio })
-	t.Logf("estimator / simulator latency over %d plans: min %.3f (%s), median %.3f, max %.3f (%s)",
-		len(gaps), gaps[0].ratio, gaps[0].name, gaps[len(gaps)/2].ratio, gaps[len(gaps)-1].ratio, gaps[len(gaps)-1].name)
+	for _, d := range []struct {
+		what string
+		gaps []gap
+	}{{"latency", gaps}, {"energy", energyGaps}} {
+		g := d.gaps
+		sort.Slice(g, func(i, j int) bool { return g[i].ratio < g[j].ratio })
+		t.Logf("estimator / simulator %s over %d plans: min %.3f (%s), median %.3f, max %.3f (%s)",
+			d.what, len(g), g[0].ratio, g[0].name, g[len(g)/2].ratio, g[len(g)-1].ratio, g[len(g)-1].name)
+	}
 }
 
 func checkBounds(t *testing.T, name string, r *Result, chip *hw.Chip, weightBytes int64, B int) {
