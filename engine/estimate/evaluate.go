@@ -298,6 +298,31 @@ func (e *Estimator) replicasFor(la *layerAcc, T float64) int {
 	return hi
 }
 
+// nextChange is the smallest bottleneck above the one that gave reps at
+// which some layer needs fewer replicas: its stage with one replica fewer
+// (replicasFor gives the fewest replicas meeting the bottleneck, so that
+// stage exceeds it).
+func (e *Estimator) nextChange(acc []layerAcc, reps []int) float64 {
+	next := math.Inf(1)
+	for i := range acc {
+		if reps[i] > 1 {
+			ns, _ := e.stage(&acc[i], reps[i]-1)
+			next = min(next, ns)
+		}
+	}
+	return next
+}
+
+// achieved is the bottleneck the assignment reps achieves.
+func (e *Estimator) achieved(acc []layerAcc, reps []int) float64 {
+	worst := 0.0
+	for i := range acc {
+		ns, _ := e.stage(&acc[i], reps[i])
+		worst = max(worst, ns)
+	}
+	return worst
+}
+
 // packs reports whether the span's units, each layer replicated reps[i]
 // times, fit the chip's cores.
 func (e *Estimator) packs(acc []layerAcc, reps []int) bool {
@@ -310,12 +335,15 @@ func (e *Estimator) packs(acc []layerAcc, reps []int) bool {
 	return mapping.PackCounts(e.counts, e.chip.Cores, e.chip.CrossbarsPerCore)
 }
 
-// bisectSteps bounds the bisection on the bottleneck time: 2^-40 of the
-// starting interval is far below any time the model resolves.
-const bisectSteps = 40
-
 // replicate chooses the replication of every layer in the span (see the
 // package comment) and fills s.Layers and s.CrossbarsUsed.
+//
+// The search is a bisection on the bottleneck T over the values it can
+// take: the optimum is some layer's stage time at some replication. A
+// failing T moves the lower end up to the next value at which any layer's
+// assignment changes (its stage with one replica fewer); a packing T moves
+// the upper end down to the bottleneck its assignment achieves. Both ends
+// are such values, so the search ends exactly, in a few steps.
 func (e *Estimator) replicate(s *Span, acc []layerAcc, first int, floorNs float64) {
 	reps := make([]int, len(acc))
 	lo, hi := floorNs, 0.0
@@ -333,13 +361,14 @@ func (e *Estimator) replicate(s *Span, acc []layerAcc, first int, floorNs float6
 	if lo < hi {
 		assign(lo)
 		if !e.packs(acc, reps) {
-			for step := 0; step < bisectSteps && hi-lo > 1e-9*hi; step++ {
+			lo = e.nextChange(acc, reps)
+			for lo < hi {
 				mid := lo + (hi-lo)/2
 				assign(mid)
 				if e.packs(acc, reps) {
-					hi = mid
+					hi = e.achieved(acc, reps)
 				} else {
-					lo = mid
+					lo = e.nextChange(acc, reps)
 				}
 			}
 			assign(hi)

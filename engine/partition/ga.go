@@ -418,20 +418,6 @@ func (r *gaRun) fixedRandom(c []int, keep int) []int {
 	return r.randomCuts(cuts, b, r.n)
 }
 
-// localCost is the cost of span [a, b) for comparing candidate mutations of
-// ind: the objective for additive objectives, the share E/E_ind + T/T_ind
-// for EDP.
-func (r *gaRun) localCost(ind *individual, a, b int) float64 {
-	energy, time := r.row(a)
-	if r.obj == EDP {
-		return energy[b-a-1]/ind.energy + time[b-a-1]/ind.time
-	}
-	if r.obj == Energy {
-		return energy[b-a-1]
-	}
-	return time[b-a-1]
-}
-
 // row returns the energy and time of every valid span starting at a
 // (index b-a-1), read from the estimator once: the mutations' small
 // dynamic programmes look spans up many times, and a flat slice is much
@@ -488,9 +474,28 @@ func (r *gaRun) reoptimise(ind *individual, i0, i1 int) []int {
 		from = append(from, 0)
 	}
 	best[0] = 0
+	// A span's cost for comparing candidate mutations of ind: the
+	// objective for additive objectives, the share E/E_ind + T/T_ind for
+	// EDP. Each start's row of costs is fetched once.
 	for x := 0; x < n; x++ {
-		for y := x + 1; y <= n && a+y <= r.e.MaxEnd(a+x); y++ {
-			if c := best[x] + r.localCost(ind, a+x, a+y); c < best[y] {
+		bx := best[x]
+		if math.IsInf(bx, 1) {
+			continue
+		}
+		energy, time := r.row(a + x)
+		last := min(n, r.e.MaxEnd(a+x)-a)
+		for y := x + 1; y <= last; y++ {
+			k := y - x - 1
+			var c float64
+			switch r.obj {
+			case EDP:
+				c = bx + (energy[k]/ind.energy + time[k]/ind.time)
+			case Energy:
+				c = bx + energy[k]
+			default:
+				c = bx + time[k]
+			}
+			if c < best[y] {
 				best[y], from[y] = c, x
 			}
 		}
