@@ -239,18 +239,24 @@ func (r *gaRun) evaluate(cuts []int) *individual {
 	ind := &individual{cuts: cuts, costs: make([]float64, len(cuts)-1)}
 	var te, tt float64
 	for i := 0; i+1 < len(cuts); i++ {
-		s := r.e.MustSpan(cuts[i], cuts[i+1])
-		te += s.EnergyPJ
-		tt += s.TimeNs
-		ind.costs[i] = spanCost(r.obj, s)
+		energy, time := r.row(cuts[i])
+		k := cuts[i+1] - cuts[i] - 1
+		te += energy[k]
+		tt += time[k]
+		if r.obj == Energy {
+			ind.costs[i] = energy[k]
+		} else {
+			ind.costs[i] = time[k]
+		}
 	}
 	ind.energy, ind.time = te, tt
 	switch r.obj {
 	case EDP:
 		ind.score = te * tt
 		for i := 0; i+1 < len(cuts); i++ {
-			s := r.e.MustSpan(cuts[i], cuts[i+1])
-			ind.costs[i] = s.EnergyPJ/te + s.TimeNs/tt
+			energy, time := r.row(cuts[i])
+			k := cuts[i+1] - cuts[i] - 1
+			ind.costs[i] = energy[k]/te + time[k]/tt
 		}
 	case Energy:
 		ind.score = te
