@@ -346,7 +346,9 @@ export function drawPhases(body, readout, view, method, mode, width) {
       const p = r.partitions[i];
       const parts = PHASES.map((ph) => `${ph.label} ${si(p[ph.key], 's')} (${pct(p[ph.key] / p.time_s)})`).join(', ');
       return `${r.method}, ${partText(p, r)}: ${parts}; total ${si(p.time_s, 's')} ` +
-        `(${pct(p.time_s / r.latency_s)} of the batch time). Pipeline bottleneck ${si(p.bottleneck_s, 's')} per input.`;
+        `(${pct(p.time_s / r.latency_s)} of the batch time). Pipeline bottleneck ${si(p.bottleneck_s, 's')} per input. ` +
+        `Per inference: ${bytes(p.load_bytes_per_inference)} loaded, ${bytes(p.store_bytes_per_inference)} stored` +
+        (p.spill_bytes_per_inference > 0 ? `, ${bytes(p.spill_bytes_per_inference)} of buffers that overflow local memory spilled to DRAM and read back.` : '; every buffer fits local memory.');
     },
     box(i) { return { x: ml + i * bw, y: mt, w: Math.max(2, bw), h: plotH }; },
   });
