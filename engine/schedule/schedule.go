@@ -11,7 +11,9 @@
 // input: receive, MVMs) and the vector thread (per input: partial sums,
 // the owned vector work, sends and stores), handing over each input
 // locally, so a replica's MVMs of one input overlap its vector work on the
-// previous one. A core runs the threads of all replicas it holds. The
+// previous one. A replica whose buffers overflow its share of the core's
+// local memory (mapping.Buffer) has a third, the spill thread, that parks
+// the overflow of each input in DRAM and reads it back. A core runs the threads of all replicas it holds. The
 // layout (replication per layer, placement on cores) is the estimator's,
 // so the simulator executes exactly the partitions the search chose.
 package schedule
@@ -30,10 +32,10 @@ import (
 type item struct {
 	unit, replica   int
 	core, firstX    int
-	home            int   // the unit of the same stripe that adds partial sums and does the vector work
-	firstPos        int64 // the first output position this replica computes
-	spill           int64 // bytes of its buffers beyond its share of local memory, per input (mapping.Buffer)
-	spillAddr       uint64
+	home            int            // the unit of the same stripe that adds partial sums and does the vector work
+	firstPos        int64          // the first output position this replica computes
+	buf             mapping.Buffer // what it keeps in local memory, and spills
+	spillAddr       uint64         // its DRAM block for spills
 	positions       int64
 	share           float64 // fraction of the layer's output this item produces (homes only)
 	rowsPerCrossbar []int
@@ -199,9 +201,9 @@ func buildPartition(e *estimate.Estimator, s *estimate.Span, pi int, addr *addre
 	for i := range items {
 		it := &items[i]
 		it.core, it.firstX = core[i], off[i]
-		if it.spill = m.ReplicaBuffer(it.unit, it.positions).SpillBytes; it.spill > 0 {
+		if it.buf = m.ReplicaBuffer(it.unit, it.positions); it.buf.SpillBytes > 0 {
 			it.spillAddr = addr.spill
-			addr.spill = align(addr.spill + uint64(it.spill))
+			addr.spill = align(addr.spill + uint64(it.buf.SpillBytes))
 		}
 	}
 	// Which tensors each layer's homes send on chip, and how many
@@ -327,7 +329,6 @@ func itemStreams(e *estimate.Estimator, it item, addr *addresses, contrib map[in
 	local := base
 	local.Node, local.Xbar = isa.LocalNode, int32(it.replica)
 	inBytes := int64(math.Ceil(float64(m.InputElems(it.unit)) * act)) // per position
-	received := m.ReplicaBuffer(it.unit, it.positions).InputBytes
 	// Buffers beyond the replica's share of local memory: a third thread
 	// parks the overflow of each input in DRAM once the input arrives and
 	// reads it back, beside the computation (it prefetches what the MVMs
@@ -336,20 +337,23 @@ func itemStreams(e *estimate.Estimator, it item, addr *addresses, contrib map[in
 	for b := 0; b < e.Batch(); b++ {
 		in := base
 		in.Op, in.Node, in.Input, in.Count = isa.Recv, int32(inNode), int32(b), contrib[inNode]
-		if it.spill > 0 {
-			spill.Instrs = append(spill.Instrs, in) // waits for the input, moves nothing itself
-			if b > 0 {                              // and for the replica to start on it: its MVMs of the input before are done
+		if it.buf.SpillBytes > 0 {
+			// Wait for the input (moving nothing) and, after the first, for
+			// the replica to start on it (its MVMs of the input before are
+			// done).
+			spill.Instrs = append(spill.Instrs, in)
+			if b > 0 {
 				prev := local
 				prev.Op, prev.Input, prev.Count = isa.Recv, int32(b-1), 1
 				spill.Instrs = append(spill.Instrs, prev)
 			}
 			sp := base
-			sp.Op, sp.Node, sp.Xbar, sp.Input, sp.Bytes, sp.Addr = isa.StoreData, isa.SpillNode, int32(it.replica), int32(b), it.spill, it.spillAddr
+			sp.Op, sp.Node, sp.Xbar, sp.Input, sp.Bytes, sp.Addr = isa.StoreData, isa.SpillNode, int32(it.replica), int32(b), it.buf.SpillBytes, it.spillAddr
 			spill.Instrs = append(spill.Instrs, sp)
 			sp.Op, sp.Count = isa.LoadData, 1
 			spill.Instrs = append(spill.Instrs, sp)
 		}
-		in.Bytes = received // the rows its positions read, written into its local memory
+		in.Bytes = it.buf.InputBytes // the rows its positions read, written into its local memory
 		emit(in)
 		outs := int64(unit.OutEnd - unit.OutStart)
 		for x := range it.rowsPerCrossbar {
