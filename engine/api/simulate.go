@@ -26,6 +26,7 @@ type SimPartition struct {
 	IOStart          float64 `json:"io_start_s"`
 	IOEnd            float64 `json:"io_end_s"`
 	End              float64 `json:"end_s"`
+	SpillBytes       int64   `json:"spill_bytes"` // per batch: buffers beyond local memory written to DRAM (and read back)
 	// The estimator's figures for the same partition.
 	EstWeightLoadS float64 `json:"estimated_weight_load_s"`
 	EstWriteS      float64 `json:"estimated_write_s"`
@@ -112,7 +113,7 @@ func Simulate(ctx context.Context, req CompileRequest, trace bool, programs func
 				WeightLoadS: pr.WeightLoad.Ns() * nsToS, WriteS: pr.Write.Ns() * nsToS, ComputeS: pr.Compute.Ns() * nsToS, IOS: pr.IO.Ns() * nsToS,
 				ReplacementStart: pr.Replacement.StartNs * nsToS, ReplacementEnd: pr.Replacement.EndNs * nsToS,
 				ComputeStart: pr.Compute.StartNs * nsToS, ComputeEnd: pr.Compute.EndNs * nsToS,
-				IOStart: pr.IO.StartNs * nsToS, IOEnd: pr.IO.EndNs * nsToS, End: pr.End * nsToS,
+				IOStart: pr.IO.StartNs * nsToS, IOEnd: pr.IO.EndNs * nsToS, End: pr.End * nsToS, SpillBytes: pr.SpillBytes,
 				EstWeightLoadS: ep.WeightLoadS, EstWriteS: ep.WriteS, EstComputeS: ep.ComputeS, EstIOS: ep.IOS})
 		}
 		sr.Estimated.Partitions = nil // the simulated partitions above carry its phases

@@ -357,6 +357,7 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 		s.res.Energy.LocalMemory += float64(in.Bytes) * chip.LocalMemoryReadEnergyPerBytePJ
 		if in.Node == isa.SpillNode {
 			s.res.SpillBytes += in.Bytes
+			pr.SpillBytes += in.Bytes
 		}
 		k := in.DataKey()
 		sd := s.stores[k]

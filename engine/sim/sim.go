@@ -61,6 +61,7 @@ type PartitionResult struct {
 	Compute     Phase `json:"compute"`     // MVMs and vector work
 	IO          Phase `json:"io"`          // LOAD_DATA and STORE_DATA
 	End         float64
+	SpillBytes  int64 // spilled buffers written to DRAM (and read back), per batch
 }
 
 // TraceEvent is one busy interval of a core (Core = -1: the bus).

@@ -78,7 +78,11 @@ func TestPaperGridSimulates(t *testing.T) {
 					checkBounds(t, name, r, chip, weightBytes, B)
 					var spill int64
 					for i := 0; i+1 < len(plan.Cuts); i++ {
-						spill += e.MustSpan(plan.Cuts[i], plan.Cuts[i+1]).SpillBytes
+						ps := e.MustSpan(plan.Cuts[i], plan.Cuts[i+1]).SpillBytes
+						spill += ps
+						if got := r.Partitions[i].SpillBytes; got != int64(B)*ps {
+							t.Errorf("%s partition %d: %d bytes spilled, the estimator spills %d", name, i, got, int64(B)*ps)
+						}
 					}
 					if r.SpillBytes != int64(B)*spill {
 						t.Errorf("%s: %d bytes spilled, the estimator spills %d", name, r.SpillBytes, int64(B)*spill)
