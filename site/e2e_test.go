@@ -261,6 +261,31 @@ func TestPlaygroundInChromium(t *testing.T) {
 			t.Errorf("plot %s: not ready or empty (%d)", p, n)
 		}
 	}
+	// The chip view's local-memory gauges hold what the engine says the
+	// shown partition's replicas keep and spill, core by core.
+	shownMethod := eval[string](bctx, t, `document.querySelector('figure[data-plot=chip] select[data-control=method]').value`)
+	shownPart := eval[int](bctx, t, `Number(document.querySelector('figure[data-plot=chip] select[data-control=partition]').value) || 0`)
+	for _, r := range native.Results {
+		if r.Method != shownMethod {
+			continue
+		}
+		kept, spill := map[int]int64{}, map[int]int64{}
+		for _, sl := range r.Partitions[shownPart].Placement {
+			kept[sl.Core] += int64(sl.Count) * min(sl.BufferBytes, sl.ShareBytes)
+			spill[sl.Core] += int64(sl.Count) * sl.SpillBytes
+		}
+		gauges := eval[[]any](bctx, t, `[...document.querySelectorAll('figure[data-plot=chip] rect[data-core]')].map((g) => [Number(g.dataset.core), Number(g.dataset.kept), Number(g.dataset.spill)])`)
+		if len(gauges) == 0 {
+			t.Error("the chip view draws no local-memory gauges")
+		}
+		for _, g := range gauges {
+			v := g.([]any)
+			core := int(v[0].(float64))
+			if int64(v[1].(float64)) != kept[core] || int64(v[2].(float64)) != spill[core] {
+				t.Errorf("chip view, %s partition %d, core %d: gauge %v/%v, engine keeps %d and spills %d", shownMethod, shownPart, core, v[1], v[2], kept[core], spill[core])
+			}
+		}
+	}
 	longTasks := eval[[]any](bctx, t, `window.__longTasks`)
 	for _, d := range longTasks {
 		if ms, ok := d.(float64); !ok || ms > 100 {
@@ -277,8 +302,10 @@ func TestPlaygroundInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s", filepath.Join(artefacts, "playground.png"))
-	if tl, err := chromedp.Run(bctx, chromedp.Screenshot(chromedp.CSS("figure[data-plot=timeline]"))); err == nil {
-		os.WriteFile(filepath.Join(artefacts, "timeline.png"), tl, 0o644)
+	for _, fig := range []string{"timeline", "chip"} {
+		if img, err := chromedp.Run(bctx, chromedp.Screenshot(chromedp.CSS("figure[data-plot="+fig+"]"))); err == nil {
+			os.WriteFile(filepath.Join(artefacts, fig+".png"), img, 0o644)
+		}
 	}
 
 	// The program of the compass plan exports as msgpack and as a listing.

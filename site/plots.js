@@ -584,18 +584,36 @@ export function drawChip(body, readout, view, method, pIndex, chip, width) {
     for (let i = 0; i < count; i++) {
       const first = sl.first_crossbar + i * sl.crossbars;
       const id = cells.length;
-      cells.push({ core: sl.core, first, n: sl.crossbars, layer: sl.layer, unit: sl.unit, replica: sl.replica + i });
+      cells.push({ core: sl.core, first, n: sl.crossbars, layer: sl.layer, unit: sl.unit, replica: sl.replica + i,
+        need: sl.buffer_bytes || 0, share: sl.share_bytes || 0, spill: sl.spill_bytes_per_inference || 0 });
       for (let j = first; j < first + sl.crossbars && j < X; j++) if (sl.core < cores) occupant[sl.core * X + j] = id;
     }
   }
   const replicasOf = new Map(p.replication.map((rp) => [layerIndex.get(rp.layer), rp.replicas]));
   const used = new Int32Array(cores);
-  for (const c of cells) if (c.core < cores) used[c.core] += c.n;
+  // Local memory: what each core's replicas keep (each within its share)
+  // and what overflows to DRAM.
+  const kept = new Float64Array(cores);
+  const spilled = new Float64Array(cores);
+  for (const c of cells) {
+    if (c.core >= cores) continue;
+    used[c.core] += c.n;
+    kept[c.core] += Math.min(c.need, c.share);
+    spilled[c.core] += c.spill;
+  }
+  const mem = chip.local_memory_bytes || 1;
+  const memText = (core) => `local memory: ${bytes(kept[core])} of ${bytes(mem)} holds its replicas' buffers` +
+    (spilled[core] > 0 ? `; ${bytes(spilled[core])} per inference overflow to DRAM and back` : ', nothing spills');
   let s = svgOpen(W, H, `Chip ${res.chip} during partition ${p.index} of ${method}: ${p.crossbars_used} of ${p.crossbars_available} crossbars used`);
   let grey = '';
   for (let c = 0; c < cores; c++) {
-    s += `<text class="tick" x="${bx(c)}" y="${by(c) - 4}">core ${c} · ${used[c]}/${X}</text>`;
+    s += `<text class="tick" x="${bx(c)}" y="${by(c) - 4}">core ${c} · ${used[c]}/${X}${spilled[c] > 0 ? ' · spills' : ''}</text>`;
     for (let j = 0; j < X; j++) grey += `<rect x="${bx(c) + j * cell + 0.5}" y="${by(c) + 0.5}" width="${cell - 1}" height="${cell - 1}"/>`;
+    // The local-memory gauge under the crossbars: kept buffers, red when something spills.
+    const gy = by(c) + cell + 2;
+    s += `<rect x="${bx(c)}" y="${gy}" width="${blockW}" height="3" fill="${UNUSED}"/>`;
+    s += `<rect data-core="${c}" data-kept="${kept[c]}" data-spill="${spilled[c]}" x="${bx(c)}" y="${gy}" ` +
+      `width="${(blockW * Math.min(1, kept[c] / mem)).toFixed(1)}" height="3" fill="${spilled[c] > 0 ? '#D55E00' : '#555'}"/>`;
   }
   s += `<g fill="${UNUSED}" stroke="#fff">${grey}</g>`;
   for (const c of cells) {
@@ -616,6 +634,7 @@ export function drawChip(body, readout, view, method, pIndex, chip, width) {
     return { label: `L${li} ${rp.layer}: ${rp.units} unit${rp.units > 1 ? 's' : ''}, ${rp.crossbars} crossbars × ${rp.replicas} replica${rp.replicas > 1 ? 's' : ''}`, swatch: fillSwatch(cyclic(li).fill) };
   });
   legend.push({ label: 'unused crossbar', swatch: fillSwatch(UNUSED) });
+  legend.push({ label: 'local memory kept (under each core; red: buffers overflow to DRAM)', swatch: fillSwatch('#555') });
   s += legendHTML(legend);
   const svg = setPlot(body, s);
   attachCursor(svg, readout, {
@@ -638,11 +657,12 @@ export function drawChip(body, readout, view, method, pIndex, chip, width) {
       const core = Math.floor(i / X);
       const j = i % X;
       const id = occupant[i];
-      if (id < 0) return `Core ${core}, crossbar ${j}: unused during partition ${p.index}.`;
+      if (id < 0) return `Core ${core}, crossbar ${j}: unused during partition ${p.index}. Core ${core}'s ${memText(core)}.`;
       const c = cells[id];
       const l = res.layers[c.layer];
       return `Core ${core}, crossbar ${j}: layer ${l.name} (L${c.layer}, ${l.op}), unit ${c.unit}, replica ${c.replica + 1} of ${replicasOf.get(c.layer) ?? '?'}; ` +
-        `this replica spans crossbars ${c.first}–${c.first + c.n - 1}.`;
+        `this replica spans crossbars ${c.first}–${c.first + c.n - 1}, its buffers need ${bytes(c.need)} of its ${bytes(c.share)} share` +
+        (c.spill > 0 ? ` and spill ${bytes(c.spill)} per inference` : '') + `. Core ${core}'s ${memText(core)}.`;
     },
     box(i) {
       const core = Math.floor(i / X);

@@ -66,7 +66,9 @@ func TestCompileCancels(t *testing.T) {
 }
 
 // Every partition's core mapping places each replica of each unit once,
-// inside its core, without two replicas sharing a crossbar.
+// inside its core, without two replicas sharing a crossbar, keeps no more
+// in a core's local memory than it holds, and spills what the partition
+// reports.
 func TestPlacementIsACoreMapping(t *testing.T) {
 	for _, c := range []struct {
 		model, chip string
@@ -86,7 +88,14 @@ func TestPlacementIsACoreMapping(t *testing.T) {
 				used := map[[2]int]bool{}
 				seen := map[[2]int]bool{}
 				xbars, replicas := 0, 0
+				var spill int64
+				kept := map[int]int64{} // core -> bytes its replicas keep in local memory
 				for _, s := range p.Placement {
+					spill += int64(s.Count) * s.SpillBytes
+					kept[s.Core] += int64(s.Count) * min(s.BufferBytes, s.ShareBytes)
+					if (s.BufferBytes > s.ShareBytes) != (s.SpillBytes > 0) {
+						t.Errorf("slot %+v: spills iff its buffers exceed its share", s)
+					}
 					if s.Count < 1 || s.Core < 0 || s.Core >= chip.Cores || s.FirstCrossbar < 0 || s.FirstCrossbar+s.Count*s.Crossbars > chip.CrossbarsPerCore {
 						t.Fatalf("slot %+v outside the chip", s)
 					}
@@ -110,6 +119,14 @@ func TestPlacementIsACoreMapping(t *testing.T) {
 				}
 				if xbars != p.CrossbarsUsed {
 					t.Errorf("placement holds %d crossbars, partition reports %d", xbars, p.CrossbarsUsed)
+				}
+				if spill != p.SpillBytes {
+					t.Errorf("%s %s partition %d: the slots spill %d bytes per inference, the partition %d", c.model, r.Method, p.Index, spill, p.SpillBytes)
+				}
+				for core, b := range kept {
+					if b > int64(chip.LocalMemoryBytes) {
+						t.Errorf("%s %s partition %d core %d: %d bytes kept in %d of local memory", c.model, r.Method, p.Index, core, b, chip.LocalMemoryBytes)
+					}
 				}
 			}
 		}

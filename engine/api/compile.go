@@ -149,6 +149,12 @@ type Slot struct {
 	Unit          int `json:"unit"`      // global unit index
 	Replica       int `json:"replica"`   // first replica of the run
 	Count         int `json:"count"`     // replicas in the run
+	// Per replica of the run: the bytes its buffers need in the core's
+	// local memory, its share of that memory, and what it spills to DRAM
+	// (and reads back) per inference (mapping.Buffer).
+	BufferBytes int64 `json:"buffer_bytes"`
+	ShareBytes  int64 `json:"share_bytes"`
+	SpillBytes  int64 `json:"spill_bytes_per_inference"`
 }
 
 // ParetoPointResult is one point of the EDP optimum's Pareto front.
@@ -367,8 +373,15 @@ func place(m *mapping.Mapping, s *estimate.Span) ([]Slot, error) {
 			if m.Units[u].Layer != lp.Layer {
 				continue
 			}
+			l := m.Layers[lp.Layer]
 			for r := 0; r < lp.Replicas; r++ {
-				slots = append(slots, Slot{Crossbars: m.Units[u].Crossbars, Layer: lp.Layer, Unit: u, Replica: r, Count: 1})
+				positions := l.Positions / int64(lp.Replicas) // the first Positions mod r replicas take one more
+				if int64(r) < l.Positions%int64(lp.Replicas) {
+					positions++
+				}
+				buf := m.ReplicaBuffer(u, positions)
+				slots = append(slots, Slot{Crossbars: m.Units[u].Crossbars, Layer: lp.Layer, Unit: u, Replica: r, Count: 1,
+					BufferBytes: buf.NeedBytes, ShareBytes: buf.ShareBytes, SpillBytes: buf.SpillBytes})
 				sizes = append(sizes, m.Units[u].Crossbars)
 			}
 		}
@@ -392,7 +405,8 @@ func place(m *mapping.Mapping, s *estimate.Span) ([]Slot, error) {
 		if k := len(out) - 1; k >= 0 {
 			p := &out[k]
 			if p.Core == sl.Core && p.Unit == sl.Unit && p.Replica+p.Count == sl.Replica &&
-				p.FirstCrossbar+p.Count*p.Crossbars == sl.FirstCrossbar {
+				p.FirstCrossbar+p.Count*p.Crossbars == sl.FirstCrossbar &&
+				p.BufferBytes == sl.BufferBytes && p.SpillBytes == sl.SpillBytes {
 				p.Count++
 				continue
 			}
