@@ -79,7 +79,7 @@ export function summaryHTML(view) {
       ['Batch time', field('latency_s', r.latency_s, si(r.latency_s, 's'))],
       ['DRAM traffic', `<dd data-field="dram_bytes" data-value="${r.dram_bytes_read + r.dram_bytes_written}">` +
         `${bytes(r.dram_bytes_read + r.dram_bytes_written)} <small>(${bytes(r.dram_bytes_read)} read, ${bytes(r.dram_bytes_written)} written` +
-        `${r.spill_bytes > 0 ? `, ${bytes(r.spill_bytes)} spilled each way` : ''})</small></dd>`],
+        `${r.spill_bytes > 0 ? `; buffers spilled ${bytes(r.spill_bytes)} and read back ${bytes(r.reload_bytes)}` : ''})</small></dd>`],
     ];
     if (g) rows.push(['Speed-up vs greedy', `<dd data-field="vs_greedy" data-value="${r.throughput_per_s / g.throughput_per_s}">${ratio(r.throughput_per_s / g.throughput_per_s)}</dd>`]);
     if (lw) rows.push(['Speed-up vs layerwise', `<dd data-field="vs_layerwise" data-value="${r.throughput_per_s / lw.throughput_per_s}">${ratio(r.throughput_per_s / lw.throughput_per_s)}</dd>`]);
@@ -348,7 +348,7 @@ export function drawPhases(body, readout, view, method, mode, width) {
       return `${r.method}, ${partText(p, r)}: ${parts}; total ${si(p.time_s, 's')} ` +
         `(${pct(p.time_s / r.latency_s)} of the batch time). Pipeline bottleneck ${si(p.bottleneck_s, 's')} per input. ` +
         `Per inference: ${bytes(p.load_bytes_per_inference)} loaded, ${bytes(p.store_bytes_per_inference)} stored` +
-        (p.spill_bytes_per_inference > 0 ? `, ${bytes(p.spill_bytes_per_inference)} of buffers that overflow local memory spilled to DRAM and read back.` : '; every buffer fits local memory.');
+        (p.spill_bytes_per_inference > 0 ? `; buffers that overflow local memory spill ${bytes(p.spill_bytes_per_inference)} to DRAM and read ${bytes(p.reload_bytes_per_inference)} back.` : '; every buffer fits local memory.');
     },
     box(i) { return { x: ml + i * bw, y: mt, w: Math.max(2, bw), h: plotH }; },
   });
@@ -585,7 +585,7 @@ export function drawChip(body, readout, view, method, pIndex, chip, width) {
       const first = sl.first_crossbar + i * sl.crossbars;
       const id = cells.length;
       cells.push({ core: sl.core, first, n: sl.crossbars, layer: sl.layer, unit: sl.unit, replica: sl.replica + i,
-        need: sl.buffer_bytes || 0, share: sl.share_bytes || 0, spill: sl.spill_bytes_per_inference || 0 });
+        need: sl.buffer_bytes || 0, share: sl.share_bytes || 0, spill: sl.spill_bytes_per_inference || 0, reload: sl.reload_bytes_per_inference || 0 });
       for (let j = first; j < first + sl.crossbars && j < X; j++) if (sl.core < cores) occupant[sl.core * X + j] = id;
     }
   }
@@ -603,7 +603,7 @@ export function drawChip(body, readout, view, method, pIndex, chip, width) {
   }
   const mem = chip.local_memory_bytes || 1;
   const memText = (core) => `local memory: ${bytes(kept[core])} of ${bytes(mem)} holds its replicas' buffers` +
-    (spilled[core] > 0 ? `; ${bytes(spilled[core])} per inference overflow to DRAM and back` : ', nothing spills');
+    (spilled[core] > 0 ? `; ${bytes(spilled[core])} per inference overflow to DRAM` : ', nothing spills');
   let s = svgOpen(W, H, `Chip ${res.chip} during partition ${p.index} of ${method}: ${p.crossbars_used} of ${p.crossbars_available} crossbars used`);
   let grey = '';
   for (let c = 0; c < cores; c++) {
@@ -662,7 +662,7 @@ export function drawChip(body, readout, view, method, pIndex, chip, width) {
       const l = res.layers[c.layer];
       return `Core ${core}, crossbar ${j}: layer ${l.name} (L${c.layer}, ${l.op}), unit ${c.unit}, replica ${c.replica + 1} of ${replicasOf.get(c.layer) ?? '?'}; ` +
         `this replica spans crossbars ${c.first}–${c.first + c.n - 1}, its buffers need ${bytes(c.need)} of its ${bytes(c.share)} share` +
-        (c.spill > 0 ? ` and spill ${bytes(c.spill)} per inference` : '') + `. Core ${core}'s ${memText(core)}.`;
+        (c.spill > 0 ? `, so it spills ${bytes(c.spill)} per inference and reads ${bytes(c.reload)} back` : '') + `. Core ${core}'s ${memText(core)}.`;
     },
     box(i) {
       const core = Math.floor(i / X);

@@ -65,7 +65,7 @@ partition's phases, with the estimator's figures beside them.`, stdout, stderr)
 		return writeJSON(stdout, res)
 	}
 	fmt.Fprintf(stdout, "%s on chip %s, batch %d, objective %s, seed %d (simulated)\n", res.Model, res.Chip, res.Batch, res.Objective, res.Seed)
-	t := table{header: []string{"method", "inferences/s", "estimated", "energy/inference", "estimated", "EDP (J·s)", "DRAM read", "DRAM written", "spilled", "row hits", "instructions"}}
+	t := table{header: []string{"method", "inferences/s", "estimated", "energy/inference", "estimated", "EDP (J·s)", "DRAM read", "DRAM written", "spilled", "read back", "row hits", "instructions"}}
 	for _, r := range res.Results {
 		var n int64
 		for _, c := range r.Instructions {
@@ -73,7 +73,7 @@ partition's phases, with the estimator's figures beside them.`, stdout, stderr)
 		}
 		t.add(r.Method, fmt.Sprintf("%.1f", r.ThroughputPerS), fmt.Sprintf("%.1f", r.Estimated.ThroughputPerS),
 			joules(r.EnergyPerInferenceJ), joules(r.Estimated.EnergyPerInferenceJ), fmt.Sprintf("%.4g", r.EDPJS),
-			mib(r.DRAMBytesRead), mib(r.DRAMBytesWritten), mib(r.SpillBytes), fmt.Sprintf("%.1f%%", 100*r.DRAMRowHitRate), thousands(n))
+			mib(r.DRAMBytesRead), mib(r.DRAMBytesWritten), mib(r.SpillBytes), mib(r.ReloadBytes), fmt.Sprintf("%.1f%%", 100*r.DRAMRowHitRate), thousands(n))
 	}
 	if err := t.write(stdout); err != nil {
 		return err

@@ -130,7 +130,8 @@ type PartitionResult struct {
 	WeightBytes        int64     `json:"weight_bytes"`
 	LoadBytes          int64     `json:"load_bytes_per_inference"`
 	StoreBytes         int64     `json:"store_bytes_per_inference"`
-	SpillBytes         int64     `json:"spill_bytes_per_inference"` // buffers beyond local memory, written to DRAM and read back
+	SpillBytes         int64     `json:"spill_bytes_per_inference"`  // buffers beyond local memory, written to DRAM
+	ReloadBytes        int64     `json:"reload_bytes_per_inference"` // and read back
 	Entries            []string  `json:"entries"`
 	Exits              []string  `json:"exits"`
 	// Placement is the core mapping: which crossbars of which core hold
@@ -151,10 +152,11 @@ type Slot struct {
 	Count         int `json:"count"`     // replicas in the run
 	// Per replica of the run: the bytes its buffers need in the core's
 	// local memory, its share of that memory, and what it spills to DRAM
-	// (and reads back) per inference (mapping.Buffer).
+	// and reads back per inference (mapping.Buffer).
 	BufferBytes int64 `json:"buffer_bytes"`
 	ShareBytes  int64 `json:"share_bytes"`
 	SpillBytes  int64 `json:"spill_bytes_per_inference"`
+	ReloadBytes int64 `json:"reload_bytes_per_inference"`
 }
 
 // ParetoPointResult is one point of the EDP optimum's Pareto front.
@@ -182,7 +184,8 @@ type MethodResult struct {
 	EnergyBreakdownJ    EnergyJ             `json:"energy_breakdown_j"`
 	DRAMBytesRead       int64               `json:"dram_bytes_read"` // per batch
 	DRAMBytesWritten    int64               `json:"dram_bytes_written"`
-	SpillBytes          int64               `json:"spill_bytes"` // per batch, of the DRAM bytes written (and read back)
+	SpillBytes          int64               `json:"spill_bytes"`  // per batch, of the DRAM bytes written
+	ReloadBytes         int64               `json:"reload_bytes"` // per batch, of the DRAM bytes read
 	Cuts                []int               `json:"cuts"`
 	Partitions          []PartitionResult   `json:"partitions"`
 	GA                  *GAReport           `json:"ga,omitempty"`
@@ -381,7 +384,7 @@ func place(m *mapping.Mapping, s *estimate.Span) ([]Slot, error) {
 				}
 				buf := m.ReplicaBuffer(u, positions)
 				slots = append(slots, Slot{Crossbars: m.Units[u].Crossbars, Layer: lp.Layer, Unit: u, Replica: r, Count: 1,
-					BufferBytes: buf.NeedBytes, ShareBytes: buf.ShareBytes, SpillBytes: buf.SpillBytes})
+					BufferBytes: buf.NeedBytes, ShareBytes: buf.ShareBytes, SpillBytes: buf.SpillBytes, ReloadBytes: buf.ReloadBytes})
 				sizes = append(sizes, m.Units[u].Crossbars)
 			}
 		}
@@ -439,7 +442,7 @@ func fillMethod(mr *MethodResult, est *estimate.Estimator, plan partition.Plan, 
 			Units: s.End - s.Start, CrossbarsUsed: s.CrossbarsUsed, CrossbarsAvailable: m.CrossbarsAvailable,
 			WeightLoadS: s.WeightLoadNs * nsToS, WriteS: s.WriteNs * nsToS, ComputeS: s.ComputeNs * nsToS,
 			IOS: s.IONs * nsToS, TimeS: s.TimeNs * nsToS, BottleneckS: s.BottleneckNs * nsToS, EnergyJ: s.EnergyPJ * pJToJ,
-			WeightBytes: s.WeightBytes, LoadBytes: s.LoadBytes, StoreBytes: s.StoreBytes, SpillBytes: s.SpillBytes,
+			WeightBytes: s.WeightBytes, LoadBytes: s.LoadBytes, StoreBytes: s.StoreBytes, SpillBytes: s.SpillBytes, ReloadBytes: s.ReloadBytes,
 			Entries: names(s.Entries), Exits: names(s.Exits)}
 		for _, lp := range s.Layers {
 			pr.Replication = append(pr.Replication, Replica{Layer: m.Layers[lp.Layer].Name, Units: lp.Units, Crossbars: lp.Crossbars, Replicas: lp.Replicas})
@@ -450,9 +453,10 @@ func fillMethod(mr *MethodResult, est *estimate.Estimator, plan partition.Plan, 
 		}
 		pr.Placement = slots
 		mr.Partitions = append(mr.Partitions, pr)
-		mr.DRAMBytesRead += s.WeightBytes + int64(est.Batch())*(s.LoadBytes+s.SpillBytes)
+		mr.DRAMBytesRead += s.WeightBytes + int64(est.Batch())*(s.LoadBytes+s.ReloadBytes)
 		mr.DRAMBytesWritten += int64(est.Batch()) * (s.StoreBytes + s.SpillBytes)
 		mr.SpillBytes += int64(est.Batch()) * s.SpillBytes
+		mr.ReloadBytes += int64(est.Batch()) * s.ReloadBytes
 	}
 	return nil
 }

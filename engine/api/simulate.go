@@ -26,7 +26,8 @@ type SimPartition struct {
 	IOStart          float64 `json:"io_start_s"`
 	IOEnd            float64 `json:"io_end_s"`
 	End              float64 `json:"end_s"`
-	SpillBytes       int64   `json:"spill_bytes"` // per batch: buffers beyond local memory written to DRAM (and read back)
+	SpillBytes       int64   `json:"spill_bytes"`  // per batch: buffers beyond local memory written to DRAM
+	ReloadBytes      int64   `json:"reload_bytes"` // and read back
 	// The estimator's figures for the same partition.
 	EstWeightLoadS float64 `json:"estimated_weight_load_s"`
 	EstWriteS      float64 `json:"estimated_write_s"`
@@ -45,7 +46,8 @@ type SimResult struct {
 	DRAMBytesRead       int64            `json:"dram_bytes_read"`
 	DRAMBytesWritten    int64            `json:"dram_bytes_written"`
 	DRAMRowHitRate      float64          `json:"dram_row_hit_rate"`
-	SpillBytes          int64            `json:"spill_bytes"`  // per batch, of the DRAM bytes written (and read back)
+	SpillBytes          int64            `json:"spill_bytes"`  // per batch, of the DRAM bytes written
+	ReloadBytes         int64            `json:"reload_bytes"` // per batch, of the DRAM bytes read
 	Instructions        map[string]int64 `json:"instructions"` // by opcode
 	MVMs                int64            `json:"mvms"`
 	Events              int64            `json:"events"`
@@ -98,7 +100,7 @@ func Simulate(ctx context.Context, req CompileRequest, trace bool, programs func
 		sr := SimResult{Method: method, LatencyS: r.LatencyNs * nsToS, ThroughputPerS: b / (r.LatencyNs * nsToS),
 			EnergyPerInferenceJ: r.EnergyPJ * pJToJ / b, EnergyBreakdownJ: energyJ(r.Energy, 1/b),
 			DRAMBytesRead: r.DRAM.BytesRead, DRAMBytesWritten: r.DRAM.BytesWritten, DRAMRowHitRate: r.DRAM.RowHitRate(),
-			SpillBytes: r.SpillBytes, Instructions: map[string]int64{}, MVMs: r.MVMs, Events: r.Events, Estimated: *mr,
+			SpillBytes: r.SpillBytes, ReloadBytes: r.ReloadBytes, Instructions: map[string]int64{}, MVMs: r.MVMs, Events: r.Events, Estimated: *mr,
 			Trace: r.Trace, TraceTruncated: r.TraceTruncated}
 		sr.EDPJS = sr.EnergyPerInferenceJ * sr.LatencyS / b
 		for op, n := range r.Counts {
@@ -113,7 +115,7 @@ func Simulate(ctx context.Context, req CompileRequest, trace bool, programs func
 				WeightLoadS: pr.WeightLoad.Ns() * nsToS, WriteS: pr.Write.Ns() * nsToS, ComputeS: pr.Compute.Ns() * nsToS, IOS: pr.IO.Ns() * nsToS,
 				ReplacementStart: pr.Replacement.StartNs * nsToS, ReplacementEnd: pr.Replacement.EndNs * nsToS,
 				ComputeStart: pr.Compute.StartNs * nsToS, ComputeEnd: pr.Compute.EndNs * nsToS,
-				IOStart: pr.IO.StartNs * nsToS, IOEnd: pr.IO.EndNs * nsToS, End: pr.End * nsToS, SpillBytes: pr.SpillBytes,
+				IOStart: pr.IO.StartNs * nsToS, IOEnd: pr.IO.EndNs * nsToS, End: pr.End * nsToS, SpillBytes: pr.SpillBytes, ReloadBytes: pr.ReloadBytes,
 				EstWeightLoadS: ep.WeightLoadS, EstWriteS: ep.WriteS, EstComputeS: ep.ComputeS, EstIOS: ep.IOS})
 		}
 		sr.Estimated.Partitions = nil // the simulated partitions above carry its phases

@@ -103,7 +103,8 @@ type Span struct {
 	WeightBytes int64     // unique weights read from DRAM, per batch
 	LoadBytes   int64     // entry activations read from DRAM, per input
 	StoreBytes  int64     // exit activations written to DRAM, per input
-	SpillBytes  int64     // buffers beyond local memory, written to DRAM and read back, per input (mapping.Buffer)
+	SpillBytes  int64     // buffers beyond local memory written to DRAM, per input (mapping.Buffer)
+	ReloadBytes int64     // and read back, per input
 	Entries     []int     // graph nodes whose outputs the span loads
 	EntryShare  []float64 // per entry: the fraction of the tensor loaded
 	Exits       []int     // graph nodes whose outputs the span stores
@@ -138,10 +139,9 @@ type Estimator struct {
 
 	// bufAt[u]: the last replication a unit's buffers were asked for, and
 	// the answer (spans that share a layer mostly give it the same
-	// replication): input bytes received and bytes spilled, per input.
-	bufAt    []int
-	bufIn    []int64
-	bufSpill []int64
+	// replication).
+	bufAt []int
+	buf   []mapping.Buffer
 	// unitPsumSend: per unit, partial-sum bytes it sends its home per
 	// input (units of an input-split stripe other than the first).
 	unitPsumSend []int64
@@ -291,8 +291,7 @@ func New(m *mapping.Mapping, batch int) (*Estimator, error) {
 	}
 	e.memo = make([][]*Span, U)
 	e.bufAt = make([]int, U)
-	e.bufIn = make([]int64, U)
-	e.bufSpill = make([]int64, U)
+	e.buf = make([]mapping.Buffer, U)
 	e.frac = make([]float64, L)
 	e.need = make([]float64, n)
 	e.needGen = make([]int32, n)
@@ -302,12 +301,12 @@ func New(m *mapping.Mapping, batch int) (*Estimator, error) {
 }
 
 // buffers is m.ReplicatedBuffers(u, r), remembered per unit.
-func (e *Estimator) buffers(u, r int) (inputBytes, spillBytes int64) {
+func (e *Estimator) buffers(u, r int) *mapping.Buffer {
 	if e.bufAt[u] != r {
 		e.bufAt[u] = r
-		e.bufIn[u], e.bufSpill[u] = e.m.ReplicatedBuffers(u, r)
+		e.buf[u] = e.m.ReplicatedBuffers(u, r)
 	}
-	return e.bufIn[u], e.bufSpill[u]
+	return &e.buf[u]
 }
 
 // external reports whether a node's tensor comes from outside the chip's

@@ -95,9 +95,10 @@ func (e *Estimator) evaluate(a, b int) *Span {
 	var received, psumSent int64
 	for i := range acc {
 		for u := acc[i].firstUnit; u < acc[i].endUnit; u++ {
-			in, spill := e.buffers(u, s.Layers[i].Replicas)
-			received += in
-			s.SpillBytes += spill
+			buf := e.buffers(u, s.Layers[i].Replicas)
+			received += buf.InputBytes
+			s.SpillBytes += buf.SpillBytes
+			s.ReloadBytes += buf.ReloadBytes
 			psumSent += e.unitPsumSend[u]
 		}
 	}
@@ -107,7 +108,7 @@ func (e *Estimator) evaluate(a, b int) *Span {
 	s.WeightLoadNs = chip.BusLatencyNs + float64(s.WeightBytes)/rate
 	s.WriteNs = chip.CrossbarWriteNs(maxRows)
 	ioBytes := B * float64(s.LoadBytes+s.StoreBytes)
-	spillBytes := B * float64(2*s.SpillBytes)
+	spillBytes := B * float64(s.SpillBytes+s.ReloadBytes)
 	if ioBytes+spillBytes > 0 {
 		// Loads, compute and stores of the B inputs pipeline: the phase
 		// takes the longer of compute and DRAM traffic, plus one input's
@@ -135,14 +136,14 @@ func (e *Estimator) evaluate(a, b int) *Span {
 	// spills are written into it (entries from DRAM too, by the replicas
 	// that receive them).
 	lmRead += sent + float64(psumSent+s.StoreBytes+s.SpillBytes)
-	lmWrite += float64(received + s.SpillBytes)
+	lmWrite += float64(received + s.ReloadBytes)
 	en := &s.Energy
 	en.MVM = B * mvms * chip.MVMArrayEnergyPJ()
 	en.ADC = B * mvms * chip.MVMADCEnergyPJ()
 	en.VFU = B * ops * chip.VFUEnergyPerOpPJ
 	en.LocalMemory = B * (lmRead*chip.LocalMemoryReadEnergyPerBytePJ + lmWrite*chip.LocalMemoryWriteEnergyPerBytePJ)
-	en.Bus = (B*float64(busPerInput+psumSent+2*s.SpillBytes) + float64(s.WeightBytes)) * chip.BusEnergyPerBytePJ
-	en.DRAM = e.dramEnergy(float64(s.WeightBytes)+B*float64(s.LoadBytes+s.SpillBytes), B*float64(s.StoreBytes+s.SpillBytes), s.TimeNs)
+	en.Bus = (B*float64(busPerInput+psumSent+s.SpillBytes+s.ReloadBytes) + float64(s.WeightBytes)) * chip.BusEnergyPerBytePJ
+	en.DRAM = e.dramEnergy(float64(s.WeightBytes)+B*float64(s.LoadBytes+s.ReloadBytes), B*float64(s.StoreBytes+s.SpillBytes), s.TimeNs)
 	en.Write = rowsWritten * chip.CrossbarWriteEnergyPJ(1)
 	en.Static = chip.StaticPowerMW() * s.TimeNs
 	s.EnergyPJ = en.Total()

@@ -27,8 +27,10 @@ import (
 // it occupies (its share does not depend on what else lands on the core,
 // so the estimator and the scheduler agree on it without the placement).
 // When the need exceeds the share, the same fraction of everything that
-// streams through the buffers is parked in DRAM and read back: SpillBytes
-// are written and the same bytes read, per input.
+// streams through the buffers is parked in DRAM (SpillBytes, per input)
+// and read back when it is used (ReloadBytes): a parked input row once for
+// every output row whose window reads it (a ring buffer too small for the
+// window reloads), outputs and partial sums once.
 type Buffer struct {
 	LineBytes    int64   // input line buffer
 	OutputBytes  int64   // output double buffer
@@ -37,7 +39,8 @@ type Buffer struct {
 	ShareBytes   int64   // the replica's share of its core's local memory
 	InputBytes   int64   // input elements its positions read, per input: they arrive over the bus and are written once
 	StreamBytes  int64   // bytes that pass through the buffers per input (inputs, outputs, partial sums)
-	SpillBytes   int64   // bytes written to DRAM and read back per input (0 when NeedBytes <= ShareBytes)
+	SpillBytes   int64   // bytes written to DRAM per input (0 when NeedBytes <= ShareBytes)
+	ReloadBytes  int64   // bytes read back per input: parked input rows once per output row that reads them, outputs and partial sums once
 	OverflowFrac float64 // (NeedBytes - ShareBytes) / NeedBytes, or 0
 }
 
@@ -80,7 +83,7 @@ func (m *Mapping) ReplicaBuffer(u int, positions int64) Buffer {
 	}
 
 	readRows := m.InputElems(u)
-	var line, input, outRow float64
+	var line, input, inputReads, outRow float64
 	switch n.Op {
 	case model.OpConv:
 		c := n.Conv
@@ -102,47 +105,54 @@ func (m *Mapping) ReplicaBuffer(u int, positions int64) Buffer {
 		}
 		line = float64(rows*cols) * channels * act
 		input = float64(spanned*cols) * channels * act
+		inputReads = float64(outRows*int64(c.KernelH)*cols) * channels * act // every output row reads its kernel's rows
 		outRow = float64(wOut)
 	default: // Linear: one token per position
 		line = float64(readRows*min(positions, 2)) * act
 		input = float64(readRows*positions) * act
+		inputReads = input
 		outRow = 1
 	}
 	b.LineBytes = int64(math.Ceil(line))
 	b.OutputBytes = int64(math.Ceil(float64(outs) * min(float64(positions), 2*outRow) * act))
 	b.InputBytes = int64(math.Ceil(input))
-	stream := input + float64(outs*positions)*act
+	outputs := float64(outs*positions) * act
 	if l.InputSplits > 1 && unit.InputSplit == 0 {
 		b.PsumBytes = outs * int64(min(float64(positions), outRow)) * PartialSumBytes
-		stream += float64(outs*positions) * PartialSumBytes
+		outputs += float64(outs*positions) * PartialSumBytes
 	}
+	stream := input + outputs
 	b.NeedBytes = b.LineBytes + b.OutputBytes + b.PsumBytes
 	b.StreamBytes = int64(math.Ceil(stream))
 	if b.NeedBytes > b.ShareBytes {
 		b.OverflowFrac = float64(b.NeedBytes-b.ShareBytes) / float64(b.NeedBytes)
 		b.SpillBytes = int64(math.Ceil(float64(b.StreamBytes) * b.OverflowFrac))
+		b.ReloadBytes = int64(math.Ceil((inputReads + outputs) * b.OverflowFrac))
 	}
 	return b
 }
 
-// ReplicatedBuffers sums InputBytes and SpillBytes over the r replicas
-// of unit u, which share the layer's positions as the scheduler deals them
-// (as evenly as possible, the first Positions mod r replicas taking one
-// more).
-func (m *Mapping) ReplicatedBuffers(u, r int) (inputBytes, spillBytes int64) {
+// ReplicatedBuffers sums InputBytes, SpillBytes and ReloadBytes over the
+// r replicas of unit u, which share the layer's positions as the scheduler
+// deals them (as evenly as possible, the first Positions mod r replicas
+// taking one more). The other fields of the sum are zero.
+func (m *Mapping) ReplicatedBuffers(u, r int) Buffer {
 	l := m.Layers[m.Units[u].Layer]
 	r = max(1, r)
 	lo := l.Positions / int64(r)
 	hi := l.Positions % int64(r)
-	if n := int64(r) - hi; lo > 0 {
-		b := m.ReplicaBuffer(u, lo)
-		inputBytes += n * b.InputBytes
-		spillBytes += n * b.SpillBytes
+	var sum Buffer
+	add := func(n, positions int64) {
+		b := m.ReplicaBuffer(u, positions)
+		sum.InputBytes += n * b.InputBytes
+		sum.SpillBytes += n * b.SpillBytes
+		sum.ReloadBytes += n * b.ReloadBytes
+	}
+	if lo > 0 {
+		add(int64(r)-hi, lo)
 	}
 	if hi > 0 {
-		b := m.ReplicaBuffer(u, lo+1)
-		inputBytes += hi * b.InputBytes
-		spillBytes += hi * b.SpillBytes
+		add(hi, lo+1)
 	}
-	return inputBytes, spillBytes
+	return sum
 }

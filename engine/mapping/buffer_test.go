@@ -21,23 +21,29 @@ func TestReplicaBufferConv(t *testing.T) {
 		line, out, need int64
 		input           int64
 		stream, spill   int64
+		reload          int64
 	}{
 		// Every position: 4 input rows (3 of the kernel + 1 of the stride)
 		// x 32 columns x 16 channels x 0.5 B = 1024; two output rows x 32
 		// channels x 0.5 B = 1024; the whole input (32 rows) and output
 		// (1024 positions x 32 channels) stream through: 8192 + 16384.
-		{K * 4096, 1024, 1024, 1024, 2048, 8192, 24576, 0},
-		// A share of 1024 B for a need of 2048: half of the stream spills.
-		{K * 1024, 1024, 1024, 1024, 2048, 8192, 24576, 12288},
+		{K * 4096, 1024, 1024, 1024, 2048, 8192, 24576, 0, 0},
+		// A share of 1024 B for a need of 2048: half of the stream spills,
+		// and half of what is read comes back: each of the 32 output rows
+		// reads 3 input rows (32 x 3 x 32 x 16 x 0.5 = 24576), plus the
+		// outputs once.
+		{K * 1024, 1024, 1024, 1024, 2048, 8192, 24576, 12288, (24576 + 16384) / 2},
 		// 100 positions touch at most 5 output rows, so 7 input rows
-		// stream: 7 x 32 x 16 x 0.5 = 1792, plus 100 x 32 x 0.5 = 1600.
-		{K * 1024, 100, 1024, 1024, 2048, 1792, 3392, 1696},
+		// stream: 7 x 32 x 16 x 0.5 = 1792, plus 100 x 32 x 0.5 = 1600;
+		// the 5 rows read 15 input rows: 3840.
+		{K * 1024, 100, 1024, 1024, 2048, 1792, 3392, 1696, (3840 + 1600) / 2},
 		// 20 positions: at most 2 output rows, 4 input rows, and the
 		// output buffer holds only the 20 positions: 20 x 32 x 0.5 = 320.
-		{K * 512, 20, 1024, 320, 1344, 4 * 32 * 16 / 2, 4*32*16/2 + 20*32/2, (4*32*16/2 + 20*32/2) * (1344 - 512) / 1344},
+		{K * 512, 20, 1024, 320, 1344, 4 * 32 * 16 / 2, 4*32*16/2 + 20*32/2, (4*32*16/2 + 20*32/2) * (1344 - 512) / 1344,
+			(2*3*32*16/2 + 20*32/2) * (1344 - 512) / 1344},
 		// One position: one 3x3 window, 3 rows x 3 columns x 16 channels x
 		// 0.5 B = 72, and one output of 32 channels: 16.
-		{K * 512, 1, 72, 16, 88, 72, 88, 0},
+		{K * 512, 1, 72, 16, 88, 72, 88, 0, 0},
 	}
 	for _, c := range cases {
 		ch := *chip
@@ -60,8 +66,8 @@ func TestReplicaBufferConv(t *testing.T) {
 			t.Errorf("%d positions: stream %d input %d, want %d %d", c.positions, got.StreamBytes, got.InputBytes, c.stream, c.input)
 		}
 		// The spill rounds up; the hand figure above rounds down.
-		if got.SpillBytes < c.spill || got.SpillBytes > c.spill+1 {
-			t.Errorf("%d positions, share %d: spill %d, want %d", c.positions, got.ShareBytes, got.SpillBytes, c.spill)
+		if got.SpillBytes < c.spill || got.SpillBytes > c.spill+1 || got.ReloadBytes < c.reload || got.ReloadBytes > c.reload+1 {
+			t.Errorf("%d positions, share %d: spill %d reload %d, want %d %d", c.positions, got.ShareBytes, got.SpillBytes, got.ReloadBytes, c.spill, c.reload)
 		}
 	}
 }
@@ -101,6 +107,9 @@ func TestReplicaBufferLinearSplit(t *testing.T) {
 			if float64(got.SpillBytes) < want || float64(got.SpillBytes) > want+1 {
 				t.Errorf("unit %d: spill %d, want %.1f", k, got.SpillBytes, want)
 			}
+			if got.ReloadBytes != got.SpillBytes {
+				t.Errorf("unit %d: a linear layer reads back what it parks once: reload %d, spill %d", k, got.ReloadBytes, got.SpillBytes)
+			}
 		} else if got.SpillBytes != 0 {
 			t.Errorf("unit %d: need %d fits share %d but spills %d", k, need, share, got.SpillBytes)
 		}
@@ -119,15 +128,16 @@ func TestReplicatedBuffersSumsReplicas(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range []int{1, 2, 3, 7, 1024} { // one position a replica fits its 600 bytes
-		var wantIn, wantSpill int64
+		var want Buffer
 		for k := 0; k < r; k++ {
 			b := m.ReplicaBuffer(0, int64(deal(1024, r, k+1)-deal(1024, r, k)))
-			wantIn += b.InputBytes
-			wantSpill += b.SpillBytes
+			want.InputBytes += b.InputBytes
+			want.SpillBytes += b.SpillBytes
+			want.ReloadBytes += b.ReloadBytes
 		}
-		in, spill := m.ReplicatedBuffers(0, r)
-		if in != wantIn || spill != wantSpill || (spill == 0) != (r == 1024) {
-			t.Errorf("r = %d: %d input bytes and %d spilled, replicas sum to %d and %d", r, in, spill, wantIn, wantSpill)
+		got := m.ReplicatedBuffers(0, r)
+		if got != want || (got.SpillBytes == 0) != (r == 1024) {
+			t.Errorf("r = %d: %+v, replicas sum to %+v", r, got, want)
 		}
 	}
 }

@@ -203,7 +203,7 @@ func buildPartition(e *estimate.Estimator, s *estimate.Span, pi int, addr *addre
 		it.core, it.firstX = core[i], off[i]
 		if it.buf = m.ReplicaBuffer(it.unit, it.positions); it.buf.SpillBytes > 0 {
 			it.spillAddr = addr.spill
-			addr.spill = align(addr.spill + uint64(it.buf.SpillBytes))
+			addr.spill = align(addr.spill + uint64(max(it.buf.SpillBytes, it.buf.ReloadBytes)))
 		}
 	}
 	// Which tensors each layer's homes send on chip, and how many
@@ -350,7 +350,7 @@ func itemStreams(e *estimate.Estimator, it item, addr *addresses, contrib map[in
 			sp := base
 			sp.Op, sp.Node, sp.Xbar, sp.Input, sp.Bytes, sp.Addr = isa.StoreData, isa.SpillNode, int32(it.replica), int32(b), it.buf.SpillBytes, it.spillAddr
 			spill.Instrs = append(spill.Instrs, sp)
-			sp.Op, sp.Count = isa.LoadData, 1
+			sp.Op, sp.Count, sp.Bytes = isa.LoadData, 1, it.buf.ReloadBytes
 			spill.Instrs = append(spill.Instrs, sp)
 		}
 		in.Bytes = it.buf.InputBytes // the rows its positions read, written into its local memory

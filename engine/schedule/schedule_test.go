@@ -111,8 +111,8 @@ func TestProgramMatchesTheEstimate(t *testing.T) {
 			}
 			// Spilled buffers: the estimator sums the same replicas' buffers.
 			spilled += spillStored
-			if want := s.SpillBytes * int64(c.batch); spillStored != want || spillLoaded != want {
-				t.Errorf("%s p%d: %d bytes spilled and %d read back, the span spills %d", c.model, pi, spillStored, spillLoaded, want)
+			if w, r := s.SpillBytes*int64(c.batch), s.ReloadBytes*int64(c.batch); spillStored != w || spillLoaded != r {
+				t.Errorf("%s p%d: %d bytes spilled and %d read back, the span spills %d and reads back %d", c.model, pi, spillStored, spillLoaded, w, r)
 			}
 			if weightBytes != s.WeightBytes {
 				t.Errorf("%s p%d: %d weight bytes loaded, the span has %d", c.model, pi, weightBytes, s.WeightBytes)

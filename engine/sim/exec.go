@@ -404,6 +404,10 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 		if in.Node < 0 { // into the replica's own memory; entries are written by the replicas that RECV them
 			s.res.Energy.LocalMemory += float64(in.Bytes) * chip.LocalMemoryWriteEnergyPerBytePJ
 		}
+		if in.Node == isa.SpillNode {
+			s.res.ReloadBytes += in.Bytes
+			pr.ReloadBytes += in.Bytes
+		}
 		if in.Node >= 0 { // carried partial sums and spills serve their own stream
 			s.contribute(tagOf(st.part, in), end)
 		}

@@ -61,7 +61,8 @@ type PartitionResult struct {
 	Compute     Phase `json:"compute"`     // MVMs and vector work
 	IO          Phase `json:"io"`          // LOAD_DATA and STORE_DATA
 	End         float64
-	SpillBytes  int64 // spilled buffers written to DRAM (and read back), per batch
+	SpillBytes  int64 // spilled buffers written to DRAM, per batch
+	ReloadBytes int64 // and read back, per batch
 }
 
 // TraceEvent is one busy interval of a core (Core = -1: the bus).
@@ -106,9 +107,9 @@ type Result struct {
 	// MVM energy, Energy.MVM + Energy.ADC).
 	ReplacementPJ float64
 	// SpillBytes is what the replicas' buffers that do not fit local
-	// memory park in DRAM (written, then read back: the DRAM figures count
-	// it twice), per batch.
-	SpillBytes int64
+	// memory park in DRAM, and ReloadBytes what they read back, per batch
+	// (both are in the DRAM figures too).
+	SpillBytes, ReloadBytes int64
 }
 
 // Utilisation of core c's crossbars over the run.
