@@ -19,7 +19,7 @@ type compileFlags struct {
 	inputShape                      *string
 	batch                           *int
 	seed                            *uint64
-	asJSON                          *bool
+	asJSON                          jsonOutput
 	gaPop, gaGens, gaKeep, gaPat    *int
 	gaInformed                      *bool
 }
@@ -33,7 +33,7 @@ func addCompileFlags(fs *flag.FlagSet) *compileFlags {
 		methods:    fs.String("method", "compass", "comma-separated: "+strings.Join(api.Methods(), ", ")+", or all"),
 		objective:  fs.String("objective", "latency", "what the search minimises: latency (maximises throughput), energy, or edp"),
 		seed:       fs.Uint64("seed", 1, "seed of every random choice (the GA's)"),
-		asJSON:     fs.Bool("json", false, "print the result as JSON"),
+		asJSON:     addJSONFlags(fs, "print the result as JSON"),
 		gaPop:      fs.Int("ga-population", -1, "GA population (default 100)"),
 		gaGens:     fs.Int("ga-generations", -1, "GA generations after the initial one (default 300; the paper's 30 is method compass-paper)"),
 		gaKeep:     fs.Int("ga-keep", -1, "individuals kept per generation (default 20)"),
@@ -121,8 +121,8 @@ gap to the exact optimum.`, stdout, stderr)
 			return err
 		}
 	}
-	if *f.asJSON {
-		return writeJSON(stdout, res)
+	if *f.asJSON.on {
+		return f.asJSON.write(stdout, res)
 	}
 	if err := printCompile(stdout, res); err != nil {
 		return err
@@ -236,7 +236,7 @@ throughput ratios per network beside the ratios the paper reports.`, stdout, std
 	objective := fs.String("objective", grid.Objective, "latency, energy or edp")
 	seed := fs.Uint64("seed", grid.Seed, "seed of every random choice")
 	simulate := fs.Bool("simulate", false, "also schedule and simulate every plan, and print the simulated throughput beside the estimate")
-	asJSON := fs.Bool("json", false, "print JSON")
+	asJSON := addJSONFlags(fs, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -259,8 +259,8 @@ throughput ratios per network beside the ratios the paper reports.`, stdout, std
 		return err
 	}
 	elapsed := time.Since(start)
-	if *asJSON {
-		return writeJSON(stdout, struct {
+	if *asJSON.on {
+		return asJSON.write(stdout, struct {
 			*api.SweepResult
 			Summary []api.NetworkSummary `json:"summary"`
 		}{res, res.Summarise()})

@@ -133,11 +133,24 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-func writeJSON(w io.Writer, v any) error { return api.WriteJSON(w, v) }
+// jsonOutput is the --json and --indent flags every reporting command has.
+type jsonOutput struct{ on, indent *bool }
+
+func addJSONFlags(fs *flag.FlagSet, usage string) jsonOutput {
+	return jsonOutput{fs.Bool("json", false, usage),
+		fs.Bool("indent", false, "with --json: indent the JSON for reading (without it: compact, the bytes the WebAssembly engine returns)")}
+}
+
+func (j jsonOutput) write(w io.Writer, v any) error {
+	if *j.indent {
+		return api.WriteIndentedJSON(w, v)
+	}
+	return api.WriteJSON(w, v)
+}
 
 func cmdModels(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("models", "Usage: compass models [--json]\n\nLists the built-in networks at 224x224 input.", stdout, stderr)
-	asJSON := fs.Bool("json", false, "print a JSON array instead of a table")
+	asJSON := addJSONFlags(fs, "print a JSON array instead of a table")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -145,8 +158,8 @@ func cmdModels(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return writeJSON(stdout, ms)
+	if *asJSON.on {
+		return asJSON.write(stdout, ms)
 	}
 	t := table{header: []string{"name", "family", "nodes", "conv/linear", "params", "crossbar weights", "MACs"}}
 	for _, m := range ms {
@@ -166,7 +179,7 @@ the chip without weight replacement.`, stdout, stderr)
 	modelSpec := fs.String("model", "", "zoo network name (see compass models), a .onnx model or a .json graph file")
 	chipSpec := fs.String("chip", "M", "chip preset (see compass chips) or a chip .json file")
 	inputShape := fs.String("input-shape", "", "full shape of an ONNX model's first input, batch first (e.g. 1,3,224,224); dynamic dimensions are 1 without it")
-	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	asJSON := addJSONFlags(fs, "print JSON instead of a table")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -189,8 +202,8 @@ the chip without weight replacement.`, stdout, stderr)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return writeJSON(stdout, res)
+	if *asJSON.on {
+		return asJSON.write(stdout, res)
 	}
 	fmt.Fprintf(stdout, "model  %s: %d Conv/Linear layers, %s params, %s crossbar weights = %s at %d bits, %s MACs\n",
 		res.Model, len(res.Layers), thousands(res.Params), thousands(res.Weights), mib(res.WeightBytes), chip.WeightBits, thousands(res.MACs))
@@ -217,7 +230,7 @@ the chip without weight replacement.`, stdout, stderr)
 
 func cmdChips(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("chips", "Usage: compass chips [--json]\n\nLists the chip presets.", stdout, stderr)
-	asJSON := fs.Bool("json", false, "print a JSON array of full chip descriptions")
+	asJSON := addJSONFlags(fs, "print a JSON array of full chip descriptions")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -225,8 +238,8 @@ func cmdChips(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return writeJSON(stdout, chips)
+	if *asJSON.on {
+		return asJSON.write(stdout, chips)
 	}
 	t := table{header: []string{"name", "cores", "xbars/core", "crossbar", "bits/cell", "weight bits", "capacity"}}
 	for _, c := range chips {

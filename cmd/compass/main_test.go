@@ -196,8 +196,12 @@ func TestModelFromGraphJSON(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	if !strings.Contains(out, `"crossbars_needed": 2`) || !strings.Contains(out, `"fits": true`) {
-		t.Errorf("tiny graph: %s", out)
+	var res struct {
+		CrossbarsNeeded int  `json:"crossbars_needed"`
+		Fits            bool `json:"fits"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || res.CrossbarsNeeded != 2 || !res.Fits {
+		t.Errorf("tiny graph (%v): %s", err, out)
 	}
 	typo := strings.Replace(graph, `"out_features"`, `"out_feature"`, 1)
 	if err := os.WriteFile(path, []byte(typo), 0o644); err != nil {
@@ -206,5 +210,28 @@ func TestModelFromGraphJSON(t *testing.T) {
 	code, _, errOut = runCLI("inspect", "--model", path)
 	if code != exitError || !strings.Contains(errOut, "out_feature") {
 		t.Errorf("typo in graph file: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// --json prints compact JSON, the bytes the WebAssembly engine returns;
+// --indent prints the same JSON laid out for reading.
+func TestJSONIndent(t *testing.T) {
+	code, compact, errOut := runCLI("inspect", "--model", "resnet18", "--chip", "M", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	code, indented, errOut := runCLI("inspect", "--model", "resnet18", "--chip", "M", "--json", "--indent")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if strings.Count(compact, "\n") != 1 || !strings.Contains(indented, "\n  \"model\": ") {
+		t.Fatalf("compact output has %d lines; indented starts %.40q", strings.Count(compact, "\n"), indented)
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, []byte(indented)); err != nil {
+		t.Fatal(err)
+	}
+	if buf.String()+"\n" != compact {
+		t.Error("--indent changes more than the layout")
 	}
 }

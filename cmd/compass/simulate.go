@@ -61,8 +61,8 @@ partition's phases, with the estimator's figures beside them.`, stdout, stderr)
 			return err
 		}
 	}
-	if *f.asJSON {
-		return writeJSON(stdout, res)
+	if *f.asJSON.on {
+		return f.asJSON.write(stdout, res)
 	}
 	fmt.Fprintf(stdout, "%s on chip %s, batch %d, objective %s, seed %d (simulated)\n", res.Model, res.Chip, res.Batch, res.Objective, res.Seed)
 	t := table{header: []string{"method", "inferences/s", "estimated", "energy/inference", "estimated", "EDP (J·s)", "DRAM read", "DRAM written", "spilled", "read back", "row hits", "instructions"}}
