@@ -129,10 +129,15 @@ type Instr struct {
 
 // DataKey names the DRAM data a STORE_DATA writes or a LOAD_DATA reads:
 // a graph tensor of one input, or (PsumNode) the partial sums of one
-// stripe (Unit) and replica (Xbar) of one input, carried from one
-// partition to the next, or (SpillNode) one replica's spilled buffers.
+// stripe (Unit) for one input, carried from one partition to the next
+// (each replica stores its positions; a partition with another
+// replication loads after all of them), or (SpillNode) one replica's
+// (Unit, Xbar) spilled buffers.
 func (in Instr) DataKey() [4]int32 {
-	if in.Node == PsumNode || in.Node == SpillNode {
+	switch in.Node {
+	case PsumNode:
+		return [4]int32{in.Node, in.Unit, -1, in.Input}
+	case SpillNode:
 		return [4]int32{in.Node, in.Unit, in.Xbar, in.Input}
 	}
 	return [4]int32{in.Node, -1, -1, in.Input}

@@ -2,7 +2,6 @@ package sim
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/compass-go/compass/engine/isa"
 	"github.com/compass-go/compass/engine/mapping"
@@ -54,6 +53,7 @@ type fnState struct {
 	dram     map[[4]int32][]int64 // by isa.Instr.DataKey
 	buffers  map[[4]int64]*slice  // (partition, unit, first position, input)
 	mailbox  map[[4]int64][]*slice
+	carried  map[[4]int32]*slice // by DataKey: a stripe's partial sums of one input, all positions
 	nodeVals map[[5]int64][]int64 // (partition, unit, first position, input, node)
 	qmax     int64
 }
@@ -90,7 +90,7 @@ func newFunctional(f *Functional) (*fnState, error) {
 	f.Outputs = map[int][][]int64{}
 	return &fnState{f: f, m: f.Mapping, g: g, cells: map[[2]int32]*crossbar{}, firstX: map[int]int32{},
 		tensors: map[[3]int32][]int64{}, dram: map[[4]int32][]int64{}, buffers: map[[4]int64]*slice{},
-		mailbox: map[[4]int64][]*slice{}, nodeVals: map[[5]int64][]int64{}, qmax: int64(1)<<f.Mapping.Chip.ActivationBits - 1}, nil
+		mailbox: map[[4]int64][]*slice{}, carried: map[[4]int32]*slice{}, nodeVals: map[[5]int64][]int64{}, qmax: int64(1)<<f.Mapping.Chip.ActivationBits - 1}, nil
 }
 
 // crosses reports whether node n's output leaves its layer: those tensors
@@ -240,12 +240,15 @@ func (fs *fnState) exec(id int, part, core int32, in isa.Instr) error {
 			return nil
 		}
 		if in.Node == isa.PsumNode { // partial sums carried from earlier partitions
-			d := fs.dram[in.DataKey()]
+			d := fs.carried[in.DataKey()]
 			if d == nil {
 				return fmt.Errorf("partial sums of stripe %d were never stored", in.Unit)
 			}
+			// The whole stripe: VACC adds the home's positions of it. (Replicas
+			// of one partition store disjoint positions, so a later store
+			// never changes what an earlier load will add.)
 			k := bufKey(part, in.Peer, in.Pos, in.Input)
-			fs.mailbox[k] = append(fs.mailbox[k], &slice{values: d})
+			fs.mailbox[k] = append(fs.mailbox[k], d)
 			return nil
 		}
 		t := fs.tensor(part, int(in.Node), in.Input)
@@ -274,12 +277,23 @@ func (fs *fnState) exec(id int, part, core int32, in isa.Instr) error {
 			return nil
 		}
 		k := in.DataKey()
-		if in.Node == isa.PsumNode { // carry the accumulated partial sums
+		if in.Node == isa.PsumNode { // carry the accumulated partial sums, by position
 			buf := fs.buffers[bufKey(part, in.Peer, in.Pos, in.Input)]
 			if buf == nil {
 				return fmt.Errorf("no partial sums of unit %d to store", in.Peer)
 			}
-			fs.dram[k] = slices.Clone(buf.values)
+			d := fs.carried[k]
+			if d == nil {
+				d = &slice{o0: buf.o0, o1: buf.o1, n: buf.positions, positions: buf.positions}
+				d.values = make([]int64, (d.o1-d.o0)*d.n)
+				fs.carried[k] = d
+			}
+			if d.o0 != buf.o0 || d.o1 != buf.o1 {
+				return fmt.Errorf("unit %d stores partial sums of outputs %d-%d into a stripe of %d-%d", in.Peer, buf.o0, buf.o1, d.o0, d.o1)
+			}
+			for o := 0; o < buf.o1-buf.o0; o++ {
+				copy(d.values[o*d.n+buf.p0:o*d.n+buf.p0+buf.n], buf.values[o*buf.n:(o+1)*buf.n])
+			}
 			return nil
 		}
 		if fs.dram[k] == nil {
@@ -303,8 +317,16 @@ func (fs *fnState) exec(id int, part, core int32, in isa.Instr) error {
 			return fmt.Errorf("VACC: unit %d has no buffer at position %d", in.Unit, in.Pos)
 		}
 		for _, src := range fs.mailbox[k] {
-			for i := range dst.values {
-				dst.values[i] += src.values[i]
+			if src.o0 > dst.o0 || src.o1 < dst.o1 || src.p0 > dst.p0 || src.p0+src.n < dst.p0+dst.n {
+				return fmt.Errorf("VACC: partial sums of outputs %d-%d at positions %d-%d do not cover unit %d's outputs %d-%d at positions %d-%d",
+					src.o0, src.o1, src.p0, src.p0+src.n, in.Unit, dst.o0, dst.o1, dst.p0, dst.p0+dst.n)
+			}
+			for o := dst.o0; o < dst.o1; o++ {
+				d := dst.values[(o-dst.o0)*dst.n : (o-dst.o0+1)*dst.n]
+				sv := src.values[(o-src.o0)*src.n+(dst.p0-src.p0):]
+				for i := range d {
+					d[i] += sv[i]
+				}
 			}
 		}
 		delete(fs.mailbox, k)

@@ -1,0 +1,134 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"testing"
+
+	"github.com/compass-go/compass/engine/estimate"
+	"github.com/compass-go/compass/engine/hw"
+	"github.com/compass-go/compass/engine/isa"
+	"github.com/compass-go/compass/engine/mapping"
+	"github.com/compass-go/compass/engine/model"
+	"github.com/compass-go/compass/engine/partition"
+	"github.com/compass-go/compass/engine/schedule"
+)
+
+// Random small chips (crossbar size, crossbars per core, cores, local
+// memory from a few bytes to plenty) under the functional networks: every
+// plan schedules, runs to the end, computes the network bit for bit, and
+// spills and reads back exactly what the estimator counts.
+func TestRandomChipsFunctional(t *testing.T) {
+	nets := functionalNets()
+	names := make([]string, 0, len(nets))
+	for n := range nets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	rng := rand.New(rand.NewPCG(3, 5))
+	var spilled, clean, carried int
+	for trial := range 80 {
+		name := names[rng.IntN(len(names))]
+		g, err := nets[name].Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		chip, _ := hw.Preset("S")
+		chip.Name = fmt.Sprintf("random-%d", trial)
+		chip.CrossbarRows = []int{16, 32, 64}[rng.IntN(3)]
+		chip.CrossbarCols = []int{16, 32}[rng.IntN(2)]
+		chip.CrossbarsPerCore = 1 + rng.IntN(4)
+		chip.Cores = 2 + rng.IntN(7)
+		chip.BitsPerCell = 1 + rng.IntN(2)
+		chip.LocalMemoryBytes = []int{32, 64, 256, 4096, 1 << 20}[rng.IntN(5)]
+		chip.LocalMemoryAccessWidthBytes = min(chip.LocalMemoryAccessWidthBytes, chip.LocalMemoryBytes)
+		if err := chip.Validate(); err != nil {
+			t.Fatalf("trial %d: %v", trial, err)
+		}
+		m, err := mapping.Map(g, chip)
+		if err != nil {
+			continue // a layer too large for this chip: a clear error, not this test's subject
+		}
+		batch := 1 + rng.IntN(2)
+		e, err := estimate.New(m, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		what := fmt.Sprintf("trial %d: %s on %d cores x %d crossbars of %dx%d, %d-bit cells, %d B local memory, batch %d",
+			trial, name, chip.Cores, chip.CrossbarsPerCore, chip.CrossbarRows, chip.CrossbarCols, chip.BitsPerCell, chip.LocalMemoryBytes, batch)
+		ga, err := partition.GA(context.Background(), e, partition.Latency, partition.DefaultGAOptions(uint64(trial)))
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		weights := make([][]int64, len(m.Layers))
+		lo, hi := -(int64(1) << (chip.WeightBits - 1)), int64(1)<<(chip.WeightBits-1)-1
+		for li, l := range m.Layers {
+			weights[li] = make([]int64, l.Rows*l.Cols*l.Groups)
+			for k := range weights[li] {
+				weights[li][k] = lo + rng.Int64N(hi-lo+1)
+			}
+		}
+		inputs := map[int][][]int64{}
+		for i, n := range g.Nodes {
+			if n.Op == model.OpInput {
+				for range batch {
+					v := make([]int64, n.Out.Elems())
+					for k := range v {
+						v[k] = rng.Int64N(int64(1) << chip.ActivationBits)
+					}
+					inputs[i] = append(inputs[i], v)
+				}
+			}
+		}
+		p, err := schedule.Build(e, ga.Plan.Cuts)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		f := &Functional{Mapping: m, Owner: e.Owner, Weights: weights, Inputs: inputs, Shift: 4}
+		want, err := Reference(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Run(p, chip, Options{Functional: f})
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		for node, outs := range want {
+			for bi := range outs {
+				if !slices.Equal(f.Outputs[node][bi], outs[bi]) {
+					t.Errorf("%s: output %s of input %d differs from the reference", what, g.Nodes[node].Name, bi)
+				}
+			}
+		}
+		var spill, reload int64
+		for i := 0; i+1 < len(ga.Plan.Cuts); i++ {
+			sp := e.MustSpan(ga.Plan.Cuts[i], ga.Plan.Cuts[i+1])
+			spill += int64(batch) * sp.SpillBytes
+			reload += int64(batch) * sp.ReloadBytes
+		}
+		if r.SpillBytes != spill || r.ReloadBytes != reload || r.Counts[isa.StoreData] == 0 {
+			t.Errorf("%s: %d bytes spilled and %d read back, the estimator %d and %d", what, r.SpillBytes, r.ReloadBytes, spill, reload)
+		}
+		for _, part := range p.Partitions {
+			for _, st := range part.Streams {
+				for _, in := range st.Instrs {
+					if in.Op == isa.LoadData && in.Node == isa.PsumNode {
+						carried++
+					}
+				}
+			}
+		}
+		if spill > 0 {
+			spilled++
+		} else {
+			clean++
+		}
+	}
+	if spilled == 0 || clean == 0 || carried == 0 {
+		t.Errorf("the trials should include chips that spill and chips that do not (%d and %d), and partial sums carried across partitions (%d loads)", spilled, clean, carried)
+	}
+	t.Logf("%d trials spilled, %d did not; %d loads of carried partial sums", spilled, clean, carried)
+}
