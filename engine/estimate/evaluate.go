@@ -76,6 +76,20 @@ func (e *Estimator) evaluate(a, b int) *Span {
 	for i := range s.Layers {
 		s.BottleneckNs = max(s.BottleneckNs, s.Layers[i].StageNs)
 	}
+	// The layers share the cores they occupy: their vector units and
+	// local-memory ports serve all of them, so the interval is at least
+	// the whole span's vector work and memory traffic spread over those
+	// cores.
+	{
+		K := chip.CrossbarsPerCore
+		cores := int64(min(chip.Cores, (s.CrossbarsUsed+K-1)/K))
+		var ops, lm int64
+		for i := range acc {
+			ops += acc[i].ops
+			lm += acc[i].lmBytes
+		}
+		s.BottleneckNs = max(s.BottleneckNs, chip.VFUNs((ops+cores-1)/cores), chip.LocalMemoryReadNs((lm+cores-1)/cores))
+	}
 	for i := range s.Layers {
 		li := first + i
 		start := 0.0
