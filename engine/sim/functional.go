@@ -53,7 +53,7 @@ type fnState struct {
 	dram     map[[4]int32][]int64 // by isa.Instr.DataKey
 	buffers  map[[4]int64]*slice  // (partition, unit, first position, input)
 	mailbox  map[[4]int64][]*slice
-	carried  map[[4]int32]*slice // by DataKey: a stripe's partial sums of one input, all positions
+	carried  map[[4]int32]*slice  // by DataKey: a stripe's partial sums of one input, all positions
 	nodeVals map[[5]int64][]int64 // (partition, unit, first position, input, node)
 	qmax     int64
 }
