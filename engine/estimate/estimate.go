@@ -36,6 +36,7 @@ package estimate
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/compass-go/compass/engine/hw"
 	"github.com/compass-go/compass/engine/mapping"
@@ -123,6 +124,7 @@ type Estimator struct {
 	isLayer     []bool    // graph node is a Conv/Linear layer
 	tensorBytes []float64 // output bytes of each graph node at activation precision
 	layerPreds  [][]int   // layer -> layers whose outputs it waits for
+	ownedPreds  [][]int   // layer -> other layers whose outputs the vector nodes it owns read (its vector work waits for them)
 	layerNodes  [][]int   // layer -> graph nodes it owns (itself first)
 	ownedOps    []int64   // vector ops of the nodes a layer owns, per input
 	ownedRead   []int64   // local-memory bytes read by those nodes, per input
@@ -257,6 +259,19 @@ func New(m *mapping.Mapping, batch int) (*Estimator, error) {
 				continue
 			}
 			stack = append(stack, g.Producers(v)...)
+		}
+	}
+	e.ownedPreds = make([][]int, L)
+	for li := range m.Layers {
+		for _, n := range e.layerNodes[li] {
+			if e.isLayer[n] {
+				continue
+			}
+			for _, p := range g.Producers(n) {
+				if o := e.owner[p]; o >= 0 && o != li && !slices.Contains(e.ownedPreds[li], o) {
+					e.ownedPreds[li] = append(e.ownedPreds[li], o)
+				}
+			}
 		}
 	}
 	U := len(m.Units)

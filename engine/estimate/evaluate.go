@@ -99,6 +99,15 @@ func (e *Estimator) evaluate(a, b int) *Span {
 			}
 		}
 		e.finish[li] = start + s.Layers[i].StageNs
+		// Vector nodes it owns may read other layers' outputs (attention's
+		// products of two projections, a residual's skip, a concat's
+		// branches): that work follows them.
+		for _, p := range e.ownedPreds[li] {
+			if p >= first {
+				cores := int64(s.Layers[i].Cores)
+				e.finish[li] = max(e.finish[li], e.finish[p]+chip.VFUNs((acc[i].ops+cores-1)/cores))
+			}
+		}
 		s.FillNs = max(s.FillNs, e.finish[li])
 	}
 	s.ComputeNs = s.FillNs + (B-1)*s.BottleneckNs
