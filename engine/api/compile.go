@@ -378,10 +378,7 @@ func place(m *mapping.Mapping, s *estimate.Span) ([]Slot, error) {
 			}
 			l := m.Layers[lp.Layer]
 			for r := 0; r < lp.Replicas; r++ {
-				positions := l.Positions / int64(lp.Replicas) // the first Positions mod r replicas take one more
-				if int64(r) < l.Positions%int64(lp.Replicas) {
-					positions++
-				}
+				_, positions := mapping.ReplicaPositions(l.Positions, lp.Replicas, r)
 				buf := m.ReplicaBuffer(u, positions)
 				slots = append(slots, Slot{Crossbars: m.Units[u].Crossbars, Layer: lp.Layer, Unit: u, Replica: r, Count: 1,
 					BufferBytes: buf.NeedBytes, ShareBytes: buf.ShareBytes, SpillBytes: buf.SpillBytes, ReloadBytes: buf.ReloadBytes})

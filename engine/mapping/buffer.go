@@ -132,10 +132,17 @@ func (m *Mapping) ReplicaBuffer(u int, positions int64) Buffer {
 	return b
 }
 
+// ReplicaPositions is the run of a layer's output positions that replica
+// k of r computes, [first, first+n): as even as possible, the first
+// positions mod r replicas taking one more.
+func ReplicaPositions(positions int64, r, k int) (first, n int64) {
+	f := deal(int(positions), r, k)
+	return int64(f), int64(deal(int(positions), r, k+1) - f)
+}
+
 // ReplicatedBuffers sums InputBytes, SpillBytes and ReloadBytes over the
-// r replicas of unit u, which share the layer's positions as the scheduler
-// deals them (as evenly as possible, the first Positions mod r replicas
-// taking one more). The other fields of the sum are zero.
+// r replicas of unit u, which share the layer's positions as
+// ReplicaPositions deals them. The other fields of the sum are zero.
 func (m *Mapping) ReplicatedBuffers(u, r int) Buffer {
 	l := m.Layers[m.Units[u].Layer]
 	r = max(1, r)

@@ -130,7 +130,8 @@ func TestReplicatedBuffersSumsReplicas(t *testing.T) {
 	for _, r := range []int{1, 2, 3, 7, 1024} { // one position a replica fits its 600 bytes
 		var want Buffer
 		for k := 0; k < r; k++ {
-			b := m.ReplicaBuffer(0, int64(deal(1024, r, k+1)-deal(1024, r, k)))
+			_, n := ReplicaPositions(1024, r, k)
+			b := m.ReplicaBuffer(0, n)
 			want.InputBytes += b.InputBytes
 			want.SpillBytes += b.SpillBytes
 			want.ReloadBytes += b.ReloadBytes
@@ -138,6 +139,16 @@ func TestReplicatedBuffersSumsReplicas(t *testing.T) {
 		got := m.ReplicatedBuffers(0, r)
 		if got != want || (got.SpillBytes == 0) != (r == 1024) {
 			t.Errorf("r = %d: %+v, replicas sum to %+v", r, got, want)
+		}
+	}
+}
+
+// Replicas deal the positions in runs as even as possible, the longer
+// runs first: 10 positions over 3 replicas are 4, 3, 3.
+func TestReplicaPositions(t *testing.T) {
+	for k, want := range [][2]int64{{0, 4}, {4, 3}, {7, 3}} {
+		if first, n := ReplicaPositions(10, 3, k); first != want[0] || n != want[1] {
+			t.Errorf("replica %d of 3: positions %d+%d, want %d+%d", k, first, n, want[0], want[1])
 		}
 	}
 }

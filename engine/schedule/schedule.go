@@ -180,11 +180,7 @@ func buildPartition(e *estimate.Estimator, s *estimate.Span, pi int, addr *addre
 			}
 			rows := unitRows(m, unit)
 			for k := 0; k < lp.Replicas; k++ {
-				pos := l.Positions / int64(lp.Replicas)
-				if int64(k) < l.Positions%int64(lp.Replicas) {
-					pos++
-				}
-				first := int64(k)*(l.Positions/int64(lp.Replicas)) + min(int64(k), l.Positions%int64(lp.Replicas))
+				first, pos := mapping.ReplicaPositions(l.Positions, lp.Replicas, k)
 				it := item{unit: u, replica: k, home: home, firstPos: first, positions: pos, rowsPerCrossbar: rows}
 				if home == u {
 					it.share = float64(unit.OutEnd-unit.OutStart) / float64(l.Cols*l.Groups) * float64(pos) / float64(l.Positions)

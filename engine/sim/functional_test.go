@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"testing"
 
 	"github.com/compass-go/compass/engine/estimate"
@@ -13,7 +12,6 @@ import (
 	"github.com/compass-go/compass/engine/mapping"
 	"github.com/compass-go/compass/engine/model"
 	"github.com/compass-go/compass/engine/partition"
-	"github.com/compass-go/compass/engine/schedule"
 )
 
 // smallChip is a chip small enough that the test networks need several
@@ -97,31 +95,13 @@ func TestFunctionalBitExact(t *testing.T) {
 			if name == "split" && m.Layers[0].InputSplits < 2 {
 				t.Fatalf("the split network is not split along its inputs (%d splits)", m.Layers[0].InputSplits)
 			}
-			weights := make([][]int64, len(m.Layers))
-			lo, hi := -(int64(1) << (chip.WeightBits - 1)), int64(1)<<(chip.WeightBits-1)-1
-			for li, l := range m.Layers {
-				weights[li] = make([]int64, l.Rows*l.Cols*l.Groups)
-				for k := range weights[li] {
-					weights[li][k] = lo + rng.Int64N(hi-lo+1)
-				}
-			}
+			weights := randomWeights(rng, m)
 			for _, batch := range []int{1, 3} {
 				e, err := estimate.New(m, batch)
 				if err != nil {
 					t.Fatal(err)
 				}
-				inputs := map[int][][]int64{}
-				for i, n := range g.Nodes {
-					if n.Op == model.OpInput {
-						for range batch {
-							v := make([]int64, n.Out.Elems())
-							for k := range v {
-								v[k] = rng.Int64N(int64(1) << chip.ActivationBits)
-							}
-							inputs[i] = append(inputs[i], v)
-						}
-					}
-				}
+				inputs := randomInputs(rng, g, batch, chip.ActivationBits)
 				ga, err := partition.GA(context.Background(), e, partition.Latency, partition.DefaultGAOptions(1))
 				if err != nil {
 					t.Fatal(err)
@@ -130,18 +110,7 @@ func TestFunctionalBitExact(t *testing.T) {
 				for _, method := range []string{"greedy", "layerwise", "compass"} {
 					plan := plans[method]
 					what := fmt.Sprintf("%s, %d-bit cells, batch %d, %s (%d partitions)", name, bits, batch, method, plan.Partitions())
-					p, err := schedule.Build(e, plan.Cuts)
-					if err != nil {
-						t.Fatal(err)
-					}
-					f := &Functional{Mapping: m, Owner: e.Owner, Weights: weights, Inputs: inputs, Shift: 4}
-					want, err := Reference(f)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if _, err := Run(p, chip, Options{Functional: f}); err != nil {
-						t.Fatalf("%s: %v", what, err)
-					}
+					p, _ := checkFunctional(t, what, e, plan, weights, inputs)
 					for pi := range p.Partitions {
 						sp := e.MustSpan(plan.Cuts[pi], plan.Cuts[pi+1])
 						for _, lp := range sp.Layers {
@@ -153,20 +122,6 @@ func TestFunctionalBitExact(t *testing.T) {
 							for _, in := range st.Instrs {
 								carried = carried || (in.Op == isa.LoadData && in.Node == isa.PsumNode)
 								spilled = spilled || (in.Op == isa.StoreData && in.Node == isa.SpillNode)
-							}
-						}
-					}
-					for node, outs := range want {
-						got := f.Outputs[node]
-						if len(got) != batch {
-							t.Fatalf("%s: %d outputs of %s, want %d", what, len(got), g.Nodes[node].Name, batch)
-						}
-						for bi := range outs {
-							if len(got[bi]) == 0 {
-								t.Fatalf("%s: no output", what)
-							}
-							if !slices.Equal(got[bi], outs[bi]) {
-								t.Errorf("%s: output %s of input %d differs from the reference\n got %v\nwant %v", what, g.Nodes[node].Name, bi, got[bi], outs[bi])
 							}
 						}
 					}

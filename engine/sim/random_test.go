@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -13,10 +12,8 @@ import (
 	"github.com/compass-go/compass/engine/hw"
 	"github.com/compass-go/compass/engine/isa"
 	"github.com/compass-go/compass/engine/mapping"
-	"github.com/compass-go/compass/engine/model"
 	"github.com/compass-go/compass/engine/model/zoo"
 	"github.com/compass-go/compass/engine/partition"
-	"github.com/compass-go/compass/engine/schedule"
 )
 
 // Random small chips (crossbar size, crossbars per core, cores, local
@@ -65,55 +62,7 @@ func TestRandomChipsFunctional(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
-		weights := make([][]int64, len(m.Layers))
-		lo, hi := -(int64(1) << (chip.WeightBits - 1)), int64(1)<<(chip.WeightBits-1)-1
-		for li, l := range m.Layers {
-			weights[li] = make([]int64, l.Rows*l.Cols*l.Groups)
-			for k := range weights[li] {
-				weights[li][k] = lo + rng.Int64N(hi-lo+1)
-			}
-		}
-		inputs := map[int][][]int64{}
-		for i, n := range g.Nodes {
-			if n.Op == model.OpInput {
-				for range batch {
-					v := make([]int64, n.Out.Elems())
-					for k := range v {
-						v[k] = rng.Int64N(int64(1) << chip.ActivationBits)
-					}
-					inputs[i] = append(inputs[i], v)
-				}
-			}
-		}
-		p, err := schedule.Build(e, ga.Plan.Cuts)
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		f := &Functional{Mapping: m, Owner: e.Owner, Weights: weights, Inputs: inputs, Shift: 4}
-		want, err := Reference(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := Run(p, chip, Options{Functional: f})
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		for node, outs := range want {
-			for bi := range outs {
-				if !slices.Equal(f.Outputs[node][bi], outs[bi]) {
-					t.Errorf("%s: output %s of input %d differs from the reference", what, g.Nodes[node].Name, bi)
-				}
-			}
-		}
-		var spill, reload int64
-		for i := 0; i+1 < len(ga.Plan.Cuts); i++ {
-			sp := e.MustSpan(ga.Plan.Cuts[i], ga.Plan.Cuts[i+1])
-			spill += int64(batch) * sp.SpillBytes
-			reload += int64(batch) * sp.ReloadBytes
-		}
-		if r.SpillBytes != spill || r.ReloadBytes != reload || r.Counts[isa.StoreData] == 0 {
-			t.Errorf("%s: %d bytes spilled and %d read back, the estimator %d and %d", what, r.SpillBytes, r.ReloadBytes, spill, reload)
-		}
+		p, r := checkFunctional(t, what, e, ga.Plan, randomWeights(rng, m), randomInputs(rng, g, batch, chip.ActivationBits))
 		for _, part := range p.Partitions {
 			for _, st := range part.Streams {
 				for _, in := range st.Instrs {
@@ -123,7 +72,7 @@ func TestRandomChipsFunctional(t *testing.T) {
 				}
 			}
 		}
-		if spill > 0 {
+		if r.SpillBytes > 0 {
 			spilled++
 		} else {
 			clean++
@@ -175,38 +124,13 @@ func TestRandomChipsTiming(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var weightBytes int64
-		for _, u := range m.Units {
-			weightBytes += (u.Cells*int64(chip.BitsPerCell) + 7) / 8
-		}
 		plans := map[string]partition.Plan{"greedy": partition.Greedy(e), "layerwise": partition.Layerwise(e), "compass": ga.Plan}
 		for _, meth := range []string{"greedy", "layerwise", "compass"} {
 			plan := plans[meth]
 			what := fmt.Sprintf("trial %d: %s on %s-like %d x %d crossbars, %d kB local memory, %d ADCs, batch %d, %s",
 				trial, name, chip.Description[:strings.IndexByte(chip.Description, ':')], chip.Cores, chip.CrossbarsPerCore,
 				chip.LocalMemoryBytes>>10, chip.ADCsPerCrossbar, batch, meth)
-			tot, _, err := partition.Evaluate(e, plan)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := schedule.Build(e, plan.Cuts)
-			if err != nil {
-				t.Fatalf("%s: %v", what, err)
-			}
-			r, err := Run(p, chip, Options{})
-			if err != nil {
-				t.Fatalf("%s: %v", what, err)
-			}
-			checkBounds(t, what, r, chip, weightBytes, batch)
-			var spill, reload int64
-			for i := 0; i+1 < len(plan.Cuts); i++ {
-				sp := e.MustSpan(plan.Cuts[i], plan.Cuts[i+1])
-				spill += int64(batch) * sp.SpillBytes
-				reload += int64(batch) * sp.ReloadBytes
-			}
-			if r.SpillBytes != spill || r.ReloadBytes != reload {
-				t.Errorf("%s: %d bytes spilled and %d read back, the estimator %d and %d", what, r.SpillBytes, r.ReloadBytes, spill, reload)
-			}
+			tot, _, r := simulatePlan(t, what, e, plan, Options{})
 			ratio := tot.TimeNs / r.LatencyNs
 			lo, hi = min(lo, ratio), max(hi, ratio)
 			if ratio < 0.5 || ratio > 2 {

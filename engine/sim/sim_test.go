@@ -37,10 +37,6 @@ func TestPaperGridSimulates(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var weightBytes int64
-			for _, u := range m.Units {
-				weightBytes += (u.Cells*int64(chip.BitsPerCell) + 7) / 8
-			}
 			for _, B := range []int{1, 2, 4, 8, 16} {
 				e, err := estimate.New(m, B)
 				if err != nil {
@@ -63,32 +59,7 @@ func TestPaperGridSimulates(t *testing.T) {
 				for _, meth := range []string{"greedy", "layerwise", "compass-paper", "compass", "optimal"} {
 					name := fmt.Sprintf("%s/%s/%d/%s", mn, cn, B, meth)
 					plan := plans[meth]
-					tot, _, err := partition.Evaluate(e, plan)
-					if err != nil {
-						t.Fatal(err)
-					}
-					p, err := schedule.Build(e, plan.Cuts)
-					if err != nil {
-						t.Fatalf("%s: %v", name, err)
-					}
-					r, err := Run(p, chip, Options{})
-					if err != nil {
-						t.Fatalf("%s: %v", name, err)
-					}
-					checkBounds(t, name, r, chip, weightBytes, B)
-					var spill, reload int64
-					for i := 0; i+1 < len(plan.Cuts); i++ {
-						sp := e.MustSpan(plan.Cuts[i], plan.Cuts[i+1])
-						spill += sp.SpillBytes
-						reload += sp.ReloadBytes
-						if pr := r.Partitions[i]; pr.SpillBytes != int64(B)*sp.SpillBytes || pr.ReloadBytes != int64(B)*sp.ReloadBytes {
-							t.Errorf("%s partition %d: %d bytes spilled and %d read back, the estimator %d and %d", name, i,
-								pr.SpillBytes, pr.ReloadBytes, int64(B)*sp.SpillBytes, int64(B)*sp.ReloadBytes)
-						}
-					}
-					if r.SpillBytes != int64(B)*spill || r.ReloadBytes != int64(B)*reload {
-						t.Errorf("%s: %d bytes spilled and %d read back, the estimator %d and %d", name, r.SpillBytes, r.ReloadBytes, int64(B)*spill, int64(B)*reload)
-					}
+					tot, _, r := simulatePlan(t, name, e, plan, Options{})
 					ratio := tot.TimeNs / r.LatencyNs
 					gaps = append(gaps, gap{name, ratio})
 					// The estimator chooses the cuts; it must agree with the
@@ -149,7 +120,7 @@ func TestLocalMemorySpills(t *testing.T) {
 		t.Fatal(err)
 	}
 	const B = 2
-	run := func(localMem int) (*Result, [2]int64) {
+	run := func(localMem int) *Result {
 		chip, _ := hw.Preset("M")
 		chip.LocalMemoryBytes = localMem
 		m, err := mapping.Map(g, chip)
@@ -160,31 +131,17 @@ func TestLocalMemorySpills(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		plan := partition.Greedy(e)
-		var spill [2]int64 // written, read back
-		for i := 0; i+1 < len(plan.Cuts); i++ {
-			sp := e.MustSpan(plan.Cuts[i], plan.Cuts[i+1])
-			spill[0] += B * sp.SpillBytes
-			spill[1] += B * sp.ReloadBytes
-		}
-		p, err := schedule.Build(e, plan.Cuts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := Run(p, chip, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r, spill
+		// simulatePlan checks that every partition spills what the
+		// estimator counts.
+		_, _, r := simulatePlan(t, fmt.Sprintf("%d B of local memory", localMem), e, partition.Greedy(e), Options{})
+		return r
 	}
-	big, bigSpill := run(8 << 20)
-	small, smallSpill := run(64 << 10)
-	if bigSpill != [2]int64{} || big.SpillBytes != 0 || big.ReloadBytes != 0 {
-		t.Fatalf("8 MiB of local memory per core: %d bytes spilled (estimated %v), want none", big.SpillBytes, bigSpill)
+	big, small := run(8<<20), run(64<<10)
+	if big.SpillBytes != 0 || big.ReloadBytes != 0 {
+		t.Fatalf("8 MiB of local memory per core: %d bytes spilled, want none", big.SpillBytes)
 	}
-	if smallSpill[0] == 0 || small.SpillBytes != smallSpill[0] || small.ReloadBytes != smallSpill[1] || small.ReloadBytes < small.SpillBytes {
-		t.Fatalf("64 kB: %d bytes spilled and %d read back, the estimator %v (want the same, more than none, read back at least once)",
-			small.SpillBytes, small.ReloadBytes, smallSpill)
+	if small.SpillBytes == 0 || small.ReloadBytes < small.SpillBytes {
+		t.Fatalf("64 kB: %d bytes spilled and %d read back (want some, each read back at least once)", small.SpillBytes, small.ReloadBytes)
 	}
 	if d := small.DRAM.BytesWritten - big.DRAM.BytesWritten; d != small.SpillBytes {
 		t.Errorf("64 kB writes %d bytes more to DRAM, it spills %d", d, small.SpillBytes)
