@@ -73,6 +73,7 @@ type CompileRequest struct {
 	Objective string       `json:"objective"`
 	Seed      uint64       `json:"seed"`
 	GA        *GASettings  `json:"ga,omitempty"`
+	Limits    *Limits      `json:"limits,omitempty"` // bounds on the work (nil: DefaultLimits)
 
 	// Progress, if set, receives the GA's generations (method, generation).
 	Progress func(method string, g partition.Generation) `json:"-"`

@@ -19,6 +19,7 @@ type SweepRequest struct {
 	Objective string         `json:"objective"`
 	Seed      uint64         `json:"seed"`
 	Simulate  bool           `json:"simulate,omitempty"` // also schedule and simulate every plan
+	Limits    *Limits        `json:"limits,omitempty"`   // bounds on each compilation's work (nil: DefaultLimits)
 	Workers   int            `json:"-"`                  // parallel compilations; 0 = GOMAXPROCS. Results do not depend on it.
 
 	Progress func(done, total int) `json:"-"`
