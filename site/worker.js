@@ -40,9 +40,13 @@ function handle(msg) {
   } catch (err) {
     reply = { ok: false, json: '', error: `engine call ${cmd} failed: ${err && err.message ? err.message : err}` };
   }
+  if (!reply || typeof reply !== 'object') {
+    // Go returned nothing: it has stopped (most often out of memory).
+    reply = { ok: false, json: '', error: `the engine stopped during ${cmd} (most likely it ran out of memory); reload the page`, kind: 'internal' };
+  }
   // Typed arrays and byte exports travel beside the JSON; their buffers are
-  // transferred, not copied.
-  const out = { kind: 'reply', id, ok: !!reply.ok, json: reply.json || '', error: reply.error || '' };
+  // transferred, not copied. A failure carries its kind and field.
+  const out = { kind: 'reply', id, ok: !!reply.ok, json: reply.json || '', error: reply.error || '', errorKind: reply.kind || '', field: reply.field || '' };
   const transfer = [];
   for (const k of ['validEnds', 'msgpack', 'traceCore', 'tracePartition', 'traceOp', 'traceStart', 'traceEnd']) {
     if (reply[k]) { out[k] = reply[k]; transfer.push(reply[k].buffer); }

@@ -13,12 +13,15 @@ import (
 	"context"
 	encodingbinary "encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"runtime"
 	"runtime/debug"
 	"strings"
 	"syscall/js"
+	"unicode/utf8"
 
 	"github.com/compass-go/compass/engine/api"
 	"github.com/compass-go/compass/engine/model"
@@ -59,7 +62,10 @@ func export(h func(args []js.Value) (any, error)) js.Func {
 	return js.FuncOf(func(this js.Value, args []js.Value) (result any) {
 		defer func() {
 			if p := recover(); p != nil {
-				result = reply("", fmt.Errorf("internal error (please report it): %v\n%s", p, debug.Stack()))
+				// The stack goes to the console for a bug report; the page
+				// gets one short sentence.
+				println("compass: panic:", fmt.Sprint(p), "\n", string(debug.Stack()))
+				result = reply("", &api.InternalError{Stage: "engine", Err: fmt.Errorf("%s", shorten(fmt.Sprint(p), 160))})
 			}
 		}()
 		v, err := h(args)
@@ -113,11 +119,46 @@ func uint8Array(b []byte) js.Value {
 	return a
 }
 
+// reply is a handler's result as the page receives it. A failure carries
+// its kind ("input": the request's field is wrong, named in "field" as its
+// JSON path such as "chip_spec.cores"; "limit": the request asks for more
+// work than a bound allows; "internal": a bug; "" otherwise) so the page
+// can show it next to the field or as a refusal.
 func reply(text string, err error) map[string]any {
-	if err != nil {
-		return map[string]any{"ok": false, "json": "", "error": err.Error()}
+	if err == nil {
+		return map[string]any{"ok": true, "json": text, "error": ""}
 	}
-	return map[string]any{"ok": true, "json": text, "error": ""}
+	kind, field := classify(err)
+	return map[string]any{"ok": false, "json": "", "error": shorten(err.Error(), 2000), "kind": kind, "field": field}
+}
+
+// classify names the kind of a failure and, for a bad input, its field.
+func classify(err error) (kind, field string) {
+	var in *api.InputError
+	var lim *api.LimitError
+	var internal *api.InternalError
+	switch {
+	case errors.As(err, &in):
+		return "input", in.Field
+	case errors.As(err, &lim):
+		return "limit", ""
+	case errors.As(err, &internal):
+		return "internal", ""
+	}
+	return "", ""
+}
+
+// shorten cuts a message to at most n bytes (at a rune boundary), so no
+// runaway text (a dump, a huge value) reaches the page.
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // decode reads a request's JSON strictly: an unknown field is an error
@@ -129,9 +170,60 @@ func decode(args []js.Value, i int, v any) error {
 	dec := json.NewDecoder(strings.NewReader(args[i].String()))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("request: %w", err)
+		return decodeError(err)
 	}
 	return nil
+}
+
+// decodeError turns encoding/json's messages ("cannot unmarshal number 2.5
+// into Go struct field Chip.chip_spec.cores of type int") into an
+// *api.InputError naming the field and what it must be.
+func decodeError(err error) error {
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &typ) {
+		field := typ.Field
+		if field == "" {
+			field = "request"
+		}
+		got := strings.TrimPrefix(strings.TrimPrefix(typ.Value, "number "), "string ")
+		if typ.Value == "number" || typ.Value == "string" || typ.Value == "array" || typ.Value == "object" || typ.Value == "bool" {
+			got = "a " + typ.Value
+		}
+		return &api.InputError{Field: field, Err: fmt.Errorf("%s is not allowed here: it must be %s", shorten(got, 40), kindWords(typ.Type))}
+	}
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		return &api.InputError{Field: "request", Err: fmt.Errorf("not valid JSON at byte %d", syn.Offset)}
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		name = strings.Trim(name, `"`)
+		return &api.InputError{Field: name, Err: fmt.Errorf("is not a field of this request: remove it or check its spelling")}
+	}
+	return &api.InputError{Field: "request", Err: err}
+}
+
+// kindWords says in plain words what a Go type accepts.
+func kindWords(t reflect.Type) string {
+	if t == nil {
+		return "another kind of value"
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "a whole number"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number, 0 or more"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "text"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	}
+	return "a " + t.String()
 }
 
 // graphFor resolves an uploaded model name; zoo names resolve in the API.

@@ -173,3 +173,50 @@ func TestTypedArraysAndProgramExport(t *testing.T) {
 		t.Error("listing lacks MVMUL")
 	}
 }
+
+// A bad field of a request comes back with its kind and its JSON path, in
+// plain words (no Go type names), and a panic as one short sentence
+// without a stack.
+func TestErrorsNameTheirField(t *testing.T) {
+	cases := []struct {
+		request, field, want string
+		reject               []string
+	}{
+		{`{"model":"resnet18","chip":"M","batch":1,"chip_spec":{"cores":2.5}}`, "chip_spec.cores", "must be a whole number",
+			[]string{"Go struct", "unmarshal", "of type"}},
+		{`{"model":"resnet18","chip":"M","batch":"four"}`, "batch", "must be a whole number", []string{"Go struct", "unmarshal"}},
+		{`{"model":"resnet18","chip":"M","batch":1,"bogus":1}`, "bogus", "not a field", []string{"json:"}},
+		{`{"model":"resnet18","chip":"M","batch":1,"chip_spec":{"cores":8,"clock_hz":"fast"}}`, "chip_spec.clock_hz", "must be a number", nil},
+	}
+	for _, c := range cases {
+		f := export(compile)
+		r := f.Invoke(c.request)
+		f.Release()
+		if r.Get("ok").Bool() {
+			t.Errorf("%s: accepted", c.request)
+			continue
+		}
+		msg := r.Get("error").String()
+		if kind := r.Get("kind").String(); kind != "input" {
+			t.Errorf("%s: kind %q, want input (%s)", c.request, kind, msg)
+		}
+		if field := r.Get("field").String(); field != c.field {
+			t.Errorf("%s: field %q, want %q (%s)", c.request, field, c.field, msg)
+		}
+		if !strings.Contains(msg, c.want) {
+			t.Errorf("%s: message %q lacks %q", c.request, msg, c.want)
+		}
+		for _, bad := range c.reject {
+			if strings.Contains(msg, bad) {
+				t.Errorf("%s: message %q shows Go's wording %q", c.request, msg, bad)
+			}
+		}
+	}
+	f := export(func([]js.Value) (any, error) { panic(strings.Repeat("a very long panic value ", 100)) })
+	defer f.Release()
+	r := f.Invoke()
+	msg := r.Get("error").String()
+	if r.Get("ok").Bool() || r.Get("kind").String() != "internal" || len(msg) > 400 || strings.Contains(msg, "goroutine") || strings.Contains(msg, ".go:") {
+		t.Errorf("a panic reached the page as %d characters, kind %q: %.200q", len(msg), r.Get("kind").String(), msg)
+	}
+}
