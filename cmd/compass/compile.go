@@ -17,6 +17,7 @@ import (
 type compileFlags struct {
 	model, chip, methods, objective *string
 	inputShape                      *string
+	inputs                          *inputList
 	batch                           *int
 	seed                            *uint64
 	asJSON                          jsonOutput
@@ -27,7 +28,8 @@ type compileFlags struct {
 func addCompileFlags(fs *flag.FlagSet) *compileFlags {
 	return &compileFlags{
 		model:      fs.String("model", "", "zoo network name (see compass models), a .onnx model or a .json graph file"),
-		inputShape: fs.String("input-shape", "", "full shape of an ONNX model's first input, batch first (e.g. 1,3,224,224); dynamic dimensions are 1 without it"),
+		inputShape: fs.String("input-shape", "", "full shape of an ONNX model's first input, batch first (e.g. 1,3,224,224)"),
+		inputs:     addInputFlag(fs),
 		chip:       fs.String("chip", "M", "chip preset (see compass chips) or a chip .json file"),
 		batch:      fs.Int("batch", 1, "inputs per batch: each partition runs the whole batch before its weights are replaced"),
 		methods:    fs.String("method", "compass", "comma-separated: "+strings.Join(api.Methods(), ", ")+", or all"),
@@ -42,13 +44,46 @@ func addCompileFlags(fs *flag.FlagSet) *compileFlags {
 	}
 }
 
+// inputList collects the repeatable --input flag.
+type inputList struct{ settings []api.InputSetting }
+
+func (l *inputList) String() string { return "" }
+
+func (l *inputList) Set(s string) error {
+	in, err := api.ParseInputSetting(s)
+	if err != nil {
+		return err
+	}
+	l.settings = append(l.settings, in)
+	return nil
+}
+
+func addInputFlag(fs *flag.FlagSet) *inputList {
+	l := &inputList{}
+	fs.Var(l, "input", "set an ONNX model's graph input by name, repeatable: NAME=1,3,48,192 (full shape, batch first) or NAME:value=16000 (the values of a small integer input, e.g. a sample rate); `compass inspect` lists the inputs")
+	return l
+}
+
+// modelOptions turns --input-shape and --input into model options.
+func modelOptions(inputShape string, inputs *inputList) (api.ModelOptions, error) {
+	shape, err := api.ParseInputShape(inputShape)
+	if err != nil {
+		return api.ModelOptions{}, usageError{err.Error()}
+	}
+	settings, err := api.MergeInputSettings(inputs.settings)
+	if err != nil {
+		return api.ModelOptions{}, usageError{err.Error()}
+	}
+	return api.ModelOptions{InputShape: shape, Inputs: settings}, nil
+}
+
 func (f *compileFlags) request(fs *flag.FlagSet) (api.CompileRequest, error) {
 	if *f.model == "" {
 		return api.CompileRequest{}, usagef("--model is required: name a network from `compass models`, a .onnx model or a .json graph file")
 	}
-	shape, err := api.ParseInputShape(*f.inputShape)
+	opt, err := modelOptions(*f.inputShape, f.inputs)
 	if err != nil {
-		return api.CompileRequest{}, usageError{err.Error()}
+		return api.CompileRequest{}, err
 	}
 	methods, err := api.ParseMethods(*f.methods)
 	if err != nil {
@@ -56,8 +91,8 @@ func (f *compileFlags) request(fs *flag.FlagSet) (api.CompileRequest, error) {
 	}
 	req := api.CompileRequest{Model: *f.model, Chip: *f.chip, Batch: *f.batch, Methods: methods,
 		Objective: *f.objective, Seed: *f.seed}
-	if len(shape) > 0 {
-		if req.Graph, err = api.LoadModelWith(*f.model, api.ModelOptions{InputShape: shape}); err != nil {
+	if len(opt.InputShape) > 0 || len(opt.Inputs) > 0 {
+		if req.Graph, err = api.LoadModelWith(*f.model, opt); err != nil {
 			return api.CompileRequest{}, err
 		}
 	}
@@ -88,7 +123,7 @@ func (f *compileFlags) request(fs *flag.FlagSet) (api.CompileRequest, error) {
 
 func cmdCompile(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("compile", `Usage: compass compile --model NAME|file.onnx|file.json --chip S|M|L|file.json [--batch B]
-       [--input-shape 1,3,224,224]
+       [--input NAME=1,3,224,224]... [--input NAME:value=16000]... [--input-shape 1,3,224,224]
        [--method compass|compass-paper|greedy|layerwise|optimal|all] [--objective latency|energy|edp]
        [--seed N] [--json]
 

@@ -170,7 +170,7 @@ func cmdModels(args []string, stdout, stderr io.Writer) error {
 
 func cmdInspect(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("inspect", `Usage: compass inspect --model NAME|file.onnx|file.json --chip S|M|L|NAME|file.json
-       [--input-shape 1,3,224,224] [--json]
+       [--input NAME=1,3,224,224]... [--input NAME:value=16000]... [--input-shape 1,3,224,224] [--json]
 
 Shows each Conv/Linear layer's weight matrix (rows = kernel area x input channels
 per group, cols = output channels per group), how it is tiled onto crossbars and
@@ -178,7 +178,8 @@ cut into partition units (each fits one core), and whether the whole model fits
 the chip without weight replacement.`, stdout, stderr)
 	modelSpec := fs.String("model", "", "zoo network name (see compass models), a .onnx model or a .json graph file")
 	chipSpec := fs.String("chip", "M", "chip preset (see compass chips) or a chip .json file")
-	inputShape := fs.String("input-shape", "", "full shape of an ONNX model's first input, batch first (e.g. 1,3,224,224); dynamic dimensions are 1 without it")
+	inputShape := fs.String("input-shape", "", "full shape of an ONNX model's first input, batch first (e.g. 1,3,224,224)")
+	inputs := addInputFlag(fs)
 	asJSON := addJSONFlags(fs, "print JSON instead of a table")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -186,11 +187,11 @@ the chip without weight replacement.`, stdout, stderr)
 	if *modelSpec == "" {
 		return usagef("--model is required: name a network from `compass models`, a .onnx model or a .json graph file")
 	}
-	shape, err := api.ParseInputShape(*inputShape)
+	opt, err := modelOptions(*inputShape, inputs)
 	if err != nil {
-		return usageError{err.Error()}
+		return err
 	}
-	g, err := api.LoadModelWith(*modelSpec, api.ModelOptions{InputShape: shape})
+	g, err := api.LoadModelWith(*modelSpec, opt)
 	if err != nil {
 		return err
 	}

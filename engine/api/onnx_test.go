@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -108,14 +109,17 @@ func TestLoadONNX(t *testing.T) {
 	if err := os.WriteFile(path, tinyONNX(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	g, err := LoadModel(path)
-	if err != nil {
-		t.Fatal(err)
+	// H and W are dynamic: an error that names them and the flag to set.
+	_, err := LoadModel(path)
+	var dyn *DynamicShapeError
+	var inErr *InputError
+	if !errors.As(err, &dyn) || !errors.As(err, &inErr) || inErr.Field != "model" {
+		t.Fatalf("dynamic H, W: %v", err)
 	}
-	if tot := g.Totals(); tot.Weights != 4*3*9+40 || tot.MACs != 4*3*9*1*1+40 {
-		t.Fatalf("dynamic H, W at 1: totals %+v", tot)
+	if fmt.Sprint(dyn.Dims) != "[2 3]" || fmt.Sprint(dyn.Declared) != "[-1 3 -1 -1]" || dyn.Flag != "--input x=1,3,H,W" || !strings.Contains(err.Error(), "[N,3,H,W]") {
+		t.Fatalf("dynamic H, W: %+v: %v", dyn, err)
 	}
-	g, err = LoadModelWith(path, ModelOptions{InputShape: []int{1, 3, 32, 32}})
+	g, err := LoadModelWith(path, ModelOptions{InputShape: []int{1, 3, 32, 32}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +162,7 @@ func TestLoadModelBytesJSONAndErrors(t *testing.T) {
 	if _, err := LoadModelWith("resnet18", ModelOptions{InputShape: []int{1, 3, 224, 224}}); err == nil || !strings.Contains(err.Error(), "ONNX models only") {
 		t.Errorf("input shape for a zoo network: %v", err)
 	}
-	if _, err := LoadModelBytes("x.onnx", []byte("not a model")); err == nil || !strings.HasPrefix(err.Error(), "onnx: ") {
+	if _, err := LoadModelBytes("x.onnx", []byte("not a model")); err == nil || !strings.HasPrefix(err.Error(), "model: onnx: ") {
 		t.Errorf("garbage: %v", err)
 	}
 	if _, err := LoadModel("/nonexistent/x.onnx"); err == nil {
@@ -180,5 +184,71 @@ func TestParseInputShape(t *testing.T) {
 		if _, err := ParseInputShape(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+// TestInputsByName: ModelInputs lists the declared inputs; settings by
+// name give the shape (the same graph as --input-shape), and a wrong name
+// or a JSON graph is an input error on "model".
+func TestInputsByName(t *testing.T) {
+	ins, err := ModelInputs("tiny.onnx", tinyONNX())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ins) != 1 || ins[0].Name != "x" || fmt.Sprint(ins[0].Shape) != "[-1 3 -1 -1]" || fmt.Sprint(ins[0].DimNames) != "[N  H W]" || !ins[0].Dynamic || ins[0].DType != "float" {
+		t.Fatalf("inputs %+v", ins)
+	}
+	byShape, err := LoadModelBytesWith("tiny.onnx", tinyONNX(), ModelOptions{InputShape: []int{1, 3, 20, 24}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName, err := LoadModelBytesWith("tiny.onnx", tinyONNX(), ModelOptions{Inputs: []InputSetting{{Name: "x", Shape: []int{1, 3, 20, 24}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if byName.Totals() != byShape.Totals() || byName.Nodes[0].Out.String() != "[3,20,24]" {
+		t.Fatalf("by name %+v %v, by shape %+v", byName.Totals(), byName.Nodes[0].Out, byShape.Totals())
+	}
+	_, err = LoadModelBytesWith("tiny.onnx", tinyONNX(), ModelOptions{Inputs: []InputSetting{{Name: "y", Shape: []int{1, 3, 2, 2}}}})
+	var inErr *InputError
+	if !errors.As(err, &inErr) || inErr.Field != "model" || !strings.Contains(err.Error(), `"y" is not a graph input`) || !strings.Contains(err.Error(), "inputs are x") {
+		t.Fatalf("unknown input: %v", err)
+	}
+	js := []byte(`{"name":"j","nodes":[{"name":"x","op":"Input","shape":[4]},{"name":"fc","op":"Linear","inputs":["x"],"linear":{"out_features":2}}]}`)
+	jins, err := ModelInputs("net.json", js)
+	if err != nil || len(jins) != 1 || jins[0].Name != "x" || fmt.Sprint(jins[0].Shape) != "[1 4]" || jins[0].Dynamic {
+		t.Fatalf("JSON inputs %+v %v", jins, err)
+	}
+	if _, err := LoadModelBytesWith("net.json", js, ModelOptions{Inputs: []InputSetting{{Name: "x", Shape: []int{1, 4}}}}); !errors.As(err, &inErr) {
+		t.Fatalf("settings for a JSON graph: %v", err)
+	}
+}
+
+func TestParseInputSetting(t *testing.T) {
+	for in, want := range map[string]string{
+		"x=1,3,48,192":       "{x [1 3 48 192] []}",
+		"audio:0=1x16000":    "{audio:0 [1 16000] []}",
+		"sr:value=16000":     "{sr [] [16000]}",
+		"mode:value=1,-2, 3": "{mode [] [1 -2 3]}",
+	} {
+		got, err := ParseInputSetting(in)
+		if err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		if s := fmt.Sprintf("{%s %v %v}", got.Name, got.Shape, got.Value); s != want {
+			t.Errorf("%q: %s, want %s", in, s, want)
+		}
+	}
+	for _, bad := range []string{"x", "=1,2", "x=", "x=1,a", ":value=3", "sr:value=abc", "x=0,3"} {
+		if _, err := ParseInputSetting(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	merged, err := MergeInputSettings([]InputSetting{{Name: "sr", Shape: []int{1}}, {Name: "x", Shape: []int{1, 2}}, {Name: "sr", Value: []int64{8000}}})
+	if err != nil || len(merged) != 2 || fmt.Sprint(merged[0]) != "{sr [1] [8000]}" {
+		t.Fatalf("merge %v %v", merged, err)
+	}
+	if _, err := MergeInputSettings([]InputSetting{{Name: "x", Shape: []int{1}}, {Name: "x", Shape: []int{2}}}); err == nil {
+		t.Fatal("an input set twice was accepted")
 	}
 }

@@ -95,6 +95,9 @@ func convert(mp *modelProto, opt Options) (*model.Graph, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := unsupported(order); err != nil {
+		return nil, err
+	}
 	for _, n := range order {
 		for _, in := range n.inputs {
 			if in != "" {
@@ -153,8 +156,18 @@ func dimsShape(dims []int64, what string) ([]int, error) {
 	return out, nil
 }
 
-// inputs creates the IR Input nodes: graph inputs that are not initializers.
+// inputs creates the IR Input nodes: graph inputs that are not
+// initializers. An input given values becomes a constant instead.
 func (r *reader) inputs(gp *graphProto) error {
+	settings := map[string]*InputSetting{}
+	for k := range r.opt.Inputs {
+		s := &r.opt.Inputs[k]
+		if settings[s.Name] != nil {
+			return fmt.Errorf("input %q is set twice", s.Name)
+		}
+		settings[s.Name] = s
+	}
+	used := 0
 	first := true
 	for _, in := range gp.inputs {
 		if in.name == "" {
@@ -169,23 +182,36 @@ func (r *reader) inputs(gp *graphProto) error {
 		if !in.hasType {
 			return fmt.Errorf("graph input %q is not a tensor (or has no type): only tensor inputs are supported", in.name)
 		}
+		set := settings[in.name]
+		if set != nil {
+			used++
+		}
+		given := set != nil && len(set.Shape) > 0
+		want := []int(nil)
+		if given {
+			want = set.Shape
+		} else if first && len(r.opt.InputShape) > 0 {
+			given, want = true, r.opt.InputShape
+		}
 		var shape []int
-		given := first && len(r.opt.InputShape) > 0
 		switch {
 		case given && !in.hasShape:
-			shape = append(shape, r.opt.InputShape...)
+			shape = append(shape, want...)
+		case !in.hasShape && set != nil && len(set.Value) > 0:
+			shape = []int{len(set.Value)}
 		case !in.hasShape:
-			return fmt.Errorf("graph input %q has no shape: give it with the input shape option (--input-shape 1,3,224,224)", in.name)
+			return fmt.Errorf("graph input %q has no shape: give it with %s (the full shape, batch first)", in.name, inputFlag(in.name, []int{-1, -1}, nil))
 		default:
-			if given && len(r.opt.InputShape) != len(in.dims) {
-				return fmt.Errorf("input shape %v has rank %d, graph input %q has rank %d", r.opt.InputShape, len(r.opt.InputShape), in.name, len(in.dims))
+			if given && len(want) != len(in.dims) {
+				return fmt.Errorf("input shape %v has rank %d, graph input %q has rank %d", want, len(want), in.name, len(in.dims))
 			}
+			var dyn []int
 			for i, d := range in.dims {
 				switch {
 				case given:
-					s := r.opt.InputShape[i]
+					s := want[i]
 					if d.known && d.value > 0 && int64(s) != d.value {
-						return fmt.Errorf("input shape %v gives dimension %d = %d, but the model fixes it to %d (graph input %q)", r.opt.InputShape, i, s, d.value, in.name)
+						return fmt.Errorf("input shape %v gives dimension %d = %d, but the model fixes it to %d (graph input %q)", want, i, s, d.value, in.name)
 					}
 					shape = append(shape, s)
 				case d.known && d.value > 0:
@@ -195,15 +221,39 @@ func (r *reader) inputs(gp *graphProto) error {
 					shape = append(shape, int(d.value))
 				case d.known && d.value < 0:
 					return fmt.Errorf("graph input %q has dimension %d = %d: dimensions must not be negative", in.name, i, d.value)
+				case i == 0:
+					shape = append(shape, 1) // a dynamic batch
+				case set != nil && len(set.Value) > 0 && len(in.dims) == 1:
+					shape = append(shape, len(set.Value))
 				default:
-					shape = append(shape, 1) // dynamic (dim_param or unset)
+					shape = append(shape, 1)
+					dyn = append(dyn, i)
 				}
+			}
+			if len(dyn) > 0 {
+				decl := graphInputs(&graphProto{inputs: []*valueInfo{in}})[0]
+				return &DynamicShapeError{Input: in.name, Declared: decl.Shape, DimNames: decl.DimNames, Dims: dyn,
+					Flag: inputFlag(in.name, decl.Shape, decl.DimNames)}
 			}
 		}
 		for i, d := range shape {
 			if d <= 0 {
 				return fmt.Errorf("graph input %q: dimension %d = %d: every dimension must be positive", in.name, i, d)
 			}
+		}
+		if err := checkFull(shape, "graph input "+in.name); err != nil {
+			return err
+		}
+		if set != nil && len(set.Value) > 0 {
+			if int64(len(set.Value)) != prod(shape) {
+				return fmt.Errorf("input %q: %d values given for shape %v (%d elements)", in.name, len(set.Value), shape, prod(shape))
+			}
+			vals := &values{f: make([]float64, len(set.Value)), i: append([]int64(nil), set.Value...)}
+			for k, x := range set.Value {
+				vals.f[k] = float64(x)
+			}
+			r.vals[in.name] = &val{name: in.name, shape: shape, batch: -1, dtype: in.elem, c: &konst{v: vals, name: in.name}}
+			continue
 		}
 		if first && len(shape) > 0 {
 			r.batchSize = shape[0]
@@ -213,14 +263,26 @@ func (r *reader) inputs(gp *graphProto) error {
 		if len(shape) == 0 {
 			v.batch = -1
 		}
-		if err := checkFull(shape, "graph input "+in.name); err != nil {
-			return err
-		}
 		r.vals[in.name] = v
 		v.ir = r.add(&model.Node{Name: in.name, Op: model.OpInput, Shape: irShape(v)}, v)
 	}
+	if used < len(settings) {
+		var names []string
+		for _, x := range graphInputs(gp) {
+			names = append(names, x.Name)
+		}
+		for _, s := range r.opt.Inputs {
+			found := false
+			for _, n := range names {
+				found = found || n == s.Name
+			}
+			if !found {
+				return fmt.Errorf("input %q is not a graph input of this model; its inputs are %s", s.Name, strings.Join(names, ", "))
+			}
+		}
+	}
 	if first {
-		return fmt.Errorf("the graph has no inputs besides its initializers: nothing to compute on")
+		return fmt.Errorf("the graph has no inputs besides its initializers and inputs given values: nothing to compute on")
 	}
 	return nil
 }

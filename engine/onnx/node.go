@@ -156,30 +156,57 @@ func supportedList() string {
 	return b.String()
 }
 
-// node converts one ONNX node.
-func (r *reader) node(n *nodeProto) error {
-	var h *opDef
+// opFor returns how node n is converted, or nil and why not.
+func opFor(n *nodeProto) (*opDef, string) {
 	switch n.domain {
 	case "", "ai.onnx":
-		h = findOp(n.op)
+		if h := findOp(n.op); h != nil {
+			return h, ""
+		}
+		switch n.op {
+		case "Loop", "Scan":
+			return nil, "loops cannot be unrolled into a fixed graph"
+		case "":
+			return nil, "a node without an operator type"
+		}
+		return nil, ""
 	case "ai.onnx.ml":
 		if n.op == "Scaler" {
-			h = &scalerDef
-			break
+			return &scalerDef, ""
 		}
-		fallthrough
-	default:
-		return fmt.Errorf("node %s: operator %s of domain %q is not supported: only the default ONNX domain (and ai.onnx.ml's Scaler) is; supported operators are %s", label(n), n.op, n.domain, supportedList())
 	}
-	if h == nil {
-		why := ""
-		switch n.op {
-		case "ConvTranspose":
-			why = ": transposed convolutions do not map onto the IR's crossbar layers (Conv and Linear)"
-		case "If", "Loop", "Scan":
-			why = ": control flow with subgraphs is not supported"
+	return nil, "only the default ONNX domain (and ai.onnx.ml's Scaler) is supported"
+}
+
+// unsupported lists every operator of the graph that has no conversion.
+func unsupported(nodes []*nodeProto) error {
+	var e UnsupportedOpsError
+	for _, n := range nodes {
+		if h, why := opFor(n); h == nil {
+			found := false
+			for k := range e.Ops {
+				if o := &e.Ops[k]; o.Op == n.op && o.Domain == n.domain {
+					o.Count++
+					found = true
+					break
+				}
+			}
+			if !found {
+				e.Ops = append(e.Ops, UnsupportedOp{Op: n.op, Domain: n.domain, Count: 1, FirstNode: nodeName(n), Why: why})
+			}
 		}
-		return fmt.Errorf("node %s: operator %q is not supported%s; supported operators are %s (see docs/onnx.md)", label(n), n.op, why, supportedList())
+	}
+	if len(e.Ops) > 0 {
+		return &e
+	}
+	return nil
+}
+
+// node converts one ONNX node.
+func (r *reader) node(n *nodeProto) error {
+	h, _ := opFor(n)
+	if h == nil {
+		return unsupported([]*nodeProto{n})
 	}
 	for _, a := range n.attrs {
 		if a.graph {

@@ -18,7 +18,9 @@
 // every tensor lies (a Transpose may move it) and removes it from the
 // shapes it gives the IR; attributes that name axes (Concat, Softmax,
 // Split, Slice, ...) are translated accordingly, with ONNX's negative-axis
-// rules. Dynamic dimensions are 1 unless Options.InputShape gives them.
+// rules. A dynamic batch is 1 unless Options.Inputs or InputShape gives it;
+// any other dynamic dimension must be given (a *DynamicShapeError says
+// which and how).
 //
 // Weights as constants. Exporters store weights as initializers or as
 // Constant nodes (Paddle2ONNX does the latter); both are read the same
@@ -53,6 +55,10 @@ type Options struct {
 	// (e.g. [1,3,224,224]). It replaces the input's dynamic dimensions;
 	// its fixed dimensions must agree. Empty: dynamic dimensions are 1.
 	InputShape []int
+	// Inputs set graph inputs by name: a full shape (batch first) and,
+	// for small integer inputs, values. A setting for the first input
+	// overrides InputShape.
+	Inputs []InputSetting
 	// AllowExternal lets the reader use the filesystem for tensors whose
 	// data lies in external files: their metadata is checked against
 	// the file (relative to BaseDir), and the few small values shape
