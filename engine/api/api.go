@@ -6,6 +6,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -211,21 +212,51 @@ func InspectModel(req InspectRequest) (*InspectResult, error) {
 	return Inspect(g, chip)
 }
 
-// resolveModelChip loads the model and chip a request names.
+// resolveModelChip loads the model and chip a request names. Its errors
+// are *InputError: Field "model" for the model, "chip" for a preset name
+// or chip file, and "chip_spec.<key>" for each bad key of a chip
+// description given in the request (several joined by errors.Join).
 func resolveModelChip(modelSpec string, g *model.Graph, chipSpec string, spec *hw.Chip) (*model.Graph, *hw.Chip, error) {
 	var err error
 	if g == nil {
 		if g, err = LoadModel(modelSpec); err != nil {
-			return nil, nil, err
+			return nil, nil, asInputError("model", err)
 		}
 	}
 	chip := spec
 	if chip == nil {
 		if chip, err = LoadChip(chipSpec); err != nil {
-			return nil, nil, err
+			return nil, nil, asInputError("chip", err)
 		}
 	} else if err := chip.Validate(); err != nil {
-		return nil, nil, err
+		return nil, nil, chipSpecError(err)
 	}
 	return g, chip, nil
+}
+
+// asInputError returns err if it already is an *InputError, else wraps it
+// as one for field.
+func asInputError(field string, err error) error {
+	var ie *InputError
+	if errors.As(err, &ie) {
+		return err
+	}
+	return &InputError{Field: field, Err: err}
+}
+
+// chipSpecError turns Validate's field errors into one *InputError per
+// key, Field "chip_spec.<key>", joined when there are several.
+func chipSpecError(err error) error {
+	fes := hw.FieldErrors(err)
+	if len(fes) == 0 {
+		return &InputError{Field: "chip_spec", Err: err}
+	}
+	if len(fes) == 1 {
+		return &InputError{Field: "chip_spec." + fes[0].Field, Err: fes[0]}
+	}
+	errs := make([]error, len(fes))
+	for i, fe := range fes {
+		errs[i] = &InputError{Field: "chip_spec." + fe.Field, Err: fe}
+	}
+	return errors.Join(errs...)
 }

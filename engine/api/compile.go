@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -234,12 +235,12 @@ func (req *CompileRequest) resolve() (*model.Graph, *hw.Chip, partition.Objectiv
 		return nil, nil, "", nil, err
 	}
 	if req.Batch < 1 || req.Batch > estimate.MaxBatch {
-		return nil, nil, "", nil, fmt.Errorf("batch = %d: must be an integer from 1 to %d", req.Batch, estimate.MaxBatch)
+		return nil, nil, "", nil, &InputError{Field: "batch", Err: fmt.Errorf("batch = %d: must be an integer from 1 to %d", req.Batch, estimate.MaxBatch)}
 	}
 	obj := partition.Latency
 	if req.Objective != "" {
 		if obj, err = partition.ParseObjective(req.Objective); err != nil {
-			return nil, nil, "", nil, err
+			return nil, nil, "", nil, &InputError{Field: "objective", Err: err}
 		}
 	}
 	methods := req.Methods
@@ -247,7 +248,7 @@ func (req *CompileRequest) resolve() (*model.Graph, *hw.Chip, partition.Objectiv
 		methods = []string{MethodCompass}
 	}
 	if methods, err = ParseMethods(strings.Join(methods, ",")); err != nil {
-		return nil, nil, "", nil, err
+		return nil, nil, "", nil, &InputError{Field: "methods", Err: err}
 	}
 	return g, chip, obj, methods, nil
 }
@@ -277,25 +278,81 @@ func (req *CompileRequest) gaOptions(method string) (partition.GAOptions, error)
 			o.MoveReach = *s.MoveReach
 		}
 	}
-	return o, o.Check()
+	if err := o.Check(); err != nil {
+		var oe *partition.OptionError
+		if errors.As(err, &oe) {
+			return o, &InputError{Field: "ga." + oe.Field, Err: err}
+		}
+		return o, &InputError{Field: "ga", Err: err}
+	}
+	return o, nil
 }
 
-// prepare resolves the request and builds the estimator every front-end
-// operation (compile, program, simulate) starts from.
+// prepare resolves the request, checks its work against the limits and
+// builds the estimator every front-end operation (compile, program,
+// simulate) starts from. Bad fields are *InputError, work over a limit
+// *LimitError; both come before any expensive stage.
 func (req *CompileRequest) prepare() (*estimate.Estimator, partition.Objective, []string, error) {
+	lim, err := req.Limits.WithDefaults()
+	if err != nil {
+		return nil, "", nil, err
+	}
 	g, chip, obj, methods, err := req.resolve()
 	if err != nil {
 		return nil, "", nil, err
 	}
+	if err := overLimit("model graph nodes", int64(len(g.Nodes)), int64(lim.MaxNodes), liftNodes); err != nil {
+		return nil, "", nil, err
+	}
 	m, err := mapping.Map(g, chip)
 	if err != nil {
+		return nil, "", nil, asInputError("model", err)
+	}
+	units := int64(len(m.Units))
+	if err := overLimit("partition units (the model's layers cut to the chip's crossbars)", units, int64(lim.MaxUnits), liftUnits); err != nil {
 		return nil, "", nil, err
+	}
+	for _, method := range methods {
+		switch method {
+		case MethodCompass, MethodCompassPaper:
+			opt, err := req.gaOptions(method)
+			if err != nil {
+				return nil, "", nil, err
+			}
+			pop := int64(opt.Population)
+			if err := overLimit(method+" GA plan cuts (population x units)", pop*units, lim.MaxGAPlanCuts, liftGAPlanCuts); err != nil {
+				return nil, "", nil, err
+			}
+			if err := overLimit(method+" GA work (population x (generations+1) x units)", pop*int64(opt.Generations+1)*units, lim.MaxGAWork, liftGAWork); err != nil {
+				return nil, "", nil, err
+			}
+		}
+	}
+	if searches(methods) {
+		var spans int64
+		for a, end := range m.ValidEnds() {
+			spans += int64(end - a)
+		}
+		if err := overLimit("valid spans to cost (the searches cost every one)", spans, lim.MaxSpans, liftSpans); err != nil {
+			return nil, "", nil, err
+		}
 	}
 	est, err := estimate.New(m, req.Batch)
 	if err != nil {
-		return nil, "", nil, err
+		return nil, "", nil, &InputError{Field: "batch", Err: err}
 	}
 	return est, obj, methods, nil
+}
+
+// searches reports whether any method costs every valid span (the GA and
+// the optimum do; greedy and layerwise cost only their plan's spans).
+func searches(methods []string) bool {
+	for _, m := range methods {
+		if m != MethodGreedy && m != MethodLayerwise {
+			return true
+		}
+	}
+	return false
 }
 
 // Compile partitions a model for a chip with each requested method.

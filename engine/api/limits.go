@@ -16,6 +16,8 @@ type Limits struct {
 	MaxNodes        int   `json:"max_nodes,omitempty"`         // IR nodes of a model graph
 	MaxUnits        int   `json:"max_units,omitempty"`         // partition units of the mapped model
 	MaxSpans        int64 `json:"max_spans,omitempty"`         // valid spans the searches may cost (the cut graph's edges)
+	MaxGAPlanCuts   int64 `json:"max_ga_plan_cuts,omitempty"`  // a GA's population x units: the cuts its plans may hold at once (memory)
+	MaxGAWork       int64 `json:"max_ga_work,omitempty"`       // a GA's population x (generations+1) x units: the cuts it may draw (time)
 	MaxSimEvents    int64 `json:"max_sim_events,omitempty"`    // events one simulation may process
 	MaxTraceBytes   int64 `json:"max_trace_bytes,omitempty"`   // bytes of a simulated trace
 	MaxProgramBytes int64 `json:"max_program_bytes,omitempty"` // bytes of an instruction program
@@ -62,3 +64,104 @@ func (e *InternalError) Error() string {
 	return "internal error in " + e.Stage + " (a bug in the engine, please report it with the request): " + e.Err.Error()
 }
 func (e *InternalError) Unwrap() error { return e.Err }
+
+// DefaultLimits are the limits in force when a request sets none. Each is
+// a generous multiple of the largest figure the built-in zoo reaches on
+// the preset chips, and small enough that a request at the limit finishes
+// in about a minute natively and fits the WebAssembly module's memory
+// (figures measured with scripts/bench-bounds.sh; docs/estimator.md,
+// "Bounded work", has them):
+//
+//   - MaxNodes 50000: the zoo's largest graph (vit_b_16) has 276 nodes.
+//   - MaxUnits 65536: the zoo's most is 1256 (vgg16 on ReRAM); the GA
+//     keeps a population of plans of up to one cut per unit.
+//   - MaxSpans 262144: the zoo's most valid spans is 22056 (vgg16 on L);
+//     every method but greedy and layerwise costs each valid span once.
+//   - MaxGAPlanCuts 1<<24 and MaxGAWork 1<<32: the default GA (population
+//     100, up to 301 generations) at MaxUnits is 6.6e6 and 2.0e9; the
+//     GA's plans take 16 bytes per cut, and a generation's work is linear
+//     in its plans' cuts.
+//   - MaxSimEvents 1<<25, MaxTraceBytes 64 MiB, MaxProgramBytes 256 MiB:
+//     the simulator's bounds (vgg16 on S at batch 16 is 224048 events).
+func DefaultLimits() Limits {
+	return Limits{
+		MaxNodes:        50000,
+		MaxUnits:        1 << 16,
+		MaxSpans:        1 << 18,
+		MaxGAPlanCuts:   1 << 24,
+		MaxGAWork:       1 << 32,
+		MaxSimEvents:    1 << 25,
+		MaxTraceBytes:   64 << 20,
+		MaxProgramBytes: 256 << 20,
+	}
+}
+
+// WithDefaults returns the limits with every zero field set to
+// DefaultLimits' value (a nil *Limits gives DefaultLimits). A negative
+// field is an *InputError naming it.
+func (l *Limits) WithDefaults() (Limits, error) {
+	d := DefaultLimits()
+	if l == nil {
+		return d, nil
+	}
+	out := *l
+	fields := []struct {
+		key string
+		v   *int64
+		def int64
+	}{
+		{"limits.max_spans", &out.MaxSpans, d.MaxSpans},
+		{"limits.max_ga_plan_cuts", &out.MaxGAPlanCuts, d.MaxGAPlanCuts},
+		{"limits.max_ga_work", &out.MaxGAWork, d.MaxGAWork},
+		{"limits.max_sim_events", &out.MaxSimEvents, d.MaxSimEvents},
+		{"limits.max_trace_bytes", &out.MaxTraceBytes, d.MaxTraceBytes},
+		{"limits.max_program_bytes", &out.MaxProgramBytes, d.MaxProgramBytes},
+	}
+	ints := []struct {
+		key string
+		v   *int
+		def int
+	}{
+		{"limits.max_nodes", &out.MaxNodes, d.MaxNodes},
+		{"limits.max_units", &out.MaxUnits, d.MaxUnits},
+	}
+	for _, f := range ints {
+		if *f.v < 0 {
+			return Limits{}, &InputError{Field: f.key, Err: fmt.Errorf("%d is negative: give a positive limit, or 0 for the default %d", *f.v, f.def)}
+		}
+		if *f.v == 0 {
+			*f.v = f.def
+		}
+	}
+	for _, f := range fields {
+		if *f.v < 0 {
+			return Limits{}, &InputError{Field: f.key, Err: fmt.Errorf("%d is negative: give a positive limit, or 0 for the default %d", *f.v, f.def)}
+		}
+		if *f.v == 0 {
+			*f.v = f.def
+		}
+	}
+	return out, nil
+}
+
+// How each limit is lifted: the CLI flag, then the request field.
+const (
+	liftNodes        = "--max-nodes (limits.max_nodes)"
+	liftUnits        = "--max-units (limits.max_units)"
+	liftSpans        = "--max-spans (limits.max_spans)"
+	liftGAPlanCuts   = "--max-ga-plan-cuts (limits.max_ga_plan_cuts)"
+	liftGAWork       = "--max-ga-work (limits.max_ga_work)"
+	liftSimEvents    = "--max-sim-events (limits.max_sim_events)"
+	liftTraceBytes   = "--max-trace-bytes (limits.max_trace_bytes)"
+	liftProgramBytes = "--max-program-bytes (limits.max_program_bytes)"
+)
+
+// overLimit returns a *LimitError when need exceeds limit, else nil. what
+// names the quantity, lift the flag and field that raise the limit (one of
+// the lift* constants).
+func overLimit(what string, need, limit int64, lift string) error {
+	if need <= limit {
+		return nil
+	}
+	return &LimitError{What: what, Need: need, Limit: limit, Lift: lift}
+}

@@ -47,7 +47,7 @@ const (
 // and consistent (IDD4R, IDD4W, IDD5AB >= IDD3N; activation energy >= 0).
 func (c *Chip) Validate() error {
 	if c == nil {
-		return errors.New("hw: nil chip")
+		return errors.New("hw: nil chip: give a chip description")
 	}
 	k := &checker{chip: c.Name}
 	if strings.TrimSpace(c.Name) == "" {
@@ -62,7 +62,7 @@ func (c *Chip) Validate() error {
 	okXbars := k.intRange("crossbars_per_core", c.CrossbarsPerCore, 1, MaxCrossbars)
 	if okCores && okXbars {
 		if total := int64(c.Cores) * int64(c.CrossbarsPerCore); total > MaxCrossbars {
-			k.addf("cores * crossbars_per_core = %d * %d = %d crossbars: must be at most %d in total "+
+			k.addf("crossbars_per_core", "cores * crossbars_per_core = %d * %d = %d crossbars: must be at most %d in total "+
 				"(sanity cap MaxCrossbars); use fewer cores or crossbars per core",
 				c.Cores, c.CrossbarsPerCore, total, MaxCrossbars)
 		}
@@ -73,10 +73,10 @@ func (c *Chip) Validate() error {
 	okWB := k.intRange("weight_bits", c.WeightBits, 1, maxDataBits)
 	if okBPC && okWB {
 		if c.WeightBits%c.BitsPerCell != 0 {
-			k.addf("weight_bits = %d is not a multiple of bits_per_cell = %d: a weight must fill whole cells; "+
+			k.addf("weight_bits", "weight_bits = %d is not a multiple of bits_per_cell = %d: a weight must fill whole cells; "+
 				"use a multiple of %d", c.WeightBits, c.BitsPerCell, c.BitsPerCell)
 		} else if cpw := c.WeightBits / c.BitsPerCell; okCols && c.CrossbarCols%cpw != 0 {
-			k.addf("crossbar_cols = %d is not a multiple of weight_bits/bits_per_cell = %d columns per weight: "+
+			k.addf("crossbar_cols", "crossbar_cols = %d is not a multiple of weight_bits/bits_per_cell = %d columns per weight: "+
 				"use a multiple of %d so every column holds part of a weight", c.CrossbarCols, cpw, cpw)
 		}
 	}
@@ -86,13 +86,13 @@ func (c *Chip) Validate() error {
 
 	// Converters.
 	if k.intRange("dac_bits", c.DACBits, 1, maxDACBits) && okAB && c.DACBits > c.ActivationBits {
-		k.addf("dac_bits = %d exceeds activation_bits = %d: a slice cannot apply more bits than an input has; "+
+		k.addf("dac_bits", "dac_bits = %d exceeds activation_bits = %d: a slice cannot apply more bits than an input has; "+
 			"use 1..%d", c.DACBits, c.ActivationBits, c.ActivationBits)
 	}
 	k.nonNegFloat("dac_energy_per_conversion_pj", c.DACEnergyPerConversionPJ, "pJ")
 	k.intRange("adc_bits", c.ADCBits, 1, maxADCBits)
 	if k.intRange("adcs_per_crossbar", c.ADCsPerCrossbar, 1, maxCrossbarDim) && okCols && c.ADCsPerCrossbar > c.CrossbarCols {
-		k.addf("adcs_per_crossbar = %d exceeds crossbar_cols = %d: at most one ADC per column; use 1..%d",
+		k.addf("adcs_per_crossbar", "adcs_per_crossbar = %d exceeds crossbar_cols = %d: at most one ADC per column; use 1..%d",
 			c.ADCsPerCrossbar, c.CrossbarCols, c.CrossbarCols)
 	}
 	k.posFloat("adc_latency_ns", c.ADCLatencyNs, "ns")
@@ -174,7 +174,7 @@ func (d *DRAM) validate(k *checker) {
 		okTimings = k.intRange(t.key, t.v, 1, maxDRAMCycles) && okTimings
 	}
 	if okTimings && d.TREFICycles <= d.TRFCCycles {
-		k.addf("dram.trefi_cycles = %d is not above dram.trfc_cycles = %d: a refresh must finish before the next "+
+		k.addf("dram.trefi_cycles", "dram.trefi_cycles = %d is not above dram.trfc_cycles = %d: a refresh must finish before the next "+
 			"is due; use trefi_cycles > %d", d.TREFICycles, d.TRFCCycles, d.TRFCCycles)
 	}
 	okVDD := k.posFloat("dram.vdd_v", d.VDDV, "V")
@@ -202,7 +202,7 @@ func (d *DRAM) validate(k *checker) {
 		{"dram.idd4r_ma", d.IDD4RMA}, {"dram.idd4w_ma", d.IDD4WMA}, {"dram.idd5ab_ma", d.IDD5ABMA},
 	} {
 		if c.v < d.IDD3NMA {
-			k.addf("%s = %v is below dram.idd3n_ma = %v: the burst/refresh energy above active standby would be "+
+			k.addf(c.key, "%s = %v is below dram.idd3n_ma = %v: the burst/refresh energy above active standby would be "+
 				"negative; use at least %v mA", c.key, c.v, d.IDD3NMA, d.IDD3NMA)
 		}
 	}
@@ -210,10 +210,44 @@ func (d *DRAM) validate(k *checker) {
 		tras, trp := float64(d.TRASCycles), float64(d.TRPCycles)
 		need := (d.IDD3NMA*tras + d.IDD2NMA*trp) / (tras + trp)
 		if d.IDD0MA < need {
-			k.addf("dram.idd0_ma = %v is too low: the activate energy IDD0*tRC - (IDD3N*tRAS + IDD2N*tRP) "+
+			k.addf("dram.idd0_ma", "dram.idd0_ma = %v is too low: the activate energy IDD0*tRC - (IDD3N*tRAS + IDD2N*tRP) "+
 				"would be negative; use at least %.4g mA", d.IDD0MA, need)
 		}
 	}
+}
+
+// FieldError is one problem Validate found: Field is the JSON key at
+// fault (DRAM keys as "dram.<key>"; a rule relating two fields names the
+// one to change), Msg the whole message, which names the chip, the key, the
+// value, its unit and the allowed range or fix. Validate joins them with
+// errors.Join, so errors.As finds the first and a front end can list them
+// all by unwrapping.
+type FieldError struct {
+	Chip  string
+	Field string
+	Msg   string
+}
+
+func (e *FieldError) Error() string { return fmt.Sprintf("chip %q: %s", e.Chip, e.Msg) }
+
+// FieldErrors lists the *FieldError values inside err (one, or several
+// joined by errors.Join), in order; it is empty for any other error.
+func FieldErrors(err error) []*FieldError {
+	var out []*FieldError
+	var walk func(error)
+	walk = func(err error) {
+		if fe, ok := err.(*FieldError); ok {
+			out = append(out, fe)
+			return
+		}
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				walk(e)
+			}
+		}
+	}
+	walk(err)
+	return out
 }
 
 // checker collects validation errors, each prefixed with the chip name.
@@ -222,14 +256,14 @@ type checker struct {
 	errs []error
 }
 
-// addf records a message that already names its field and value.
-func (k *checker) addf(format string, args ...any) {
-	k.errs = append(k.errs, fmt.Errorf("chip %q: %s", k.chip, fmt.Sprintf(format, args...)))
+// addf records a message about field that already names it and its value.
+func (k *checker) addf(field, format string, args ...any) {
+	k.errs = append(k.errs, &FieldError{Chip: k.chip, Field: field, Msg: fmt.Sprintf(format, args...)})
 }
 
 // fail records "field = value: rule".
 func (k *checker) fail(field, value, rule string) {
-	k.addf("%s = %s: %s", field, value, rule)
+	k.addf(field, "%s = %s: %s", field, value, rule)
 }
 
 // intRange checks lo <= v <= hi and reports whether it holds.

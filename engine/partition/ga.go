@@ -59,19 +59,32 @@ func DefaultGAOptions(seed uint64) GAOptions {
 	return GAOptions{Population: 100, Generations: 300, Keep: 20, Patience: 40, Seed: seed, Informed: true, MoveReach: DefaultMoveReach}
 }
 
-// Check validates the options, naming the field at fault.
+// OptionError is a GA option out of its range: Field is its JSON key
+// ("population", "keep", ...).
+type OptionError struct {
+	Field string
+	Msg   string
+}
+
+func (e *OptionError) Error() string { return "ga " + e.Field + " = " + e.Msg }
+
+// Check validates the options; an error is an *OptionError naming the
+// field at fault.
 func (o GAOptions) Check() error {
+	bad := func(field string, format string, args ...any) error {
+		return &OptionError{Field: field, Msg: fmt.Sprintf(format, args...)}
+	}
 	switch {
 	case o.Population < 2 || o.Population > 100000:
-		return fmt.Errorf("ga population = %d: must be from 2 to 100000", o.Population)
+		return bad("population", "%d: must be from 2 to 100000", o.Population)
 	case o.Keep < 1 || o.Keep >= o.Population:
-		return fmt.Errorf("ga keep = %d: must be from 1 to population-1 = %d", o.Keep, o.Population-1)
+		return bad("keep", "%d: must be from 1 to population-1 = %d", o.Keep, o.Population-1)
 	case o.Generations < 0 || o.Generations > 100000:
-		return fmt.Errorf("ga generations = %d: must be from 0 to 100000", o.Generations)
+		return bad("generations", "%d: must be from 0 to 100000", o.Generations)
 	case o.Patience < 0:
-		return fmt.Errorf("ga patience = %d: must be 0 (never stop early) or positive", o.Patience)
+		return bad("patience", "%d: must be 0 (never stop early) or positive", o.Patience)
 	case o.MoveReach < 0 || o.MoveReach > 1000:
-		return fmt.Errorf("ga move_reach = %d: must be from 1 to 1000 (0 for the default %d)", o.MoveReach, DefaultMoveReach)
+		return bad("move_reach", "%d: must be from 1 to 1000 (0 for the default %d)", o.MoveReach, DefaultMoveReach)
 	}
 	return nil
 }

@@ -1,0 +1,146 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/compass-go/compass/engine/hw"
+)
+
+// presetCopy returns a fresh copy of a preset chip.
+func presetCopy(t testing.TB, name string) *hw.Chip {
+	t.Helper()
+	c, err := hw.Preset(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := *c
+	return &cp
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// Every bad request field comes out as an *InputError whose Field is the
+// field's JSON path.
+func TestBadFieldsAreInputErrorsNamingTheField(t *testing.T) {
+	slowClock := presetCopy(t, "M")
+	slowClock.ClockHz = math.NaN()
+	twoBad := presetCopy(t, "M")
+	twoBad.ClockHz = -1
+	twoBad.DRAM.TCKNs = 0
+	cases := []struct {
+		name  string
+		req   CompileRequest
+		field string
+	}{
+		{"batch", CompileRequest{Model: "resnet18", Chip: "M", Batch: 0}, "batch"},
+		{"batch too large", CompileRequest{Model: "resnet18", Chip: "M", Batch: 1 << 20}, "batch"},
+		{"model", CompileRequest{Model: "nope", Chip: "M", Batch: 1}, "model"},
+		{"chip", CompileRequest{Model: "resnet18", Chip: "Z", Batch: 1}, "chip"},
+		{"method", CompileRequest{Model: "resnet18", Chip: "M", Batch: 1, Methods: []string{"magic"}}, "methods"},
+		{"objective", CompileRequest{Model: "resnet18", Chip: "M", Batch: 1, Objective: "joy"}, "objective"},
+		{"ga population", CompileRequest{Model: "resnet18", Chip: "M", Batch: 1, GA: &GASettings{Population: ptr(1)}}, "ga.population"},
+		{"ga keep", CompileRequest{Model: "resnet18", Chip: "M", Batch: 1, GA: &GASettings{Keep: ptr(500)}}, "ga.keep"},
+		{"ga move reach", CompileRequest{Model: "resnet18", Chip: "M", Batch: 1, GA: &GASettings{MoveReach: ptr(-2)}}, "ga.move_reach"},
+		{"chip_spec", CompileRequest{Model: "resnet18", ChipSpec: slowClock, Batch: 1}, "chip_spec.clock_hz"},
+		{"first of two", CompileRequest{Model: "resnet18", ChipSpec: twoBad, Batch: 1}, "chip_spec.clock_hz"},
+		{"limit", CompileRequest{Model: "resnet18", Chip: "M", Batch: 1, Limits: &Limits{MaxUnits: -1}}, "limits.max_units"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Compile(context.Background(), c.req)
+			var ie *InputError
+			if !errors.As(err, &ie) || ie.Field != c.field {
+				t.Fatalf("error %v (%T), want an *InputError for %q", err, err, c.field)
+			}
+			if _, err := Simulate(context.Background(), c.req, false, nil); !errors.As(err, &ie) || ie.Field != c.field {
+				t.Fatalf("simulate: error %v, want an *InputError for %q", err, c.field)
+			}
+		})
+	}
+	// Both bad keys of a chip description are reported, each as its field.
+	_, err := Compile(context.Background(), CompileRequest{Model: "resnet18", ChipSpec: twoBad, Batch: 1})
+	var fields []string
+	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+		var ie *InputError
+		if errors.As(e, &ie) {
+			fields = append(fields, ie.Field)
+		}
+	}
+	if strings.Join(fields, ",") != "chip_spec.clock_hz,chip_spec.dram.tck_ns" {
+		t.Errorf("fields %v, want chip_spec.clock_hz and chip_spec.dram.tck_ns", fields)
+	}
+}
+
+// Work over a limit is refused before it starts, with the figure, the
+// limit and what lifts it; lifting the limit lets the same request run.
+func TestLimitsRefuseWorkBeforeItStarts(t *testing.T) {
+	// resnet18 on M: 84 units, 1270 valid spans, 70 nodes.
+	cases := []struct {
+		lim  Limits
+		what string
+		need int64
+		lift string
+	}{
+		{Limits{MaxNodes: 69}, "nodes", 70, "--max-nodes"},
+		{Limits{MaxUnits: 83}, "partition units", 84, "--max-units"},
+		{Limits{MaxSpans: 1269}, "valid spans", 1270, "--max-spans"},
+		{Limits{MaxGAPlanCuts: 100*84 - 1}, "GA plan cuts", 100 * 84, "--max-ga-plan-cuts"},
+		{Limits{MaxGAWork: 100*301*84 - 1}, "GA work", 100 * 301 * 84, "--max-ga-work"},
+	}
+	for _, c := range cases {
+		lim := c.lim
+		req := CompileRequest{Model: "resnet18", Chip: "M", Batch: 1, Methods: []string{MethodCompass, MethodOptimal}, Limits: &lim}
+		_, err := Compile(context.Background(), req)
+		var le *LimitError
+		if !errors.As(err, &le) || !strings.Contains(le.What, c.what) || le.Need != c.need || !strings.Contains(le.Lift, c.lift) {
+			t.Errorf("%+v: error %v, want a LimitError on %s needing %d lifted by %s", c.lim, err, c.what, c.need, c.lift)
+			continue
+		}
+		if !strings.Contains(err.Error(), c.lift) || !strings.Contains(err.Error(), "over the limit") {
+			t.Errorf("message %q does not say the figure and how to lift it", err)
+		}
+	}
+	// Exactly at the figures, nothing is refused.
+	lim := Limits{MaxNodes: 70, MaxUnits: 84, MaxSpans: 1270, MaxGAPlanCuts: 100 * 84, MaxGAWork: 100 * 301 * 84}
+	if _, err := Compile(context.Background(), CompileRequest{Model: "resnet18", Chip: "M", Batch: 1,
+		Methods: []string{MethodCompass, MethodOptimal}, Limits: &lim}); err != nil {
+		t.Fatalf("at the limits: %v", err)
+	}
+	// Greedy and layerwise cost only their own spans: the span limit does
+	// not apply to them.
+	lim = Limits{MaxSpans: 1}
+	if _, err := Compile(context.Background(), CompileRequest{Model: "resnet18", Chip: "M", Batch: 1,
+		Methods: []string{MethodGreedy, MethodLayerwise}, Limits: &lim}); err != nil {
+		t.Fatalf("greedy and layerwise under a span limit: %v", err)
+	}
+}
+
+func TestDefaultLimitsFillZeroFields(t *testing.T) {
+	d := DefaultLimits()
+	var nilLim *Limits
+	got, err := nilLim.WithDefaults()
+	if err != nil || got != d {
+		t.Fatalf("nil limits: %+v, %v", got, err)
+	}
+	got, err = (&Limits{MaxUnits: 7}).WithDefaults()
+	if err != nil || got.MaxUnits != 7 || got.MaxSpans != d.MaxSpans || got.MaxSimEvents != d.MaxSimEvents {
+		t.Fatalf("partial limits: %+v, %v", got, err)
+	}
+	if d.MaxNodes <= 0 || d.MaxUnits <= 0 || d.MaxSpans <= 0 || d.MaxGAPlanCuts <= 0 || d.MaxGAWork <= 0 ||
+		d.MaxSimEvents <= 0 || d.MaxTraceBytes <= 0 || d.MaxProgramBytes <= 0 {
+		t.Fatalf("a default is not positive: %+v", d)
+	}
+	// The paper grid runs within the defaults (the largest zoo figures).
+	for _, m := range []string{"vgg16", "resnet18", "squeezenet1_1"} {
+		for _, c := range []string{"S", "M", "L", "ReRAM"} {
+			if _, err := Compile(context.Background(), CompileRequest{Model: m, Chip: c, Batch: 1,
+				Methods: []string{MethodGreedy, MethodOptimal}}); err != nil {
+				t.Errorf("%s on %s under the default limits: %v", m, c, err)
+			}
+		}
+	}
+}
