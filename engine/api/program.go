@@ -23,5 +23,9 @@ func Program(ctx context.Context, req CompileRequest) (*isa.Program, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", methods[0], err)
 	}
-	return schedule.Build(est, mr.Cuts)
+	lp, err := schedule.Build(est, mr.Cuts)
+	if err != nil {
+		return nil, err
+	}
+	return lp.Expand(), nil
 }

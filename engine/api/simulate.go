@@ -89,7 +89,7 @@ func Simulate(ctx context.Context, req CompileRequest, trace bool, programs func
 			return nil, fmt.Errorf("%s: scheduling: %w", method, err)
 		}
 		if programs != nil {
-			if err := programs(method, p); err != nil {
+			if err := programs(method, p.Expand()); err != nil {
 				return nil, err
 			}
 		}

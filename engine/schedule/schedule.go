@@ -41,12 +41,21 @@ type item struct {
 	rowsPerCrossbar []int
 }
 
-// Build schedules the plan given by cuts (0 = c0 < ... < ck = units).
-func Build(e *estimate.Estimator, cuts []int) (*isa.Program, error) {
+// Build schedules the plan given by cuts (0 = c0 < ... < ck = units). Every
+// stream's per-input instructions are stored once (isa.LoopStream), so the
+// program's size does not grow with the batch; Expand materialises it.
+func Build(e *estimate.Estimator, cuts []int) (*isa.LoopProgram, error) {
+	return build(e, cuts, false)
+}
+
+// build schedules the plan; with flat, every input's instructions are
+// generated into the streams' heads (no repetition), the reference the
+// loop form must expand to.
+func build(e *estimate.Estimator, cuts []int, flat bool) (*isa.LoopProgram, error) {
 	m := e.Mapping()
 	g := m.Graph
 	B := e.Batch()
-	p := &isa.Program{Model: g.Name, Chip: m.Chip.Name, Batch: B}
+	p := &isa.LoopProgram{Model: g.Name, Chip: m.Chip.Name, Batch: B}
 	for _, l := range m.Layers {
 		p.Layers = append(p.Layers, l.Name)
 	}
@@ -54,26 +63,76 @@ func Build(e *estimate.Estimator, cuts []int) (*isa.Program, error) {
 		p.Nodes = append(p.Nodes, n.Name)
 	}
 	addr := newAddresses(e)
-	stores := map[[4]int32]int64{} // DataKey -> STORE_DATA instructions so far
+	stores := map[[4]int32]int64{} // storeKey -> STORE_DATA instructions of one input so far
 	for pi := 0; pi+1 < len(cuts); pi++ {
 		s, err := e.Span(cuts[pi], cuts[pi+1])
 		if err != nil {
 			return nil, fmt.Errorf("partition %d: %w", pi, err)
 		}
-		part, err := buildPartition(e, s, pi, addr, stores)
+		part, err := buildPartition(e, s, pi, addr, stores, flat)
 		if err != nil {
 			return nil, fmt.Errorf("partition %d: %w", pi, err)
 		}
+		// Every input stores the same tensors: count the first input's.
 		for _, st := range part.Streams {
-			for _, in := range st.Instrs {
-				if in.Op == isa.StoreData {
-					stores[in.DataKey()]++
+			for _, in := range st.Head {
+				if in.Op == isa.StoreData && in.Input == 0 {
+					stores[storeKey(in)]++
 				}
 			}
 		}
 		p.Partitions = append(p.Partitions, *part)
 	}
 	return p, nil
+}
+
+// storeKey is the DataKey of an instruction's data with the input left
+// out: every input stores and loads the same tensors.
+func storeKey(in isa.Instr) [4]int32 {
+	k := in.DataKey()
+	k[3] = 0
+	return k
+}
+
+// loop turns per-input instructions into a loop stream: head, then input
+// 0's instructions, then those of inputs 1 .. batch-1 as a body repeated
+// batch-1 times, then tail. gen(b) gives input b's instructions; inputs 1
+// and 2 must differ only in Input (+1) and Addr (by a fixed step per
+// instruction), which is how the body repeats. With flat, every input's
+// instructions are generated into the head.
+func loop(core int32, head []isa.Instr, gen func(b int) []isa.Instr, tail []isa.Instr, batch int, flat bool) (isa.LoopStream, error) {
+	s := isa.LoopStream{Core: core, Head: head, Tail: tail}
+	if flat {
+		for b := range batch {
+			s.Head = append(s.Head, gen(b)...)
+		}
+		return s, nil
+	}
+	s.Head = append(s.Head, gen(0)...)
+	if batch < 2 {
+		return s, nil
+	}
+	s.Body, s.Repeat = gen(1), batch-1
+	s.AddrStep = make([]uint64, len(s.Body))
+	if batch < 3 {
+		return s, nil
+	}
+	next := gen(2)
+	if len(next) != len(s.Body) {
+		return s, fmt.Errorf("core %d: input 1 has %d instructions, input 2 %d", core, len(s.Body), len(next))
+	}
+	for j, a := range s.Body {
+		b := next[j]
+		if a.Input >= 0 && b.Input == a.Input+1 {
+			b.Input = a.Input
+		}
+		s.AddrStep[j] = b.Addr - a.Addr
+		b.Addr = a.Addr
+		if a != b {
+			return s, fmt.Errorf("core %d: instruction %d of inputs 1 and 2 differs beyond input and address: %+v vs %+v", core, j, a, next[j])
+		}
+	}
+	return s, s.Check()
 }
 
 // addresses lays out DRAM: every unit's weights, then every tensor of
@@ -145,7 +204,7 @@ func unitRows(m *mapping.Mapping, u mapping.Unit) []int {
 	return rows
 }
 
-func buildPartition(e *estimate.Estimator, s *estimate.Span, pi int, addr *addresses, stores map[[4]int32]int64) (*isa.Partition, error) {
+func buildPartition(e *estimate.Estimator, s *estimate.Span, pi int, addr *addresses, stores map[[4]int32]int64, flat bool) (*isa.LoopPartition, error) {
 	m := e.Mapping()
 	g := m.Graph
 	B := e.Batch()
@@ -235,18 +294,23 @@ func buildPartition(e *estimate.Estimator, s *estimate.Span, pi int, addr *addre
 	for _, ent := range s.Entries {
 		contrib[ent]++
 	}
-	part := &isa.Partition{Index: pi}
+	part := &isa.LoopPartition{Index: pi}
 	// The loader stream: entry tensors for every input.
 	if len(s.Entries) > 0 {
-		ld := isa.Stream{Core: int32(items[0].core)}
-		for b := 0; b < B; b++ {
+		load := func(b int) []isa.Instr {
+			var out []isa.Instr
 			for k, ent := range s.Entries {
 				bytes := int64(math.Ceil(e.TensorBytes(ent) * s.EntryShare[k]))
-				ld.Instrs = append(ld.Instrs, isa.Instr{Op: isa.LoadData, Xbar: -1, Layer: -1, Unit: -1, Node: int32(ent), Input: int32(b), Peer: -1,
-					Count: stores[[4]int32{int32(ent), -1, -1, int32(b)}], Bytes: bytes, Addr: addr.of(ent, b, 0)})
+				out = append(out, isa.Instr{Op: isa.LoadData, Xbar: -1, Layer: -1, Unit: -1, Node: int32(ent), Input: int32(b), Peer: -1,
+					Count: stores[[4]int32{int32(ent), -1, -1, 0}], Bytes: bytes, Addr: addr.of(ent, b, 0)})
 			}
+			return out
 		}
-		ld.Instrs = append(ld.Instrs, isa.Instr{Op: isa.Barrier, Xbar: -1, Layer: -1, Unit: -1, Node: -1, Input: -1, Peer: -1})
+		ld, err := loop(int32(items[0].core), nil, load,
+			[]isa.Instr{{Op: isa.Barrier, Xbar: -1, Layer: -1, Unit: -1, Node: -1, Input: -1, Peer: -1}}, B, flat)
+		if err != nil {
+			return nil, fmt.Errorf("loader: %w", err)
+		}
 		part.Streams = append(part.Streams, ld)
 	}
 	exits := map[int]bool{}
@@ -254,9 +318,11 @@ func buildPartition(e *estimate.Estimator, s *estimate.Span, pi int, addr *addre
 		exits[x] = true
 	}
 	for _, it := range items {
-		xs, vs := itemStreams(e, it, addr, contrib, psums, sendsOf, exits, s, stores)
-		part.Streams = append(part.Streams, xs)
-		part.Streams = append(part.Streams, vs...)
+		st, err := itemStreams(e, it, addr, contrib, psums, sendsOf, exits, s, stores, flat)
+		if err != nil {
+			return nil, fmt.Errorf("unit %d replica %d: %w", it.unit, it.replica, err)
+		}
+		part.Streams = append(part.Streams, st...)
 	}
 	return part, nil
 }
@@ -293,8 +359,13 @@ func vectorOp(op model.Op) isa.Opcode {
 	return isa.VAct
 }
 
+// threads holds one input's instructions of a replica's threads.
+type threads struct{ xbar, vec, spill []isa.Instr }
+
+// itemStreams schedules one replica: its crossbar thread, its vector
+// thread and, when its buffers spill, its spill thread, in that order.
 func itemStreams(e *estimate.Estimator, it item, addr *addresses, contrib map[int]int64,
-	psums map[[2]int]int64, sendsOf map[int][]int, exits map[int]bool, span *estimate.Span, stores map[[4]int32]int64) (st isa.Stream, extra []isa.Stream) {
+	psums map[[2]int]int64, sendsOf map[int][]int, exits map[int]bool, span *estimate.Span, stores map[[4]int32]int64, flat bool) ([]isa.LoopStream, error) {
 	m := e.Mapping()
 	g := m.Graph
 	chip := m.Chip
@@ -303,51 +374,50 @@ func itemStreams(e *estimate.Estimator, it item, addr *addresses, contrib map[in
 	l := m.Layers[layer]
 	act := float64(chip.ActivationBits) / 8
 	base := isa.Instr{Xbar: -1, Layer: int32(layer), Unit: int32(it.unit), Node: -1, Input: -1, Peer: -1}
-	st = isa.Stream{Core: int32(it.core)}
-	emit := func(in isa.Instr) { st.Instrs = append(st.Instrs, in) }
+	var head []isa.Instr
 	if it.replica == 0 {
 		in := base
 		in.Op, in.Bytes, in.Addr = isa.LoadWeight, (unit.Cells*int64(chip.BitsPerCell)+7)/8, addr.weight[it.unit]
-		emit(in)
+		head = append(head, in)
 	}
 	for x, rows := range it.rowsPerCrossbar {
 		in := base
 		in.Op, in.Xbar, in.Count = isa.WriteWeight, int32(it.firstX+x), int64(rows)
-		emit(in)
+		head = append(head, in)
 	}
 	isHome := it.home == it.unit
 	inNode := g.Producers(l.Node)[0]
-	vec := isa.Stream{Core: int32(it.core)}
-	vemit := func(in isa.Instr) {
-		in.Pos = it.firstPos // the vector thread works on this replica's positions
-		vec.Instrs = append(vec.Instrs, in)
-	}
 	local := base
 	local.Node, local.Xbar = isa.LocalNode, int32(it.replica)
 	inBytes := int64(math.Ceil(float64(m.InputElems(it.unit)) * act)) // per position
-	// Buffers beyond the replica's share of local memory: a third thread
-	// parks the overflow of each input in DRAM once the input arrives and
-	// reads it back, beside the computation (it prefetches what the MVMs
-	// need, so it costs DRAM and bus time and energy, not MVM stalls).
-	spill := isa.Stream{Core: int32(it.core)}
-	for b := 0; b < e.Batch(); b++ {
+	// input gives input b's instructions of each thread.
+	input := func(b int) (t threads) {
+		emit := func(in isa.Instr) { t.xbar = append(t.xbar, in) }
+		vemit := func(in isa.Instr) {
+			in.Pos = it.firstPos // the vector thread works on this replica's positions
+			t.vec = append(t.vec, in)
+		}
 		in := base
 		in.Op, in.Node, in.Input, in.Count = isa.Recv, int32(inNode), int32(b), contrib[inNode]
 		if it.buf.SpillBytes > 0 {
-			// Wait for the input (moving nothing) and, after the first, for
-			// the replica to start on it (its MVMs of the input before are
-			// done).
-			spill.Instrs = append(spill.Instrs, in)
+			// Buffers beyond the replica's share of local memory: the
+			// spill thread parks the overflow of each input in DRAM once
+			// the input arrives and reads it back, beside the computation
+			// (it prefetches what the MVMs need, so it costs DRAM and bus
+			// time and energy, not MVM stalls). It waits for the input
+			// (moving nothing) and, after the first, for the replica to
+			// start on it (its MVMs of the input before are done).
+			t.spill = append(t.spill, in)
 			if b > 0 {
 				prev := local
 				prev.Op, prev.Input, prev.Count = isa.Recv, int32(b-1), 1
-				spill.Instrs = append(spill.Instrs, prev)
+				t.spill = append(t.spill, prev)
 			}
 			sp := base
 			sp.Op, sp.Node, sp.Xbar, sp.Input, sp.Bytes, sp.Addr = isa.StoreData, isa.SpillNode, int32(it.replica), int32(b), it.buf.SpillBytes, it.spillAddr
-			spill.Instrs = append(spill.Instrs, sp)
+			t.spill = append(t.spill, sp)
 			sp.Op, sp.Count, sp.Bytes = isa.LoadData, 1, it.buf.ReloadBytes
-			spill.Instrs = append(spill.Instrs, sp)
+			t.spill = append(t.spill, sp)
 		}
 		in.Bytes = it.buf.InputBytes // the rows its positions read, written into its local memory
 		emit(in)
@@ -370,7 +440,7 @@ func itemStreams(e *estimate.Estimator, it item, addr *addresses, contrib map[in
 			ps.Op, ps.Node, ps.Input, ps.Unit, ps.Xbar, ps.Peer = isa.Send, isa.PsumNode, int32(b), int32(it.home), int32(it.replica), int32(it.unit)
 			ps.Bytes = int64(math.Ceil(float64(outs*it.positions) * act))
 			vemit(ps)
-			continue
+			return t
 		}
 		// A stripe of an input-split layer cut across partitions carries
 		// its partial sums through DRAM: its first in-span unit loads what
@@ -392,7 +462,7 @@ func itemStreams(e *estimate.Estimator, it item, addr *addresses, contrib map[in
 		if carryIn {
 			ld := psumKey
 			ld.Op, ld.Bytes, ld.Addr = isa.LoadData, psumSize, psumAddr
-			ld.Count = stores[ld.DataKey()]
+			ld.Count = stores[storeKey(ld)]
 			vemit(ld)
 			n++
 		}
@@ -405,7 +475,7 @@ func itemStreams(e *estimate.Estimator, it item, addr *addresses, contrib map[in
 			sd := psumKey
 			sd.Op, sd.Bytes, sd.Addr = isa.StoreData, psumSize, psumAddr
 			vemit(sd)
-			continue
+			return t
 		}
 		for _, n := range e.LayerNodes(layer) {
 			if n == l.Node {
@@ -443,17 +513,29 @@ func itemStreams(e *estimate.Estimator, it item, addr *addresses, contrib map[in
 			sd.Addr = addr.of(n, b, 0)
 			vemit(sd)
 		}
-	}
-	vbar := base
-	vbar.Op = isa.Barrier
-	vemit(vbar)
-	extra = append(extra, vec)
-	if len(spill.Instrs) > 0 {
-		spill.Instrs = append(spill.Instrs, vbar)
-		extra = append(extra, spill)
+		return t
 	}
 	bar := base
 	bar.Op = isa.Barrier
-	emit(bar)
-	return st, extra
+	vbar := bar
+	vbar.Pos = it.firstPos
+	core := int32(it.core)
+	B := e.Batch()
+	xs, err := loop(core, head, func(b int) []isa.Instr { return input(b).xbar }, []isa.Instr{bar}, B, flat)
+	if err != nil {
+		return nil, fmt.Errorf("crossbar thread: %w", err)
+	}
+	vs, err := loop(core, nil, func(b int) []isa.Instr { return input(b).vec }, []isa.Instr{vbar}, B, flat)
+	if err != nil {
+		return nil, fmt.Errorf("vector thread: %w", err)
+	}
+	out := []isa.LoopStream{xs, vs}
+	if it.buf.SpillBytes > 0 {
+		ss, err := loop(core, nil, func(b int) []isa.Instr { return input(b).spill }, []isa.Instr{bar}, B, flat)
+		if err != nil {
+			return nil, fmt.Errorf("spill thread: %w", err)
+		}
+		out = append(out, ss)
+	}
+	return out, nil
 }

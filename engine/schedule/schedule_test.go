@@ -3,6 +3,7 @@ package schedule
 import (
 	"context"
 	"math"
+	"reflect"
 	"testing"
 
 	"github.com/compass-go/compass/engine/estimate"
@@ -46,10 +47,11 @@ func TestProgramMatchesTheEstimate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := Build(e, ga.Plan.Cuts)
+		lp, err := Build(e, ga.Plan.Cuts)
 		if err != nil {
 			t.Fatal(err)
 		}
+		p := lp.Expand()
 		if len(p.Partitions) != ga.Plan.Partitions() {
 			t.Fatalf("%s: %d partitions scheduled, plan has %d", c.model, len(p.Partitions), ga.Plan.Partitions())
 		}
@@ -149,4 +151,73 @@ func TestProgramMatchesTheEstimate(t *testing.T) {
 			}
 		}
 	}
+}
+
+// The loop form (each stream's per-input instructions stored once and
+// repeated) expands to exactly the program generated input by input, and
+// its size does not grow with the batch while the expanded one does.
+func TestLoopFormExpandsToEveryInput(t *testing.T) {
+	for _, c := range []struct {
+		model, chip string
+		batch       int
+	}{{"resnet18", "M", 5}, {"vgg16", "S", 3}, {"squeezenet1_1", "S", 2}, {"googlenet", "M", 1}, {"mobilenet_v2", "S", 4}} {
+		g, err := zoo.Build(c.model)
+		if err != nil {
+			t.Fatal(err)
+		}
+		chip, _ := hw.Preset(c.chip)
+		m, err := mapping.Map(g, chip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sizes := map[int]int64{}
+		for _, batch := range []int{c.batch, 40 * c.batch} {
+			e, err := estimate.New(m, batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cuts := partition.Layerwise(e).Cuts
+			lp, err := Build(e, cuts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var stored int64
+			for _, part := range lp.Partitions {
+				for _, st := range part.Streams {
+					stored += int64(len(st.Head) + len(st.Body) + len(st.Tail))
+				}
+			}
+			sizes[batch] = stored
+			if batch != c.batch {
+				if lp.Instructions() < 30*stored/4 {
+					t.Errorf("%s batch %d: %d instructions run from %d stored: the loop form does not compress", c.model, batch, lp.Instructions(), stored)
+				}
+				continue
+			}
+			flat, err := build(e, cuts, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, want := lp.Expand(), flat.Expand()
+			if lp.Instructions() != flat.Instructions() || !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s batch %d: the loop form expands to %d instructions, input by input %d, or they differ", c.model, batch, lp.Instructions(), flat.Instructions())
+			}
+			if n := lp.Instructions(); n != int64(countInstrs(got)) || lp.ExpandedBytes() != n*isa.InstrBytes {
+				t.Errorf("%s: Instructions %d, the expanded program has %d", c.model, n, countInstrs(got))
+			}
+		}
+		if sizes[c.batch] != sizes[40*c.batch] && c.batch > 1 {
+			t.Errorf("%s: %d instructions stored at batch %d, %d at batch %d: the stored program grows with the batch", c.model, sizes[c.batch], c.batch, sizes[40*c.batch], 40*c.batch)
+		}
+	}
+}
+
+func countInstrs(p *isa.Program) int {
+	n := 0
+	for _, part := range p.Partitions {
+		for _, st := range part.Streams {
+			n += len(st.Instrs)
+		}
+	}
+	return n
 }

@@ -75,7 +75,7 @@ func (s *sim) loop() error {
 	for len(s.runq.ids) > 0 {
 		id, _ := s.runq.pop()
 		st := s.streams[id]
-		if st.pc >= len(st.instrs) {
+		if st.pc >= st.len {
 			continue
 		}
 		blocked, err := s.step(id, st)
@@ -89,7 +89,7 @@ func (s *sim) loop() error {
 		if s.opt.MaxEvents > 0 && s.res.Events > s.opt.MaxEvents {
 			return fmt.Errorf("simulation exceeded %d events", s.opt.MaxEvents)
 		}
-		if st.pc < len(st.instrs) {
+		if st.pc < st.len {
 			s.runq.push(id, st.ready, s.streams)
 		} else {
 			done++
@@ -97,8 +97,8 @@ func (s *sim) loop() error {
 	}
 	if done != len(s.streams) {
 		for i, st := range s.streams {
-			if st.pc < len(st.instrs) {
-				in := st.instrs[st.pc]
+			if st.pc < st.len {
+				in := st.code.At(st.pc)
 				return fmt.Errorf("deadlock: %d of %d streams never finished; stream %d (partition %d, core %d) waits at %s (node %d, input %d, unit %d)",
 					len(s.streams)-done, len(s.streams), i, st.part, st.core, in.Op, in.Node, in.Input, in.Unit)
 			}
@@ -166,17 +166,13 @@ func (s *sim) released(id int, core, x, part int32) (bool, float64) {
 	return false, 0
 }
 
-func (s *sim) tagFor(k tagKey) *tag {
+func (s *sim) contribute(k tagKey, at float64) {
 	t := s.tags[k]
 	if t == nil {
-		t = &tag{}
-		s.tags[k] = t
+		if t = s.newTag(k); t == nil {
+			return // nothing receives it
+		}
 	}
-	return t
-}
-
-func (s *sim) contribute(k tagKey, at float64) {
-	t := s.tagFor(k)
 	t.got++
 	t.time = math.Max(t.time, at)
 	if t.needSet && t.got >= t.need && len(t.waiters) > 0 {
@@ -195,7 +191,7 @@ func tagOf(part int32, in isa.Instr) tagKey {
 
 // step executes (or blocks) the stream's next instruction.
 func (s *sim) step(id int, st *stream) (blocked bool, err error) {
-	in := st.instrs[st.pc]
+	in := st.code.At(st.pc)
 	chip := s.chip
 	t := st.ready
 	pr := &s.res.Partitions[st.part]
@@ -215,12 +211,12 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 		if st.part > 0 {
 			start = math.Max(start, s.computing[st.part-1])
 		}
-		for x := int32(0); ; x++ {
-			j := st.pc + 1 + int(x)
-			if j >= len(st.instrs) || st.instrs[j].Op != isa.WriteWeight {
+		for j := st.pc + 1; j < st.len; j++ {
+			next := st.code.At(j)
+			if next.Op != isa.WriteWeight {
 				break
 			}
-			ok, free := s.released(id, st.core, st.instrs[j].Xbar, st.part)
+			ok, free := s.released(id, st.core, next.Xbar, st.part)
 			if !ok {
 				return true, nil
 			}
@@ -310,13 +306,20 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 		pr.Compute.add(start, end)
 		s.trace(st.core, in.Op, st.part, in.Layer, start, end)
 	case isa.Recv:
-		tg := s.tagFor(tagOf(st.part, in))
+		k := tagOf(st.part, in)
+		tg := s.tags[k]
+		if tg == nil {
+			tg = s.newTag(k) // never nil: this RECV reads it
+		}
 		tg.need, tg.needSet = in.Count, true
 		if tg.got < tg.need {
 			tg.waiters = append(tg.waiters, id)
 			return true, nil
 		}
 		st.ready = math.Max(t, tg.time)
+		if tg.passed++; tg.passed >= tg.readers {
+			delete(s.tags, k)
+		}
 		s.res.Energy.LocalMemory += float64(in.Bytes) * chip.LocalMemoryWriteEnergyPerBytePJ
 	case isa.Send:
 		if in.Node == isa.LocalNode { // hand-over between a replica's threads: no bus
@@ -362,15 +365,16 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 		k := in.DataKey()
 		sd := s.stores[k]
 		if sd == nil {
-			sd = &stored{}
-			s.stores[k] = sd
+			sd = s.newStored(k) // nil: no LOAD_DATA waits for it
 		}
-		sd.count++
-		sd.time = math.Max(sd.time, done)
-		if len(sd.waiters) > 0 {
-			w := sd.waiters
-			sd.waiters = nil
-			s.wake(w, sd.time)
+		if sd != nil {
+			sd.count++
+			sd.time = math.Max(sd.time, done)
+			if len(sd.waiters) > 0 {
+				w := sd.waiters
+				sd.waiters = nil
+				s.wake(w, sd.time)
+			}
 		}
 		pr.IO.add(start, done)
 		s.trace(st.core, in.Op, st.part, in.Layer, start, done)
@@ -382,19 +386,21 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 			s.endWait[st.part-1] = append(s.endWait[st.part-1], id)
 			return true, nil
 		}
-		k := in.DataKey()
-		sd := s.stores[k]
-		if in.Count > 0 && (sd == nil || sd.count < in.Count) {
-			if sd == nil {
-				sd = &stored{}
-				s.stores[k] = sd
-			}
-			sd.waiters = append(sd.waiters, id)
-			return true, nil
-		}
 		start := t
-		if sd != nil {
+		if in.Count > 0 { // wait for the stores
+			k := in.DataKey()
+			sd := s.stores[k]
+			if sd == nil {
+				sd = s.newStored(k) // never nil: this LOAD_DATA reads it
+			}
+			if sd.count < in.Count {
+				sd.waiters = append(sd.waiters, id)
+				return true, nil
+			}
 			start = math.Max(start, sd.time)
+			if sd.passed++; sd.passed >= sd.readers {
+				delete(s.stores, k)
+			}
 		}
 		if in.Node >= 0 && st.part > 0 {
 			start = math.Max(start, s.ended[st.part-1])

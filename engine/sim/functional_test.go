@@ -110,7 +110,8 @@ func TestFunctionalBitExact(t *testing.T) {
 				for _, method := range []string{"greedy", "layerwise", "compass"} {
 					plan := plans[method]
 					what := fmt.Sprintf("%s, %d-bit cells, batch %d, %s (%d partitions)", name, bits, batch, method, plan.Partitions())
-					p, _ := checkFunctional(t, what, e, plan, weights, inputs)
+					lp, _ := checkFunctional(t, what, e, plan, weights, inputs)
+					p := lp.Expand()
 					for pi := range p.Partitions {
 						sp := e.MustSpan(plan.Cuts[pi], plan.Cuts[pi+1])
 						for _, lp := range sp.Layers {

@@ -17,7 +17,7 @@ import (
 // chip imposes and that every partition spills and reads back exactly
 // what the estimator counts, and returns the estimator's totals, the
 // program and the result.
-func simulatePlan(t *testing.T, name string, e *estimate.Estimator, plan partition.Plan, opt Options) (partition.Totals, *isa.Program, *Result) {
+func simulatePlan(t *testing.T, name string, e *estimate.Estimator, plan partition.Plan, opt Options) (partition.Totals, *isa.LoopProgram, *Result) {
 	t.Helper()
 	m := e.Mapping()
 	chip := m.Chip
@@ -84,7 +84,7 @@ func randomInputs(rng *rand.Rand, g *model.Graph, batch, activationBits int) map
 // checkFunctional runs a plan numerically (simulatePlan with the
 // functional mode) and requires every graph output of every input to
 // equal the direct integer reference, bit for bit.
-func checkFunctional(t *testing.T, what string, e *estimate.Estimator, plan partition.Plan, weights [][]int64, inputs map[int][][]int64) (*isa.Program, *Result) {
+func checkFunctional(t *testing.T, what string, e *estimate.Estimator, plan partition.Plan, weights [][]int64, inputs map[int][][]int64) (*isa.LoopProgram, *Result) {
 	t.Helper()
 	m := e.Mapping()
 	f := &Functional{Mapping: m, Owner: e.Owner, Weights: weights, Inputs: inputs, Shift: 4}

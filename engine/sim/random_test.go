@@ -63,7 +63,7 @@ func TestRandomChipsFunctional(t *testing.T) {
 			t.Fatalf("%s: %v", what, err)
 		}
 		p, r := checkFunctional(t, what, e, ga.Plan, randomWeights(rng, m), randomInputs(rng, g, batch, chip.ActivationBits))
-		for _, part := range p.Partitions {
+		for _, part := range p.Expand().Partitions {
 			for _, st := range part.Streams {
 				for _, in := range st.Instrs {
 					if in.Op == isa.LoadData && in.Node == isa.PsumNode {

@@ -122,16 +122,18 @@ type tagKey struct {
 }
 
 type tag struct {
-	got, need int64
-	needSet   bool
-	time      float64
-	waiters   []int
+	got, need       int64
+	needSet         bool
+	time            float64
+	waiters         []int
+	readers, passed int64 // RECVs that read it, and those done (see readers.go)
 }
 
 type stored struct {
-	count   int64
-	time    float64
-	waiters []int
+	count           int64
+	time            float64
+	waiters         []int
+	readers, passed int64 // LOAD_DATAs that wait for it, and those done (data; not weights)
 }
 
 type xbar struct {
@@ -144,8 +146,9 @@ type xbar struct {
 type stream struct {
 	part        int32
 	core        int32
-	instrs      []isa.Instr
-	pc          int
+	code        *isa.LoopStream // instructions, generated one at a time
+	len         int64           // code.Len()
+	pc          int64
 	ready       float64
 	outstanding float64
 }
@@ -162,7 +165,10 @@ type sim struct {
 	tags    map[tagKey]*tag
 	weights map[[2]int32]*stored // (partition, unit)
 	stores  map[[4]int32]*stored // isa.Instr.DataKey
-	busCal  calendar
+	// Readers of tags and stored data, to drop each after its last.
+	tagReaders   readerTable[tagKey]
+	storeReaders readerTable[[4]int32]
+	busCal       calendar
 	// computing[p] is when partition p issued its first MVM (-1: not yet);
 	// the next partition's replacement waits for it (lookahead of one).
 	computing []float64
@@ -183,8 +189,10 @@ type sim struct {
 	act      float64
 }
 
-// Run simulates a program on a chip.
-func Run(p *isa.Program, chip *hw.Chip, opt Options) (*Result, error) {
+// Run simulates a program on a chip. It takes each instruction from its
+// stream's loop form as the stream reaches it, so the program is never
+// expanded and memory does not grow with the batch.
+func Run(p *isa.LoopProgram, chip *hw.Chip, opt Options) (*Result, error) {
 	if err := chip.Validate(); err != nil {
 		return nil, err
 	}
@@ -215,21 +223,31 @@ func Run(p *isa.Program, chip *hw.Chip, opt Options) (*Result, error) {
 		}
 	}
 	writers := map[[2]int32][]int32{}
-	for pi, part := range p.Partitions {
+	for pi := range p.Partitions {
+		part := &p.Partitions[pi]
 		s.res.Partitions = append(s.res.Partitions, PartitionResult{Index: part.Index})
-		for _, st := range part.Streams {
+		for si := range part.Streams {
+			st := &part.Streams[si]
 			if st.Core < 0 || int(st.Core) >= chip.Cores {
 				return nil, fmt.Errorf("partition %d: a stream on core %d, the chip has %d", pi, st.Core, chip.Cores)
 			}
-			for _, in := range st.Instrs {
+			if err := st.Check(); err != nil {
+				return nil, fmt.Errorf("partition %d: %w", pi, err)
+			}
+			var err error
+			count := func(in isa.Instr, times int64) {
+				if err != nil {
+					return
+				}
 				if in.Op == isa.MVMul || in.Op == isa.WriteWeight {
 					if in.Xbar < 0 || int(in.Xbar) >= chip.CrossbarsPerCore {
-						return nil, fmt.Errorf("partition %d core %d: %s on crossbar %d, a core has %d", pi, st.Core, in.Op, in.Xbar, chip.CrossbarsPerCore)
+						err = fmt.Errorf("partition %d core %d: %s on crossbar %d, a core has %d", pi, st.Core, in.Op, in.Xbar, chip.CrossbarsPerCore)
+						return
 					}
 				}
 				switch in.Op {
 				case isa.MVMul:
-					s.mvmUses[[3]int32{int32(pi), st.Core, in.Xbar}]++
+					s.mvmUses[[3]int32{int32(pi), st.Core, in.Xbar}] += times
 				case isa.WriteWeight:
 					k := [2]int32{st.Core, in.Xbar}
 					if w := writers[k]; len(w) == 0 || w[len(w)-1] != int32(pi) {
@@ -237,10 +255,25 @@ func Run(p *isa.Program, chip *hw.Chip, opt Options) (*Result, error) {
 					}
 				}
 			}
-			s.streams = append(s.streams, &stream{part: int32(pi), core: st.Core, instrs: st.Instrs})
+			for _, in := range st.Head {
+				count(in, 1)
+			}
+			if st.Repeat > 0 {
+				for _, in := range st.Body {
+					count(in, int64(st.Repeat))
+				}
+			}
+			for _, in := range st.Tail {
+				count(in, 1)
+			}
+			if err != nil {
+				return nil, err
+			}
+			s.streams = append(s.streams, &stream{part: int32(pi), core: st.Core, code: st, len: st.Len()})
 		}
 	}
 	s.writers = writers
+	s.countReaders(p)
 	s.computing = make([]float64, len(p.Partitions))
 	for i := range s.computing {
 		s.computing[i] = -1
@@ -258,6 +291,9 @@ func Run(p *isa.Program, chip *hw.Chip, opt Options) (*Result, error) {
 	}
 	if err := s.loop(); err != nil {
 		return nil, err
+	}
+	if len(s.tags) > 0 || len(s.stores) > 0 {
+		return nil, fmt.Errorf("the program's readers and writers disagree: %d tags and %d stored tensors left unread after the run", len(s.tags), len(s.stores))
 	}
 	r := s.res
 	for i := range r.Partitions {

@@ -203,7 +203,7 @@ func TestDeterministicAndListable(t *testing.T) {
 		t.Error("no trace recorded")
 	}
 	var listing strings.Builder
-	if err := p.WriteListing(&listing); err != nil {
+	if err := p.Expand().WriteListing(&listing); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"LOAD_WEIGHT", "WRITE_WEIGHT", "MVMUL", "SEND", "RECV", "BARRIER", "partition 0", "features.0"} {

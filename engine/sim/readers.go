@@ -1,0 +1,87 @@
+package sim
+
+import "github.com/compass-go/compass/engine/isa"
+
+// The simulator keeps a tag (contributions a RECV waits for) or a stored
+// tensor (STORE_DATAs a LOAD_DATA waits for) only while an instruction
+// still has to read it: each entry counts the readers that have passed it
+// and is dropped after the last, and data no instruction reads is not
+// kept at all. Its memory then follows the inputs in flight, not the
+// batch. The readers of every key are counted from the loop program before
+// the run: a head or tail instruction reads its own input, a body
+// instruction the inputs its repetitions reach.
+
+// inputRange is the inputs [lo, hi] one instruction of a stream reads, n
+// times each.
+type inputRange struct {
+	lo, hi int32
+	n      int64
+}
+
+// readerTable lists, per key with the input left out, the input ranges
+// of the instructions that read it.
+type readerTable[K comparable] map[K][]inputRange
+
+func (t readerTable[K]) add(k K, in isa.Instr, times int64) {
+	if in.Input < 0 { // no input: every repetition reads the same key
+		t[k] = append(t[k], inputRange{in.Input, in.Input, times})
+		return
+	}
+	t[k] = append(t[k], inputRange{in.Input, in.Input + int32(times-1), 1})
+}
+
+// count is the number of instructions that read key k of the given input.
+func (t readerTable[K]) count(k K, input int32) int64 {
+	var n int64
+	for _, r := range t[k] {
+		if r.lo <= input && input <= r.hi {
+			n += r.n
+		}
+	}
+	return n
+}
+
+// tagPattern is a tagKey without its input.
+func tagPattern(k tagKey) tagKey { k.input = 0; return k }
+
+// storePattern is a DataKey without its input.
+func storePattern(k [4]int32) [4]int32 { k[3] = 0; return k }
+
+// countReaders fills the reader tables from the program: every RECV reads
+// its tag, every LOAD_DATA that waits for stores (count > 0) reads its
+// stored data. A body instruction of input i repeated n times reads inputs
+// i .. i+n-1 (a body instruction without an input, -1, reads it n times).
+func (s *sim) countReaders(p *isa.LoopProgram) {
+	s.tagReaders, s.storeReaders = readerTable[tagKey]{}, readerTable[[4]int32]{}
+	p.Count(func(part int, _ *isa.LoopStream, in isa.Instr, times int64) {
+		switch {
+		case in.Op == isa.Recv:
+			s.tagReaders.add(tagPattern(tagOf(int32(part), in)), in, times)
+		case in.Op == isa.LoadData && in.Count > 0:
+			s.storeReaders.add(storePattern(in.DataKey()), in, times)
+		}
+	})
+}
+
+// newTag makes the entry of tag k, or returns nil when nothing reads it.
+func (s *sim) newTag(k tagKey) *tag {
+	n := s.tagReaders.count(tagPattern(k), k.input)
+	if n == 0 {
+		return nil
+	}
+	t := &tag{readers: n}
+	s.tags[k] = t
+	return t
+}
+
+// newStored makes the entry of stored data k, or returns nil when nothing
+// reads it.
+func (s *sim) newStored(k [4]int32) *stored {
+	n := s.storeReaders.count(storePattern(k), k[3])
+	if n == 0 {
+		return nil
+	}
+	sd := &stored{readers: n}
+	s.stores[k] = sd
+	return sd
+}
