@@ -26,7 +26,6 @@ const (
 	maxDRAMRows      = 1 << 20
 	maxDRAMColumns   = 1 << 16
 	maxDRAMBurst     = 64
-	maxDRAMCycles    = 1 << 24
 )
 
 // Validate checks every field and returns nil or all problems joined
@@ -82,27 +81,27 @@ func (c *Chip) Validate() error {
 	}
 	okAB := k.intRange("activation_bits", c.ActivationBits, 1, maxDataBits)
 
-	k.posFloat("clock_hz", c.ClockHz, "Hz")
+	k.floatIn("clock_hz", c.ClockHz, MinClockHz, MaxClockHz, "Hz", false)
 
 	// Converters.
 	if k.intRange("dac_bits", c.DACBits, 1, maxDACBits) && okAB && c.DACBits > c.ActivationBits {
 		k.addf("dac_bits", "dac_bits = %d exceeds activation_bits = %d: a slice cannot apply more bits than an input has; "+
 			"use 1..%d", c.DACBits, c.ActivationBits, c.ActivationBits)
 	}
-	k.nonNegFloat("dac_energy_per_conversion_pj", c.DACEnergyPerConversionPJ, "pJ")
+	k.floatIn("dac_energy_per_conversion_pj", c.DACEnergyPerConversionPJ, 0, MaxEventEnergyPJ, "pJ", true)
 	k.intRange("adc_bits", c.ADCBits, 1, maxADCBits)
 	if k.intRange("adcs_per_crossbar", c.ADCsPerCrossbar, 1, maxCrossbarDim) && okCols && c.ADCsPerCrossbar > c.CrossbarCols {
 		k.addf("adcs_per_crossbar", "adcs_per_crossbar = %d exceeds crossbar_cols = %d: at most one ADC per column; use 1..%d",
 			c.ADCsPerCrossbar, c.CrossbarCols, c.CrossbarCols)
 	}
-	k.posFloat("adc_latency_ns", c.ADCLatencyNs, "ns")
-	k.nonNegFloat("adc_energy_per_conversion_pj", c.ADCEnergyPerConversionPJ, "pJ")
+	k.floatIn("adc_latency_ns", c.ADCLatencyNs, MinStepLatencyNs, MaxStepLatencyNs, "ns", false)
+	k.floatIn("adc_energy_per_conversion_pj", c.ADCEnergyPerConversionPJ, 0, MaxEventEnergyPJ, "pJ", true)
 
 	// Crossbar MVM and writes.
-	k.posFloat("mvm_slice_latency_ns", c.MVMSliceLatencyNs, "ns")
-	k.posFloat("mvm_slice_energy_pj", c.MVMSliceEnergyPJ, "pJ")
-	k.posFloat("crossbar_write_row_latency_ns", c.CrossbarWriteRowLatencyNs, "ns")
-	k.posFloat("crossbar_write_energy_per_cell_bit_pj", c.CrossbarWriteEnergyPerCellBitPJ, "pJ")
+	k.floatIn("mvm_slice_latency_ns", c.MVMSliceLatencyNs, MinStepLatencyNs, MaxStepLatencyNs, "ns", false)
+	k.floatIn("mvm_slice_energy_pj", c.MVMSliceEnergyPJ, MinMVMSliceEnergyPJ, MaxMVMSliceEnergyPJ, "pJ", false)
+	k.floatIn("crossbar_write_row_latency_ns", c.CrossbarWriteRowLatencyNs, MinWriteRowLatencyNs, MaxWriteRowLatencyNs, "ns", false)
+	k.floatIn("crossbar_write_energy_per_cell_bit_pj", c.CrossbarWriteEnergyPerCellBitPJ, MinWriteEnergyPerCellBitPJ, MaxWriteEnergyPerCellBitPJ, "pJ", false)
 	hiRows := maxCrossbarDim
 	if okRows {
 		hiRows = c.CrossbarRows
@@ -112,7 +111,7 @@ func (c *Chip) Validate() error {
 	// Vector functional unit.
 	k.intRange("vfu_lanes", c.VFULanes, 1, maxVFULanes)
 	k.intRange("vfu_ops_per_lane_per_cycle", c.VFUOpsPerLanePerCycle, 1, maxVFUOpsPerLane)
-	k.nonNegFloat("vfu_energy_per_op_pj", c.VFUEnergyPerOpPJ, "pJ")
+	k.floatIn("vfu_energy_per_op_pj", c.VFUEnergyPerOpPJ, 0, MaxEventEnergyPJ, "pJ", true)
 
 	// Local memory.
 	hiWidth := maxAccessWidth
@@ -120,21 +119,21 @@ func (c *Chip) Validate() error {
 		hiWidth = c.LocalMemoryBytes
 	}
 	k.intRange("local_memory_access_width_bytes", c.LocalMemoryAccessWidthBytes, 1, hiWidth)
-	k.posFloat("local_memory_read_latency_ns", c.LocalMemoryReadLatencyNs, "ns")
-	k.posFloat("local_memory_write_latency_ns", c.LocalMemoryWriteLatencyNs, "ns")
-	k.nonNegFloat("local_memory_read_energy_per_byte_pj", c.LocalMemoryReadEnergyPerBytePJ, "pJ")
-	k.nonNegFloat("local_memory_write_energy_per_byte_pj", c.LocalMemoryWriteEnergyPerBytePJ, "pJ")
+	k.floatIn("local_memory_read_latency_ns", c.LocalMemoryReadLatencyNs, MinStepLatencyNs, MaxStepLatencyNs, "ns", false)
+	k.floatIn("local_memory_write_latency_ns", c.LocalMemoryWriteLatencyNs, MinStepLatencyNs, MaxStepLatencyNs, "ns", false)
+	k.floatIn("local_memory_read_energy_per_byte_pj", c.LocalMemoryReadEnergyPerBytePJ, 0, MaxEventEnergyPJ, "pJ", true)
+	k.floatIn("local_memory_write_energy_per_byte_pj", c.LocalMemoryWriteEnergyPerBytePJ, 0, MaxEventEnergyPJ, "pJ", true)
 
 	// Bus.
-	k.posFloat("bus_bandwidth_bytes_per_s", c.BusBandwidthBytesPerS, "bytes/s")
-	k.posFloat("bus_latency_ns", c.BusLatencyNs, "ns")
-	k.nonNegFloat("bus_energy_per_byte_pj", c.BusEnergyPerBytePJ, "pJ")
+	k.floatIn("bus_bandwidth_bytes_per_s", c.BusBandwidthBytesPerS, MinBandwidthBytesPerS, MaxBandwidthBytesPerS, "bytes/s", false)
+	k.floatIn("bus_latency_ns", c.BusLatencyNs, MinStepLatencyNs, MaxStepLatencyNs, "ns", false)
+	k.floatIn("bus_energy_per_byte_pj", c.BusEnergyPerBytePJ, 0, MaxEventEnergyPJ, "pJ", true)
 
 	// Static power.
-	k.nonNegFloat("crossbar_static_power_mw", c.CrossbarStaticPowerMW, "mW")
-	k.nonNegFloat("vfu_static_power_mw", c.VFUStaticPowerMW, "mW")
-	k.nonNegFloat("local_memory_static_power_mw", c.LocalMemoryStaticPowerMW, "mW")
-	k.nonNegFloat("control_static_power_mw", c.ControlStaticPowerMW, "mW")
+	k.floatIn("crossbar_static_power_mw", c.CrossbarStaticPowerMW, 0, MaxStaticPowerMW, "mW", true)
+	k.floatIn("vfu_static_power_mw", c.VFUStaticPowerMW, 0, MaxStaticPowerMW, "mW", true)
+	k.floatIn("local_memory_static_power_mw", c.LocalMemoryStaticPowerMW, 0, MaxStaticPowerMW, "mW", true)
+	k.floatIn("control_static_power_mw", c.ControlStaticPowerMW, 0, MaxStaticPowerMW, "mW", true)
 
 	c.DRAM.validate(k)
 	return errors.Join(k.errs...)
@@ -155,7 +154,7 @@ func (d *DRAM) validate(k *checker) {
 	k.pow2("dram.rows_per_bank", d.RowsPerBank, 1, maxDRAMRows)
 	k.pow2("dram.columns_per_row", d.ColumnsPerRow, 1, maxDRAMColumns)
 	k.pow2("dram.burst_length", d.BurstLength, 2, maxDRAMBurst)
-	okTCK := k.posFloat("dram.tck_ns", d.TCKNs, "ns")
+	okTCK := k.floatIn("dram.tck_ns", d.TCKNs, MinDRAMTCKNs, MaxDRAMTCKNs, "ns", false)
 
 	timings := []struct {
 		key string
@@ -171,13 +170,13 @@ func (d *DRAM) validate(k *checker) {
 	}
 	okTimings := true
 	for _, t := range timings {
-		okTimings = k.intRange(t.key, t.v, 1, maxDRAMCycles) && okTimings
+		okTimings = k.intRange(t.key, t.v, 1, MaxDRAMTimingCycles) && okTimings
 	}
 	if okTimings && d.TREFICycles <= d.TRFCCycles {
 		k.addf("dram.trefi_cycles", "dram.trefi_cycles = %d is not above dram.trfc_cycles = %d: a refresh must finish before the next "+
 			"is due; use trefi_cycles > %d", d.TREFICycles, d.TRFCCycles, d.TRFCCycles)
 	}
-	okVDD := k.posFloat("dram.vdd_v", d.VDDV, "V")
+	okVDD := k.floatIn("dram.vdd_v", d.VDDV, MinDRAMVDDV, MaxDRAMVDDV, "V", false)
 
 	idd := []struct {
 		key string
@@ -189,7 +188,7 @@ func (d *DRAM) validate(k *checker) {
 	}
 	okIDD := true
 	for _, c := range idd {
-		okIDD = k.nonNegFloat(c.key, c.v, "mA") && okIDD
+		okIDD = k.floatIn(c.key, c.v, 0, MaxDRAMCurrentMA, "mA", true) && okIDD
 	}
 	if !okIDD {
 		return
@@ -288,19 +287,19 @@ func (k *checker) pow2(field string, v, lo, hi int) bool {
 	return true
 }
 
-// posFloat checks that v is finite and > 0.
-func (k *checker) posFloat(field string, v float64, unit string) bool {
-	if math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
-		k.fail(field, fmt.Sprint(v), fmt.Sprintf("must be a finite number greater than 0 (in %s)", unit))
-		return false
+// floatIn checks that v is a finite number in [lo, hi] (the physical
+// range, see ranges.go), or exactly 0 when zeroOK (the cost is folded into
+// another figure). The message names the unit and the range.
+func (k *checker) floatIn(field string, v, lo, hi float64, unit string, zeroOK bool) bool {
+	if zeroOK && v == 0 {
+		return true
 	}
-	return true
-}
-
-// nonNegFloat checks that v is finite and >= 0 (0 means "not charged").
-func (k *checker) nonNegFloat(field string, v float64, unit string) bool {
-	if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
-		k.fail(field, fmt.Sprint(v), fmt.Sprintf("must be a finite number at least 0 (in %s; 0 means not charged)", unit))
+	if math.IsNaN(v) || math.IsInf(v, 0) || v < lo || v > hi || (lo == 0 && v <= 0) {
+		rule := fmt.Sprintf("must be a number from %g to %g %s (the physical range; docs/hardware.md gives its source)", lo, hi, unit)
+		if zeroOK {
+			rule = fmt.Sprintf("must be 0 (not charged) or a number up to %g %s (the physical range; docs/hardware.md gives its source)", hi, unit)
+		}
+		k.fail(field, fmt.Sprint(v), rule)
 		return false
 	}
 	return true
