@@ -10,7 +10,8 @@ export class CancelledError extends Error {
 }
 
 export class Engine {
-  // uploads: [{name, bytes}] model files to register in this instance first
+  // uploads: [{name, bytes, options}] model files (options: the JSON of
+  // their input settings, or '') to register in this instance first
   // (a fresh worker knows nothing of files loaded into the previous one).
   constructor(uploads = []) {
     this.pending = new Map();
@@ -25,7 +26,7 @@ export class Engine {
       ev.preventDefault();
       this._fatal(`the engine worker failed: ${ev.message || 'could not load site/worker.js or wasm_exec.js'}`);
     };
-    for (const u of uploads) this.call('loadModel', [u.name, u.bytes]).catch(() => {});
+    for (const u of uploads) this.call('loadModel', [u.name, u.bytes, u.options || '']).catch(() => {});
   }
 
   _message(m) {

@@ -52,6 +52,8 @@ function handle(msg) {
     if (reply[k]) { out[k] = reply[k]; transfer.push(reply[k].buffer); }
   }
   if (typeof reply.listing === 'string') out.listing = reply.listing;
+  if (reply.blockers) out.blockers = Array.from(reply.blockers, String);
+  if (reply.input) out.input = String(reply.input);
   self.postMessage(out, transfer);
 }
 
@@ -65,7 +67,9 @@ function run(id, cmd, args) {
     case 'compile': case 'sweep':
       return self.compass[cmd](args[0], progress);
     case 'loadModel':
-      return self.compass.loadModel(args[0], args[1]);
+      return self.compass.loadModel(args[0], args[1], args[2] || '');
+    case 'modelInputs':
+      return self.compass.modelInputs(args[0], args[1]);
     case 'program': case 'simulate':
       return self.compass[cmd](args[0]);
     case 'batchCompare':

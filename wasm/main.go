@@ -19,6 +19,7 @@ import (
 	"reflect"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall/js"
 	"unicode/utf8"
@@ -46,6 +47,7 @@ func main() {
 	c.Set("compile", export(compile))
 	c.Set("sweep", export(sweep))
 	c.Set("loadModel", export(loadModel))
+	c.Set("modelInputs", export(modelInputs))
 	c.Set("program", export(program))
 	c.Set("simulate", export(simulate))
 	js.Global().Set("compass", c)
@@ -129,7 +131,40 @@ func reply(text string, err error) map[string]any {
 		return map[string]any{"ok": true, "json": text, "error": ""}
 	}
 	kind, field := classify(err)
-	return map[string]any{"ok": false, "json": "", "error": shorten(err.Error(), 2000), "kind": kind, "field": field}
+	out := map[string]any{"ok": false, "json": "", "error": shorten(err.Error(), 4000), "kind": kind, "field": field}
+	// A model that cannot be read lists every blocker, one sentence each,
+	// and a dynamic input names itself, so the page can show them apart.
+	var ops *api.UnsupportedOpsError
+	if errors.As(err, &ops) {
+		list := make([]any, 0, len(ops.Ops))
+		for _, o := range ops.Ops {
+			list = append(list, blockerText(o))
+		}
+		out["blockers"] = list
+	}
+	var dyn *api.DynamicShapeError
+	if errors.As(err, &dyn) {
+		out["field"] = "inputs"
+		out["input"] = dyn.Input
+	}
+	return out
+}
+
+// blockerText says one unsupported operator in plain words.
+func blockerText(o api.UnsupportedOp) string {
+	s := o.Op
+	if o.Domain != "" {
+		s += " (" + o.Domain + ")"
+	}
+	times := "once"
+	if o.Count != 1 {
+		times = fmt.Sprintf("%d times", o.Count)
+	}
+	s += " is used " + times + ", first by node " + strconv.Quote(shorten(o.FirstNode, 80))
+	if o.Why != "" {
+		s += ": " + o.Why
+	}
+	return s
 }
 
 // classify names the kind of a failure and, for a bad input, its field.
@@ -370,20 +405,50 @@ func sweep(args []js.Value) (any, error) {
 	return sweepReply{res, res.Summarise()}, nil
 }
 
-// loadModel registers an uploaded model file (bytes in a Uint8Array) and
-// returns its summary. The file never leaves the page.
-func loadModel(args []js.Value) (any, error) {
+// fileArgs reads (fileName, Uint8Array) arguments.
+func fileArgs(fn string, args []js.Value) (string, []byte, error) {
 	if len(args) < 2 || args[0].Type() != js.TypeString || args[1].Type() != js.TypeObject {
-		return nil, fmt.Errorf("loadModel(fileName, Uint8Array): wrong arguments")
+		return "", nil, fmt.Errorf("%s(fileName, Uint8Array): wrong arguments", fn)
 	}
 	name := args[0].String()
 	n := args[1].Get("length").Int()
 	if n > maxUploadBytes {
-		return nil, fmt.Errorf("model file %q is %d bytes; the page accepts up to %d", name, n, maxUploadBytes)
+		return "", nil, &api.InputError{Field: "model", Err: fmt.Errorf("model file %q is %d bytes; the page accepts up to %d", name, n, maxUploadBytes)}
 	}
 	data := make([]byte, n)
 	js.CopyBytesToGo(data, args[1])
-	g, err := api.LoadModelBytes(name, data)
+	return name, data, nil
+}
+
+// modelInputs lists a model file's graph inputs with their declared shapes
+// (-1 where dynamic), for the page's input-size fields.
+func modelInputs(args []js.Value) (any, error) {
+	name, data, err := fileArgs("modelInputs", args)
+	if err != nil {
+		return nil, err
+	}
+	ins, err := api.ModelInputs(name, data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return ins, nil
+}
+
+// loadModel registers an uploaded model file (bytes in a Uint8Array) and
+// returns its summary; a third argument, the JSON of api.ModelOptions,
+// sets the shapes and values of its inputs. The file never leaves the page.
+func loadModel(args []js.Value) (any, error) {
+	name, data, err := fileArgs("loadModel", args)
+	if err != nil {
+		return nil, err
+	}
+	var opt api.ModelOptions
+	if len(args) > 2 && args[2].Type() == js.TypeString && args[2].String() != "" {
+		if err := decode(args, 2, &opt); err != nil {
+			return nil, err
+		}
+	}
+	g, err := api.LoadModelBytesWith(name, data, opt)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

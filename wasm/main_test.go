@@ -4,7 +4,10 @@ package main
 
 import (
 	"bytes"
+	encodingbinary "encoding/binary"
 	"encoding/json"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -219,4 +222,178 @@ func TestErrorsNameTheirField(t *testing.T) {
 	if r.Get("ok").Bool() || r.Get("kind").String() != "internal" || len(msg) > 400 || strings.Contains(msg, "goroutine") || strings.Contains(msg, ".go:") {
 		t.Errorf("a panic reached the page as %d characters, kind %q: %.200q", len(msg), r.Get("kind").String(), msg)
 	}
+}
+
+// jsBytes copies bytes into a new Uint8Array.
+func jsBytes(b []byte) js.Value {
+	a := js.Global().Get("Uint8Array").New(len(b))
+	js.CopyBytesToJS(a, b)
+	return a
+}
+
+// An ONNX file with dynamic sizes: modelInputs reports the declared shape,
+// loading it without sizes fails naming the input, with sizes it loads and
+// compiles; a file with unsupported operators lists every one of them.
+func TestUploadInputsAndBlockers(t *testing.T) {
+	file := onnxConvModel([]any{"N", 3, "H", "W"}, 8, "Relu")
+	ok, text, msg := call(t, modelInputs, "dyn.onnx", jsBytes(file))
+	if !ok {
+		t.Fatal(msg)
+	}
+	var ins []struct {
+		Name     string   `json:"name"`
+		Shape    []int    `json:"shape"`
+		DimNames []string `json:"dim_names"`
+		Dynamic  bool     `json:"dynamic"`
+	}
+	if err := json.Unmarshal([]byte(text), &ins); err != nil {
+		t.Fatal(err)
+	}
+	if len(ins) != 1 || ins[0].Name != "x" || fmt.Sprint(ins[0].Shape) != "[-1 3 -1 -1]" || !ins[0].Dynamic || len(ins[0].DimNames) != 4 || ins[0].DimNames[2] != "H" {
+		t.Fatalf("modelInputs: %s", text)
+	}
+
+	f := export(loadModel)
+	defer f.Release()
+	r := f.Invoke("dyn.onnx", jsBytes(file))
+	if r.Get("ok").Bool() || r.Get("field").String() != "inputs" || r.Get("input").String() != "x" {
+		t.Errorf("loading without sizes: ok=%v field %q input %q: %s", r.Get("ok").Bool(), r.Get("field").String(), r.Get("input").String(), r.Get("error").String())
+	}
+	r = f.Invoke("dyn.onnx", jsBytes(file), `{"inputs":[{"name":"x","shape":[1,3,16,16]}]}`)
+	if !r.Get("ok").Bool() {
+		t.Fatalf("loading with sizes: %s", r.Get("error").String())
+	}
+	ok, text, msg = call(t, compile, `{"model":"upload:dyn.onnx","chip":"S","batch":1,"methods":["optimal"]}`)
+	if !ok {
+		t.Fatal(msg)
+	}
+	var res struct {
+		Layers []struct {
+			Name string `json:"name"`
+		} `json:"layers"`
+	}
+	if err := json.Unmarshal([]byte(text), &res); err != nil || len(res.Layers) != 1 {
+		t.Errorf("the uploaded conv compiled to %d layers (%v)", len(res.Layers), err)
+	}
+	r = f.Invoke("dyn.onnx", jsBytes(file), `{"inputs":[{"name":"x","shape":"big"}]}`)
+	if r.Get("ok").Bool() || r.Get("kind").String() != "input" || !strings.HasPrefix(r.Get("field").String(), "inputs") {
+		t.Errorf("a bad options JSON: ok=%v kind %q field %q", r.Get("ok").Bool(), r.Get("kind").String(), r.Get("field").String())
+	}
+
+	bad := onnxConvModel([]any{1, 3, 8, 8}, 4, "NoSuchOpA", "Relu", "NoSuchOpB", "NoSuchOpA")
+	r = f.Invoke("bad.onnx", jsBytes(bad))
+	if r.Get("ok").Bool() {
+		t.Fatal("a model with unknown operators loaded")
+	}
+	blockers := r.Get("blockers")
+	if blockers.Type() != js.TypeObject || blockers.Length() != 2 {
+		t.Fatalf("blockers %v for %s", blockers, r.Get("error").String())
+	}
+	if a := blockers.Index(0).String(); !strings.Contains(a, "NoSuchOpA") || !strings.Contains(a, "2 times") {
+		t.Errorf("first blocker %q: want NoSuchOpA used 2 times", a)
+	}
+	if b := blockers.Index(1).String(); !strings.Contains(b, "NoSuchOpB") || !strings.Contains(b, "once") {
+		t.Errorf("second blocker %q: want NoSuchOpB used once", b)
+	}
+}
+
+// A minimal ONNX (protobuf) writer for tests: a graph of one Conv (its
+// weight an initializer) and an optional extra operator, with input dims
+// given as sizes or named dynamic dimensions.
+
+// pbVarint appends a protobuf varint.
+func pbVarint(b []byte, v uint64) []byte {
+	for v >= 0x80 {
+		b = append(b, byte(v)|0x80)
+		v >>= 7
+	}
+	return append(b, byte(v))
+}
+
+// pbBytes appends a length-delimited field.
+func pbBytes(b []byte, field int, data []byte) []byte {
+	b = pbVarint(b, uint64(field)<<3|2)
+	b = pbVarint(b, uint64(len(data)))
+	return append(b, data...)
+}
+
+// pbInt appends a varint field.
+func pbInt(b []byte, field int, v int64) []byte {
+	b = pbVarint(b, uint64(field)<<3)
+	return pbVarint(b, uint64(v))
+}
+
+// onnxConvModel encodes a model whose input "x" has the given dims (a
+// string dim is dynamic, named), a Conv of outC 3x3 filters (pad 1), and
+// then each of extraOps (single-input ops on the activations, e.g. "Relu"
+// or an unsupported one) in a chain.
+func onnxConvModel(dims []any, outC int, extraOps ...string) []byte {
+	inC := dims[1].(int)
+	var shape []byte
+	for _, d := range dims {
+		var dim []byte
+		switch v := d.(type) {
+		case int:
+			dim = pbInt(nil, 1, int64(v))
+		case string:
+			dim = pbBytes(nil, 2, []byte(v))
+		}
+		shape = pbBytes(shape, 1, dim)
+	}
+	valueInfo := func(name string, shape []byte) []byte {
+		tensor := pbInt(nil, 1, 1) // elem_type FLOAT
+		if shape != nil {
+			tensor = pbBytes(tensor, 2, shape)
+		}
+		return pbBytes(pbBytes(nil, 1, []byte(name)), 2, pbBytes(nil, 1, tensor))
+	}
+	node := func(op, name string, inputs []string, output string, attrs ...[]byte) []byte {
+		var n []byte
+		for _, in := range inputs {
+			n = pbBytes(n, 1, []byte(in))
+		}
+		n = pbBytes(n, 2, []byte(output))
+		n = pbBytes(n, 3, []byte(name))
+		n = pbBytes(n, 4, []byte(op))
+		for _, a := range attrs {
+			n = pbBytes(n, 5, a)
+		}
+		return n
+	}
+	ints := func(name string, vs ...int64) []byte {
+		a := pbBytes(nil, 1, []byte(name))
+		for _, v := range vs {
+			a = pbInt(a, 8, v)
+		}
+		return pbInt(a, 20, 7) // type INTS
+	}
+	weights := make([]byte, 4*outC*inC*9)
+	for i := 0; i < len(weights); i += 4 {
+		encodingbinary.LittleEndian.PutUint32(weights[i:], math.Float32bits(float32(i%7)/7-0.4))
+	}
+	init := pbInt(nil, 1, int64(outC))
+	for _, d := range []int64{int64(inC), 3, 3} {
+		init = pbInt(init, 1, d)
+	}
+	init = pbInt(init, 2, 1) // FLOAT
+	init = pbBytes(init, 8, []byte("w"))
+	init = pbBytes(init, 9, weights)
+
+	var graph []byte
+	graph = pbBytes(graph, 1, node("Conv", "conv", []string{"x", "w"}, "c", ints("kernel_shape", 3, 3), ints("pads", 1, 1, 1, 1)))
+	last := "c"
+	for i, op := range extraOps {
+		out := fmt.Sprintf("e%d", i)
+		graph = pbBytes(graph, 1, node(op, fmt.Sprintf("%s_%d", strings.ToLower(op), i), []string{last}, out))
+		last = out
+	}
+	graph = pbBytes(graph, 2, []byte("dyn"))
+	graph = pbBytes(graph, 5, init)
+	graph = pbBytes(graph, 11, valueInfo("x", shape))
+	graph = pbBytes(graph, 12, valueInfo(last, nil))
+
+	m := pbInt(nil, 1, 7) // ir_version
+	m = pbBytes(m, 7, graph)
+	m = pbBytes(m, 8, pbInt(nil, 2, 13)) // opset 13
+	return m
 }
