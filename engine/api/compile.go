@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -416,9 +418,12 @@ func runMethod(ctx context.Context, req *CompileRequest, est *estimate.Estimator
 	}
 	tot, spans, err := partition.Evaluate(est, plan)
 	if err != nil {
-		return nil, err
+		return nil, &InternalError{Stage: method + " plan", Err: err}
 	}
 	if err := fillMethod(mr, est, plan, tot, spans); err != nil {
+		return nil, &InternalError{Stage: method + " placement", Err: err}
+	}
+	if err := checkOutputs("estimate ("+method+")", mr); err != nil {
 		return nil, err
 	}
 	return mr, nil
@@ -514,4 +519,68 @@ func fillMethod(mr *MethodResult, est *estimate.Estimator, plan partition.Plan, 
 		mr.ReloadBytes += int64(est.Batch()) * s.ReloadBytes
 	}
 	return nil
+}
+
+// checkOutputs walks a result (structs, pointers, slices, maps) and
+// returns an *InternalError naming the first number a result must never
+// hold: a float that is NaN, infinite or negative, or a negative integer
+// (every figure a result reports is a time, an energy, a rate, a byte
+// count or an index). The path is given in JSON keys, e.g.
+// "results[1].partitions[3].io_s".
+func checkOutputs(stage string, v any) error {
+	if path, bad := badNumber(reflect.ValueOf(v), ""); path != "" {
+		return &InternalError{Stage: stage, Err: fmt.Errorf("%s = %v: a result must be finite and non-negative", path, bad)}
+	}
+	return nil
+}
+
+func badNumber(v reflect.Value, path string) (string, any) {
+	switch v.Kind() {
+	case reflect.Float32, reflect.Float64:
+		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) || f < 0 {
+			return path, f
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		if v.Int() < 0 {
+			return path, v.Int()
+		}
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			return badNumber(v.Elem(), path)
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			if p, bad := badNumber(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); p != "" {
+				return p, bad
+			}
+		}
+	case reflect.Map:
+		keys := v.MapKeys()
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
+		for _, k := range keys {
+			if p, bad := badNumber(v.MapIndex(k), fmt.Sprintf("%s[%v]", path, k)); p != "" {
+				return p, bad
+			}
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			key, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if !f.IsExported() || key == "-" {
+				continue
+			}
+			if key == "" {
+				key = f.Name
+			}
+			sub := key
+			if path != "" {
+				sub = path + "." + key
+			}
+			if p, bad := badNumber(v.Field(i), sub); p != "" {
+				return p, bad
+			}
+		}
+	}
+	return "", nil
 }

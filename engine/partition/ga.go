@@ -490,15 +490,15 @@ func (r *gaRun) reoptimise(ind *individual, i0, i1 int) []int {
 	from := r.dpFrom[:0]
 	for k := 0; k <= n; k++ {
 		best = append(best, math.Inf(1))
-		from = append(from, 0)
+		from = append(from, -1) // -1: not reached yet
 	}
-	best[0] = 0
+	best[0], from[0] = 0, 0
 	// A span's cost for comparing candidate mutations of ind: the
 	// objective for additive objectives, the share E/E_ind + T/T_ind for
 	// EDP. Each start's row of costs is fetched once.
 	for x := 0; x < n; x++ {
 		bx := best[x]
-		if math.IsInf(bx, 1) {
+		if from[x] < 0 {
 			continue
 		}
 		energy, time := r.row(a + x)
@@ -514,7 +514,10 @@ func (r *gaRun) reoptimise(ind *individual, i0, i1 int) []int {
 			default:
 				c = bx + time[k]
 			}
-			if c < best[y] {
+			// The first path to reach y is kept whatever its cost (an
+			// infinite or NaN cost compares false), so every unit end the
+			// validity map reaches gets a valid predecessor.
+			if from[y] < 0 || c < best[y] {
 				best[y], from[y] = c, x
 			}
 		}

@@ -56,6 +56,9 @@ func Optimal(ctx context.Context, e *estimate.Estimator, o Objective) (*OptimalR
 		best[i] = math.Inf(1)
 	}
 	best[0] = 0
+	for b := 1; b <= n; b++ {
+		from[b] = -1 // not reached yet
+	}
 	res := &OptimalResult{}
 	for a := 0; a < n; a++ {
 		if a%64 == 0 && ctx.Err() != nil {
@@ -64,7 +67,10 @@ func Optimal(ctx context.Context, e *estimate.Estimator, o Objective) (*OptimalR
 		for b := a + 1; b <= e.MaxEnd(a); b++ {
 			c := best[a] + spanCost(o, e.MustSpan(a, b))
 			res.Spans++
-			if c < best[b] {
+			// The first path to b is kept whatever its cost (an infinite
+			// or NaN cost compares false), so the plan is always a valid
+			// partitioning; a non-finite cost then shows in its figures.
+			if from[b] < 0 || c < best[b] {
 				best[b] = c
 				from[b] = a
 			}
@@ -166,7 +172,9 @@ func prune(pts []frontPoint) ([]frontPoint, error) {
 	out := pts[:0]
 	bestTime := math.Inf(1)
 	for _, p := range pts {
-		if p.time < bestTime {
+		// The first point is kept even when its time is infinite or NaN,
+		// so every prefix keeps a (valid) partitioning.
+		if p.time < bestTime || len(out) == 0 {
 			out = append(out, p)
 			bestTime = p.time
 		}
