@@ -72,6 +72,35 @@ tarball() {
 	echo "$tgz"
 }
 
+# extract TGZ PATH OUT: write the file PATH of the tarball to OUT. A PATH
+# of the form DIR/resources.json#KEY names a file that the package ships
+# in chunks (as @imgly/background-removal-data does): the chunks that
+# resources.json lists under KEY, in order, from DIR.
+extract() {
+	local tgz="$1" path="$2" out="$3"
+	case "$path" in
+	*'#'*) ;;
+	*)
+		tar -xzf "$tgz" -O "$path" >"$out" 2>/dev/null
+		return
+		;;
+	esac
+	local json="${path%%#*}" key="${path#*#}"
+	local base
+	base="$(dirname "$json")"
+	local tmpd
+	tmpd="$(mktemp -d "$dir/tarballs/.chunks.XXXXXX")"
+	tar -xzf "$tgz" -C "$tmpd" "$json" 2>/dev/null || { rm -rf "$tmpd"; return 1; }
+	local hashes
+	hashes="$(node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1]))[process.argv[2]];if(!r)process.exit(1);for(const c of r.chunks)console.log(c.hash)' "$tmpd/$json" "$key")" || { rm -rf "$tmpd"; return 1; }
+	local files=() h
+	for h in $hashes; do files+=("$base/$h"); done
+	tar -xzf "$tgz" -C "$tmpd" "${files[@]}" 2>/dev/null || { rm -rf "$tmpd"; return 1; }
+	: >"$out"
+	for h in $hashes; do cat "$tmpd/$base/$h" >>"$out"; done
+	rm -rf "$tmpd"
+}
+
 start=$SECONDS
 fetched=0
 files=0
@@ -85,7 +114,7 @@ while IFS=$'\t' read -r id pkg ver integrity path sha bytes _rest; do
 	fi
 	tgz="$(tarball "$pkg" "$ver" "$integrity")"
 	tmp="$out.part"
-	tar -xzf "$tgz" -O "$path" >"$tmp" 2>/dev/null || { rm -f "$tmp"; die "$pkg@$ver has no $path"; }
+	extract "$tgz" "$path" "$tmp" || { rm -f "$tmp"; die "$pkg@$ver has no $path"; }
 	if ! ok "$tmp" "$sha" "$bytes"; then
 		got="$(sha256sum "$tmp" | cut -d' ' -f1), $(stat -c %s "$tmp") bytes"
 		rm -f "$tmp"
