@@ -142,7 +142,7 @@ func TestLoadONNX(t *testing.T) {
 	if len(res.Results) != 2 || res.Model != "tiny" {
 		t.Fatalf("compile: %+v", res)
 	}
-	ins, err := InspectModel(InspectRequest{Model: path, Chip: "S"})
+	ins, err := InspectModel(InspectRequest{Graph: g, Chip: "S"})
 	if err != nil || len(ins.Layers) != 2 || ins.Layers[1].Name != "fc" {
 		t.Fatalf("inspect: %v %+v", err, ins)
 	}

@@ -18,7 +18,8 @@ import (
 //     next output row (double buffering), over the input width (only the
 //     columns its windows cover when its positions lie in one output row)
 //     and the channels its matrix rows read; never more rows than its
-//     positions span. For a linear layer, its rows of two tokens;
+//     positions span. For a linear layer, its rows of two tokens; for a
+//     transposed convolution, the channels of two input pixels;
 //   - an output buffer: two output rows (two tokens) of its outputs;
 //   - for the home unit of a stripe split along its inputs, the partial
 //     sums of one output row (one token) at PartialSumBytes a value.
@@ -107,7 +108,7 @@ func (m *Mapping) ReplicaBuffer(u int, positions int64) Buffer {
 		input = float64(spanned*cols) * channels * act
 		inputReads = float64(outRows*int64(c.KernelH)*cols) * channels * act // every output row reads its kernel's rows
 		outRow = float64(wOut)
-	default: // Linear: one token per position
+	default: // Linear: one token per position; ConvTranspose: one input pixel
 		line = float64(readRows*min(positions, 2)) * act
 		input = float64(readRows*positions) * act
 		inputReads = input

@@ -9,7 +9,10 @@
 //
 // Matrix layout. A layer with G groups has, per group, a matrix of
 // rows = kernel area x input channels per group and cols = output channels
-// per group. A weight of W bits on cells of b bits occupies W/b adjacent
+// per group. A transposed convolution is mapped input-stationary: rows =
+// input channels per group, cols = output channels per group x kernel
+// area, one matrix-vector product per input pixel, the overlapping window
+// sums on the vector unit. A weight of W bits on cells of b bits occupies W/b adjacent
 // columns (bit slicing); a crossbar of C columns holds floor(C / (W/b))
 // whole weights across, so a weight's slices never straddle two crossbars.
 //
@@ -37,15 +40,15 @@ import (
 	"github.com/compass-go/compass/engine/model"
 )
 
-// Layer is the crossbar mapping of one Conv or Linear node.
+// Layer is the crossbar mapping of one Conv, ConvTranspose or Linear node.
 type Layer struct {
 	Node int      // index of the node in the graph
 	Name string   // node name
-	Op   model.Op // OpConv or OpLinear
+	Op   model.Op // OpConv, OpConvTranspose or OpLinear
 
 	Groups        int // convolution groups (1 for Linear)
-	Rows          int // matrix rows per group: kernel area x input channels per group
-	Cols          int // matrix columns per group: output channels per group
+	Rows          int // matrix rows per group: kernel area x input channels per group (ConvTranspose: input channels per group)
+	Cols          int // matrix columns per group: output channels per group (ConvTranspose: times the kernel area)
 	ColsPerWeight int // cell columns per weight: weight bits / bits per cell
 
 	GroupsPerCrossbar int // groups sharing one crossbar as diagonal blocks (1 when not packed)
@@ -57,7 +60,7 @@ type Layer struct {
 	Cells       int64   // cells holding weight bits
 	Utilisation float64 // Cells / (Crossbars x rows x cols)
 
-	Positions int64 // input vectors per inference: output pixels of a conv, tokens of a linear
+	Positions int64 // input vectors per inference: output pixels of a conv, input pixels of a transposed conv, tokens of a linear
 
 	FirstUnit, NumUnits int // the layer's units are Units[FirstUnit : FirstUnit+NumUnits]
 }
@@ -155,6 +158,16 @@ func mapLayer(g *model.Graph, i int, chip *hw.Chip) (Layer, []Unit, error) {
 		l.Rows = c.KernelH * c.KernelW * (in[0] / c.Groups)
 		l.Cols = c.OutChannels / c.Groups
 		l.Positions = int64(n.Out[1]) * int64(n.Out[2])
+	case model.OpConvTranspose:
+		// Input-stationary: each input pixel's channels (per group) pass
+		// once through a matrix whose columns are every output channel at
+		// every kernel tap; the vector unit adds the products into the
+		// overlapping output windows (model's vector-op count).
+		c := n.Conv
+		l.Groups = c.Groups
+		l.Rows = in[0] / c.Groups
+		l.Cols = c.OutChannels / c.Groups * c.KernelH * c.KernelW
+		l.Positions = int64(in[1]) * int64(in[2])
 	case model.OpLinear:
 		l.Rows = in[len(in)-1]
 		l.Cols = n.Linear.OutFeatures

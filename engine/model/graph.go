@@ -37,7 +37,9 @@ type Node struct {
 	Pads       []int   `json:"pads,omitempty"`        // Pad: before each axis, then after each axis
 	Axes       []int   `json:"axes,omitempty"`        // Reduce
 	KeepDims   bool    `json:"keep_dims,omitempty"`   // Reduce
-	Mode       string  `json:"mode,omitempty"`        // Resize, Reduce
+	Mode       string  `json:"mode,omitempty"`        // Resize, Reduce, Elementwise
+	Size       int     `json:"size,omitempty"`        // LRN: channels summed
+	Table      Shape   `json:"table,omitempty"`       // Embedding: the table's [rows, width]
 	Perm       []int   `json:"perm,omitempty"`        // Transpose
 	Min        float64 `json:"min,omitempty"`         // Clip
 	Max        float64 `json:"max,omitempty"`         // Clip

@@ -50,6 +50,11 @@ const (
 	OpPad    Op = "Pad"    // Pads gives the elements added before (first half) and after (second half) each axis; negative crops
 	OpResize Op = "Resize" // Shape gives the output shape; Mode "nearest" (default), "linear" or "cubic"
 	OpReduce Op = "Reduce" // Mode "mean", "sum", "max" or "min" over Axes; KeepDims keeps them as size 1
+
+	OpConvTranspose Op = "ConvTranspose" // 2-D transposed convolution on [C,H,W] (a decoder's upsampling); Conv holds the attributes with OutPadH/OutPadW
+	OpElementwise   Op = "Elementwise"   // element-wise function of one or more operands with broadcasting; Mode names it (FindElementwiseMode)
+	OpLRN           Op = "LRN"           // local response normalisation across Size channels (axis 0)
+	OpEmbedding     Op = "Embedding"     // table lookup: input holds row indices, Table the table's [rows, width]; output is the input's shape + [width]
 )
 
 // opInfo says how many inputs an op takes and how it is classified.
@@ -92,10 +97,14 @@ var ops = map[Op]opInfo{
 	OpPad:           {1, 1, false},
 	OpResize:        {1, 1, false},
 	OpReduce:        {1, 1, false},
+	OpConvTranspose: {1, 1, false},
+	OpElementwise:   {1, -1, false},
+	OpLRN:           {1, 1, false},
+	OpEmbedding:     {1, 1, false},
 }
 
 // Crossbar reports whether the op's weights are mapped onto crossbars.
-func (op Op) Crossbar() bool { return op == OpConv || op == OpLinear }
+func (op Op) Crossbar() bool { return op == OpConv || op == OpLinear || op == OpConvTranspose }
 
 // Ops lists every op kind, sorted by name, for error messages and docs.
 func Ops() []Op {
@@ -119,7 +128,8 @@ func opList() string {
 	return strings.Join(names, ", ")
 }
 
-// ConvSpec holds the attributes of a 2-D convolution.
+// ConvSpec holds the attributes of a 2-D convolution (and of a transposed
+// one, whose output also grows by OutPadH/OutPadW on the bottom and right).
 type ConvSpec struct {
 	OutChannels int  `json:"out_channels"`
 	KernelH     int  `json:"kernel_h"`
@@ -134,6 +144,8 @@ type ConvSpec struct {
 	DilationW   int  `json:"dilation_w"`
 	Groups      int  `json:"groups"`
 	Bias        bool `json:"bias"`
+	OutPadH     int  `json:"out_pad_h,omitempty"` // ConvTranspose only
+	OutPadW     int  `json:"out_pad_w,omitempty"` // ConvTranspose only
 }
 
 // LinearSpec holds the attributes of a fully connected layer.

@@ -89,6 +89,14 @@ func inferShape(n *Node, in []Shape) (Shape, error) {
 		return resizeShape(n, in[0])
 	case OpReduce:
 		return reduceShape(n, in[0])
+	case OpConvTranspose:
+		return convTransposeShape(n, in[0])
+	case OpElementwise:
+		return elementwiseShape(n, in)
+	case OpLRN:
+		return lrnShape(n, in[0])
+	case OpEmbedding:
+		return embeddingShape(n, in[0])
 	}
 	if ops[n.Op].elementwise {
 		return clone(in[0]), nil

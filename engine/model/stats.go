@@ -43,9 +43,19 @@ func (g *Graph) NodeStats(i int) Stats {
 			st.Biases = int64(n.Linear.OutFeatures)
 		}
 		st.MACs = (x.Elems() / fanIn) * st.Weights
+	case OpConvTranspose:
+		c := n.Conv
+		x := in(0)
+		st.Weights = int64(x[0]) * int64(c.OutChannels/c.Groups) * int64(c.KernelH*c.KernelW)
+		if c.Bias {
+			st.Biases = int64(c.OutChannels)
+		}
+		st.MACs = int64(x[1]) * int64(x[2]) * st.Weights // every input pixel once through the matrix
 	case OpMatMul:
 		a := in(0)
 		st.MACs = n.Out.Elems() * int64(a[len(a)-1])
+	case OpEmbedding:
+		st.Params = int64(n.Table[0]) * int64(n.Table[1]) // the table: learned, looked up, not on crossbars
 	case OpBatchNorm:
 		st.Params = 2 * int64(n.Out[0]) // scale and shift; running statistics are buffers
 	case OpLayerNorm:
@@ -64,6 +74,15 @@ func (g *Graph) NodeStats(i int) Stats {
 //   - Conv/Linear: none here (their bias adds and the shift-and-add of bit
 //     slices happen in the crossbar periphery); partial sums of input-split
 //     layers are counted by the mapping;
+//   - ConvTranspose: every input pixel passes once through the matrix and
+//     gives kernel area x output channels products, which the vector unit
+//     adds into the output where windows overlap: one add per product
+//     beyond the first landing on an output element, at least
+//     (in H x W x kernel area - out H x W) x output channels;
+//   - Elementwise: its mode's cost (ElementwiseMode.OpsPerElem) per output
+//     element; LRN: size + 3 per element (square, window sum, scale and
+//     power by look-up, divide); Embedding: 1 per output element (one
+//     table read each);
 //   - BatchNorm: 2 per element (scale, shift); LayerNorm: 5 (mean, variance,
 //     subtract, scale, shift); Softmax: 3 (max, exponential by look-up,
 //     divide); HardSwish: 3; HardSigmoid, Clip, LeakyReLU: 2; ReLU, Sigmoid,
@@ -121,6 +140,16 @@ func (g *Graph) vectorOps(n *Node) int64 {
 			return in + out
 		}
 		return in
+	case OpConvTranspose:
+		in := g.Nodes[n.in[0]].Out
+		products := int64(in[1]) * int64(in[2]) * int64(n.Conv.KernelH*n.Conv.KernelW)
+		return max(0, products-int64(n.Out[1])*int64(n.Out[2])) * int64(n.Conv.OutChannels)
+	case OpElementwise:
+		return elementwiseOps(n, len(n.in))
+	case OpLRN:
+		return out * int64(n.Size+3)
+	case OpEmbedding:
+		return out
 	}
 	return 0
 }

@@ -50,6 +50,9 @@ type reader struct {
 	uses      map[string]int // consumers of each value (node inputs and graph outputs)
 	batchSize int
 	irOf      map[string]*val // IR node name -> value it holds (shape check)
+
+	graphInputs map[string]bool       // names of the graph inputs (not initializers)
+	producer    map[string]*nodeProto // node writing each value, outer graph and branches taken
 }
 
 func convert(mp *modelProto, opt Options) (*model.Graph, error) {
@@ -63,7 +66,8 @@ func convert(mp *modelProto, opt Options) (*model.Graph, error) {
 	}
 	r := &reader{opt: opt, mp: mp, opset: mp.opsets[""], g: model.New(name), vals: map[string]*val{},
 		names: map[string]bool{}, dup: map[string]int{}, consts: map[string]string{}, linear: map[string]*model.Node{},
-		uses: map[string]int{}, batchSize: 1, irOf: map[string]*val{}}
+		uses: map[string]int{}, batchSize: 1, irOf: map[string]*val{},
+		graphInputs: map[string]bool{}, producer: map[string]*nodeProto{}}
 	if _, ok := mp.opsets[""]; !ok {
 		r.opset = 13 // no opset import: assume a recent default-domain opset
 	}
@@ -91,6 +95,7 @@ func convert(mp *modelProto, opt Options) (*model.Graph, error) {
 	if err := r.inputs(gp); err != nil {
 		return nil, err
 	}
+	captures(gp.nodes)
 	order, err := r.order(gp)
 	if err != nil {
 		return nil, err
@@ -98,16 +103,7 @@ func convert(mp *modelProto, opt Options) (*model.Graph, error) {
 	if err := unsupported(order); err != nil {
 		return nil, err
 	}
-	for _, n := range order {
-		for _, in := range n.inputs {
-			if in != "" {
-				r.uses[in]++
-			}
-		}
-	}
-	for _, o := range gp.outputs {
-		r.uses[o.name]++
-	}
+	r.count(order, gp.outputs)
 	for _, n := range order {
 		if err := r.node(n); err != nil {
 			return nil, err
@@ -144,6 +140,29 @@ func convert(mp *modelProto, opt Options) (*model.Graph, error) {
 	return r.g, nil
 }
 
+// count records the consumers of every value (node inputs, values read
+// by subgraphs, graph outputs) and the producer of every node output.
+func (r *reader) count(order []*nodeProto, outputs []*valueInfo) {
+	for _, n := range order {
+		for _, in := range n.inputs {
+			if in != "" {
+				r.uses[in]++
+			}
+		}
+		for _, in := range n.captures {
+			r.uses[in]++
+		}
+		for _, o := range n.outputs {
+			if o != "" {
+				r.producer[o] = n
+			}
+		}
+	}
+	for _, o := range outputs {
+		r.uses[o.name]++
+	}
+}
+
 // dimsShape converts tensor dims to ints.
 func dimsShape(dims []int64, what string) ([]int, error) {
 	if _, err := elems(dims, what); err != nil {
@@ -167,7 +186,19 @@ func (r *reader) inputs(gp *graphProto) error {
 		}
 		settings[s.Name] = s
 	}
-	used := 0
+	known := map[string]bool{}
+	for _, x := range graphInputs(gp) {
+		known[x.Name] = true
+	}
+	for _, s := range r.opt.Inputs {
+		if !known[s.Name] {
+			var names []string
+			for _, x := range graphInputs(gp) {
+				names = append(names, x.Name)
+			}
+			return fmt.Errorf("input %q is not a graph input of this model; its inputs are %s", s.Name, strings.Join(names, ", "))
+		}
+	}
 	first := true
 	for _, in := range gp.inputs {
 		if in.name == "" {
@@ -183,9 +214,6 @@ func (r *reader) inputs(gp *graphProto) error {
 			return fmt.Errorf("graph input %q is not a tensor (or has no type): only tensor inputs are supported", in.name)
 		}
 		set := settings[in.name]
-		if set != nil {
-			used++
-		}
 		given := set != nil && len(set.Shape) > 0
 		want := []int(nil)
 		if given {
@@ -264,22 +292,8 @@ func (r *reader) inputs(gp *graphProto) error {
 			v.batch = -1
 		}
 		r.vals[in.name] = v
+		r.graphInputs[in.name] = true
 		v.ir = r.add(&model.Node{Name: in.name, Op: model.OpInput, Shape: irShape(v)}, v)
-	}
-	if used < len(settings) {
-		var names []string
-		for _, x := range graphInputs(gp) {
-			names = append(names, x.Name)
-		}
-		for _, s := range r.opt.Inputs {
-			found := false
-			for _, n := range names {
-				found = found || n == s.Name
-			}
-			if !found {
-				return fmt.Errorf("input %q is not a graph input of this model; its inputs are %s", s.Name, strings.Join(names, ", "))
-			}
-		}
 	}
 	if first {
 		return fmt.Errorf("the graph has no inputs besides its initializers and inputs given values: nothing to compute on")
@@ -323,7 +337,7 @@ func (r *reader) order(gp *graphProto) ([]*nodeProto, error) {
 	indeg := make([]int, len(gp.nodes))
 	cons := make([][]int, len(gp.nodes))
 	for i, n := range gp.nodes {
-		for k, in := range n.inputs {
+		for k, in := range append(n.inputs[:len(n.inputs):len(n.inputs)], n.captures...) {
 			if in == "" {
 				continue
 			}
@@ -332,6 +346,9 @@ func (r *reader) order(gp *graphProto) ([]*nodeProto, error) {
 			}
 			j, ok := producer[in]
 			if !ok {
+				if k >= len(n.inputs) {
+					return nil, fmt.Errorf("node %s: a subgraph reads %q, which no node, initializer or graph input provides (a missing input)", label(n), in)
+				}
 				return nil, fmt.Errorf("node %s: input %d names %q, which no node, initializer or graph input provides (a missing input)", label(n), k, in)
 			}
 			indeg[i]++

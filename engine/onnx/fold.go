@@ -129,7 +129,7 @@ func foldBinary(op string, a, b *values, sa, sb, out []int) *values {
 		res.f[k] = v
 	}
 	switch op {
-	case "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or":
+	case "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor":
 		if res.i == nil {
 			res.i = make([]int64, n)
 			for k, f := range res.f {
@@ -157,6 +157,8 @@ func cmp(op string, x, y float64) float64 {
 		b = x != 0 && y != 0
 	case "Or":
 		b = x != 0 || y != 0
+	case "Xor":
+		b = (x != 0) != (y != 0)
 	}
 	if b {
 		return 1
@@ -194,6 +196,8 @@ func foldUnary(op string, a *values) *values {
 			v = math.Exp(x)
 		case "Log":
 			v = math.Log(x)
+		case "Erf":
+			v = math.Erf(x)
 		case "Sign":
 			switch {
 			case x > 0:
@@ -322,6 +326,32 @@ func expandValues(a *values, s, out []int) *values {
 		res.f[k] = a.f[j]
 		if a.i != nil {
 			res.i[k] = a.i[j]
+		}
+	}
+	return res
+}
+
+// transposeValues permutes constant values: output axis i is input axis
+// perm[i].
+func transposeValues(a *values, shape, perm, out []int) *values {
+	if a == nil || !small(out) || int64(len(a.f)) != prod(shape) {
+		return nil
+	}
+	n := int(prod(out))
+	st := strides(shape)
+	ost := strides(out)
+	res := &values{f: make([]float64, n)}
+	if a.i != nil {
+		res.i = make([]int64, n)
+	}
+	for k := 0; k < n; k++ {
+		src := 0
+		for i := range out {
+			src += (k / ost[i]) % out[i] * st[perm[i]]
+		}
+		res.f[k] = a.f[src]
+		if a.i != nil {
+			res.i[k] = a.i[src]
 		}
 	}
 	return res

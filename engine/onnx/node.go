@@ -33,57 +33,69 @@ type opDef struct {
 // opDefs lists the supported operators, sorted by name (docs/onnx.md
 // says how each maps).
 var opDefs = [...]opDef{
-	{"Abs", foldUnaryOp, "", true},
+	{"Abs", opElementwise, "", false},
 	{"Add", binaryOp, model.OpAdd, false},
-	{"And", foldBinaryOp, "", true},
+	{"And", opElementwise, "", false},
 	{"AveragePool", opPool, model.OpAvgPool, false},
 	{"BatchNormalization", opBatchNorm, "", false},
 	{"Cast", opCast, "", false},
-	{"Ceil", foldUnaryOp, "", true},
+	{"Ceil", opElementwise, "", false},
 	{"Clip", opClip, "", false},
 	{"Concat", opConcat, "", false},
 	{"Constant", opConstant, "", false},
 	{"ConstantOfShape", opConstantOfShape, "", true},
 	{"Conv", opConv, "", false},
+	{"ConvInteger", quantLayer, "", false},
+	{"ConvTranspose", opConvTranspose, "", false},
+	{"DequantizeLinear", opQuantize, "", false},
 	{"Div", binaryOp, model.OpDiv, false},
 	{"Dropout", opIdentity, "", false},
-	{"Equal", foldBinaryOp, "", true},
-	{"Exp", foldUnaryOp, "", true},
+	{"DynamicQuantizeLinear", opQuantize, "", false},
+	{"Equal", opElementwise, "", false},
+	{"Erf", opElementwise, "", false},
+	{"Exp", opElementwise, "", false},
 	{"Expand", opExpand, "", true},
 	{"Flatten", opFlatten, "", false},
-	{"Floor", foldUnaryOp, "", true},
+	{"Floor", opElementwise, "", false},
 	{"GRU", opRNN, "", false},
 	{"Gather", opGather, "", false},
 	{"Gelu", unary, model.OpGELU, false},
 	{"Gemm", opGemm, "", false},
 	{"GlobalAveragePool", opGlobalPool, model.OpGlobalAvgPool, false},
 	{"GlobalMaxPool", opGlobalPool, model.OpMaxPool, false},
-	{"Greater", foldBinaryOp, "", true},
-	{"GreaterOrEqual", foldBinaryOp, "", true},
+	{"Greater", opElementwise, "", false},
+	{"GreaterOrEqual", opElementwise, "", false},
 	{"HardSigmoid", unary, model.OpHardSigmoid, false},
 	{"HardSwish", unary, model.OpHardSwish, false},
 	{"Identity", opIdentity, "", false},
+	{"If", nil, "", false}, // opIf (set in node: it refers back to the table)
+	{"LRN", opLRN, "", false},
 	{"LSTM", opRNN, "", false},
 	{"LayerNormalization", opLayerNorm, "", false},
 	{"LeakyRelu", unary, model.OpLeakyReLU, false},
-	{"Less", foldBinaryOp, "", true},
-	{"LessOrEqual", foldBinaryOp, "", true},
-	{"Log", foldUnaryOp, "", true},
+	{"Less", opElementwise, "", false},
+	{"LessOrEqual", opElementwise, "", false},
+	{"Log", opElementwise, "", false},
 	{"LogSoftmax", opSoftmax, "", false},
 	{"MatMul", opMatMul, "", false},
-	{"Max", foldBinaryOp, "", true},
+	{"MatMulInteger", quantLayer, "", false},
+	{"Max", opElementwise, "", false},
 	{"MaxPool", opPool, model.OpMaxPool, false},
-	{"Min", foldBinaryOp, "", true},
-	{"Mod", foldBinaryOp, "", true},
+	{"Mean", opElementwise, "", false},
+	{"Min", opElementwise, "", false},
+	{"Mod", opElementwise, "", false},
 	{"Mul", binaryOp, model.OpMul, false},
-	{"Neg", foldUnaryOp, "", true},
-	{"Not", foldUnaryOp, "", true},
-	{"Or", foldBinaryOp, "", true},
+	{"Neg", opElementwise, "", false},
+	{"Not", opElementwise, "", false},
+	{"Or", opElementwise, "", false},
 	{"Pad", opPad, "", false},
-	{"Pow", foldBinaryOp, "", true},
+	{"Pow", opElementwise, "", false},
+	{"QLinearConv", quantLayer, "", false},
+	{"QLinearMatMul", quantLayer, "", false},
+	{"QuantizeLinear", opQuantize, "", false},
 	{"RNN", opRNN, "", false},
 	{"Range", opRange, "", true},
-	{"Reciprocal", foldUnaryOp, "", true},
+	{"Reciprocal", opElementwise, "", false},
 	{"ReduceMax", opReduce, "", false},
 	{"ReduceMean", opReduce, "", false},
 	{"ReduceMin", opReduce, "", false},
@@ -91,22 +103,24 @@ var opDefs = [...]opDef{
 	{"Relu", unary, model.OpReLU, false},
 	{"Reshape", opReshape, "", false},
 	{"Resize", opResize, "", false},
-	{"Round", foldUnaryOp, "", true},
+	{"Round", opElementwise, "", false},
 	{"Shape", opShape, "", false},
 	{"Sigmoid", unary, model.OpSigmoid, false},
-	{"Sign", foldUnaryOp, "", true},
+	{"Sign", opElementwise, "", false},
 	{"Size", opSize, "", false},
 	{"Slice", opSlice, "", false},
 	{"Softmax", opSoftmax, "", false},
 	{"Split", opSplit, "", false},
-	{"Sqrt", foldUnaryOp, "", true},
+	{"Sqrt", opElementwise, "", false},
 	{"Squeeze", opSqueeze, "", false},
 	{"Sub", binaryOp, model.OpSub, false},
+	{"Sum", opElementwise, "", false},
 	{"Tanh", unary, model.OpTanh, false},
 	{"Transpose", opTranspose, "", false},
 	{"Unsqueeze", opUnsqueeze, "", false},
 	{"Upsample", opResize, "", false},
-	{"Where", opWhere, "", true},
+	{"Where", opElementwise, "", false},
+	{"Xor", opElementwise, "", false},
 }
 
 // scalerDef is ai.onnx.ml's Scaler.
@@ -209,7 +223,7 @@ func (r *reader) node(n *nodeProto) error {
 		return unsupported([]*nodeProto{n})
 	}
 	for _, a := range n.attrs {
-		if a.graph {
+		if a.graph && (n.op != "If" || a.g == nil) {
 			return fmt.Errorf("node %s: attribute %q holds a subgraph: operators with subgraphs (If, Loop, Scan) are not supported", label(n), a.name)
 		}
 		if a.refName != "" {
@@ -235,7 +249,11 @@ func (r *reader) node(n *nodeProto) error {
 	if h.constOnly && !allConst {
 		return c.errf("operator %s is supported only on constants (shape computations), but an input is computed from the graph input; supported operators on activations are %s", n.op, supportedList())
 	}
-	outs, err := h.fn(c)
+	fn := h.fn
+	if fn == nil {
+		fn = opIf
+	}
+	outs, err := fn(c)
 	if err != nil {
 		return err
 	}
@@ -379,7 +397,7 @@ func (r *reader) values(v *val) (*values, error) {
 		return v.c.v, nil
 	}
 	if v.c.t == nil {
-		return nil, fmt.Errorf("the values of constant %q are not known (it is folded from a tensor too large to decode)", v.name)
+		return nil, fmt.Errorf("the values of constant %q are not known when the model is read (an operator this reader does not evaluate computes it, or it has more than %d elements)", v.name, maxDecode)
 	}
 	vals, err := r.decode(v.c.t, fmt.Sprintf("constant %q", v.name))
 	if err != nil {

@@ -29,11 +29,7 @@ func (c *nctx) transposeVal(v *val, perm []int, name string) (*val, error) {
 		}
 	}
 	if v.c != nil {
-		var vals *values
-		if r <= 1 {
-			vals = c.r.maybeValues(v)
-		}
-		return folded(out, vals), nil
+		return folded(out, transposeValues(c.r.maybeValues(v), v.shape, perm, out)), nil
 	}
 	var irPerm []int
 	identity := true
@@ -611,12 +607,12 @@ func opGather(c *nctx) ([]*val, error) {
 	if err != nil {
 		return nil, err
 	}
-	if iv.c == nil {
-		return nil, c.errf("the indices are computed from the graph input (an embedding lookup or a dynamic gather): only constant indices are supported")
-	}
 	a, err := c.attrInt("axis", 0)
 	if err != nil {
 		return nil, err
+	}
+	if iv.c == nil {
+		return c.embedding(data, iv, a)
 	}
 	ax, err := c.axis(a, len(data.shape), "axis")
 	if err != nil {
@@ -816,7 +812,9 @@ func opSplit(c *nctx) ([]*val, error) {
 		end := start + int(s)
 		switch {
 		case x.c != nil:
-			outs[k] = folded(shape, nil)
+			first := make([]int, len(shape))
+			first[ax] = start
+			outs[k] = folded(shape, sliceValues(c.r.maybeValues(x), x.shape, first, ones(len(shape)), shape))
 		case s > 0 && c.n.outputs[k] != "":
 			src, err := c.r.irNode(x)
 			if err != nil {
@@ -1324,4 +1322,22 @@ func opScaler(c *nctx) ([]*val, error) {
 		cur = c.emit(&model.Node{Name: c.name + "/" + step.attr, Op: step.op, Inputs: []string{ia, ib}}, &val{shape: out, batch: ob})
 	}
 	return []*val{cur}, nil
+}
+
+// embedding lowers a Gather of rows of a constant table by computed
+// indices (a token embedding) to an IR Embedding: a lookup in memory, not
+// a crossbar layer.
+func (c *nctx) embedding(table, idx *val, axis int64) ([]*val, error) {
+	if table.c == nil || len(table.shape) != 2 || (axis != 0 && axis != -2) {
+		return nil, c.errf("the indices (%q) are computed from the graph input: only a lookup of rows (axis 0) of a constant table [rows, width] is supported (a token embedding), not a gather of %v on axis %d of %q", idx.name, table.shape, axis, table.name)
+	}
+	if table.shape[0] <= 0 || table.shape[1] <= 0 {
+		return nil, c.errf("table %q has shape %v: it must not be empty", table.name, table.shape)
+	}
+	src, err := c.r.irNode(idx)
+	if err != nil {
+		return nil, err
+	}
+	out := append(clone(idx.shape), table.shape[1])
+	return []*val{c.emit(&model.Node{Op: model.OpEmbedding, Inputs: []string{src}, Table: model.Shape{table.shape[0], table.shape[1]}}, &val{shape: out, batch: idx.batch})}, nil
 }

@@ -21,6 +21,7 @@ const (
 	maxRank     = 64      // dimensions of one tensor or shape
 	maxSpans    = 1 << 10 // packed chunks of one tensor's typed data
 	maxDecode   = 1 << 16 // elements of a constant whose values may be decoded
+	maxDepth    = 8       // nesting of subgraphs (If branches inside If branches)
 )
 
 type modelProto struct {
@@ -43,6 +44,7 @@ type nodeProto struct {
 	name, op, domain string
 	inputs, outputs  []string
 	attrs            []*attribute
+	captures         []string // names its subgraphs read from the enclosing graph
 }
 
 // Attribute types (AttributeProto.AttributeType).
@@ -71,9 +73,10 @@ type attribute struct {
 	floats  []float32
 	ints    []int64
 	strings []string
-	has     uint32 // bit per AttributeType present
-	graph   bool   // g or graphs present (a subgraph)
-	refName string // ref_attr_name (only valid inside functions)
+	has     uint32      // bit per AttributeType present
+	graph   bool        // g or graphs present (a subgraph)
+	g       *graphProto // the subgraph g, decoded
+	refName string      // ref_attr_name (only valid inside functions)
 }
 
 func (a *attribute) set(t int) { a.has |= 1 << t }
@@ -152,7 +155,7 @@ func decodeModel(src source) (*modelProto, error) {
 			if mp.graph == nil {
 				mp.graph = &graphProto{}
 			}
-			if err := decodeGraph(m.sub(f), mp.graph); err != nil {
+			if err := decodeGraph(m.sub(f), mp.graph, 0); err != nil {
 				return nil, fmt.Errorf("graph: %w", err)
 			}
 		case 8:
@@ -192,7 +195,7 @@ func decodeModel(src source) (*modelProto, error) {
 	return mp, nil
 }
 
-func decodeGraph(m *msg, g *graphProto) error {
+func decodeGraph(m *msg, g *graphProto, depth int) error {
 	for m.more() {
 		f, err := m.next()
 		if err != nil {
@@ -206,7 +209,7 @@ func decodeGraph(m *msg, g *graphProto) error {
 			if len(g.nodes) >= maxNodes {
 				return fmt.Errorf("more than %d nodes: too large for this reader", maxNodes)
 			}
-			n, err := decodeNode(m.sub(f))
+			n, err := decodeNode(m.sub(f), depth)
 			if err != nil {
 				return fmt.Errorf("node %d: %w", len(g.nodes), err)
 			}
@@ -251,7 +254,7 @@ func decodeGraph(m *msg, g *graphProto) error {
 	return nil
 }
 
-func decodeNode(m *msg) (*nodeProto, error) {
+func decodeNode(m *msg, depth int) (*nodeProto, error) {
 	n := &nodeProto{}
 	for m.more() {
 		f, err := m.next()
@@ -292,7 +295,7 @@ func decodeNode(m *msg) (*nodeProto, error) {
 			if len(n.attrs) >= maxAttrs {
 				return nil, fmt.Errorf("more than %d attributes", maxAttrs)
 			}
-			a, err := decodeAttribute(m.sub(f))
+			a, err := decodeAttribute(m.sub(f), depth)
 			if err != nil {
 				return nil, fmt.Errorf("attribute %d: %w", len(n.attrs), err)
 			}
@@ -302,7 +305,7 @@ func decodeNode(m *msg) (*nodeProto, error) {
 	return n, nil
 }
 
-func decodeAttribute(m *msg) (*attribute, error) {
+func decodeAttribute(m *msg, depth int) (*attribute, error) {
 	a := &attribute{}
 	for m.more() {
 		f, err := m.next()
@@ -347,13 +350,22 @@ func decodeAttribute(m *msg) (*attribute, error) {
 			}
 			a.set(attrTensor)
 		case 6, 11:
-			// A subgraph (If, Loop, Scan): not decoded, only noted, so
-			// that no nesting depth can exhaust the stack.
+			// A subgraph (If, Loop, Scan). A single one (g, an If branch)
+			// is decoded to bounded depth; lists (graphs) only noted.
 			if err := want(f, protowire.BytesType, "AttributeProto.g"); err != nil {
 				return nil, err
 			}
 			a.graph = true
 			a.set(attrGraph)
+			if f.num == 6 && a.g == nil {
+				if depth >= maxDepth {
+					return nil, fmt.Errorf("subgraphs are nested more than %d deep", maxDepth)
+				}
+				a.g = &graphProto{}
+				if err := decodeGraph(m.sub(f), a.g, depth+1); err != nil {
+					return nil, fmt.Errorf("subgraph %q: %w", a.name, err)
+				}
+			}
 		case 7:
 			if a.floats, err = m.floats(f, a.floats, maxAttrList, "AttributeProto.floats"); err != nil {
 				return nil, err

@@ -217,8 +217,31 @@ func (n *node) write(p *pb) {
 			case *tensor:
 				q.msg(5, v.write)
 				q.varint(20, attrTensor)
+			case *subgraph:
+				q.msg(6, v.write)
+				q.varint(20, attrGraph)
 			}
 		})
+	}
+}
+
+// subgraph is a graph attribute (an If branch).
+type subgraph struct {
+	nodes   []node
+	inits   []*tensor
+	outputs []vinfo
+}
+
+func (g *subgraph) write(p *pb) {
+	for i := range g.nodes {
+		p.msg(1, g.nodes[i].write)
+	}
+	p.str(2, "branch")
+	for _, t := range g.inits {
+		p.msg(5, t.write)
+	}
+	for i := range g.outputs {
+		p.msg(12, g.outputs[i].write)
 	}
 }
 

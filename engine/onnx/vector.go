@@ -1,0 +1,221 @@
+package onnx
+
+import (
+	"strings"
+
+	"github.com/compass-go/compass/engine/model"
+)
+
+// Element-wise math, comparisons, logic, LRN and the quantized operators:
+// vector work on activations, folded at read time on constants.
+
+// modeOf is the IR Elementwise mode of an ONNX operator: its name in
+// lower case with underscores between words (GreaterOrEqual ->
+// greater_or_equal).
+func modeOf(op string) string {
+	var b strings.Builder
+	for i, r := range op {
+		if r >= 'A' && r <= 'Z' {
+			if i > 0 {
+				b.WriteByte('_')
+			}
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// opElementwise converts an element-wise operator of any arity: folded
+// when every operand is a constant, else an IR Elementwise node whose
+// constant operands are Constant nodes.
+func opElementwise(c *nctx) ([]*val, error) {
+	var ins []*val
+	for _, v := range c.in {
+		if v != nil {
+			ins = append(ins, v)
+		}
+	}
+	mode, ok := model.FindElementwiseMode(modeOf(c.n.op))
+	if !ok {
+		return nil, c.errf("internal error: no element-wise mode for %s", c.n.op)
+	}
+	if len(ins) < mode.MinIn || (mode.MaxIn >= 0 && len(ins) > mode.MaxIn) {
+		return nil, c.errf("%s has %d inputs: it takes %d to %d", c.n.op, len(ins), mode.MinIn, mode.MaxIn)
+	}
+	out := clone(ins[0].shape)
+	allConst := ins[0].c != nil
+	for _, v := range ins[1:] {
+		o, err := broadcastShapes(out, v.shape)
+		if err != nil {
+			return nil, c.errf("%v", err)
+		}
+		out = o
+		allConst = allConst && v.c != nil
+	}
+	if allConst {
+		return []*val{folded(out, c.foldElementwise(ins, out))}, nil
+	}
+	if len(ins) == 1 && mode.Nary {
+		return []*val{ins[0]}, nil // Sum, Max, Min or Mean of one tensor
+	}
+	ob, err := c.outBatch(len(out), ins...)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(ins))
+	for k, v := range ins {
+		if names[k], err = c.r.aligned(v, len(out), ob, c); err != nil {
+			return nil, err
+		}
+	}
+	return []*val{c.emit(&model.Node{Op: model.OpElementwise, Mode: mode.Name, Inputs: names}, &val{shape: out, batch: ob})}, nil
+}
+
+// foldElementwise computes an element-wise operator on constant values
+// (nil when a value is not known or the result is too large).
+func (c *nctx) foldElementwise(ins []*val, out []int) *values {
+	op := c.n.op
+	switch op {
+	case "Where":
+		return whereValues(c.r.maybeValues(ins[0]), c.r.maybeValues(ins[1]), c.r.maybeValues(ins[2]), ins[0].shape, ins[1].shape, ins[2].shape, out)
+	case "Sum", "Max", "Min", "Mean":
+		bin := op
+		if op == "Sum" || op == "Mean" {
+			bin = "Add"
+		}
+		acc, shape := c.r.maybeValues(ins[0]), ins[0].shape
+		for _, v := range ins[1:] {
+			s, err := broadcastShapes(shape, v.shape)
+			if err != nil {
+				return nil
+			}
+			acc, shape = foldBinary(bin, acc, c.r.maybeValues(v), shape, v.shape, s), s
+		}
+		if acc != nil && len(ins) == 1 {
+			acc = expandValues(acc, shape, out)
+		}
+		if op == "Mean" && acc != nil {
+			res := &values{f: make([]float64, len(acc.f))}
+			for k, x := range acc.f {
+				res.f[k] = x / float64(len(ins))
+			}
+			acc = res
+		}
+		return acc
+	}
+	if len(ins) == 1 {
+		return foldUnary(op, c.r.maybeValues(ins[0]))
+	}
+	return foldBinary(op, c.r.maybeValues(ins[0]), c.r.maybeValues(ins[1]), ins[0].shape, ins[1].shape, out)
+}
+
+// whereValues computes Where on constant values.
+func whereValues(cond, x, y *values, sc, sx, sy, out []int) *values {
+	if cond == nil || x == nil || y == nil || !small(out) {
+		return nil
+	}
+	xs, ys, cs := expandValues(x, sx, out), expandValues(y, sy, out), expandValues(cond, sc, out)
+	if xs == nil || ys == nil || cs == nil {
+		return nil
+	}
+	res := &values{f: make([]float64, len(cs.f))}
+	isInt := xs.i != nil && ys.i != nil
+	if isInt {
+		res.i = make([]int64, len(cs.f))
+	}
+	for k := range cs.f {
+		src := ys
+		if cs.f[k] != 0 {
+			src = xs
+		}
+		res.f[k] = src.f[k]
+		if isInt {
+			res.i[k] = src.i[k]
+		}
+	}
+	return res
+}
+
+// opLRN lowers LRN (across channels, axis 1 of [N,C,...]).
+func opLRN(c *nctx) ([]*val, error) {
+	x, err := c.need(0)
+	if err != nil {
+		return nil, err
+	}
+	size, err := c.attrInt("size", 0)
+	if err != nil {
+		return nil, err
+	}
+	if c.attr("size") == nil || size <= 0 || size > 1<<16 {
+		return nil, c.errf("attribute size = %d: LRN needs the number of channels to sum, a positive integer", size)
+	}
+	if x.c != nil {
+		return []*val{folded(clone(x.shape), nil)}, nil
+	}
+	if len(x.shape) < 2 || x.batch != 0 {
+		return nil, c.errf("input %q has shape %v with the batch on axis %d: LRN wants [N,C,...] with the batch first", x.name, x.shape, x.batch)
+	}
+	src, err := c.r.irNode(x)
+	if err != nil {
+		return nil, err
+	}
+	return []*val{c.emit(&model.Node{Op: model.OpLRN, Size: int(size), Inputs: []string{src}}, &val{shape: clone(x.shape), batch: 0})}, nil
+}
+
+// opQuantize lowers QuantizeLinear, DequantizeLinear and
+// DynamicQuantizeLinear on an activation to an Elementwise node (the
+// scales and zero points are part of its cost). On a constant (a
+// quantized weight) it folds to a constant of the same shape, so the layer
+// it feeds sees a constant weight. DynamicQuantizeLinear's scale and zero
+// point, scalars computed with the output, are constants of the model.
+func opQuantize(c *nctx) ([]*val, error) {
+	x, err := c.need(0)
+	if err != nil {
+		return nil, err
+	}
+	extra := []*val{}
+	if c.n.op == "DynamicQuantizeLinear" {
+		extra = []*val{folded([]int{}, nil), folded([]int{}, nil)}
+	}
+	if x.c != nil {
+		return append([]*val{folded(clone(x.shape), nil)}, extra...), nil
+	}
+	src, err := c.r.irNode(x)
+	if err != nil {
+		return nil, err
+	}
+	mode := map[string]string{"QuantizeLinear": "quantize", "DequantizeLinear": "dequantize", "DynamicQuantizeLinear": "dynamic_quantize"}[c.n.op]
+	v := c.emit(&model.Node{Op: model.OpElementwise, Mode: mode, Inputs: []string{src}}, &val{shape: clone(x.shape), batch: x.batch})
+	return append([]*val{v}, extra...), nil
+}
+
+// quantLayer converts ConvInteger, QLinearConv, MatMulInteger and
+// QLinearMatMul: the integer weight is the crossbar layer's weight (as Conv
+// or MatMul), the zero points and scales are vector work. QLinear
+// operators requantize their output (an Elementwise quantize).
+func quantLayer(c *nctx) ([]*val, error) {
+	// Operand positions: activation, weight, bias (-1: none).
+	pos := map[string][3]int{"ConvInteger": {0, 1, -1}, "QLinearConv": {0, 3, 8}, "MatMulInteger": {0, 1, -1}, "QLinearMatMul": {0, 3, -1}}[c.n.op]
+	sub := *c
+	sub.in = []*val{c.input(pos[0]), c.input(pos[1])}
+	if pos[2] >= 0 && c.input(pos[2]) != nil {
+		sub.in = append(sub.in, c.input(pos[2]))
+	}
+	var outs []*val
+	var err error
+	if strings.Contains(c.n.op, "Conv") {
+		outs, err = opConv(&sub)
+	} else {
+		outs, err = opMatMul(&sub)
+	}
+	if err != nil || !strings.HasPrefix(c.n.op, "QLinear") || outs[0].c != nil {
+		return outs, err
+	}
+	v := outs[0]
+	src, err := c.r.irNode(v)
+	if err != nil {
+		return nil, err
+	}
+	return []*val{c.emit(&model.Node{Name: c.name + "/requantize", Op: model.OpElementwise, Mode: "quantize", Inputs: []string{src}}, &val{shape: clone(v.shape), batch: v.batch})}, nil
+}
