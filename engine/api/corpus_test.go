@@ -1184,3 +1184,134 @@ func broadcastDims(a, b []int64) ([]int64, bool) {
 	}
 	return out, true
 }
+
+// TestONNXCorpusWalk checks the walk itself on a model built here, so the
+// counting rule is tested without the corpus: every figure below follows
+// from the model's construction.
+func TestONNXCorpusWalk(t *testing.T) {
+	str := func(b []byte, num protowire.Number, s string) []byte {
+		return protowire.AppendString(protowire.AppendTag(b, num, protowire.BytesType), s)
+	}
+	msg := func(b []byte, num protowire.Number, m []byte) []byte {
+		return protowire.AppendBytes(protowire.AppendTag(b, num, protowire.BytesType), m)
+	}
+	varint := func(b []byte, num protowire.Number, v int64) []byte {
+		return protowire.AppendVarint(protowire.AppendTag(b, num, protowire.VarintType), uint64(v))
+	}
+	tensor := func(name string, dtype int64, vals []int64, dims ...int64) []byte {
+		var t []byte
+		for _, d := range dims {
+			t = varint(t, 1, d)
+		}
+		t = varint(t, 2, dtype)
+		for _, v := range vals {
+			t = varint(t, 7, v) // int64_data
+		}
+		return str(t, 8, name)
+	}
+	type attr struct {
+		name string
+		i    *int64
+		ints []int64
+		t, g []byte
+	}
+	node := func(name, op string, in, out []string, attrs ...attr) []byte {
+		var n []byte
+		for _, s := range in {
+			n = str(n, 1, s)
+		}
+		for _, s := range out {
+			n = str(n, 2, s)
+		}
+		n = str(n, 3, name)
+		n = str(n, 4, op)
+		for _, a := range attrs {
+			m := str(nil, 1, a.name)
+			switch {
+			case a.i != nil:
+				m = varint(m, 3, *a.i)
+			case a.ints != nil:
+				for _, v := range a.ints {
+					m = varint(m, 8, v)
+				}
+			case a.t != nil:
+				m = msg(m, 5, a.t)
+			case a.g != nil:
+				m = msg(m, 6, a.g)
+			}
+			n = msg(n, 5, m)
+		}
+		return n
+	}
+	graph := func(parts ...[]byte) []byte {
+		var g []byte
+		for _, p := range parts {
+			g = append(g, p...)
+		}
+		return g
+	}
+	in := func(num protowire.Number, p []byte) []byte { return msg(nil, num, p) }
+	one := int64(1)
+	then := graph(
+		in(5, tensor("wt", 1, nil, 2, 4, 1, 1)),
+		in(1, node("then_conv", "Conv", []string{"h", "wt"}, []string{"b"})),
+	)
+	els := graph(
+		in(5, tensor("we", 1, nil, 6, 6)),
+		in(1, node("else_gemm", "Gemm", []string{"f", "we"}, []string{"b"})),
+	)
+	g := graph(
+		in(11, str(nil, 1, "x")), in(11, str(nil, 1, "sr")),
+		in(5, tensor("w1", 1, nil, 4, 3, 3, 3)),
+		in(5, tensor("w2", 3, nil, 10, 4)),
+		in(5, tensor("sixteen", 7, []int64{16000})),
+		in(5, tensor("lw", 1, nil, 1, 8, 3)),
+		in(5, tensor("lr", 1, nil, 1, 8, 2)),
+		in(5, tensor("wq", 3, nil, 2, 2, 1, 1)),
+		in(5, tensor("c2", 1, nil, 4, 4)),
+		in(1, node("conv", "Conv", []string{"x", "w1"}, []string{"a"})),
+		in(1, node("tr", "Transpose", []string{"w2"}, []string{"w2t"}, attr{name: "perm", ints: []int64{1, 0}})),
+		in(1, node("dq", "DequantizeLinear", []string{"w2t", "s"}, []string{"w2d"})),
+		in(1, node("gemm", "Gemm", []string{"a", "w2d"}, []string{"g"}, attr{name: "transB", i: &one})),
+		in(1, node("k", "Constant", nil, []string{"left"}, attr{name: "value", t: tensor("", 1, nil, 5, 4)})),
+		in(1, node("leftmm", "MatMul", []string{"left", "g"}, []string{"l"})),
+		in(1, node("attn", "MatMul", []string{"l", "g"}, []string{"m"})),
+		in(1, node("folded", "MatMul", []string{"c2", "c2"}, []string{"c4"})),
+		in(1, node("lstm", "LSTM", []string{"m", "lw", "lr"}, []string{"y"})),
+		in(1, node("ci", "ConvInteger", []string{"y", "wq"}, []string{"q"})),
+		in(1, node("eq", "Equal", []string{"sr", "sixteen"}, []string{"is16k"})),
+		in(1, node("branch", "If", []string{"is16k"}, []string{"b"}, attr{name: "then_branch", g: then}, attr{name: "else_branch", g: els})),
+	)
+	sr16k := []corpusInput{{Name: "sr", Value: []int64{16000}}}
+	// The DequantizeLinear scale s is not defined in g: like a graph input
+	// it is not constant, so neither is the Gemm's weight.
+	w, err := walkONNX(msg(varint(nil, 1, 8), 7, g), sr16k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "conv (Conv), leftmm (MatMul), lstm (LSTM W), lstm (LSTM R), ci (ConvInteger), then_conv (Conv)"; strings.Join(w.xbar, ", ") != want {
+		t.Errorf("with a non-constant scale: crossbar nodes %v, want %s", w.xbar, want)
+	}
+	// With s an initializer, the Gemm's weight is constant through
+	// Transpose and DequantizeLinear.
+	model := msg(varint(nil, 1, 8), 7, graph(g, in(5, tensor("s", 1, nil))))
+	if _, err := walkONNX(model, nil); err == nil || !strings.Contains(err.Error(), `If "branch"`) {
+		t.Fatalf("walk without the sample rate: error %v, want one naming If \"branch\"", err)
+	}
+	for _, c := range []struct {
+		sr      int64
+		xbar    []string
+		weights int64
+	}{
+		{16000, []string{"conv (Conv)", "gemm (Gemm)", "leftmm (MatMul)", "lstm (LSTM W)", "lstm (LSTM R)", "ci (ConvInteger)", "then_conv (Conv)"}, 108 + 40 + 20 + 24 + 16 + 4 + 8},
+		{8000, []string{"conv (Conv)", "gemm (Gemm)", "leftmm (MatMul)", "lstm (LSTM W)", "lstm (LSTM R)", "ci (ConvInteger)", "else_gemm (Gemm)"}, 108 + 40 + 20 + 24 + 16 + 4 + 36},
+	} {
+		w, err := walkONNX(model, []corpusInput{{Name: "sr", Value: []int64{c.sr}}})
+		if err != nil {
+			t.Fatalf("sr %d: %v", c.sr, err)
+		}
+		if strings.Join(w.xbar, ", ") != strings.Join(c.xbar, ", ") || w.weights != c.weights {
+			t.Errorf("sr %d: crossbar nodes %v with %d weights, want %v with %d", c.sr, w.xbar, w.weights, c.xbar, c.weights)
+		}
+	}
+}
