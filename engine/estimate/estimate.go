@@ -1,7 +1,9 @@
 // Package estimate is the fast analytical cost model of one partition: a
 // contiguous span [a, b) of partition units run on the chip for a batch of
-// B inputs. The partition search calls it for thousands of spans, so it is
-// memoised by span and allocates nothing per call once warm.
+// B inputs. The partition searches cost every valid span, so each is
+// evaluated once: Costs keeps the energy and time of every span compactly
+// (16 bytes a span) for the searches, and Span keeps the full estimate of
+// the spans a front end asks for.
 //
 // A span's cost has four phases, run one after another within the span:
 //
@@ -137,7 +139,13 @@ type Estimator struct {
 	unitMaxRows []int     // per unit: most rows programmed in one of its crossbars
 	unitShare   []float64 // per unit: its part of the layer's matrix (outputs x rows), summing to 1 per layer
 
-	memo [][]*Span
+	memo [][]*Span // full spans asked for through Span, per start (rows made on demand)
+
+	// Compact costs of every valid span, for the searches (Costs):
+	// cost[costAt[a]+k] is span [a, a+k+1), filled per start on first use.
+	cost     []SpanCost
+	costAt   []int
+	costDone []bool
 
 	// bufAt[u]: the last replication a unit's buffers were asked for, and
 	// the answer (spans that share a layer mostly give it the same
@@ -380,6 +388,45 @@ func (e *Estimator) LayerNodes(l int) []int { return e.layerNodes[l] }
 
 // TensorBytes is the size of node i's output at activation precision.
 func (e *Estimator) TensorBytes(i int) float64 { return e.tensorBytes[i] }
+
+// SpanCost is what the searches compare of a span: its energy and time
+// per batch (Span.EnergyPJ and Span.TimeNs).
+type SpanCost struct {
+	EnergyPJ float64
+	TimeNs   float64
+}
+
+// Costs returns the cost of every valid span starting at unit a:
+// Costs(a)[k] is span [a, a+k+1), for k < MaxEnd(a)-a. The costs are
+// computed once and kept in one flat array of 16 bytes per valid span; the
+// full Span is not kept (unless Span asked for it), so a search over
+// every span holds memory linear in the valid spans with a small
+// constant. The slice must not be modified.
+func (e *Estimator) Costs(a int) []SpanCost {
+	if e.cost == nil {
+		n := len(e.ends)
+		e.costAt = make([]int, n+1)
+		for i, end := range e.ends {
+			e.costAt[i+1] = e.costAt[i] + (end - i)
+		}
+		e.cost = make([]SpanCost, e.costAt[n])
+		e.costDone = make([]bool, n)
+	}
+	row := e.cost[e.costAt[a]:e.costAt[a+1]:e.costAt[a+1]]
+	if !e.costDone[a] {
+		for k := range row {
+			var s *Span
+			if e.memo[a] != nil && e.memo[a][k] != nil {
+				s = e.memo[a][k]
+			} else {
+				s = e.evaluate(a, a+k+1)
+			}
+			row[k] = SpanCost{EnergyPJ: s.EnergyPJ, TimeNs: s.TimeNs}
+		}
+		e.costDone[a] = true
+	}
+	return row
+}
 
 // MustSpan is Span for callers that walk the validity map themselves and
 // so only ask for valid spans; an invalid span is a programming error.

@@ -297,3 +297,36 @@ func BenchmarkAllSpansResNet18M(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*spans), "ns/span")
 }
+
+// Costs gives every valid span's energy and time exactly as Span does,
+// whether or not Span was asked first, and in any order of starts.
+func TestCostsAgreeWithSpans(t *testing.T) {
+	g, err := zoo.Build("resnet18")
+	if err != nil {
+		t.Fatal(err)
+	}
+	chip, _ := hw.Preset("S")
+	m, err := mapping.Map(g, chip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compact, _ := New(m, 4)
+	full, _ := New(m, 4)
+	full.MustSpan(3, 5) // one full span first: Costs must reuse it unchanged
+	for a := range len(m.Units) {
+		start := len(m.Units) - 1 - a // last start first
+		row := compact.Costs(start)
+		if len(row) != compact.MaxEnd(start)-start {
+			t.Fatalf("start %d: %d costs for %d valid spans", start, len(row), compact.MaxEnd(start)-start)
+		}
+		for k, c := range row {
+			s := full.MustSpan(start, start+k+1)
+			if c.EnergyPJ != s.EnergyPJ || c.TimeNs != s.TimeNs {
+				t.Fatalf("span [%d, %d): costs %+v, span %v pJ %v ns", start, start+k+1, c, s.EnergyPJ, s.TimeNs)
+			}
+		}
+	}
+	if r := full.Costs(3); r[1].TimeNs != full.MustSpan(3, 5).TimeNs {
+		t.Error("Costs after Span disagrees")
+	}
+}

@@ -134,8 +134,6 @@ type gaRun struct {
 
 	dpBest []float64 // scratch for reoptimise
 	dpFrom []int
-
-	rowE, rowT [][]float64 // per start unit: energy and time of each valid span (see row)
 }
 
 // GA runs the COMPASS genetic algorithm without crossover, as the paper
@@ -163,7 +161,6 @@ func GA(ctx context.Context, e *estimate.Estimator, obj Objective, opt GAOptions
 	r := &gaRun{e: e, obj: obj, n: e.NumUnits(), informed: opt.Informed, moveReach: cmp.Or(opt.MoveReach, DefaultMoveReach),
 		rng: rand.New(rand.NewPCG(opt.Seed, opt.Seed^0x9e3779b97f4a7c15))}
 	r.exp = make([]float64, r.n+1)
-	r.rowE, r.rowT = make([][]float64, r.n), make([][]float64, r.n)
 	pop := make([]*individual, opt.Population)
 	for i := range pop {
 		pop[i] = r.evaluate(r.randomCuts(nil, 0, r.n))
@@ -252,14 +249,13 @@ func (r *gaRun) evaluate(cuts []int) *individual {
 	ind := &individual{cuts: cuts, costs: make([]float64, len(cuts)-1)}
 	var te, tt float64
 	for i := 0; i+1 < len(cuts); i++ {
-		energy, time := r.row(cuts[i])
-		k := cuts[i+1] - cuts[i] - 1
-		te += energy[k]
-		tt += time[k]
+		c := r.row(cuts[i])[cuts[i+1]-cuts[i]-1]
+		te += c.EnergyPJ
+		tt += c.TimeNs
 		if r.obj == Energy {
-			ind.costs[i] = energy[k]
+			ind.costs[i] = c.EnergyPJ
 		} else {
-			ind.costs[i] = time[k]
+			ind.costs[i] = c.TimeNs
 		}
 	}
 	ind.energy, ind.time = te, tt
@@ -267,9 +263,8 @@ func (r *gaRun) evaluate(cuts []int) *individual {
 	case EDP:
 		ind.score = te * tt
 		for i := 0; i+1 < len(cuts); i++ {
-			energy, time := r.row(cuts[i])
-			k := cuts[i+1] - cuts[i] - 1
-			ind.costs[i] = energy[k]/te + time[k]/tt
+			c := r.row(cuts[i])[cuts[i+1]-cuts[i]-1]
+			ind.costs[i] = c.EnergyPJ/te + c.TimeNs/tt
 		}
 	case Energy:
 		ind.score = te
@@ -438,20 +433,11 @@ func (r *gaRun) fixedRandom(c []int, keep int) []int {
 }
 
 // row returns the energy and time of every valid span starting at a
-// (index b-a-1), read from the estimator once: the mutations' small
-// dynamic programmes look spans up many times, and a flat slice is much
-// cheaper than the estimator's checked lookup, in WebAssembly especially.
-func (r *gaRun) row(a int) (energy, time []float64) {
-	if r.rowE[a] == nil {
-		n := r.e.MaxEnd(a) - a
-		r.rowE[a], r.rowT[a] = make([]float64, n), make([]float64, n)
-		for k := range n {
-			sp := r.e.MustSpan(a, a+k+1)
-			r.rowE[a][k], r.rowT[a][k] = sp.EnergyPJ, sp.TimeNs
-		}
-	}
-	return r.rowE[a], r.rowT[a]
-}
+// (index b-a-1), kept by the estimator in 16 bytes a span: the mutations'
+// small dynamic programmes look spans up many times, and a flat slice is
+// much cheaper than the estimator's checked lookup, in WebAssembly
+// especially.
+func (r *gaRun) row(a int) []estimate.SpanCost { return r.e.Costs(a) }
 
 // bestSplit splits partition i into the pieces with the lowest total cost:
 // the paper's random two-way split, generalised to the best split into any
@@ -501,18 +487,18 @@ func (r *gaRun) reoptimise(ind *individual, i0, i1 int) []int {
 		if from[x] < 0 {
 			continue
 		}
-		energy, time := r.row(a + x)
+		row := r.row(a + x)
 		last := min(n, r.e.MaxEnd(a+x)-a)
 		for y := x + 1; y <= last; y++ {
-			k := y - x - 1
+			sc := row[y-x-1]
 			var c float64
 			switch r.obj {
 			case EDP:
-				c = bx + (energy[k]/ind.energy + time[k]/ind.time)
+				c = bx + (sc.EnergyPJ/ind.energy + sc.TimeNs/ind.time)
 			case Energy:
-				c = bx + energy[k]
+				c = bx + sc.EnergyPJ
 			default:
-				c = bx + time[k]
+				c = bx + sc.TimeNs
 			}
 			// The first path to reach y is kept whatever its cost (an
 			// infinite or NaN cost compares false), so every unit end the

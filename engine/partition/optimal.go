@@ -64,8 +64,9 @@ func Optimal(ctx context.Context, e *estimate.Estimator, o Objective) (*OptimalR
 		if a%64 == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		row := e.Costs(a)
 		for b := a + 1; b <= e.MaxEnd(a); b++ {
-			c := best[a] + spanCost(o, e.MustSpan(a, b))
+			c := best[a] + spanCost(o, row[b-a-1])
 			res.Spans++
 			// The first path to b is kept whatever its cost (an infinite
 			// or NaN cost compares false), so the plan is always a valid
@@ -119,7 +120,7 @@ func optimalEDP(ctx context.Context, e *estimate.Estimator) (*OptimalResult, err
 			if e.MaxEnd(a) < b {
 				continue
 			}
-			s := e.MustSpan(a, b)
+			s := e.Costs(a)[b-a-1]
 			res.Spans++
 			for i, p := range fronts[a] {
 				cand = append(cand, frontPoint{p.energy + s.EnergyPJ, p.time + s.TimeNs, a, i})

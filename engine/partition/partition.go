@@ -106,7 +106,7 @@ func Evaluate(e *estimate.Estimator, p Plan) (Totals, []*estimate.Span, error) {
 }
 
 // spanCost is an additive objective's cost of one span.
-func spanCost(o Objective, s *estimate.Span) float64 {
+func spanCost(o Objective, s estimate.SpanCost) float64 {
 	if o == Energy {
 		return s.EnergyPJ
 	}
