@@ -209,6 +209,8 @@ type corpusRow struct {
 	xbarNodes, layers     int // the walk's crossbar nodes; the engine's crossbar layers
 	wantWeights, mapped   int64
 	importTime            time.Duration
+	crossbars, parts      int // crossbars needed at replication 1; partitions of the compass plan
+	compileTime           time.Duration
 	status                string
 	inputs, bytes, notice string
 }
@@ -299,7 +301,9 @@ func TestONNXCorpus(t *testing.T) {
 			if g.Totals().Weights != w.weights {
 				t.Errorf("graph totals give %d weights, the file's crossbar weights %d", g.Totals().Weights, w.weights)
 			}
+			start = time.Now()
 			res, err := api.Compile(context.Background(), api.CompileRequest{Graph: g, Chip: "M", Batch: 1, Methods: api.Methods(), Seed: 1})
+			row.compileTime = time.Since(start)
 			if err != nil {
 				row.status = "compile: " + firstLine(err.Error())
 				t.Fatalf("compile --method all on chip M at batch 1: %v", err)
@@ -313,6 +317,10 @@ func TestONNXCorpus(t *testing.T) {
 					t.Fatalf("method %s: throughput %v with %d partitions", r.Method, r.ThroughputPerS, len(r.Partitions))
 				}
 			}
+			row.crossbars = res.CrossbarsNeeded
+			if r := res.Result("compass"); r != nil {
+				row.parts = len(r.Partitions)
+			}
 			if !t.Failed() {
 				row.status = "ok"
 			}
@@ -323,10 +331,10 @@ func TestONNXCorpus(t *testing.T) {
 
 func printCorpusTable(t *testing.T, rows []corpusRow) {
 	var b strings.Builder
-	b.WriteString("\n| file | MB | inputs set | ONNX nodes | crossbar nodes (walk) | crossbar layers (engine) | weights (walk) | mapped weights | import | status |\n")
-	b.WriteString("|---|---:|---|---:|---:|---:|---:|---:|---:|---|\n")
+	b.WriteString("\n| file | MB | inputs set | ONNX nodes | crossbar nodes (walk) | crossbar layers (engine) | weights (walk) | mapped weights | import | crossbars (M: 256) | compass partitions | compile, all methods | status |\n")
+	b.WriteString("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	ok := 0
-	run := 0
+	run, expected := 0, 0
 	for _, r := range rows {
 		if r.status == "not run" {
 			continue // left out by -run
@@ -335,14 +343,17 @@ func printCorpusTable(t *testing.T, rows []corpusRow) {
 		if r.status == "ok" {
 			ok++
 		}
+		if strings.HasPrefix(r.status, "expected error") {
+			expected++
+		}
 		in := r.inputs
 		if in == "" {
 			in = "-"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %d | %d | %d | %d | %d | %s | %s |\n", r.id, r.bytes, in, r.nodes, r.xbarNodes, r.layers, r.wantWeights, r.mapped,
-			r.importTime.Round(time.Millisecond), strings.ReplaceAll(r.status, "|", "/"))
+		fmt.Fprintf(&b, "| %s | %s | %s | %d | %d | %d | %d | %d | %s | %d | %d | %s | %s |\n", r.id, r.bytes, in, r.nodes, r.xbarNodes, r.layers, r.wantWeights, r.mapped,
+			r.importTime.Round(time.Millisecond), r.crossbars, r.parts, r.compileTime.Round(time.Millisecond), strings.ReplaceAll(r.status, "|", "/"))
 	}
-	fmt.Fprintf(&b, "\n%d of %d files import, map exactly and compile with every method on chip M\n", ok, run)
+	fmt.Fprintf(&b, "\n%d of %d files import, map exactly and compile with every method on chip M; expected import errors: %d\n", ok, run, expected)
 	t.Log(b.String())
 }
 
