@@ -35,10 +35,11 @@ package api_test
 //     weight in the corpus is built from one.
 //   - The weight's elements: the product of the constant's dimensions,
 //     followed through the operations that rearrange or requantize a
-//     tensor (Transpose, Reshape, Flatten, Squeeze, Unsqueeze, Identity,
-//     Cast, DequantizeLinear, QuantizeLinear) and element-wise arithmetic
-//     on constants (broadcast shape). A weight built any other way is
-//     reported and fails the test rather than being guessed.
+//     tensor (Transpose, Reshape, Flatten, Squeeze, Unsqueeze, Slice,
+//     Concat, Identity, Cast, DequantizeLinear, QuantizeLinear) and
+//     element-wise arithmetic on constants (broadcast shape). A weight built
+//     any other way is reported and fails the test rather than being
+//     guessed.
 //   - If: a condition the walk can evaluate (a small integer computation on
 //     constants and manifest values: Equal, Greater, Less, Not, And, Or,
 //     Cast, ...) selects the branch counted; the engine must fold it the
@@ -205,15 +206,15 @@ func readCorpusFile(t *testing.T, dir string, e corpusEntry) (string, []byte) {
 
 // corpusRow is one line of the figures table.
 type corpusRow struct {
-	id                    string
-	nodes                 int // ONNX nodes (the walk's count, main graph and taken branches)
-	xbarNodes, layers     int // the walk's crossbar nodes; the engine's crossbar layers
-	wantWeights, mapped   int64
-	importTime            time.Duration
-	crossbars, parts      int // crossbars needed at replication 1; partitions of the compass plan
-	compileTime           time.Duration
-	status                string
-	inputs, bytes, notice string
+	id                  string
+	nodes               int // ONNX nodes (the walk's count, main graph and taken branches)
+	xbarNodes, layers   int // the walk's crossbar nodes; the engine's crossbar layers
+	wantWeights, mapped int64
+	importTime          time.Duration
+	crossbars, parts    int // crossbars needed at replication 1; partitions of the compass plan
+	compileTime         time.Duration
+	status              string
+	inputs, bytes       string
 }
 
 func TestONNXCorpus(t *testing.T) {
@@ -249,18 +250,16 @@ func TestONNXCorpus(t *testing.T) {
 				}
 			}
 			opt := api.ModelOptions{}
-			var shapes []string
-			for _, in := range e.Inputs {
-				if in.Shape != nil {
-					shapes = append(shapes, in.Name+"="+joinInts(in.Shape))
-				} else {
-					shapes = append(shapes, in.Name+":value="+joinInt64s(in.Value))
-				}
-			}
-			row.inputs = strings.Join(shapes, " ")
+			var settings []string
 			for _, in := range e.Inputs {
 				opt.Inputs = append(opt.Inputs, api.InputSetting{Name: in.Name, Shape: in.Shape, Value: in.Value})
+				if in.Shape != nil {
+					settings = append(settings, in.Name+"="+joinInts(in.Shape))
+				} else {
+					settings = append(settings, in.Name+":value="+joinInt64s(in.Value))
+				}
 			}
+			row.inputs = strings.Join(settings, " ")
 			start := time.Now()
 			g, err := api.LoadModelWith(path, opt)
 			row.importTime = time.Since(start)
@@ -755,7 +754,7 @@ func (w *walkResult) graph(g *pbGraph, consts map[string]constVal) error {
 				continue
 			}
 		}
-		if wi, ok := w.crossbar(n, consts); ok {
+		if wi, ok := crossbarWeight(n, consts); ok {
 			c := consts[n.in[wi]]
 			if !c.known {
 				return fmt.Errorf("%s %q: the walk cannot follow the dimensions of its constant weight %q", n.op, n.name, n.in[wi])
@@ -848,9 +847,9 @@ func (w *walkResult) ifNode(n *pbNode, consts map[string]constVal) error {
 	return nil
 }
 
-// crossbar reports whether n is a crossbar node and which input is its
-// weight.
-func (w *walkResult) crossbar(n *pbNode, consts map[string]constVal) (int, bool) {
+// crossbarWeight reports whether n is a crossbar node and which input is
+// its weight.
+func crossbarWeight(n *pbNode, consts map[string]constVal) (int, bool) {
 	isConst := func(i int) bool {
 		if i >= len(n.in) || n.in[i] == "" {
 			return false
