@@ -2,7 +2,8 @@
 # onnx-corpus.sh [DIR]: fetch the ONNX corpus (real third-party ONNX files
 # from pinned npm packages, listed in engine/api/testdata/onnx-corpus.tsv)
 # into DIR, a cache outside git (default: $COMPASS_ONNX_CORPUS, else
-# $HOME/.cache/compass-go/onnx-corpus), and print DIR on stdout.
+# $HOME/.cache/compass-go/onnx-corpus, else the repository's gitignored
+# .cache/onnx-corpus), and print DIR on stdout.
 #
 # Each package tarball is fetched once with `npm pack` into DIR/tarballs and
 # checked against the integrity the manifest pins (npm's sha512); each listed
@@ -17,7 +18,9 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 manifest="$here/engine/api/testdata/onnx-corpus.tsv"
-dir="${1:-${COMPASS_ONNX_CORPUS:-$HOME/.cache/compass-go/onnx-corpus}}"
+default="$here/.cache/onnx-corpus" # gitignored; used when HOME is not set
+[ -n "${HOME:-}" ] && default="$HOME/.cache/compass-go/onnx-corpus"
+dir="${1:-${COMPASS_ONNX_CORPUS:-$default}}"
 
 die() { echo "onnx-corpus: $*" >&2; exit 1; }
 say() { echo "onnx-corpus: $*" >&2; }
