@@ -54,8 +54,13 @@ partition's phases, with the estimator's figures beside them.`, stdout, stderr)
 		}
 		var traces []methodTrace
 		for i := range res.Results {
-			traces = append(traces, methodTrace{res.Results[i].Method, res.Results[i].Trace})
-			res.Results[i].Trace = nil // the file holds it
+			r := &res.Results[i]
+			if r.TraceTruncated {
+				fmt.Fprintf(stderr, "compass simulate: the %s trace is cut short at the trace limit: it holds %d of %d busy intervals, up to %.4g s of %.4g s; lift the limit with --max-trace-bytes (limits.max_trace_bytes)\n",
+					r.Method, len(r.Trace), r.TraceEvents, r.TraceEndS, r.LatencyS)
+			}
+			traces = append(traces, methodTrace{r.Method, r.Trace})
+			r.Trace = nil // the file holds it
 		}
 		if err := writeFile(*traceFile, func(w io.Writer) error { return api.WriteJSON(w, traces) }); err != nil {
 			return err

@@ -10,8 +10,14 @@ import (
 
 // Program compiles the request with its single method and schedules the
 // plan into per-core instruction streams: the program the simulator runs,
-// exported as msgpack (isa.Program.WriteMsgpack) or as a text listing.
+// expanded for export as msgpack (isa.Program.WriteMsgpack) or as a text
+// listing. A program over Limits.MaxProgramBytes expanded is refused with a
+// *LimitError before it is expanded.
 func Program(ctx context.Context, req CompileRequest) (*isa.Program, error) {
+	lim, err := req.Limits.WithDefaults()
+	if err != nil {
+		return nil, err
+	}
 	est, obj, methods, err := req.prepare()
 	if err != nil {
 		return nil, err
@@ -23,9 +29,12 @@ func Program(ctx context.Context, req CompileRequest) (*isa.Program, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", methods[0], err)
 	}
-	lp, err := schedule.Build(est, mr.Cuts)
+	p, err := schedule.Build(est, mr.Cuts)
 	if err != nil {
+		return nil, &InternalError{Stage: "schedule", Err: fmt.Errorf("%s: %w", methods[0], err)}
+	}
+	if err := expandWithin(p, methods[0], lim); err != nil {
 		return nil, err
 	}
-	return lp.Expand(), nil
+	return p.Expand(), nil
 }

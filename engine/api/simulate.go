@@ -3,7 +3,9 @@ package api
 import (
 	"context"
 	"fmt"
+	"math"
 
+	"github.com/compass-go/compass/engine/estimate"
 	"github.com/compass-go/compass/engine/isa"
 	"github.com/compass-go/compass/engine/schedule"
 	"github.com/compass-go/compass/engine/sim"
@@ -55,7 +57,13 @@ type SimResult struct {
 	Partitions          []SimPartition   `json:"partitions"`
 	Estimated           MethodResult     `json:"estimated"` // the estimator's figures for the same plan
 	Trace               []sim.TraceEvent `json:"trace,omitempty"`
-	TraceTruncated      bool             `json:"trace_truncated,omitempty"`
+	// With a trace: TraceTruncated says the trace stopped at the
+	// MaxTraceBytes limit, holding the first len(Trace) of TraceEvents busy
+	// intervals (in the order the simulation processed them), which end
+	// by TraceEndS of LatencyS.
+	TraceTruncated bool    `json:"trace_truncated,omitempty"`
+	TraceEvents    int64   `json:"trace_events,omitempty"`
+	TraceEndS      float64 `json:"trace_end_s,omitempty"`
 }
 
 // SimulateResult is the outcome of simulating one or more methods.
@@ -69,9 +77,19 @@ type SimulateResult struct {
 }
 
 // Simulate compiles the request with each method, schedules the plan and
-// simulates it. With trace, each result carries a per-core timeline.
-// programs, if not nil, receives each method's program.
+// simulates it. With trace, each result carries a per-core timeline of at
+// most Limits.MaxTraceBytes (the result says when it was cut short).
+// programs, if not nil, receives each method's program, expanded (at most
+// Limits.MaxProgramBytes). Before each simulation starts, a plan whose
+// program runs more than Limits.MaxSimEvents instructions is refused with a
+// *LimitError; the simulator streams the program, so its memory does not
+// grow with the batch. A simulated figure that comes out non-finite or
+// negative is an *InternalError, never a result.
 func Simulate(ctx context.Context, req CompileRequest, trace bool, programs func(method string, p *isa.Program) error) (*SimulateResult, error) {
+	lim, err := req.Limits.WithDefaults()
+	if err != nil {
+		return nil, err
+	}
 	est, obj, methods, err := req.prepare()
 	if err != nil {
 		return nil, err
@@ -84,24 +102,31 @@ func Simulate(ctx context.Context, req CompileRequest, trace bool, programs func
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", method, err)
 		}
-		p, err := schedule.Build(est, mr.Cuts)
+		p, err := scheduleWithin(est, mr.Cuts, method, lim, programs != nil)
 		if err != nil {
-			return nil, fmt.Errorf("%s: scheduling: %w", method, err)
+			return nil, err
 		}
 		if programs != nil {
 			if err := programs(method, p.Expand()); err != nil {
 				return nil, err
 			}
 		}
-		r, err := sim.Run(p, chip, sim.Options{Trace: trace})
+		opt := sim.Options{Trace: trace, MaxTrace: int(max(1, lim.MaxTraceBytes/sim.TraceEventBytes)), MaxEvents: lim.MaxSimEvents, Context: ctx}
+		r, err := sim.Run(p, chip, opt)
 		if err != nil {
-			return nil, fmt.Errorf("%s: simulating: %w", method, err)
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, &InternalError{Stage: "simulate", Err: fmt.Errorf("%s: %w", method, err)}
 		}
 		sr := SimResult{Method: method, LatencyS: r.LatencyNs * nsToS, ThroughputPerS: b / (r.LatencyNs * nsToS),
 			EnergyPerInferenceJ: r.EnergyPJ * pJToJ / b, EnergyBreakdownJ: energyJ(r.Energy, 1/b),
 			DRAMBytesRead: r.DRAM.BytesRead, DRAMBytesWritten: r.DRAM.BytesWritten, DRAMRowHitRate: r.DRAM.RowHitRate(),
 			SpillBytes: r.SpillBytes, ReloadBytes: r.ReloadBytes, Instructions: map[string]int64{}, MVMs: r.MVMs, Events: r.Events, Estimated: *mr,
 			Trace: r.Trace, TraceTruncated: r.TraceTruncated}
+		if trace {
+			sr.TraceEvents, sr.TraceEndS = r.TraceEvents, r.TraceEndNs*nsToS
+		}
 		sr.EDPJS = sr.EnergyPerInferenceJ * sr.LatencyS / b
 		for op, n := range r.Counts {
 			sr.Instructions[op.String()] = n
@@ -119,7 +144,102 @@ func Simulate(ctx context.Context, req CompileRequest, trace bool, programs func
 				EstWeightLoadS: ep.WeightLoadS, EstWriteS: ep.WriteS, EstComputeS: ep.ComputeS, EstIOS: ep.IOS})
 		}
 		sr.Estimated.Partitions = nil // the simulated partitions above carry its phases
+		if err := checkSimulated(&sr); err != nil {
+			return nil, &InternalError{Stage: "simulate", Err: fmt.Errorf("%s: %w", method, err)}
+		}
 		out.Results = append(out.Results, sr)
 	}
 	return out, nil
+}
+
+// scheduleWithin schedules a plan into its program and checks the work
+// it asks for against the limits: the simulated events (one per
+// instruction executed) and, when the program is to be expanded for
+// export, its bytes. A plan that does not schedule is an engine fault.
+func scheduleWithin(est *estimate.Estimator, cuts []int, method string, lim Limits, expand bool) (*isa.LoopProgram, error) {
+	p, err := schedule.Build(est, cuts)
+	if err != nil {
+		return nil, &InternalError{Stage: "schedule", Err: fmt.Errorf("%s: %w", method, err)}
+	}
+	if err := overLimit(method+" simulated events (the instructions its program runs for the batch)", p.Instructions(), lim.MaxSimEvents, liftSimEvents); err != nil {
+		return nil, err
+	}
+	if expand {
+		if err := expandWithin(p, method, lim); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// expandWithin refuses a program whose expanded form (for export) would
+// take more than Limits.MaxProgramBytes.
+func expandWithin(p *isa.LoopProgram, method string, lim Limits) error {
+	return overLimit(fmt.Sprintf("%s program bytes (%d instructions of %d bytes, expanded for export)", method, p.Instructions(), isa.InstrBytes),
+		p.ExpandedBytes(), lim.MaxProgramBytes, liftProgramBytes)
+}
+
+// checkSimulated rejects a simulated result with a non-finite or
+// negative time, energy, byte count or rate, naming the field.
+func checkSimulated(sr *SimResult) error {
+	bad := func(field string, v float64) error {
+		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+			return fmt.Errorf("simulated %s is %v", field, v)
+		}
+		return nil
+	}
+	e := sr.EnergyBreakdownJ
+	figures := []struct {
+		field string
+		v     float64
+	}{
+		{"throughput_per_s", sr.ThroughputPerS}, {"energy_per_inference_j", sr.EnergyPerInferenceJ}, {"edp_j_s", sr.EDPJS},
+		{"latency_s", sr.LatencyS}, {"dram_row_hit_rate", sr.DRAMRowHitRate}, {"trace_end_s", sr.TraceEndS},
+		{"energy_breakdown_j.mvm", e.MVM}, {"energy_breakdown_j.adc", e.ADC}, {"energy_breakdown_j.vfu", e.VFU},
+		{"energy_breakdown_j.local_memory", e.LocalMemory}, {"energy_breakdown_j.bus", e.Bus}, {"energy_breakdown_j.dram", e.DRAM},
+		{"energy_breakdown_j.crossbar_write", e.Write}, {"energy_breakdown_j.static", e.Static},
+		{"dram_bytes_read", float64(sr.DRAMBytesRead)}, {"dram_bytes_written", float64(sr.DRAMBytesWritten)},
+		{"spill_bytes", float64(sr.SpillBytes)}, {"reload_bytes", float64(sr.ReloadBytes)}, {"mvms", float64(sr.MVMs)}, {"events", float64(sr.Events)},
+	}
+	for i, u := range sr.CoreUtilisation {
+		figures = append(figures, struct {
+			field string
+			v     float64
+		}{fmt.Sprintf("core_crossbar_utilisation[%d]", i), u})
+	}
+	for _, f := range figures {
+		if err := bad(f.field, f.v); err != nil {
+			return err
+		}
+	}
+	if sr.LatencyS == 0 {
+		return fmt.Errorf("simulated latency_s is 0")
+	}
+	for op, n := range sr.Instructions {
+		if n < 0 {
+			return fmt.Errorf("simulated instructions[%s] is %d", op, n)
+		}
+	}
+	for i, p := range sr.Partitions {
+		for _, f := range []struct {
+			field string
+			v     float64
+		}{{"weight_load_s", p.WeightLoadS}, {"write_s", p.WriteS}, {"compute_s", p.ComputeS}, {"io_s", p.IOS},
+			{"replacement_start_s", p.ReplacementStart}, {"replacement_end_s", p.ReplacementEnd}, {"compute_start_s", p.ComputeStart},
+			{"compute_end_s", p.ComputeEnd}, {"io_start_s", p.IOStart}, {"io_end_s", p.IOEnd}, {"end_s", p.End},
+			{"spill_bytes", float64(p.SpillBytes)}, {"reload_bytes", float64(p.ReloadBytes)}} {
+			if err := bad(fmt.Sprintf("partitions[%d].%s", i, f.field), f.v); err != nil {
+				return err
+			}
+		}
+	}
+	for i, ev := range sr.Trace {
+		if err := bad(fmt.Sprintf("trace[%d].start_ns", i), ev.StartNs); err != nil {
+			return err
+		}
+		if err := bad(fmt.Sprintf("trace[%d].end_ns", i), ev.EndNs-ev.StartNs); err != nil {
+			return fmt.Errorf("simulated trace[%d] ends at %v ns before it starts at %v ns", i, ev.EndNs, ev.StartNs)
+		}
+	}
+	return nil
 }

@@ -521,17 +521,25 @@ func itemStreams(e *estimate.Estimator, it item, addr *addresses, contrib map[in
 	vbar.Pos = it.firstPos
 	core := int32(it.core)
 	B := e.Batch()
-	xs, err := loop(core, head, func(b int) []isa.Instr { return input(b).xbar }, []isa.Instr{bar}, B, flat)
+	// The loop form needs inputs 0, 1 and 2; the flat one every input.
+	gen := make([]threads, min(B, 3))
+	if flat {
+		gen = make([]threads, B)
+	}
+	for b := range gen {
+		gen[b] = input(b)
+	}
+	xs, err := loop(core, head, func(b int) []isa.Instr { return gen[b].xbar }, []isa.Instr{bar}, B, flat)
 	if err != nil {
 		return nil, fmt.Errorf("crossbar thread: %w", err)
 	}
-	vs, err := loop(core, nil, func(b int) []isa.Instr { return input(b).vec }, []isa.Instr{vbar}, B, flat)
+	vs, err := loop(core, nil, func(b int) []isa.Instr { return gen[b].vec }, []isa.Instr{vbar}, B, flat)
 	if err != nil {
 		return nil, fmt.Errorf("vector thread: %w", err)
 	}
 	out := []isa.LoopStream{xs, vs}
 	if it.buf.SpillBytes > 0 {
-		ss, err := loop(core, nil, func(b int) []isa.Instr { return input(b).spill }, []isa.Instr{bar}, B, flat)
+		ss, err := loop(core, nil, func(b int) []isa.Instr { return gen[b].spill }, []isa.Instr{bar}, B, flat)
 		if err != nil {
 			return nil, fmt.Errorf("spill thread: %w", err)
 		}

@@ -89,6 +89,11 @@ func (s *sim) loop() error {
 		if s.opt.MaxEvents > 0 && s.res.Events > s.opt.MaxEvents {
 			return fmt.Errorf("simulation exceeded %d events", s.opt.MaxEvents)
 		}
+		if s.opt.Context != nil && s.res.Events&(1<<14-1) == 0 {
+			if err := s.opt.Context.Err(); err != nil {
+				return err
+			}
+		}
 		if st.pc < st.len {
 			s.runq.push(id, st.ready, s.streams)
 		} else {
@@ -111,11 +116,13 @@ func (s *sim) trace(core int32, op isa.Opcode, part, layer int32, start, end flo
 	if !s.opt.Trace {
 		return
 	}
+	s.res.TraceEvents++
 	if len(s.res.Trace) >= s.opt.MaxTrace {
 		s.res.TraceTruncated = true
 		return
 	}
 	s.res.Trace = append(s.res.Trace, TraceEvent{Core: core, Op: op, Partition: part, Layer: layer, StartNs: start, EndNs: end})
+	s.res.TraceEndNs = math.Max(s.res.TraceEndNs, end)
 }
 
 // dramAccess issues a transfer in 8 KiB chunks (one DRAM row each) so
@@ -375,6 +382,7 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 				sd.waiters = nil
 				s.wake(w, sd.time)
 			}
+			s.doneWith(k, sd)
 		}
 		pr.IO.add(start, done)
 		s.trace(st.core, in.Op, st.part, in.Layer, start, done)
@@ -398,9 +406,8 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 				return true, nil
 			}
 			start = math.Max(start, sd.time)
-			if sd.passed++; sd.passed >= sd.readers {
-				delete(s.stores, k)
-			}
+			sd.passed++
+			s.doneWith(k, sd)
 		}
 		if in.Node >= 0 && st.part > 0 {
 			start = math.Max(start, s.ended[st.part-1])

@@ -4,9 +4,9 @@ import "github.com/compass-go/compass/engine/isa"
 
 // The simulator keeps a tag (contributions a RECV waits for) or a stored
 // tensor (STORE_DATAs a LOAD_DATA waits for) only while an instruction
-// still has to read it: each entry counts the readers that have passed it
-// and is dropped after the last, and data no instruction reads is not
-// kept at all. Its memory then follows the inputs in flight, not the
+// still has to read or write it: each entry counts the readers that have
+// passed it (and a stored tensor the stores done) and is dropped after the
+// last, and data no instruction reads is not kept at all. Its memory then follows the inputs in flight, not the
 // batch. The readers of every key are counted from the loop program before
 // the run: a head or tail instruction reads its own input, a body
 // instruction the inputs its repetitions reach.
@@ -49,16 +49,20 @@ func storePattern(k [4]int32) [4]int32 { k[3] = 0; return k }
 
 // countReaders fills the reader tables from the program: every RECV reads
 // its tag, every LOAD_DATA that waits for stores (count > 0) reads its
-// stored data. A body instruction of input i repeated n times reads inputs
+// stored data, and every STORE_DATA writes it (a layer cut across
+// partitions stores shares of its tensors from both, and a later share
+// may come after the tensor's readers). A body instruction of input i repeated n times reads inputs
 // i .. i+n-1 (a body instruction without an input, -1, reads it n times).
 func (s *sim) countReaders(p *isa.LoopProgram) {
-	s.tagReaders, s.storeReaders = readerTable[tagKey]{}, readerTable[[4]int32]{}
+	s.tagReaders, s.storeReaders, s.storeWriters = readerTable[tagKey]{}, readerTable[[4]int32]{}, readerTable[[4]int32]{}
 	p.Count(func(part int, _ *isa.LoopStream, in isa.Instr, times int64) {
 		switch {
 		case in.Op == isa.Recv:
 			s.tagReaders.add(tagPattern(tagOf(int32(part), in)), in, times)
 		case in.Op == isa.LoadData && in.Count > 0:
 			s.storeReaders.add(storePattern(in.DataKey()), in, times)
+		case in.Op == isa.StoreData:
+			s.storeWriters.add(storePattern(in.DataKey()), in, times)
 		}
 	})
 }
@@ -81,7 +85,14 @@ func (s *sim) newStored(k [4]int32) *stored {
 	if n == 0 {
 		return nil
 	}
-	sd := &stored{readers: n}
+	sd := &stored{readers: n, writers: s.storeWriters.count(storePattern(k), k[3])}
 	s.stores[k] = sd
 	return sd
+}
+
+// doneWith drops stored data k once every reader and writer has passed.
+func (s *sim) doneWith(k [4]int32, sd *stored) {
+	if sd.passed >= sd.readers && sd.count >= sd.writers {
+		delete(s.stores, k)
+	}
 }

@@ -25,8 +25,10 @@
 package sim
 
 import (
+	"context"
 	"fmt"
 	"math"
+	"unsafe"
 
 	"github.com/compass-go/compass/engine/dram"
 	"github.com/compass-go/compass/engine/estimate"
@@ -75,11 +77,20 @@ type TraceEvent struct {
 	EndNs     float64    `json:"end_ns"`
 }
 
+// TraceEventBytes is the memory one recorded trace event takes.
+const TraceEventBytes = int64(unsafe.Sizeof(TraceEvent{}))
+
 // Options control a run.
 type Options struct {
-	Trace     bool // record a per-core timeline
-	MaxTrace  int  // bound on recorded events (0: 1,000,000)
+	Trace    bool // record a per-core timeline
+	MaxTrace int  // bound on recorded events (0: 1,000,000); the trace stops there and the result says so
+	// MaxEvents, if positive, bounds the events (instructions executed)
+	// the run may process; a program with more is refused before it
+	// starts.
 	MaxEvents int64
+	// Context, if set, stops the run with its error when it is done
+	// (checked every few thousand events).
+	Context context.Context
 	// Functional, if set, also executes the program's arithmetic (see
 	// Functional) and fills its Outputs.
 	Functional *Functional
@@ -87,19 +98,24 @@ type Options struct {
 
 // Result is a simulated batch.
 type Result struct {
-	LatencyNs        float64
-	Energy           estimate.Energy // pJ, per batch
-	EnergyPJ         float64
-	DRAM             dram.Stats
-	Partitions       []PartitionResult
-	Counts           map[isa.Opcode]int64
-	MVMs             int64
-	CoreXbarBusyNs   []float64 // per core: crossbar busy time summed over its crossbars
-	CoreVFUBusyNs    []float64
-	BusBusyNs        float64
-	Events           int64
-	Trace            []TraceEvent
+	LatencyNs      float64
+	Energy         estimate.Energy // pJ, per batch
+	EnergyPJ       float64
+	DRAM           dram.Stats
+	Partitions     []PartitionResult
+	Counts         map[isa.Opcode]int64
+	MVMs           int64
+	CoreXbarBusyNs []float64 // per core: crossbar busy time summed over its crossbars
+	CoreVFUBusyNs  []float64
+	BusBusyNs      float64
+	Events         int64
+	Trace          []TraceEvent
+	// TraceTruncated says the trace stopped at Options.MaxTrace events:
+	// it holds the first len(Trace) of TraceEvents busy intervals, in the
+	// order the simulation processed them, ending by TraceEndNs.
 	TraceTruncated   bool
+	TraceEvents      int64   // busy intervals of the whole run (with Options.Trace)
+	TraceEndNs       float64 // the latest end among the recorded events
 	CrossbarsPerCore int
 	// ReplacementPJ is the energy of weight replacement, per batch: the
 	// DRAM bursts and row activations of the weight reads, their bus
@@ -134,6 +150,7 @@ type stored struct {
 	time            float64
 	waiters         []int
 	readers, passed int64 // LOAD_DATAs that wait for it, and those done (data; not weights)
+	writers         int64 // STORE_DATAs that write it (count: those done)
 }
 
 type xbar struct {
@@ -168,6 +185,7 @@ type sim struct {
 	// Readers of tags and stored data, to drop each after its last.
 	tagReaders   readerTable[tagKey]
 	storeReaders readerTable[[4]int32]
+	storeWriters readerTable[[4]int32]
 	busCal       calendar
 	// computing[p] is when partition p issued its first MVM (-1: not yet);
 	// the next partition's replacement waits for it (lookahead of one).
@@ -273,6 +291,9 @@ func Run(p *isa.LoopProgram, chip *hw.Chip, opt Options) (*Result, error) {
 		}
 	}
 	s.writers = writers
+	if n := p.Instructions(); opt.MaxEvents > 0 && n > opt.MaxEvents {
+		return nil, fmt.Errorf("the program runs %d instructions, over the bound of %d events", n, opt.MaxEvents)
+	}
 	s.countReaders(p)
 	s.computing = make([]float64, len(p.Partitions))
 	for i := range s.computing {
