@@ -99,17 +99,26 @@ func opIf(c *nctx) ([]*val, error) {
 	return outs, nil
 }
 
-// condError explains an If condition not known at read time: which graph
-// inputs it depends on and the flag that gives their values.
+// condError explains an If condition not known at read time: the integer
+// graph inputs it depends on and the flag that gives their values, or
+// that it depends on the network's activations.
 func (c *nctx) condError(cond *val) error {
-	deps := c.r.inputsBehind(cond.name)
-	if len(deps) == 0 {
-		return c.errf("its condition %q is computed from the model's data, so the branch cannot be chosen when the model is read: control flow on data is not supported", cond.name)
+	var flags, names, data []string
+	for _, d := range c.r.inputsBehind(cond.name) {
+		v := c.r.vals[d]
+		if info, _ := dtype(v.dtype); v.c == nil && (info.kind == kindInt || info.kind == kindUint || info.kind == kindBool) {
+			names = append(names, fmt.Sprintf("%q", d))
+			flags = append(flags, "--input "+d+":value=VALUE")
+		} else {
+			data = append(data, fmt.Sprintf("%q", d))
+		}
 	}
-	var flags, names []string
-	for _, d := range deps {
-		names = append(names, fmt.Sprintf("%q", d))
-		flags = append(flags, "--input "+d+":value=VALUE")
+	if len(names) == 0 {
+		from := ""
+		if len(data) > 0 {
+			from = " (from graph input " + strings.Join(data, " and ") + ")"
+		}
+		return c.errf("its condition %q is computed from the network's activations%s, so the branch cannot be chosen before the network runs: control flow on data is not supported (export the model without the If, or with the branch you want)", cond.name, from)
 	}
 	return c.errf("its condition %q depends on graph input %s, whose value is not given, so the branch cannot be chosen: give the value, e.g. %s (in the page, the input's value field)",
 		cond.name, strings.Join(names, " and "), strings.Join(flags, " "))

@@ -221,6 +221,10 @@ func (r *reader) inputs(gp *graphProto) error {
 		} else if first && len(r.opt.InputShape) > 0 {
 			given, want = true, r.opt.InputShape
 		}
+		bax := batchAxis(in.dims)
+		if !in.hasShape {
+			bax = 0
+		}
 		var shape []int
 		switch {
 		case given && !in.hasShape:
@@ -228,7 +232,7 @@ func (r *reader) inputs(gp *graphProto) error {
 		case !in.hasShape && set != nil && len(set.Value) > 0:
 			shape = []int{len(set.Value)}
 		case !in.hasShape:
-			return fmt.Errorf("graph input %q has no shape: give it with %s (the full shape, batch first)", in.name, inputFlag(in.name, []int{-1, -1}, nil))
+			return fmt.Errorf("graph input %q has no shape: give it with %s (the full shape, batch first)", in.name, inputFlag(in.name, []int{-1, -1}, nil, 0))
 		default:
 			if given && len(want) != len(in.dims) {
 				return fmt.Errorf("input shape %v has rank %d, graph input %q has rank %d", want, len(want), in.name, len(in.dims))
@@ -247,9 +251,7 @@ func (r *reader) inputs(gp *graphProto) error {
 						return fmt.Errorf("graph input %q has dimension %d = %d: too large", in.name, i, d.value)
 					}
 					shape = append(shape, int(d.value))
-				case d.known && d.value < 0:
-					return fmt.Errorf("graph input %q has dimension %d = %d: dimensions must not be negative", in.name, i, d.value)
-				case i == 0:
+				case i == bax:
 					shape = append(shape, 1) // a dynamic batch
 				case set != nil && len(set.Value) > 0 && len(in.dims) == 1:
 					shape = append(shape, len(set.Value))
@@ -261,7 +263,7 @@ func (r *reader) inputs(gp *graphProto) error {
 			if len(dyn) > 0 {
 				decl := graphInputs(&graphProto{inputs: []*valueInfo{in}})[0]
 				return &DynamicShapeError{Input: in.name, Declared: decl.Shape, DimNames: decl.DimNames, Dims: dyn,
-					Flag: inputFlag(in.name, decl.Shape, decl.DimNames)}
+					Flag: inputFlag(in.name, decl.Shape, decl.DimNames, bax)}
 			}
 		}
 		for i, d := range shape {
@@ -283,14 +285,14 @@ func (r *reader) inputs(gp *graphProto) error {
 			r.vals[in.name] = &val{name: in.name, shape: shape, batch: -1, dtype: in.elem, c: &konst{v: vals, name: in.name}}
 			continue
 		}
-		if first && len(shape) > 0 {
-			r.batchSize = shape[0]
+		if len(shape) == 0 || bax >= len(shape) {
+			bax = -1
+		}
+		if first && bax >= 0 {
+			r.batchSize = shape[bax]
 		}
 		first = false
-		v := &val{name: in.name, shape: shape, batch: 0, dtype: in.elem}
-		if len(shape) == 0 {
-			v.batch = -1
-		}
+		v := &val{name: in.name, shape: shape, batch: bax, dtype: in.elem}
 		r.vals[in.name] = v
 		r.graphInputs[in.name] = true
 		v.ir = r.add(&model.Node{Name: in.name, Op: model.OpInput, Shape: irShape(v)}, v)

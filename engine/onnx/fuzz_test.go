@@ -6,7 +6,9 @@ import (
 
 // FuzzRead feeds arbitrary bytes to the reader: it must return a graph or
 // an error, never panic, hang or allocate without bound. The seeds are the
-// small round-trip graphs and a few malformed files.
+// small round-trip graphs, the new operators' graphs (ConvTranspose, LRN,
+// element-wise math, quantized layers, If, embeddings) and a few
+// malformed files.
 func FuzzRead(f *testing.F) {
 	for _, build := range []func() (*onnxModel, any){
 		func() (*onnxModel, any) { m, b := convChain(encRaw); return m, b },
@@ -20,6 +22,9 @@ func FuzzRead(f *testing.F) {
 		func() (*onnxModel, any) { m, b := shapeFold(); return m, b },
 	} {
 		m, _ := build()
+		f.Add(m.bytes())
+	}
+	for _, m := range []*onnxModel{quantModel(), vectorModel(), embeddingModel(), ifModel()} {
 		f.Add(m.bytes())
 	}
 	f.Add(nested(3))

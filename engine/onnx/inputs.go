@@ -23,9 +23,40 @@ type Input struct {
 	Shape    []int    // batch first; -1 where the dimension is dynamic
 	DimNames []string // the dim_param of each dimension ("" where none)
 	DType    string   // element type, e.g. "float", "int64"
-	// Dynamic reports a dynamic dimension after the first: one that must
-	// be given (a dynamic batch, axis 0, is 1 unless given).
+	// Dynamic reports a dynamic dimension besides the batch: one that
+	// must be given (a dynamic batch is 1 unless given).
 	Dynamic bool
+}
+
+// fixedDim reports whether a declared dimension has a size (exporters
+// write -1, 0-less dims or a dim_param for dynamic ones).
+func fixedDim(d dim) bool { return d.known && d.value > 0 && d.value <= maxTensorElems }
+
+// batchAxis is the batch axis of a graph input: a dimension named like a
+// batch ("batch", "batch_size", "N"), else, when the first axis has a
+// fixed size above 1 and exactly one other axis is dynamic, that axis (a
+// recurrent state [directions, batch, hidden]), else the first axis.
+func batchAxis(dims []dim) int {
+	if len(dims) == 0 {
+		return -1
+	}
+	for i, d := range dims {
+		if p := strings.ToLower(d.param); p == "n" || p == "b" || p == "bs" || strings.Contains(p, "batch") {
+			return i
+		}
+	}
+	if fixedDim(dims[0]) && dims[0].value > 1 {
+		axis, n := 0, 0
+		for i, d := range dims[1:] {
+			if !fixedDim(d) {
+				axis, n = i+1, n+1
+			}
+		}
+		if n == 1 {
+			return axis
+		}
+	}
+	return 0
 }
 
 // Inputs lists a model's graph inputs with their declared shapes, without
@@ -57,11 +88,12 @@ func graphInputs(gp *graphProto) []Input {
 			x.DType = "unknown"
 		}
 		named := false
+		bax := batchAxis(in.dims)
 		for i, dm := range in.dims {
 			v := -1
-			if dm.known && dm.value > 0 && dm.value <= int64(maxTensorElems) {
+			if fixedDim(dm) {
 				v = int(dm.value)
-			} else if i > 0 {
+			} else if i != bax {
 				x.Dynamic = true
 			}
 			x.Shape = append(x.Shape, v)
@@ -167,19 +199,37 @@ func declString(s []int, names []string) string {
 	return b.String()
 }
 
+// identifier reports whether a dimension name reads well as a
+// placeholder: a short word of letters, digits and underscores.
+func identifier(s string) bool {
+	if s == "" || len(s) > 16 || s[0] >= '0' && s[0] <= '9' {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
 // inputFlag is the --input flag that sets a shape: the declared sizes,
-// 1 for a dynamic batch and the dimension's name (or D and its axis) for
-// every other dynamic one, which the user replaces with a size.
-func inputFlag(name string, shape []int, names []string) string {
+// 1 for a dynamic batch and a placeholder for every other dynamic one
+// (the dimension's name when it is a short word, else H and W for the
+// spatial axes of an image, else D and the axis), which the user replaces
+// with a size.
+func inputFlag(name string, shape []int, names []string, batch int) string {
 	parts := make([]string, len(shape))
 	for i, d := range shape {
 		switch {
 		case d > 0:
 			parts[i] = strconv.Itoa(d)
-		case i == 0:
+		case i == batch:
 			parts[i] = "1"
-		case i < len(names) && names[i] != "":
+		case i < len(names) && identifier(names[i]):
 			parts[i] = strings.ToUpper(names[i])
+		case len(shape) == 4 && i >= 2:
+			parts[i] = []string{"H", "W"}[i-2]
 		default:
 			parts[i] = "D" + strconv.Itoa(i)
 		}

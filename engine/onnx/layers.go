@@ -785,6 +785,15 @@ func opReduce(c *nctx) ([]*val, error) {
 	ob := -1
 	var irAxes []int
 	for i, d := range x.shape {
+		if red[i] && i == x.batch && c.r.batchSize == 1 && x.c == nil {
+			// Reducing a batch of one over its batch axis changes
+			// nothing: the axis stays (keepdims) or goes.
+			if keep != 0 {
+				ob = len(out)
+				out = append(out, 1)
+			}
+			continue
+		}
 		if red[i] {
 			if keep != 0 {
 				out = append(out, 1)
@@ -811,6 +820,10 @@ func opReduce(c *nctx) ([]*val, error) {
 		return nil, err
 	}
 	v := &val{shape: out, batch: ob}
+	if len(irAxes) == 0 {
+		res, err := c.reshapeVal(x, out, ob, c.name)
+		return []*val{res}, err
+	}
 	if mode == "mean" && r == 4 && x.batch == 0 && !red[1] && red[2] && red[3] {
 		g := &val{shape: []int{x.shape[0], x.shape[1], 1, 1}, batch: 0}
 		name := c.name

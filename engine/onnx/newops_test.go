@@ -358,22 +358,7 @@ func TestLRN(t *testing.T) {
 // MatMulInteger: the integer weights are the crossbar layers, the
 // quantization steps vector work.
 func TestQuantized(t *testing.T) {
-	m := &onnxModel{name: "q", inputs: []vinfo{img("x", "N", 3, 8, 8)}, outputs: []vinfo{{name: "fc"}}}
-	const i8, u8, i32 = 3, 2, 6
-	m.nodes = append(m.nodes, node{name: "dq", op: "DynamicQuantizeLinear", in: []string{"x"}, out: []string{"xq", "xs", "xz"}})
-	m.add("ci", "ConvInteger", []string{"xq", m.init("w1", i8, encRaw, nil, 8, 3, 3, 3), "xz"})
-	m.add("cf", "Cast", []string{"ci"}, attr{"to", int64(typeFloat)})
-	m.add("sc", "Mul", []string{"xs", scalar(m, "ws", 0.1)})
-	m.add("y1", "Mul", []string{"cf", "sc"})
-	m.add("q1", "QuantizeLinear", []string{"y1", scalar(m, "s1", 0.1), m.init("z1", u8, encRaw, []float64{0}, 1)})
-	m.add("qc", "QLinearConv", []string{"q1", "s1", "z1", m.init("w2", i8, encRaw, nil, 4, 8, 1, 1), "ws", m.init("wz", i8, encRaw, []float64{0}, 1), "s1", "z1", m.init("b2", i32, encRaw, nil, 4)})
-	m.add("d2", "DequantizeLinear", []string{"qc", "s1", "z1"})
-	m.add("w3", "DequantizeLinear", []string{m.init("w3q", i8, encRaw, nil, 4, 4, 1, 1), "ws"})
-	m.add("c3", "Conv", []string{"d2", "w3"})
-	m.add("gap", "GlobalAveragePool", []string{"c3"})
-	m.add("flat", "Flatten", []string{"gap"})
-	m.nodes = append(m.nodes, node{name: "dq2", op: "DynamicQuantizeLinear", in: []string{"flat"}, out: []string{"fq", "fs", "fz"}})
-	m.add("fc", "MatMulInteger", []string{"fq", m.init("w4", i8, encRaw, nil, 4, 10), "fz"})
+	m := quantModel()
 	g, err := ReadBytes(m.bytes(), Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -421,5 +406,137 @@ func TestEmbedding(t *testing.T) {
 	m.add("emb", "Gather", []string{m.init("table", typeFloat, encRaw, nil, 100, 16), "ids"}, attr{"axis", 1})
 	if _, err := ReadBytes(m.bytes(), Options{}); err == nil || !strings.Contains(err.Error(), "axis 0") {
 		t.Fatalf("axis 1: %v", err)
+	}
+}
+
+// TestClipByTensor: a Clip whose floor is computed from the input (the
+// log-mel spectrogram's max - 80 dB) is an element-wise max, and a
+// reduction over every axis at batch 1 includes the batch harmlessly.
+func TestClipByTensor(t *testing.T) {
+	m := &onnxModel{name: "mel", inputs: []vinfo{img("x", "N", 1, 5, 32)}, outputs: []vinfo{{name: "y"}}}
+	m.add("mx", "ReduceMax", []string{"x"}, attr{"keepdims", 1})
+	m.add("floor", "Sub", []string{"mx", scalar(m, "db", 80)})
+	m.add("y", "Clip", []string{"x", "floor"})
+	g, err := ReadBytes(m.bytes(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, st := irNode(t, g, "y")
+	if n.Op != model.OpElementwise || n.Mode != "max" || n.Out.String() != "[1,5,32]" || st.VecOps != 160 {
+		t.Fatalf("%s %q %v %d", n.Op, n.Mode, n.Out, st.VecOps)
+	}
+	if n, _ := irNode(t, g, "mx"); n.Op != model.OpReduce || fmt.Sprint(n.Axes) != "[0 1 2]" || n.Out.String() != "[1,1,1]" {
+		t.Fatalf("reduce %s axes %v out %v", n.Op, n.Axes, n.Out)
+	}
+	// At batch 2 the same reduction crosses inferences: an error.
+	if _, err := ReadBytes(m.bytes(), Options{InputShape: []int{2, 1, 5, 32}}); err == nil || !strings.Contains(err.Error(), "batch") {
+		t.Fatalf("batch 2: %v", err)
+	}
+}
+
+// TestBatchAxisOfInputs: a recurrent state [directions, batch, hidden]
+// has its batch on axis 1 (the one dynamic axis after a fixed first axis
+// above 1, or a dimension named like a batch); an image's batch is axis 0.
+func TestBatchAxisOfInputs(t *testing.T) {
+	d := func(v ...any) []dim {
+		var out []dim
+		for _, x := range v {
+			switch x := x.(type) {
+			case int:
+				out = append(out, dim{value: int64(x), known: true})
+			case string:
+				out = append(out, dim{param: x})
+			}
+		}
+		return out
+	}
+	for _, c := range []struct {
+		dims []dim
+		want int
+	}{
+		{d(2, "?", 128), 1}, {d(2, -1, 64), 1}, {d(2, "batch", 64), 1}, {d("N", 3, "H", "W"), 0}, {d(1, 3, "H", "W"), 0},
+		{d(1, "samples"), 0}, {d(2, "T", "batch_size"), 2}, {d(), -1}, {d(4, 3, "H", "W"), 0},
+	} {
+		if got := batchAxis(c.dims); got != c.want {
+			t.Errorf("%+v: batch axis %d, want %d", c.dims, got, c.want)
+		}
+	}
+	// The state's declared batch needs no size; the flag shows 1 there.
+	m := &onnxModel{name: "vad", inputs: []vinfo{img("x", "N", 8), {name: "state", dims: []any{2, "?", 16}}}, outputs: []vinfo{{name: "y"}, {name: "s"}}}
+	m.add("y", "Relu", []string{"x"})
+	m.add("s", "Tanh", []string{"state"})
+	g, err := ReadBytes(m.bytes(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := irNode(t, g, "state"); n.Out.String() != "[2,16]" {
+		t.Fatalf("state %v", n.Out)
+	}
+}
+
+// quantModel: a dynamically quantized ConvInteger, a QLinearConv, a
+// QDQ-format Conv and a MatMulInteger (TestQuantized).
+func quantModel() *onnxModel {
+	m := &onnxModel{name: "q", inputs: []vinfo{img("x", "N", 3, 8, 8)}, outputs: []vinfo{{name: "fc"}}}
+	const i8, u8, i32 = 3, 2, 6
+	m.nodes = append(m.nodes, node{name: "dq", op: "DynamicQuantizeLinear", in: []string{"x"}, out: []string{"xq", "xs", "xz"}})
+	m.add("ci", "ConvInteger", []string{"xq", m.init("w1", i8, encRaw, nil, 8, 3, 3, 3), "xz"})
+	m.add("cf", "Cast", []string{"ci"}, attr{"to", int64(typeFloat)})
+	m.add("sc", "Mul", []string{"xs", scalar(m, "ws", 0.1)})
+	m.add("y1", "Mul", []string{"cf", "sc"})
+	m.add("q1", "QuantizeLinear", []string{"y1", scalar(m, "s1", 0.1), m.init("z1", u8, encRaw, []float64{0}, 1)})
+	m.add("qc", "QLinearConv", []string{"q1", "s1", "z1", m.init("w2", i8, encRaw, nil, 4, 8, 1, 1), "ws", m.init("wz", i8, encRaw, []float64{0}, 1), "s1", "z1", m.init("b2", i32, encRaw, nil, 4)})
+	m.add("d2", "DequantizeLinear", []string{"qc", "s1", "z1"})
+	m.add("w3", "DequantizeLinear", []string{m.init("w3q", i8, encRaw, nil, 4, 4, 1, 1), "ws"})
+	m.add("c3", "Conv", []string{"d2", "w3"})
+	m.add("gap", "GlobalAveragePool", []string{"c3"})
+	m.add("flat", "Flatten", []string{"gap"})
+	m.nodes = append(m.nodes, node{name: "dq2", op: "DynamicQuantizeLinear", in: []string{"flat"}, out: []string{"fq", "fs", "fz"}})
+	m.add("fc", "MatMulInteger", []string{"fq", m.init("w4", i8, encRaw, nil, 4, 10), "fz"})
+	return m
+}
+
+// vectorModel: ConvTranspose, LRN, written-out LayerNorm steps, n-ary
+// Sum, Where on a comparison, a tensor-bounded Clip, and a constant If
+// (fuzz seed).
+func vectorModel() *onnxModel {
+	m := &onnxModel{name: "vec", inputs: []vinfo{img("x", "N", 8, 5, 5)}, outputs: []vinfo{{name: "out"}}}
+	m.add("up", "ConvTranspose", []string{"x", m.init("w", typeFloat, encRaw, nil, 8, 4, 4, 4)}, attr{"strides", i64s(2, 2)}, attr{"pads", i64s(1, 1, 1, 1)})
+	m.add("lrn", "LRN", []string{"up"}, attr{"size", 3})
+	m.add("p", "Pow", []string{"lrn", scalar(m, "two", 2)})
+	m.add("s", "Sqrt", []string{"p"})
+	m.add("sum", "Sum", []string{"s", "lrn", "p"})
+	m.add("gt", "Greater", []string{"sum", scalar(m, "zero", 0)})
+	m.add("wh", "Where", []string{"gt", "sum", "zero"})
+	m.add("mx", "ReduceMax", []string{"wh"}, attr{"keepdims", 1})
+	m.add("cl", "Clip", []string{"wh", "mx"})
+	then := &subgraph{outputs: []vinfo{{name: "t"}}, nodes: []node{{name: "t", op: "Erf", in: []string{"cl"}, out: []string{"t"}}}}
+	els := &subgraph{outputs: []vinfo{{name: "e"}}, nodes: []node{{name: "e", op: "Neg", in: []string{"cl"}, out: []string{"e"}}}}
+	m.nodes = append(m.nodes, node{name: "out", op: "If", in: []string{m.init("yes", typeBool, encRaw, []float64{1})}, out: []string{"out"}, attrs: []attr{{"then_branch", then}, {"else_branch", els}}})
+	return m
+}
+
+// embeddingModel: a token embedding and a linear layer (fuzz seed).
+func embeddingModel() *onnxModel {
+	m := &onnxModel{name: "text", inputs: []vinfo{{name: "ids", dims: []any{"N", 7}, elem: typeInt64}}, outputs: []vinfo{{name: "fc"}}}
+	m.add("emb", "Gather", []string{m.init("table", typeFloat, encRaw, nil, 100, 16), "ids"})
+	m.add("fc", "MatMul", []string{"emb", m.init("w", typeFloat, encRaw, nil, 16, 4)})
+	return m
+}
+
+// TestSeedModels: the fuzz seeds of the new operators import.
+func TestSeedModels(t *testing.T) {
+	for _, m := range []*onnxModel{quantModel(), vectorModel(), embeddingModel()} {
+		g, err := ReadBytes(m.bytes(), Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", m.name, err)
+		}
+		if len(g.CrossbarLayers()) == 0 {
+			t.Fatalf("%s: no crossbar layer", m.name)
+		}
+	}
+	g, _ := ReadBytes(vectorModel().bytes(), Options{})
+	if n, _ := irNode(t, g, "t"); n.Mode != "erf" || n.Out.String() != "[4,10,10]" {
+		t.Fatalf("the constant If did not take its then branch: %s %q %v", n.Op, n.Mode, n.Out)
 	}
 }

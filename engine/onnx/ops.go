@@ -205,6 +205,9 @@ func opClip(c *nctx) ([]*val, error) {
 	if err != nil {
 		return nil, err
 	}
+	if lo, hi := c.input(1), c.input(2); x.c == nil && (lo != nil && lo.c == nil || hi != nil && hi.c == nil) {
+		return c.clipByTensors(x, lo, hi)
+	}
 	lo, hi := -math.MaxFloat64, math.MaxFloat64
 	if a := c.attr("min"); a != nil {
 		if lo, err = c.attrFloat("min", lo); err != nil {
@@ -240,6 +243,44 @@ func opClip(c *nctx) ([]*val, error) {
 		return nil, err
 	}
 	return []*val{c.emit(&model.Node{Op: model.OpClip, Inputs: []string{src}, Min: lo, Max: hi}, &val{shape: clone(x.shape), batch: x.batch})}, nil
+}
+
+// clipByTensors lowers a Clip whose bound is computed from the graph input
+// (a floor relative to the tensor's maximum, as a log-mel spectrogram
+// does) to an element-wise max with the lower bound and min with the upper.
+func (c *nctx) clipByTensors(x, lo, hi *val) ([]*val, error) {
+	cur := x
+	for k, b := range []*val{lo, hi} {
+		if b == nil {
+			continue
+		}
+		mode := []string{"max", "min"}[k]
+		out, err := broadcastShapes(cur.shape, b.shape)
+		if err != nil {
+			return nil, c.errf("%s bound: %v", mode, err)
+		}
+		if !equalInts(out, cur.shape) {
+			return nil, c.errf("the %s bound %q (shape %v) is larger than the input %v", []string{"min", "max"}[k], b.name, b.shape, cur.shape)
+		}
+		ob, err := c.outBatch(len(out), cur, b)
+		if err != nil {
+			return nil, err
+		}
+		ia, err := c.r.aligned(cur, len(out), ob, c)
+		if err != nil {
+			return nil, err
+		}
+		ib, err := c.r.aligned(b, len(out), ob, c)
+		if err != nil {
+			return nil, err
+		}
+		name := c.name
+		if k == 0 && hi != nil {
+			name += "/min"
+		}
+		cur = c.emit(&model.Node{Name: name, Op: model.OpElementwise, Mode: mode, Inputs: []string{ia, ib}}, &val{shape: out, batch: ob})
+	}
+	return []*val{cur}, nil
 }
 
 // outBatch finds the batch axis of an element-wise result of rank r.
