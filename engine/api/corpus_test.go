@@ -58,6 +58,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -283,8 +284,11 @@ func TestONNXCorpus(t *testing.T) {
 				t.Fatalf("mapping on chip M: %v", err)
 			}
 			row.layers = len(m.Layers)
+			var sizes []int64
 			for _, l := range m.Layers {
-				row.mapped += int64(l.Groups) * int64(l.Rows) * int64(l.Cols)
+				n := int64(l.Groups) * int64(l.Rows) * int64(l.Cols)
+				sizes = append(sizes, n)
+				row.mapped += n
 			}
 			if row.layers != len(w.xbar) {
 				row.status = fmt.Sprintf("layers %d, want %d", row.layers, len(w.xbar))
@@ -299,6 +303,18 @@ func TestONNXCorpus(t *testing.T) {
 					row.status = fmt.Sprintf("weights %d, want %d", row.mapped, w.weights)
 				}
 				t.Errorf("mapped weights %d, the file's crossbar weights %d", row.mapped, w.weights)
+			}
+			// Layer by layer too: the sizes of the engine's layers and of the
+			// file's crossbar nodes are the same multiset (compensating
+			// errors in the sum show here).
+			want := append([]int64(nil), w.sizes...)
+			slices.Sort(sizes)
+			slices.Sort(want)
+			if row.layers == len(w.xbar) && !slices.Equal(sizes, want) {
+				if row.status == "not run" {
+					row.status = "layer sizes differ"
+				}
+				t.Errorf("the layers' weights %v differ from the crossbar nodes' %v (both sorted)", sizes, want)
 			}
 			if g.Totals().Weights != w.weights {
 				t.Errorf("graph totals give %d weights, the file's crossbar weights %d", g.Totals().Weights, w.weights)
@@ -665,6 +681,7 @@ func (c constVal) elems() int64 {
 type walkResult struct {
 	nodes   int
 	xbar    []string // crossbar nodes: name (op)
+	sizes   []int64  // each crossbar node's weight elements, in xbar's order
 	weights int64
 	ops     map[string]int
 	notes   []string // what the reader should know of the count
@@ -750,6 +767,7 @@ func (w *walkResult) graph(g *pbGraph, consts map[string]constVal) error {
 					return fmt.Errorf("%s %q: the walk cannot follow the dimensions of its constant weights", n.op, n.name)
 				}
 				w.xbar = append(w.xbar, n.name+" ("+n.op+" W)", n.name+" ("+n.op+" R)")
+				w.sizes = append(w.sizes, wc.elems(), rc.elems())
 				w.weights += wc.elems() + rc.elems()
 				continue
 			}
@@ -760,6 +778,7 @@ func (w *walkResult) graph(g *pbGraph, consts map[string]constVal) error {
 				return fmt.Errorf("%s %q: the walk cannot follow the dimensions of its constant weight %q", n.op, n.name, n.in[wi])
 			}
 			w.xbar = append(w.xbar, n.name+" ("+n.op+")")
+			w.sizes = append(w.sizes, c.elems())
 			w.weights += c.elems()
 			continue
 		}
@@ -839,6 +858,7 @@ func (w *walkResult) ifNode(n *pbNode, consts map[string]constVal) error {
 	}
 	w.nodes += taken.nodes
 	w.xbar = append(w.xbar, taken.xbar...)
+	w.sizes = append(w.sizes, taken.sizes...)
 	w.weights += taken.weights
 	w.notes = append(w.notes, taken.notes...)
 	for op, k := range taken.ops {
@@ -1325,6 +1345,9 @@ func TestONNXCorpusWalk(t *testing.T) {
 		}
 		if strings.Join(w.xbar, ", ") != strings.Join(c.xbar, ", ") || w.weights != c.weights {
 			t.Errorf("sr %d: crossbar nodes %v with %d weights, want %v with %d", c.sr, w.xbar, w.weights, c.xbar, c.weights)
+		}
+		if want := []int64{108, 40, 20, 24, 16, 4, c.weights - 212}; !slices.Equal(w.sizes, want) {
+			t.Errorf("sr %d: node sizes %v, want %v", c.sr, w.sizes, want)
 		}
 	}
 }
