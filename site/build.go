@@ -9,6 +9,8 @@ package site
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"io/fs"
@@ -17,6 +19,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/andybalholm/brotli"
 )
@@ -31,8 +34,9 @@ type File struct {
 
 // BuildResult lists what Build wrote.
 type BuildResult struct {
-	Dir   string
-	Files []File
+	Dir    string
+	Files  []File
+	Cached int // compressed files taken from the cache
 }
 
 // File returns the entry for path, or nil.
@@ -69,12 +73,47 @@ func exists(p string) bool { _, err := os.Stat(p); return err == nil }
 // compressible lists the extensions worth precompressing.
 var compressible = map[string]bool{".wasm": true, ".js": true, ".css": true, ".html": true, ".json": true, ".svg": true, ".md": true}
 
+// BuildOptions are Build's settings.
+type BuildOptions struct {
+	Version string // set into the wasm module (main.version)
+	// Log, if set, receives a line for each step as it starts and ends,
+	// so a first build (minutes: the engine compiled for WebAssembly) is
+	// not silent.
+	Log io.Writer
+	// CacheDir holds compressed files by the SHA-256 of their content, so
+	// an unchanged file is not compressed again (brotli at its best
+	// compression takes seconds per MB). Empty: no cache.
+	CacheDir string
+}
+
+// DefaultCacheDir is the compressed-file cache under the user's cache
+// directory ($XDG_CACHE_HOME or ~/.cache on Linux): compass-go/compressed.
+// It is "" when the system has no user cache directory.
+func DefaultCacheDir() string {
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(d, "compass-go", "compressed")
+}
+
 // Build writes the playground into out: index.html and site/ from the
 // repository at root (Go sources and tests excluded), compass.wasm built
 // with -ldflags "-s -w", and wasm_exec.js from $(go env GOROOT)/lib/wasm;
-// then a .gz and a .br beside every compressible file. Build outputs are
-// never committed (out/ is ignored).
+// then a .gz and a .br beside every compressible file, taken from
+// DefaultCacheDir when the same bytes were compressed before. Build
+// outputs are never committed (out/ is ignored).
 func Build(root, out, version string) (*BuildResult, error) {
+	return BuildWith(root, out, BuildOptions{Version: version, CacheDir: DefaultCacheDir()})
+}
+
+// BuildWith is Build with options.
+func BuildWith(root, out string, opt BuildOptions) (*BuildResult, error) {
+	logf := func(format string, a ...any) {
+		if opt.Log != nil {
+			fmt.Fprintf(opt.Log, format+"\n", a...)
+		}
+	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, err
 	}
@@ -85,13 +124,16 @@ func Build(root, out, version string) (*BuildResult, error) {
 	if err := copyFile(filepath.Join(goroot, "lib", "wasm", "wasm_exec.js"), filepath.Join(out, "wasm_exec.js")); err != nil {
 		return nil, fmt.Errorf("copying wasm_exec.js from GOROOT: %w", err)
 	}
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X main.version="+version,
+	logf("building compass.wasm (go build for GOOS=js GOARCH=wasm; a first build compiles the whole engine and takes minutes, later ones seconds)...")
+	start := time.Now()
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X main.version="+opt.Version,
 		"-o", filepath.Join(out, "compass.wasm"), "./wasm")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("building the WebAssembly module: %v\n%s", err, msg)
 	}
+	logf("  built in %.1f s", time.Since(start).Seconds())
 	if err := copyFile(filepath.Join(root, "index.html"), filepath.Join(out, "index.html")); err != nil {
 		return nil, err
 	}
@@ -114,8 +156,31 @@ func Build(root, out, version string) (*BuildResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &BuildResult{Dir: out}
-	err = filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+	logf("compressing with gzip and brotli (cached by content in %s)...", cacheName(opt.CacheDir))
+	start = time.Now()
+	res, err := Precompress(out, opt.CacheDir)
+	if err != nil {
+		return nil, err
+	}
+	logf("  %d files compressed in %.1f s, %d from the cache", len(res.Files), time.Since(start).Seconds(), res.Cached)
+	return res, nil
+}
+
+func cacheName(dir string) string {
+	if dir == "" {
+		return "no cache"
+	}
+	return dir
+}
+
+// Precompress writes a .gz and a .br beside every compressible file under
+// dir (gzip and brotli at their best compression), taking each from
+// cacheDir when the same content was compressed before and storing it
+// there otherwise ("" : no cache). Cache entries unused for
+// cacheMaxAge are removed.
+func Precompress(dir, cacheDir string) (*BuildResult, error) {
+	res := &BuildResult{Dir: dir}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -123,7 +188,7 @@ func Build(root, out, version string) (*BuildResult, error) {
 		if ext == ".gz" || ext == ".br" {
 			return nil
 		}
-		rel, _ := filepath.Rel(out, p)
+		rel, _ := filepath.Rel(dir, p)
 		f := File{Path: filepath.ToSlash(rel)}
 		data, err := os.ReadFile(p)
 		if err != nil {
@@ -131,18 +196,86 @@ func Build(root, out, version string) (*BuildResult, error) {
 		}
 		f.Bytes = int64(len(data))
 		if compressible[ext] {
-			if f.GzipBytes, err = writeCompressed(p+".gz", data, gzipWriter); err != nil {
-				return err
-			}
-			if f.BrotliByte, err = writeCompressed(p+".br", data, brotliWriter); err != nil {
-				return err
+			sum := sha256.Sum256(data)
+			key := hex.EncodeToString(sum[:])
+			for _, c := range []struct {
+				suffix string
+				mk     func(io.Writer) io.WriteCloser
+				size   *int64
+			}{{".gz", gzipWriter, &f.GzipBytes}, {".br", brotliWriter, &f.BrotliByte}} {
+				hit, n, err := compressCached(p+c.suffix, data, c.mk, cacheDir, key+c.suffix)
+				if err != nil {
+					return err
+				}
+				*c.size = n
+				if hit {
+					res.Cached++
+				}
 			}
 		}
 		res.Files = append(res.Files, f)
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
 	sort.Slice(res.Files, func(i, j int) bool { return res.Files[i].Path < res.Files[j].Path })
-	return res, err
+	pruneCache(cacheDir)
+	return res, nil
+}
+
+// cacheMaxAge is how long an unused compressed file stays in the cache.
+const cacheMaxAge = 14 * 24 * time.Hour
+
+// compressCached writes data compressed to path, from the cache entry
+// named key when it exists (hit), else compressing it and storing the
+// entry. A cache that cannot be written is skipped: the build still
+// succeeds.
+func compressCached(path string, data []byte, mk func(io.Writer) io.WriteCloser, cacheDir, key string) (hit bool, n int64, err error) {
+	if cacheDir != "" {
+		entry := filepath.Join(cacheDir, key)
+		if cached, err := os.ReadFile(entry); err == nil {
+			now := time.Now()
+			os.Chtimes(entry, now, now) // keep it from pruning
+			return true, int64(len(cached)), os.WriteFile(path, cached, 0o644)
+		}
+	}
+	var buf bytes.Buffer
+	z := mk(&buf)
+	if _, err := z.Write(data); err != nil {
+		return false, 0, err
+	}
+	if err := z.Close(); err != nil {
+		return false, 0, err
+	}
+	if cacheDir != "" && os.MkdirAll(cacheDir, 0o755) == nil {
+		// Write then rename, so a concurrent build never reads half a file.
+		if tmp, err := os.CreateTemp(cacheDir, key+".tmp*"); err == nil {
+			_, werr := tmp.Write(buf.Bytes())
+			cerr := tmp.Close()
+			if werr != nil || cerr != nil || os.Rename(tmp.Name(), filepath.Join(cacheDir, key)) != nil {
+				os.Remove(tmp.Name())
+			}
+		}
+	}
+	return false, int64(buf.Len()), os.WriteFile(path, buf.Bytes(), 0o644)
+}
+
+// pruneCache removes cache entries unused for cacheMaxAge, so the cache
+// holds about the builds of the last two weeks.
+func pruneCache(cacheDir string) {
+	if cacheDir == "" {
+		return
+	}
+	entries, err := os.ReadDir(cacheDir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && !e.IsDir() && time.Since(info.ModTime()) > cacheMaxAge {
+			os.Remove(filepath.Join(cacheDir, e.Name()))
+		}
+	}
 }
 
 func goEnv(key string) (string, error) {
@@ -171,16 +304,4 @@ func gzipWriter(w io.Writer) io.WriteCloser {
 
 func brotliWriter(w io.Writer) io.WriteCloser {
 	return brotli.NewWriterLevel(w, brotli.BestCompression)
-}
-
-func writeCompressed(path string, data []byte, mk func(io.Writer) io.WriteCloser) (int64, error) {
-	var buf bytes.Buffer
-	z := mk(&buf)
-	if _, err := z.Write(data); err != nil {
-		return 0, err
-	}
-	if err := z.Close(); err != nil {
-		return 0, err
-	}
-	return int64(buf.Len()), os.WriteFile(path, buf.Bytes(), 0o644)
 }

@@ -22,11 +22,31 @@ var contentTypes = map[string]string{
 	".md":   "text/markdown; charset=utf-8",
 }
 
+// ContentSecurityPolicy is the policy the playground is served with: every
+// resource from the page's own origin only, WebAssembly compiled by the
+// worker ('wasm-unsafe-eval', no JavaScript eval), no plugins, and
+// framing allowed (the ?embed=1 widget lives in iframes on other sites).
+// style-src allows inline style attributes, which the page's rendered
+// cards and SVG sprite use.
+const ContentSecurityPolicy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; " +
+	"connect-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; object-src 'none'; " +
+	"base-uri 'self'; form-action 'self'"
+
+// SetSecurityHeaders sets the headers every reply of `compass serve`
+// carries: no MIME sniffing, and the page's Content-Security-Policy.
+func SetSecurityHeaders(h http.Header) {
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", ContentSecurityPolicy)
+	h.Set("Referrer-Policy", "no-referrer")
+}
+
 // Handler serves a built site from dir: the precompressed .br or .gz
 // variant when the client accepts it (Vary: Accept-Encoding), the right
-// MIME type, and no directory listings. It serves only files under dir.
+// MIME type, the security headers (SetSecurityHeaders), and no directory
+// listings. It serves only files under dir.
 func Handler(dir string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		SetSecurityHeaders(w.Header())
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/andybalholm/brotli"
 )
 
 func writeSite(t *testing.T) string {
@@ -109,5 +111,116 @@ func TestAcceptsEncoding(t *testing.T) {
 		if got := acceptsEncoding(header, "br"); got != want {
 			t.Errorf("acceptsEncoding(%q, br) = %v", header, got)
 		}
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	h := Handler(writeSite(t))
+	for _, path := range []string{"/", "/compass.wasm", "/site/app.js", "/missing.js"} {
+		res := get(t, h, path, "br")
+		if got := res.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Errorf("%s: X-Content-Type-Options %q", path, got)
+		}
+		csp := res.Header.Get("Content-Security-Policy")
+		for _, want := range []string{"default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "connect-src 'self'", "object-src 'none'"} {
+			if !strings.Contains(csp, want) {
+				t.Errorf("%s: Content-Security-Policy %q lacks %q", path, csp, want)
+			}
+		}
+		if strings.Contains(csp, " 'unsafe-eval'") {
+			t.Errorf("%s: the policy allows JavaScript eval: %q", path, csp)
+		}
+	}
+}
+
+// readGzip and readBrotli decode a precompressed file.
+func readGzip(t *testing.T, path string) string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func readBrotli(t *testing.T, path string) string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(brotli.NewReader(f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestPrecompressCache(t *testing.T) {
+	cache := t.TempDir()
+	site := t.TempDir()
+	files := map[string]string{"a.js": strings.Repeat("let x = 1;\n", 500), "b.wasm": strings.Repeat("\x00asm", 1000), "c.png": "not compressed"}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(site, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, err := Precompress(site, cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Cached != 0 || len(first.Files) != 3 {
+		t.Fatalf("first run: %d cached, %d files", first.Cached, len(first.Files))
+	}
+	entries, _ := os.ReadDir(cache)
+	if len(entries) != 4 { // a.js and b.wasm, gzip and brotli each
+		t.Fatalf("cache holds %d entries, want 4", len(entries))
+	}
+	// A second run over the same bytes (another output directory, as a
+	// rebuild) takes every compressed file from the cache.
+	again := t.TempDir()
+	for name, body := range files {
+		os.WriteFile(filepath.Join(again, name), []byte(body), 0o644)
+	}
+	second, err := Precompress(again, cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Cached != 4 {
+		t.Fatalf("second run: %d from the cache, want 4", second.Cached)
+	}
+	for _, name := range []string{"a.js", "b.wasm"} {
+		if got := readGzip(t, filepath.Join(again, name+".gz")); got != files[name] {
+			t.Fatalf("%s.gz from the cache does not decode to the file", name)
+		}
+		if got := readBrotli(t, filepath.Join(again, name+".br")); got != files[name] {
+			t.Fatalf("%s.br from the cache does not decode to the file", name)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(again, "c.png.gz")); err == nil {
+		t.Fatal("a .png was compressed")
+	}
+	// Changed content misses the cache.
+	os.WriteFile(filepath.Join(again, "a.js"), []byte("changed"), 0o644)
+	third, err := Precompress(again, cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if third.Cached != 2 || readBrotli(t, filepath.Join(again, "a.js.br")) != "changed" {
+		t.Fatalf("changed file: %d from the cache (want 2: b.wasm only)", third.Cached)
+	}
+	// No cache directory: still compresses.
+	if res, err := Precompress(t.TempDir(), ""); err != nil || res.Cached != 0 {
+		t.Fatalf("no cache: %v", err)
 	}
 }
