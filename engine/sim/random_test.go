@@ -96,7 +96,11 @@ func TestRandomChipsTiming(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 13))
 	models := []string{"resnet18", "squeezenet1_1", "mobilenet_v2", "googlenet", "alexnet", "vit_b_16"}
 	lo, hi := 1.0, 1.0
-	for trial := range 24 {
+	trials := 24
+	if testing.Short() {
+		trials = 6 // the first trials of the full run
+	}
+	for trial := range trials {
 		name := models[rng.IntN(len(models))]
 		g, err := zoo.Build(name)
 		if err != nil {

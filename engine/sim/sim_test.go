@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -37,7 +38,7 @@ func TestPaperGridSimulates(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, B := range []int{1, 2, 4, 8, 16} {
+			for _, B := range gridBatches() {
 				e, err := estimate.New(m, B)
 				if err != nil {
 					t.Fatal(err)
@@ -87,6 +88,15 @@ func TestPaperGridSimulates(t *testing.T) {
 		t.Logf("estimator / simulator %s over %d plans: min %.3f (%s), median %.3f, max %.3f (%s)",
 			d.what, len(g), g[0].ratio, g[0].name, g[len(g)/2].ratio, g[len(g)-1].ratio, g[len(g)-1].name)
 	}
+}
+
+// gridBatches are the paper's batch sizes; with -short, one small batch
+// (every network, chip and method still runs, in a few seconds).
+func gridBatches() []int {
+	if testing.Short() {
+		return []int{2}
+	}
+	return []int{1, 2, 4, 8, 16}
 }
 
 func checkBounds(t *testing.T, name string, r *Result, chip *hw.Chip, weightBytes int64, B int) {
@@ -258,5 +268,32 @@ func TestReplacementEnergyFallsWithBatch(t *testing.T) {
 			}
 		}
 		t.Logf("ResNet18 on %s, weight-replacement / MVM energy: %s", cn, strings.Join(curve, ", "))
+	}
+}
+
+// A run is refused before it starts when its program has more
+// instructions than MaxEvents, and stops with the context's error once the
+// context is done.
+func TestRunBoundedAndCancellable(t *testing.T) {
+	g, _ := zoo.Build("squeezenet1_1")
+	chip, _ := hw.Preset("S")
+	m, _ := mapping.Map(g, chip)
+	e, _ := estimate.New(m, 64)
+	p, err := schedule.Build(e, partition.Layerwise(e).Cuts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := p.Instructions()
+	r, err := Run(p, chip, Options{MaxEvents: n})
+	if err != nil || r.Events != n {
+		t.Fatalf("a run within its bound: %v, %d events of %d instructions", err, r.Events, n)
+	}
+	if _, err := Run(p, chip, Options{MaxEvents: n - 1}); err == nil || !strings.Contains(err.Error(), fmt.Sprint(n)) {
+		t.Errorf("a program of %d instructions under a bound of %d events: %v", n, n-1, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Run(p, chip, Options{Context: ctx}); !errors.Is(err, context.Canceled) {
+		t.Errorf("a cancelled run: %v, want context.Canceled", err)
 	}
 }
