@@ -1,15 +1,20 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"time"
 
+	"github.com/compass-go/compass/engine/httpapi"
 	"github.com/compass-go/compass/site"
 )
 
@@ -23,7 +28,7 @@ with gzip and brotli. The result is a static site: copy DIR to any web server.`,
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	res, err := buildSite(*out)
+	res, err := buildSite(*out, stderr)
 	if err != nil {
 		return err
 	}
@@ -35,7 +40,7 @@ with gzip and brotli. The result is a static site: copy DIR to any web server.`,
 	return t.write(stdout)
 }
 
-func buildSite(out string) (*site.BuildResult, error) {
+func buildSite(out string, log io.Writer) (*site.BuildResult, error) {
 	root, err := site.FindRoot(".")
 	if err != nil {
 		return nil, err
@@ -43,23 +48,62 @@ func buildSite(out string) (*site.BuildResult, error) {
 	if !filepath.IsAbs(out) {
 		out = filepath.Join(root, out)
 	}
-	return site.Build(root, out, "dev")
+	return site.BuildWith(root, out, site.BuildOptions{Version: "dev", Log: log, CacheDir: site.DefaultCacheDir()})
 }
 
 func cmdServe(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("serve", `Usage: compass serve [--addr 127.0.0.1:8080] [--out DIR] [--build=true]
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serve(ctx, args, stdout, stderr)
+}
 
-Builds the playground (see compass build) and serves it; open the printed URL.
-Everything runs in the browser: no request leaves the page's origin.`, stdout, stderr)
-	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (loopback by default)")
+// serve builds the playground, then serves it and the HTTP API until ctx
+// ends (SIGINT or SIGTERM), then shuts down gracefully: requests at work
+// get shutdownGrace to finish.
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", `Usage: compass serve [--addr 127.0.0.1:8080] [--out DIR] [--build=true] [--api=true]
+       [--max-body BYTES] [--deadline 60s] [--max-concurrent N] [--max-batch B] [--max-sim-events N]
+       [--cors-origin https://docs.example]
+
+Builds the playground (see compass build) and serves it with the HTTP API on one
+address; open the printed URL. The page runs everything in the browser; the API
+(/v1/health, /v1/models, /v1/chips, POST /v1/inspect, /v1/compile, /v1/simulate,
+/v1/sweep; docs/deploy.md) compiles on this machine for any client that can reach
+the address, so keep it on loopback unless you mean to share it.`, stdout, stderr)
+	def := httpapi.DefaultConfig()
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (loopback by default; anything else is reachable from other machines)")
 	out := fs.String("out", filepath.Join("out", "web"), "site directory (relative to the repository root)")
 	build := fs.Bool("build", true, "build before serving (false: serve an existing build)")
+	withAPI := fs.Bool("api", true, "serve the HTTP API under /v1/")
+	maxBody := fs.Int64("max-body", def.MaxBodyBytes, "API: largest request body in bytes (413 beyond)")
+	deadline := fs.Duration("deadline", def.Deadline, "API: deadline of one request's work (504 beyond; the search stops)")
+	maxConc := fs.Int("max-concurrent", def.MaxConcurrent, "API: requests at work at once (503 beyond)")
+	maxBatch := fs.Int("max-batch", def.MaxBatch, "API: largest batch a request may ask (422 beyond)")
+	maxEvents := fs.Int64("max-sim-events", def.MaxSimEvents, "API: events one simulation may process (422 beyond)")
+	var origins []string
+	fs.Func("cors-origin", "API: an origin (https://host[:port]) whose pages may call the API from a browser; repeat for more (default none)", func(v string) error {
+		if v != "*" && !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") {
+			return fmt.Errorf("%q is not an origin: write scheme://host[:port], e.g. https://docs.example", v)
+		}
+		origins = append(origins, strings.TrimRight(v, "/"))
+		return nil
+	})
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{{"--max-body", *maxBody}, {"--deadline", int64(*deadline)}, {"--max-concurrent", int64(*maxConc)}, {"--max-batch", int64(*maxBatch)}, {"--max-sim-events", *maxEvents}} {
+		if f.v <= 0 {
+			return usagef("%s must be positive", f.name)
+		}
+	}
+	apiCfg := httpapi.Config{MaxBodyBytes: *maxBody, Deadline: *deadline, MaxConcurrent: *maxConc, MaxBatch: *maxBatch,
+		MaxSimEvents: *maxEvents, AllowOrigins: origins, Version: "dev"}
 	dir := *out
 	if *build {
-		res, err := buildSite(*out)
+		res, err := buildSite(*out, stdout)
 		if err != nil {
 			return err
 		}
@@ -73,14 +117,82 @@ Everything runs in the browser: no request leaves the page's origin.`, stdout, s
 	if _, err := os.Stat(filepath.Join(dir, "compass.wasm")); err != nil {
 		return fmt.Errorf("%s holds no build (compass.wasm): run without --build=false", dir)
 	}
+	handler, err := serveHandler(dir, *withAPI, apiCfg)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "COMPASS-Go playground: http://%s/  (Ctrl-C stops)\n", ln.Addr())
-	srv := &http.Server{Handler: site.Handler(dir), ReadHeaderTimeout: 10 * time.Second}
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+	if warning := exposureWarning(ln.Addr()); warning != "" {
+		fmt.Fprintln(stderr, warning)
+	}
+	what := "playground"
+	if *withAPI {
+		what = "playground and API (/v1/)"
+	}
+	fmt.Fprintf(stdout, "COMPASS-Go %s: http://%s/  (Ctrl-C stops)\n", what, ln.Addr())
+	srv := newServer(handler, *deadline)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(stdout, "stopping: letting requests at work finish...")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
+}
+
+// shutdownGrace is how long a stopping server waits for requests at work.
+const shutdownGrace = 10 * time.Second
+
+// serveHandler is the site at / and, with withAPI, the HTTP API under
+// /v1/, every reply with the security headers.
+func serveHandler(dir string, withAPI bool, cfg httpapi.Config) (http.Handler, error) {
+	mux := http.NewServeMux()
+	mux.Handle("/", site.Handler(dir))
+	if withAPI {
+		h, err := httpapi.New(cfg)
+		if err != nil {
+			return nil, err
+		}
+		mux.Handle("/v1/", h)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		site.SetSecurityHeaders(w.Header())
+		mux.ServeHTTP(w, r)
+	}), nil
+}
+
+// newServer bounds every phase of a connection: the headers, the whole
+// request body, the reply (the API's deadline plus a margin to write it)
+// and an idle keep-alive.
+func newServer(h http.Handler, deadline time.Duration) *http.Server {
+	return &http.Server{Handler: h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      deadline + 30*time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
+// exposureWarning is a warning when addr is not a loopback address: the
+// API then compiles for anyone who can reach it.
+func exposureWarning(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if ok && tcp.IP.IsLoopback() {
+		return ""
+	}
+	return fmt.Sprintf("warning: listening on %s, which other machines can reach: anyone who can connect may use the playground and run compiles through the API (no authentication; bounded only by --max-concurrent, --deadline and the other limits). Use --addr 127.0.0.1:PORT to keep it on this machine.", addr)
 }
