@@ -10,8 +10,10 @@ import {
   drawBatches, drawChip, drawConvergence, drawEnergy, drawPhases, drawStrip, drawTimeline, drawValidity,
   optimumScore, prepare, summaryHTML, zoomWindows,
 } from './plots.js';
-import { BATCHES, GA_DEFAULTS, checkBatch, checkSeed, defaultState, gaRequest, parseQuery, toQuery } from './state.js';
+import { SCENARIOS } from './scenarios.js';
+import { BATCHES, FieldError, GA_DEFAULTS, PLOTS, checkBatch, checkSeed, defaultState, gaRequest, parseQuery, toQuery } from './state.js';
 import { METHODS, installPatterns } from './svg.js';
+import { RemoteEngine } from './remote.js';
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
@@ -23,12 +25,16 @@ const el = {
   chipEdits: $('#chip-edits'), chipReset: $('#chip-reset'), gaEdits: $('#ga-edits'), download: $('#download'),
   exportMethod: $('#export-method'), exportProgram: $('#export-program'), exportListing: $('#export-listing'), exportStatus: $('#export-status'),
   linkCode: $('#link-code'), embedCode: $('#embed-code'), copyStatus: $('#copy-status'), version: $('#version'),
-  openFull: $('#open-full'),
+  openFull: $('#open-full'), scenarioNote: $('#scenario-note'), modelInputs: $('#model-inputs'), apiUrl: $('#api-url'),
+  remoteState: $('#remote-state'),
 };
 const fig = (name) => $(`figure[data-plot="${name}"]`);
 
 const app = {
   embed: false,
+  embedPlots: ['summary', 'strip'], // the plots an embed shows (?plots=)
+  scenario: null, // the guided experiment being shown, by name
+  remote: null, // a RemoteEngine when the user named an HTTP API, else null
   engine: null, // the main worker (compile, inspect, loadModel)
   sweeper: null, // a second worker for the batch comparison, so it never delays a run
   uploads: [], // [{name, bytes}] replayed into every new worker
@@ -58,10 +64,94 @@ function setRunning(on) {
   el.cancel.disabled = !on && !app.sweeping;
 }
 
+const plural = (n, one, many = `${one}s`) => `${int(n)} ${n === 1 ? one : many}`;
+
+// ------------------------------------------------------------ field errors
+
+// fieldControl is the form control that sets a request field, given its
+// JSON path ("batch", "ga.population", "chip_spec.cores", "model").
+function fieldControl(path) {
+  if (!path) return null;
+  const direct = { batch: el.batch, seed: el.seed, model: el.model, objective: el.objective, chip: el.chip, methods: $('fieldset.methods') };
+  if (direct[path]) return direct[path];
+  if (path.startsWith('ga.')) return $(`[data-ga="${CSS.escape(path.slice(3))}"]`);
+  if (path.startsWith('chip_spec.')) return el.chipForm.querySelector(`[data-key="${CSS.escape(path.slice(10))}"]`);
+  if (path.startsWith('inputs')) {
+    const name = path.slice(7);
+    return (name && $(`input[data-input="${CSS.escape(name)}"]`, el.modelInputs)) || $('input.dynamic', el.modelInputs) || $('input', el.modelInputs);
+  }
+  return null;
+}
+
+// fieldLabel is a control's visible label in plain words.
+function fieldLabel(c) {
+  const l = c.id ? $(`label[for="${CSS.escape(c.id)}"]`) : null;
+  const text = l ? l.childNodes[0].textContent : (c.closest('label') || c.querySelector('legend') || c).textContent;
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+// showFieldError puts a message next to the control of a request field
+// (opening its section) and marks it invalid; false if no control sets it.
+function showFieldError(path, message) {
+  const c = fieldControl(path);
+  if (!c) return false;
+  const details = c.closest('details');
+  if (details) details.open = true;
+  const id = `err-${path.replace(/[^a-z0-9]+/gi, '-')}`;
+  let p = document.getElementById(id);
+  if (!p) {
+    p = document.createElement('p');
+    p.id = id;
+    p.className = 'field-error';
+    p.dataset.field = path;
+    const holder = c.closest('.field, .control') || c;
+    if (holder === c) c.after(p); else holder.append(p);
+  }
+  p.textContent = message;
+  c.setAttribute('aria-invalid', 'true');
+  const ids = new Set((c.getAttribute('aria-describedby') || '').split(' ').filter(Boolean));
+  ids.add(id);
+  c.setAttribute('aria-describedby', [...ids].join(' '));
+  return true;
+}
+
+function clearFieldErrors() {
+  for (const p of $$('.field-error')) p.remove();
+  for (const c of $$('[aria-invalid=true]')) {
+    c.removeAttribute('aria-invalid');
+    const ids = (c.getAttribute('aria-describedby') || '').split(' ').filter((x) => x && !x.startsWith('err-'));
+    if (ids.length) c.setAttribute('aria-describedby', ids.join(' ')); else c.removeAttribute('aria-describedby');
+  }
+}
+
+// CHIP_PROBLEM matches the chip validator's lines, 'chip "M": cores = 0: rule'.
+const CHIP_PROBLEM = /^chip "[^"]*": ([a-z_]+(?:\.[a-z_]+)?) = (.*)$/;
+
+// showEngineError shows a failed engine reply in plain words: an input
+// error next to its field (and in the status line), a limit as a refusal,
+// a bug as a short apology. It returns the status text.
+function showEngineError(reply, what) {
+  const msg = String(reply.error || `${what} failed`);
+  let placed = 0;
+  if (reply.errorKind === 'input' && reply.field) {
+    const text = msg.startsWith(`${reply.field}: `) ? msg.slice(reply.field.length + 2) : msg;
+    if (showFieldError(reply.field, text)) placed++;
+  }
+  // The chip validator lists every problem, one per line, each naming its key.
+  for (const line of msg.split('\n')) {
+    const m = CHIP_PROBLEM.exec(line.replace(/^chip_spec:\s*/, '').trim());
+    if (m && showFieldError(`chip_spec.${m[1]}`, `${m[1]} = ${m[2]}`)) placed++;
+  }
+  if (reply.errorKind === 'limit') return `The engine refused this request as too large: ${msg}`;
+  if (reply.errorKind === 'internal') return `The engine hit a bug (please report it with the link below): ${msg}`;
+  const first = msg.split('\n')[0];
+  return placed ? `${first}${placed > 1 || msg.includes('\n') ? ' (and more: see the marked fields)' : ' (see the marked field)'}` : msg;
+}
+
 // ------------------------------------------------------------------ engine
 
 function startEngine() {
-  const e = new Engine(app.uploads);
+  const e = new Engine(app.uploads.filter((u) => u.bytes));
   e.onFatal = (msg) => {
     if (app.engine !== e) return;
     setRunning(false);
@@ -73,7 +163,7 @@ function startEngine() {
 }
 
 function startSweeper() {
-  if (!app.sweeper || app.sweeper.dead) app.sweeper = new Engine(app.uploads);
+  if (!app.sweeper || app.sweeper.dead) app.sweeper = new Engine(app.uploads.filter((u) => u.bytes));
   return app.sweeper;
 }
 
@@ -87,7 +177,10 @@ async function boot() {
   installPatterns(document);
   const { state, warnings } = parseQuery(location.search);
   app.embed = state.embed;
+  if (state.plots && state.plots.length) app.embedPlots = state.plots;
   document.body.classList.toggle('embed', app.embed);
+  for (const name of app.embedPlots) fig(name).classList.add('embed-shown');
+  if (app.embed) reportHeight();
   setStatus('loading', 'Starting the engine…');
   const engine = startEngine();
   try {
@@ -104,22 +197,51 @@ async function boot() {
   fillChips();
   el.model.disabled = false;
   el.chip.disabled = false;
+  const scenario = state.scenario ? SCENARIOS[state.scenario] : null;
+  if (state.scenario && !scenario) {
+    warnings.push({ field: '', text: `unknown scenario ${state.scenario.slice(0, 40)} in the link (the scenarios are ${Object.keys(SCENARIOS).join(', ')})` });
+  }
   const problems = [...warnings, ...applyState(state)];
   setRunning(false);
   wireInputs();
   wirePlots();
+  wireScenarios();
   updateShare();
   if (problems.length) {
-    setStatus('error', `This link could not be applied fully: ${problems.join('; ')}.`);
+    for (const p of problems) if (p.field) showFieldError(p.field, p.text);
+    setStatus('error', `This link could not be applied fully: ${problems.map((p) => p.text).join('; ')}. Correct it and press Run.`);
+  } else if (scenario) {
+    await frame();
+    startScenario(state.scenario);
+    return;
   } else {
     setStatus('idle', 'Ready. Choose a model and a chip, then Run.');
-    if (state.run) {
+    if (state.run || state.first) {
+      // A link with run=1 runs on load, and so does a first visit (no query
+      // string), so that the page opens on a result rather than empty plots.
       await frame(); // paint the filled form first: two short tasks, not one long one
-      run();
+      run({ scroll: false });
       return;
     }
   }
   refreshInspect();
+}
+
+// ----------------------------------------------------------------- embed
+
+// reportHeight tells the page that embeds this one (the snippet's few lines
+// of script listen for it) how tall the content is, whenever it changes.
+function reportHeight() {
+  if (window.parent === window) return;
+  let last = 0;
+  const send = () => {
+    const h = Math.ceil(document.documentElement.scrollHeight);
+    if (h === last) return;
+    last = h;
+    window.parent.postMessage({ type: 'compass-embed-height', height: h, href: location.href }, '*');
+  };
+  new ResizeObserver(send).observe(document.body);
+  send();
 }
 
 // ------------------------------------------------------------------ inputs
@@ -155,14 +277,18 @@ function hasOption(select, value) { return [...select.options].some((o) => o.val
 // applyState writes a parsed URL state into the form and returns problems.
 function applyState(s) {
   const problems = [];
+  const model = String(s.model).slice(0, 60);
   if (hasOption(el.model, s.model)) el.model.value = s.model;
   else {
-    problems.push(s.model.startsWith('upload:')
-      ? `the model ${s.model.slice(7)} was a file uploaded in another page: choose it with the upload control`
-      : `unknown model ${s.model}`);
+    problems.push({ field: 'model', text: s.model.startsWith('upload:')
+      ? `the model ${model.slice(7)} was a file uploaded in another page: choose it with the upload control`
+      : `model=${model} in the link is not a network of the zoo (choose one from the list, or upload a file)` });
   }
   if (app.chips.has(s.chip)) selectChip(s.chip);
-  else { problems.push(`unknown chip ${s.chip}`); selectChip(app.chips.keys().next().value); }
+  else {
+    problems.push({ field: 'chip', text: `chip=${String(s.chip).slice(0, 40)} in the link is not a preset (the presets are ${[...app.chips.keys()].join(', ')})` });
+    selectChip(app.chips.keys().next().value);
+  }
   el.batch.value = s.batch;
   for (const cb of $$('input[name=method]')) cb.checked = s.methods.includes(cb.value);
   el.objective.value = s.objective;
@@ -174,7 +300,7 @@ function applyState(s) {
     else input.value = v;
   }
   const unknown = ChipForm.applyEdits(el.chipForm, s.chipEdits);
-  if (unknown.length) problems.push(`chip ${el.chip.value} has no parameter ${unknown.join(', ')}`);
+  if (unknown.length) problems.push({ field: '', text: `chip ${el.chip.value} has no parameter ${unknown.join(', ').slice(0, 120)}` });
   noteChipEdits();
   noteGAEdits();
   return problems;
@@ -216,7 +342,7 @@ function noteGAEdits() {
 
 // buildRequest validates the state and returns the engine request.
 function buildRequest(s) {
-  if (!s.methods.length) throw new Error('choose at least one method');
+  if (!s.methods.length) throw new FieldError('methods', 'choose at least one method');
   const req = { model: s.model, chip: s.chip };
   if (Object.keys(s.chipEdits).length) req.chip_spec = ChipForm.spec(preset(), s.chipEdits);
   req.batch = checkBatch(s.batch);
@@ -249,7 +375,7 @@ function refreshInspect() {
       const have = r.crossbars_available;
       const zoo = app.models.find((m) => m.name === s.model);
       el.modelInfo.textContent = `${r.model}${zoo && zoo.description ? ` (${zoo.description})` : ''}: ${int(r.params)} parameters, ${bytes(r.weight_bytes)} of weights at the chip's precision, ` +
-        `${int(r.layers.length)} crossbar layers in ${int(r.units)} partition units needing ${int(need)} crossbars. ` +
+        `${plural(r.layers.length, 'crossbar layer')} in ${plural(r.units, 'partition unit')} needing ${plural(need, 'crossbar')}. ` +
         `Chip ${r.chip} has ${int(have)} crossbars (${bytes(r.chip_weight_bytes)}): ` +
         (r.fits ? 'the whole network fits, so one partition can hold it.' : `the network needs ${(need / have).toFixed(1)}× the chip, so it must be cut into partitions.`);
     } catch (err) {
@@ -260,25 +386,139 @@ function refreshInspect() {
   }, 250);
 }
 
+// ----------------------------------------------------------------- uploads
+
+// onUpload reads a chosen model file in the page: it lists the file's
+// inputs with their declared shapes (the #input-shape fields), and loads
+// it at once unless an input has dynamic sizes the user must type first.
 async function onUpload() {
   const file = el.upload.files && el.upload.files[0];
   if (!file) return;
   setStatus('loading', `Reading ${file.name}…`);
+  clearFieldErrors();
   try {
     const data = new Uint8Array(await file.arrayBuffer());
-    const { value: info } = await app.engine.json('loadModel', [file.name, data]);
-    app.uploads = app.uploads.filter((u) => u.name !== file.name).concat({ name: file.name, bytes: data });
-    if (app.sweeper && !app.sweeping) { app.sweeper.terminate(); app.sweeper = null; } // it lacks the file
-    fillModels();
-    el.model.value = info.name;
-    setStatus('idle', `Loaded ${file.name}: ${int(info.layers)} crossbar layers, ${int(info.params)} parameters. Run to compile it.`);
-    updateShare();
-    refreshInspect();
+    const { value: inputs } = await app.engine.json('modelInputs', [file.name, data]);
+    app.pendingUpload = { name: file.name, bytes: data, inputs, options: null };
+    showModelInputs(inputs);
+    if (inputs.some((x) => x.dynamic)) {
+      addUploadOption(file.name);
+      el.model.value = `upload:${file.name}`;
+      const first = $('input.dynamic', el.modelInputs);
+      setStatus('idle', `${file.name} has inputs of dynamic size: type the highlighted sizes, then Run.`);
+      if (first) first.focus();
+      updateShare();
+      return;
+    }
+    await loadUpload(app.pendingUpload, '');
   } catch (err) {
     if (err instanceof CancelledError) setStatus('cancelled', `Loading ${file.name} was cancelled with the run: choose the file again.`);
-    else setStatus('error', `Could not load ${err.message.includes(file.name) ? 'the model file' : file.name}: ${err.message}`);
+    else setStatus('error', uploadError(file.name, err));
   } finally {
     el.upload.value = ''; // so choosing the same (edited) file again loads it again
+  }
+}
+
+// UploadError carries a failed load's reply (blockers, field) to its message.
+class UploadError extends Error {
+  constructor(reply) { super(reply.error); this.reply = reply; }
+}
+
+// uploadError says why a file could not be read; a model with unsupported
+// operators lists every one of them.
+function uploadError(name, err) {
+  const r = err.reply || {};
+  if (r.blockers && r.blockers.length) {
+    return `Could not read ${name}: it uses ${plural(r.blockers.length, 'operator')} this reader does not support yet. ` +
+      `${r.blockers.map((b, i) => `(${i + 1}) ${b}`).join(' ')} Re-export the model without them (or with a newer opset), or ask for them to be supported.`;
+  }
+  if (r.field === 'inputs') {
+    const text = showEngineError(r, 'reading the model');
+    return `Could not read ${name}: ${text}`;
+  }
+  return `Could not load ${err.message.includes(name) ? 'the model file' : name}: ${err.message}`;
+}
+
+function addUploadOption(name) {
+  if (!app.uploads.some((u) => u.name === name)) app.uploads.push({ name, bytes: null, options: '' });
+  fillModels();
+}
+
+// loadUpload registers a file in the engine with its input settings.
+async function loadUpload(up, options) {
+  const reply = await app.engine.call('loadModel', [up.name, up.bytes, options]);
+  if (!reply.ok) throw new UploadError(reply);
+  const info = JSON.parse(reply.json);
+  up.options = options;
+  app.uploads = app.uploads.filter((u) => u.name !== up.name).concat({ name: up.name, bytes: up.bytes, options });
+  if (app.sweeper && !app.sweeping) { app.sweeper.terminate(); app.sweeper = null; } // it lacks the file
+  fillModels();
+  el.model.value = info.name;
+  setStatus('idle', `Loaded ${up.name}: ${plural(info.layers, 'crossbar layer')}, ${plural(info.params, 'parameter')}. Run to compile it.`);
+  updateShare();
+  refreshInspect();
+  return info;
+}
+
+// showModelInputs draws one shape field per graph input, pre-filled with
+// the declared sizes; dynamic sizes show the file's name for them (or ?)
+// and are highlighted and required. The first field is #input-shape.
+function showModelInputs(inputs) {
+  el.modelInputs.innerHTML = inputs.map((x, i) => {
+    const id = i === 0 ? 'input-shape' : `input-shape-${i + 1}`;
+    const dims = x.shape.map((d, k) => (d >= 0 ? String(d) : k === 0 ? '1' : (x.dim_names && x.dim_names[k]) || '?'));
+    const declared = x.shape.map((d, k) => (d >= 0 ? String(d) : (x.dim_names && x.dim_names[k]) || '?')).join(' × ');
+    return `<div class="control"><label for="${id}">Input ${esc(x.name)} <span class="shape-note">(${esc(x.dtype)}, declared ${esc(declared)}` +
+      `${x.dynamic ? '; type the highlighted sizes' : ''})</span></label>` +
+      `<input id="${id}" type="text" data-input="${esc(x.name)}" value="${esc(dims.join(','))}" spellcheck="false"` +
+      `${x.dynamic ? ' class="dynamic" required aria-required="true"' : ''}></div>`;
+  }).join('');
+}
+
+// inputOptions reads the input fields as api.ModelOptions JSON ('' when
+// every input keeps its declared shape). Throws a FieldError naming the
+// input and dimension that is not a size.
+function inputOptions() {
+  const up = app.pendingUpload;
+  if (!up) return '';
+  const settings = [];
+  for (const f of $$('input[data-input]', el.modelInputs)) {
+    const name = f.dataset.input;
+    const decl = up.inputs.find((x) => x.name === name);
+    const parts = f.value.split(/[,x×\s]+/).filter(Boolean);
+    if (decl && parts.length !== decl.shape.length) {
+      throw new FieldError(`inputs.${name}`, `input ${name} has ${decl.shape.length} dimensions; type ${decl.shape.length} sizes separated by commas`);
+    }
+    const shape = parts.map((p, k) => {
+      const n = Number(p);
+      if (!/^\d+$/.test(p) || n < 1 || n > 1 << 20) {
+        const dn = decl && decl.dim_names && decl.dim_names[k] ? ` (${decl.dim_names[k]})` : '';
+        throw new FieldError(`inputs.${name}`, `input ${name}: dimension ${k}${dn} = ${p.slice(0, 20)} is not a size: type a whole number from 1 to ${1 << 20}`);
+      }
+      return n;
+    });
+    if (decl && shape.every((d, k) => d === decl.shape[k] || (k === 0 && decl.shape[0] < 0 && d === 1))) continue;
+    settings.push({ name, shape });
+  }
+  return settings.length ? JSON.stringify({ inputs: settings }) : '';
+}
+
+// ensureUploadLoaded (re)loads the chosen uploaded file when its input
+// fields differ from what the engine holds.
+async function ensureUploadLoaded(model) {
+  const up = app.pendingUpload;
+  if (!up || model !== `upload:${up.name}`) return;
+  const options = inputOptions();
+  if (up.options === options) return;
+  try {
+    await loadUpload(up, options);
+  } catch (err) {
+    if (err instanceof UploadError) {
+      const r = err.reply;
+      if (r.field && !r.blockers) showFieldError(r.field === 'inputs' || r.field === 'model' ? `inputs.${r.input || ''}` : r.field, r.error);
+      throw new Error(uploadError(up.name, err));
+    }
+    throw err;
   }
 }
 
@@ -295,14 +535,40 @@ function wireInputs() {
     c.addEventListener('change', changed);
   }
   el.download.addEventListener('click', download);
+  el.apiUrl.addEventListener('change', setRemote);
   el.exportProgram.addEventListener('click', () => exportProgram('msgpack'));
   el.exportListing.addEventListener('click', () => exportProgram('listing'));
   for (const b of $$('button.copy')) b.addEventListener('click', () => copy($(`#${b.dataset.copy}`)));
 }
 
 function changed() {
+  el.modelInputs.hidden = !app.pendingUpload || el.model.value !== `upload:${app.pendingUpload.name}`;
   updateShare();
   refreshInspect();
+}
+
+// setRemote switches heavy calls to the HTTP API the user typed, or back
+// to the page's own worker when the field is empty.
+function setRemote() {
+  const v = el.apiUrl.value.trim();
+  clearFieldErrors();
+  if (!v) {
+    app.remote = null;
+    el.remoteState.textContent = '';
+    return;
+  }
+  try {
+    app.remote = new RemoteEngine(v);
+    el.remoteState.textContent = `(work runs on ${app.remote.base})`;
+  } catch (err) {
+    app.remote = null;
+    el.remoteState.textContent = '';
+    const p = document.createElement('p');
+    p.className = 'field-error';
+    p.textContent = `Not a usable URL: ${err.message}. Clear the field to run in this page.`;
+    el.apiUrl.after(p);
+    el.apiUrl.setAttribute('aria-invalid', 'true');
+  }
 }
 
 // ------------------------------------------------------------------- share
@@ -314,8 +580,10 @@ function updateShare() {
   const q = toQuery(s, { run: true });
   el.linkCode.value = `${pageBase()}?${q}`;
   const title = `COMPASS-Go: ${s.model} on chip ${s.chip}`;
-  el.embedCode.value = `<iframe src="${esc(`${pageBase()}?${toQuery(s, { run: true, embed: true })}`)}" title="${esc(title)}" ` +
-    'width="100%" height="620" style="border:0" loading="lazy"></iframe>';
+  el.embedCode.value = `<iframe id="compass-embed" src="${esc(`${pageBase()}?${toQuery(s, { run: true, embed: true, plots: app.embedPlots })}`)}" title="${esc(title)}" ` +
+    'width="100%" height="620" style="border:0" loading="lazy"></iframe>\n' +
+    '<script>addEventListener("message", function (e) { var f = document.getElementById("compass-embed");\n' +
+    '  if (f && e.source === f.contentWindow && e.data && e.data.type === "compass-embed-height") f.style.height = e.data.height + "px"; });</script>';
   el.openFull.href = `?${q}`;
   el.copyStatus.textContent = s.model.startsWith('upload:')
     ? 'The link and the snippet name an uploaded model, which never leaves this page: whoever opens them must upload the same file.'
@@ -386,24 +654,41 @@ async function exportProgram(kind) {
 
 const GA_GENERATIONS = { 'compass-paper': 30 };
 
-async function run() {
+// target is where a call runs: the HTTP API when the user named one and it
+// answers the call (not for an uploaded model, which stays in the page),
+// else the in-page worker.
+function target(cmd, req, worker) {
+  if (app.remote && app.remote.handles(cmd) && !String(req.model || (req.models || [])[0] || '').startsWith('upload:')) return app.remote;
+  return worker;
+}
+
+// run compiles the form's request. opts.scroll brings the results into view
+// when done (a user's Run; not a first visit's automatic run).
+async function run(opts = {}) {
+  const scroll = opts.scroll !== false && !app.embed;
   let req;
   const s = readState();
+  clearFieldErrors();
   try {
     req = buildRequest(s);
+    await ensureUploadLoaded(s.model);
   } catch (err) {
+    if (err instanceof FieldError) showFieldError(err.field, err.message);
     setStatus('error', `Cannot run: ${err.message}.`);
-    return;
+    return false;
   }
   const token = ++app.runToken;
-  history.replaceState(null, '', `?${toQuery(s, { run: true, embed: app.embed })}`);
+  if (!opts.scenario) endScenario();
+  history.replaceState(null, '', opts.scenario ? `?scenario=${encodeURIComponent(opts.scenario)}`
+    : `?${toQuery(s, { run: true, embed: app.embed, plots: app.embed ? app.embedPlots : null })}`);
   updateShare();
   stopSweep();
   clearTimeout(inspectTimer);
   setRunning(true);
   el.progress.removeAttribute('value'); // indeterminate until the GA reports
   const what = `${req.model} on chip ${req.chip} at batch ${req.batch}`;
-  setStatus('running', `Compiling ${what}…`);
+  const engine = target('compile', req, app.engine);
+  setStatus('running', `Compiling ${what}${engine === app.remote ? ` on ${app.remote.base}` : ''}…`);
   const t0 = performance.now();
   const maxGen = { ...GA_GENERATIONS, compass: req.ga && req.ga.generations !== undefined ? req.ga.generations : GA_DEFAULTS.generations };
   const onProgress = (method, gen) => {
@@ -414,22 +699,22 @@ async function run() {
     el.progress.value = Math.round(100 * frac);
     el.status.textContent = `Compiling ${what}… ${method}: generation ${gen.index}`;
   };
-  const engine = app.engine;
   let reply;
   try {
     reply = await engine.call('compile', [JSON.stringify(req)], onProgress);
   } catch (err) {
-    if (err instanceof CancelledError) return; // cancel() has set the status
+    if (err instanceof CancelledError) return false; // cancel() has set the status
     setRunning(false);
     setStatus('error', `The engine failed: ${err.message}`);
-    return;
+    return false;
   }
+  if (token !== app.runToken) return false;
   setRunning(false);
   el.progress.value = 100;
   if (!reply.ok) {
     el.progress.value = 0;
-    setStatus('error', reply.error);
-    return;
+    setStatus('error', showEngineError(reply, 'the compilation'));
+    return false;
   }
   const res = JSON.parse(reply.json);
   if (reply.validEnds) res.valid_ends = reply.validEnds; // the same numbers, as an Int32Array
@@ -440,13 +725,16 @@ async function run() {
   fillExportMethods(res);
   const secs = ((performance.now() - t0) / 1000).toFixed(2);
   await renderResult();
-  if (token !== app.runToken) return; // a newer run has started meanwhile
-  setStatus('done', `Done in ${secs} s: ${res.results.length} method${res.results.length > 1 ? 's' : ''}, ${int(res.units)} units.`);
-  if (!app.embed) startBatchComparison(req);
+  if (token !== app.runToken) return false; // a newer run has started meanwhile
+  setStatus('done', `Done in ${secs} s: ${plural(res.results.length, 'method')}, ${plural(res.units, 'unit')}.`);
+  if (scroll) $('#results').scrollIntoView({ behavior: 'smooth', block: 'start' });
+  if (!app.embed || app.embedPlots.includes('batches') || app.embedPlots.includes('timeline')) startBatchComparison(req);
   refreshInspect();
+  return true;
 }
 
 function cancel() {
+  if (app.remote) app.remote.terminate();
   if (app.running) {
     app.engine.terminate();
     startEngine();
@@ -460,6 +748,93 @@ function cancel() {
     batchesNote('The batch comparison was cancelled. Run again to compute it.');
     setRunning(app.running);
   }
+}
+
+// -------------------------------------------------------------- scenarios
+
+function wireScenarios() {
+  for (const b of $$('[data-scenario]')) b.addEventListener('click', () => { if (!app.running) startScenario(b.dataset.scenario); });
+}
+
+function scenarioNote(html) { el.scenarioNote.innerHTML = html; }
+
+function endScenario() {
+  app.scenario = null;
+  for (const b of $$('[data-scenario]')) b.setAttribute('aria-pressed', 'false');
+  for (const f of $$('figure.plot.highlight')) f.classList.remove('highlight');
+  scenarioNote('');
+}
+
+// startScenario sets a guided experiment's inputs, runs it, and then shows
+// its takeaway (from the run's numbers) and the plot to look at.
+async function startScenario(name) {
+  const sc = SCENARIOS[name];
+  if (!sc) return;
+  endScenario();
+  app.scenario = name;
+  for (const b of $$('[data-scenario]')) b.setAttribute('aria-pressed', String(b.dataset.scenario === name));
+  const question = `<p class="question">${esc(sc.question)}</p>`;
+  if (!sc.state) {
+    scenarioNote(`${question}<p class="takeaway" data-takeaway="${esc(name)}">${esc(sc.takeaway({}))}</p>`);
+    history.replaceState(null, '', `?scenario=${encodeURIComponent(name)}`);
+    el.upload.focus();
+    el.upload.scrollIntoView({ block: 'center' });
+    return;
+  }
+  scenarioNote(`${question}<p class="takeaway">Running it…</p>`);
+  const st = { ...defaultState(), ...sc.state, ga: {}, chipEdits: {} };
+  applyState(st);
+  updateShare();
+  const ok = await run({ scenario: name, scroll: false });
+  if (!ok || app.scenario !== name) return;
+  for (const [plot, controls] of Object.entries(sc.controls || {})) setPlotControls(plot, controls);
+  const extra = [];
+  try {
+    for (const x of sc.extra || []) extra.push((await app.engine.json(x.cmd, [JSON.stringify(x.request)])).value);
+  } catch (err) {
+    if (err instanceof CancelledError) return;
+    scenarioNote(`${question}<p class="takeaway">Could not compute the comparison: ${esc(err.message)}</p>`);
+    return;
+  }
+  if (app.scenario !== name) return;
+  app.scenarioExtra = extra;
+  if (sc.needsSweep && !app.sweep) scenarioNote(`${question}<p class="takeaway">Comparing batch sizes for the takeaway…</p>`);
+  else showTakeaway();
+  if (sc.plot) {
+    const f = fig(sc.plot);
+    f.classList.add('highlight');
+    f.scrollIntoView({ behavior: 'smooth', block: 'center' });
+  }
+}
+
+// showTakeaway writes the current scenario's takeaway from the result (and
+// the batch comparison when it needs it).
+function showTakeaway() {
+  const name = app.scenario;
+  const sc = SCENARIOS[name];
+  if (!sc || !app.result || (sc.needsSweep && !app.sweep)) return;
+  const html = sc.takeaway({ res: app.result.view.res, sweep: app.sweep, extra: app.scenarioExtra || [] });
+  const title = sc.plot ? $('h3', fig(sc.plot)).textContent : '';
+  scenarioNote(`<p class="question">${esc(sc.question)}</p><p class="takeaway" data-takeaway="${esc(name)}">${html}</p>` +
+    (title ? `<p class="hint">Look at the highlighted plot: <a href="#plot-${esc(sc.plot)}">${esc(title)}</a>.</p>` : ''));
+}
+
+function scenarioAfterSweep() {
+  if (app.scenario && SCENARIOS[app.scenario].needsSweep) showTakeaway();
+}
+
+// setPlotControls sets a plot's selects (method, partition, metric) and
+// redraws it.
+function setPlotControls(plot, controls) {
+  const f = fig(plot);
+  for (const [k, v] of Object.entries(controls)) {
+    const sel = $(`select[data-control=${k}]`, f);
+    if (!sel || !hasOption(sel, v)) continue;
+    sel.value = v;
+    if (plot === 'chip' && k === 'method') fillPartitionSelect($('select[data-control=partition]', f), app.result.view.byMethod[v]);
+  }
+  if (plot === 'batches') renderBatches();
+  else if (RENDERERS[plot]) RENDERERS[plot]();
 }
 
 // ------------------------------------------------------------ batch sweep
@@ -482,6 +857,7 @@ async function startBatchComparison(req) {
   setRunning(false);
   batchesNote('Comparing batch sizes…');
   const sweeper = startSweeper();
+  const remote = req.chip_spec ? null : target('sweep', { models: [req.model] }, null);
   const onProgress = (done, total) => {
     if (token === app.sweepToken) batchesNote(`Comparing batch sizes… ${done} of ${total} done.`);
   };
@@ -492,7 +868,7 @@ async function startBatchComparison(req) {
         model: req.model, chip: req.chip, chip_spec: req.chip_spec, batches: BATCHES, methods: req.methods, objective: req.objective, seed: req.seed,
       })], onProgress);
     } else {
-      out = await sweeper.json('sweep', [JSON.stringify({
+      out = await (remote || sweeper).json('sweep', [JSON.stringify({
         models: [req.model], chips: [req.chip], batches: BATCHES, methods: req.methods, objective: req.objective, seed: req.seed,
       })], onProgress);
     }
@@ -500,7 +876,8 @@ async function startBatchComparison(req) {
     app.sweep = out.value;
     await frame();
     renderBatches();
-    await simulateTimeline(sweeper, req, token);
+    scenarioAfterSweep();
+    await simulateTimeline(target('simulate', req, sweeper), req, token);
     app.sweeping = false;
     setRunning(app.running);
   } catch (err) {
@@ -626,15 +1003,21 @@ const RENDERERS = {
   },
 };
 
-// Plots shown in embed mode; the others are not drawn there.
-const EMBED_PLOTS = ['summary', 'strip'];
-
-function timelineNote(text) {
+function timelineNote(text, kind = '') {
   const f = fig('timeline');
   f.removeAttribute('data-ready');
-  $('.plot-body', f).innerHTML = `<svg class="chart empty" aria-hidden="true"></svg><p class="placeholder">${esc(text)}</p>`;
+  $('.plot-body', f).innerHTML = `<svg class="chart empty" aria-hidden="true"></svg><p class="placeholder${kind ? ' plot-note warn' : ''}"${kind ? ` data-role="timeline-${kind}"` : ''}>${esc(text)}</p>`;
   $('.readout', f).textContent = '';
 }
+
+// PAGE_SIM_LIMITS bound the page's own simulation below the engine's
+// defaults, so that the engine refuses at once (it counts the program's
+// instructions before it runs) what would keep a phone busy for minutes:
+// 4 Mi events is about 10 s in WebAssembly on a laptop and covers every zoo
+// network at batch 16 (the largest, ViT-B/16 on chip M, runs 0.58 M) and
+// SqueezeNet on chip S up to batch 4096 (2.5 M); batch 65536 (40 M) is
+// refused. The trace kept for drawing is bounded to 32 MiB.
+const PAGE_SIM_LIMITS = { max_sim_events: 1 << 22, max_trace_bytes: 32 << 20 };
 
 // simulateTimeline runs the simulator on one method's plan in the second
 // worker (after the batch comparison) and draws its per-core timeline.
@@ -642,9 +1025,16 @@ async function simulateTimeline(sweeper, req, token) {
   const method = req.methods.includes('compass') ? 'compass' : req.methods[req.methods.length - 1];
   timelineNote(`Simulating the ${method} plan…`);
   try {
-    const r = await sweeper.call('simulate', [JSON.stringify({ ...req, methods: [method] })]);
+    const r = await sweeper.call('simulate', [JSON.stringify({ ...req, methods: [method], limits: PAGE_SIM_LIMITS })]);
     if (token !== app.sweepToken) return;
-    if (!r.ok) throw new Error(r.error);
+    if (!r.ok) {
+      if (r.errorKind === 'limit') {
+        timelineNote(`Not simulated: ${r.error}. The page simulates at most ${int(PAGE_SIM_LIMITS.max_sim_events)} events to stay responsive; ` +
+          'the command line (compass simulate) runs larger batches. The figures above come from the estimator and cover this batch.', 'limit');
+        return;
+      }
+      throw new Error(r.error);
+    }
     app.sim = { res: JSON.parse(r.json), chip: req.chip_spec || app.chips.get(req.chip),
       trace: { core: r.traceCore, op: r.traceOp, start: r.traceStart, end: r.traceEnd } };
     await frame();
@@ -674,7 +1064,7 @@ function runInfo(res) {
     ? 'the whole network fits on the chip'
     : `the network needs ${(res.crossbars_needed / res.crossbars_available).toFixed(1)}× the chip's crossbars, so every method must cut it into partitions`;
   el.runInfo.textContent = `${res.model} on chip ${res.chip}, batch ${res.batch}, objective ${res.objective}, seed ${res.seed}: ` +
-    `${int(res.units)} partition units in ${int(res.layers.length)} layers need ${int(res.crossbars_needed)} crossbars and the chip has ` +
+    `${plural(res.units, 'partition unit')} in ${plural(res.layers.length, 'layer')} need ${plural(res.crossbars_needed, 'crossbar')} and the chip has ` +
     `${int(res.crossbars_available)}; ${fit}.`;
 }
 
@@ -689,7 +1079,7 @@ async function renderResult() {
   fillZoomSelect($('select[data-control=zoom]', fig('validity')), view.res.units);
   const chipFig = fig('chip');
   fillPartitionSelect($('select[data-control=partition]', chipFig), view.byMethod[$('select[data-control=method]', chipFig).value]);
-  const names = app.embed ? EMBED_PLOTS : Object.keys(RENDERERS);
+  const names = app.embed ? Object.keys(RENDERERS).filter((n) => app.embedPlots.includes(n)) : Object.keys(RENDERERS);
   for (const name of names) {
     await frame();
     if (token !== app.renderToken) return;

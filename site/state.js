@@ -3,7 +3,9 @@
 //   ?model=resnet18&chip=M&batch=16&methods=greedy,compass&objective=latency&seed=1
 //    &ga.population=50&chip.cores=8&chip.dram.banks=4&run=1
 // GA settings and chip parameters appear only when they differ from the
-// defaults / the preset. run=1 runs on load; embed=1 is the compact widget.
+// defaults / the preset. run=1 runs on load; embed=1 is the compact widget
+// (plots=summary,strip,... chooses its plots); scenario=NAME opens a guided
+// experiment. A first visit (no query string) runs the defaults at once.
 
 import { METHODS } from './svg.js';
 
@@ -11,6 +13,14 @@ export const OBJECTIVES = ['latency', 'energy', 'edp'];
 export const GA_DEFAULTS = { population: 100, generations: 300, keep: 20, patience: 40, informed: true };
 export const BATCHES = [1, 2, 4, 8, 16];
 export const MAX_BATCH = 65536; // the engine's estimate.MaxBatch
+export const PLOTS = ['summary', 'strip', 'validity', 'phases', 'convergence', 'batches', 'chip', 'energy', 'timeline'];
+
+// FieldError is a bad value of one input: field is its path in the engine's
+// request JSON ("batch", "seed", "ga.population", "chip_spec.cores"), so the
+// page can show the message next to that control.
+export class FieldError extends Error {
+  constructor(field, message) { super(message); this.name = 'FieldError'; this.field = field; }
+}
 
 export function defaultState() {
   return {
@@ -21,26 +31,40 @@ export function defaultState() {
 }
 
 // parseQuery reads a state from a query string; unknown or malformed values
-// keep their defaults and are reported in `warnings`.
+// keep their defaults and are reported in `warnings` as {field, text}
+// (field: the request path of the control it belongs to, or '').
 export function parseQuery(search) {
   const q = new URLSearchParams(search);
   const s = defaultState();
   const warnings = [];
+  const warn = (field, text) => warnings.push({ field, text });
   if (q.has('model')) s.model = q.get('model');
   if (q.has('chip')) s.chip = q.get('chip');
-  if (q.has('batch')) s.batch = q.get('batch');
+  if (q.has('batch')) {
+    try {
+      s.batch = checkBatch(q.get('batch'));
+    } catch (err) {
+      warn('batch', `batch=${q.get('batch').slice(0, 40)} in the link is not a batch size: give a whole number from 1 to ${MAX_BATCH}`);
+    }
+  }
   if (q.has('methods')) {
     const ms = q.get('methods').split(',').map((m) => m.trim()).filter(Boolean);
     const bad = ms.filter((m) => !METHODS.includes(m));
-    if (bad.length) warnings.push(`unknown method ${bad.join(', ')} in the link`);
+    if (bad.length) warn('methods', `unknown method ${bad.join(', ').slice(0, 80)} in the link (the methods are ${METHODS.join(', ')})`);
     s.methods = METHODS.filter((m) => ms.includes(m));
   }
   if (q.has('objective')) {
     const o = q.get('objective');
     if (OBJECTIVES.includes(o)) s.objective = o;
-    else warnings.push(`unknown objective ${o} in the link`);
+    else warn('objective', `unknown objective ${o.slice(0, 40)} in the link (use ${OBJECTIVES.join(', ')})`);
   }
-  if (q.has('seed')) s.seed = q.get('seed');
+  if (q.has('seed')) {
+    try {
+      s.seed = checkSeed(q.get('seed'));
+    } catch (err) {
+      warn('seed', `seed=${q.get('seed').slice(0, 40)} in the link is not a seed: give a whole number, 0 or more`);
+    }
+  }
   for (const k of Object.keys(GA_DEFAULTS)) {
     if (q.has(`ga.${k}`)) s.ga[k] = q.get(`ga.${k}`);
   }
@@ -49,11 +73,19 @@ export function parseQuery(search) {
   }
   s.run = q.get('run') === '1';
   s.embed = q.get('embed') === '1';
+  s.first = search === '' || search === '?'; // a first visit: run the defaults at once
+  s.scenario = q.get('scenario') || '';
+  if (q.has('plots')) {
+    const ps = q.get('plots').split(',').map((p) => p.trim()).filter(Boolean);
+    const bad = ps.filter((p) => !PLOTS.includes(p));
+    if (bad.length) warn('', `unknown plot ${bad.join(', ').slice(0, 80)} in the link (the plots are ${PLOTS.join(', ')})`);
+    s.plots = PLOTS.filter((p) => ps.includes(p));
+  }
   return { state: s, warnings };
 }
 
 // toQuery writes a state as a query string (without the leading "?").
-export function toQuery(s, { run = false, embed = false } = {}) {
+export function toQuery(s, { run = false, embed = false, plots = null } = {}) {
   const q = new URLSearchParams();
   q.set('model', s.model);
   q.set('chip', s.chip);
@@ -67,6 +99,7 @@ export function toQuery(s, { run = false, embed = false } = {}) {
   for (const [k, v] of Object.entries(s.chipEdits)) q.set(`chip.${k}`, String(v));
   if (run) q.set('run', '1');
   if (embed) q.set('embed', '1');
+  if (embed && plots) q.set('plots', plots.join(','));
   // Commas and colons are legal in a query and read better unescaped.
   return q.toString().replaceAll('%2C', ',').replaceAll('%3A', ':');
 }
@@ -82,7 +115,7 @@ export function gaRequest(ga) {
       continue;
     }
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`GA ${k} = ${v}: must be a whole number`);
+    if (String(v).trim() === '' || !Number.isInteger(n) || n < 0) throw new FieldError(`ga.${k}`, `GA ${k} = ${v}: must be a whole number, 0 or more`);
     if (n !== GA_DEFAULTS[k]) out[k] = n;
   }
   return Object.keys(out).length ? out : null;
@@ -92,7 +125,7 @@ export function gaRequest(ga) {
 export function checkBatch(v) {
   const n = Number(v);
   if (String(v).trim() === '' || !Number.isInteger(n) || n < 1 || n > MAX_BATCH) {
-    throw new Error(`batch = ${v}: must be a whole number from 1 to ${MAX_BATCH}`);
+    throw new FieldError('batch', `batch = ${String(v).slice(0, 40)}: must be a whole number from 1 to ${MAX_BATCH}`);
   }
   return n;
 }
@@ -100,7 +133,7 @@ export function checkBatch(v) {
 export function checkSeed(v) {
   const n = Number(v);
   if (String(v).trim() === '' || !Number.isSafeInteger(n) || n < 0) {
-    throw new Error(`seed = ${v}: must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}`);
+    throw new FieldError('seed', `seed = ${String(v).slice(0, 40)}: must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}`);
   }
   return n;
 }

@@ -78,6 +78,7 @@ export function installPatterns(doc) {
   };
   add('energy', ENERGY);
   add('phase', PHASES);
+  add('timeline', [{ key: 'cut', color: '#ececec', tex: 'diag' }]);
   const holder = doc.createElement('div');
   holder.innerHTML = `<svg aria-hidden="true" focusable="false" width="0" height="0" style="position:absolute;overflow:hidden"><defs>${defs}</defs></svg>`;
   doc.body.prepend(holder.firstChild);
@@ -219,21 +220,34 @@ export function attachCursor(svg, readout, plot) {
     } else if (cur) cur.setAttribute('visibility', 'hidden');
   };
   readout.textContent = plot.hint || '';
-  svg.addEventListener('pointermove', (ev) => {
+  const pickAt = (ev) => {
     const r = svg.getBoundingClientRect();
     const vb = svg.viewBox.baseVal;
     const sx = vb && vb.width ? vb.width / r.width : 1;
     const sy = vb && vb.height ? vb.height / r.height : 1;
-    const k = plot.pick((ev.clientX - r.left) * sx, (ev.clientY - r.top) * sy);
+    return plot.pick((ev.clientX - r.left) * sx, (ev.clientY - r.top) * sy);
+  };
+  // A tap (touch or pen) sends pointerdown, then focus, and no pointermove:
+  // show what was tapped, and keep the focus handler from replacing it with
+  // the first item.
+  let pressed = false;
+  svg.addEventListener('pointerdown', (ev) => {
+    pressed = true;
+    setTimeout(() => { pressed = false; }, 0);
+    const k = pickAt(ev);
     if (k !== null && k !== undefined) show(k);
   });
-  svg.addEventListener('pointerleave', () => { if (document.activeElement !== svg) show(null); });
+  svg.addEventListener('pointermove', (ev) => {
+    const k = pickAt(ev);
+    if (k !== null && k !== undefined) show(k);
+  });
+  svg.addEventListener('pointerleave', (ev) => { if (ev.pointerType === 'mouse' && document.activeElement !== svg) show(null); });
   svg.addEventListener('keydown', (ev) => {
     if (!['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown', 'Home', 'End', 'PageUp', 'PageDown'].includes(ev.key)) return;
     const k = plot.step(key, ev);
     if (k !== null && k !== undefined) { ev.preventDefault(); show(k); }
   });
-  svg.addEventListener('focus', () => { if (key === null && plot.first !== undefined) show(plot.first); });
+  svg.addEventListener('focus', () => { if (key === null && !pressed && plot.first !== undefined) show(plot.first); });
   svg.addEventListener('blur', () => show(null));
 }
 
