@@ -26,11 +26,19 @@
 // Constant nodes (Paddle2ONNX does the latter); both are read the same
 // way. A constant operand of a vector op (a scale, a mean, a mask) becomes
 // an IR Constant node: a shape without learned parameters. Operators whose
-// every input is constant are folded at read time.
+// every input is constant are folded at read time, values included when
+// they are small.
+//
+// Graph inputs can be set by name (Options.Inputs): a shape, or the values
+// of a small integer input, which then folds like a constant (an If on a
+// sample rate takes its branch at read time). Inputs lists them as
+// declared.
 //
 // The supported operators, how each maps onto the IR and what is not
-// supported are listed by SupportedOps and in docs/onnx.md. Any other
-// operator is an error that names it, its node and the supported list.
+// supported are listed by SupportedOps and in docs/onnx.md. A file with
+// other operators fails with an *UnsupportedOpsError listing every one of
+// them (count and first node); a dynamic dimension nothing gives is a
+// *DynamicShapeError naming it and the flag that sets it.
 package onnx
 
 import (
