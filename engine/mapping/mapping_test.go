@@ -468,3 +468,30 @@ func checkPlacement(t *testing.T, sizes, core, offset []int, cores, perCore int)
 		}
 	}
 }
+
+// TestConvTransposeMapping: a transposed convolution maps input-stationary:
+// rows = input channels per group, cols = output channels per group x
+// kernel area, one position per input pixel; its weight cells are exactly
+// its weights' bits, and every unit invariant holds.
+func TestConvTransposeMapping(t *testing.T) {
+	chip := preset(t, "M")
+	g := model.New("up")
+	g.Add(&model.Node{Name: "x", Op: model.OpInput, Shape: model.Shape{64, 20, 20}})
+	g.Add(&model.Node{Name: "up", Op: model.OpConvTranspose, Inputs: []string{"x"}, Conv: &model.ConvSpec{OutChannels: 32, KernelH: 4, KernelW: 4,
+		StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, DilationH: 1, DilationW: 1, Groups: 1}})
+	if err := g.Infer(); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Map(g, chip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := m.Layers[0]
+	if l.Op != model.OpConvTranspose || l.Rows != 64 || l.Cols != 32*16 || l.Positions != 400 || l.Groups != 1 {
+		t.Fatalf("layer %+v", l)
+	}
+	if l.Cells != int64(64*32*16)*int64(chip.WeightBits/chip.BitsPerCell) {
+		t.Errorf("cells %d for %d weights", l.Cells, 64*32*16)
+	}
+	checkInvariants(t, m)
+}

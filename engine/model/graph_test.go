@@ -371,3 +371,63 @@ func TestImportOps(t *testing.T) {
 		}
 	}
 }
+
+// TestNewOpRules: the shape rules and vector costs of ConvTranspose,
+// Elementwise, LRN and Embedding, and their errors.
+func TestNewOpRules(t *testing.T) {
+	g := New("ops")
+	add := func(n *Node) { g.Add(n) }
+	add(&Node{Name: "x", Op: OpInput, Shape: Shape{8, 5, 5}})
+	add(&Node{Name: "ids", Op: OpInput, Shape: Shape{7}})
+	add(&Node{Name: "up", Op: OpConvTranspose, Inputs: []string{"x"}, Conv: &ConvSpec{OutChannels: 4, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2,
+		PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1, DilationH: 1, DilationW: 1, Groups: 2, OutPadH: 1, OutPadW: 0}})
+	add(&Node{Name: "k", Op: OpConstant, Shape: Shape{1, 1}})
+	add(&Node{Name: "sum", Op: OpElementwise, Mode: "sum", Inputs: []string{"up", "up", "k"}})
+	add(&Node{Name: "where", Op: OpElementwise, Mode: "where", Inputs: []string{"up", "sum", "k"}})
+	add(&Node{Name: "lrn", Op: OpLRN, Size: 5, Inputs: []string{"where"}})
+	add(&Node{Name: "emb", Op: OpEmbedding, Table: Shape{100, 16}, Inputs: []string{"ids"}})
+	if err := g.Infer(); err != nil {
+		t.Fatal(err)
+	}
+	// (5-1)x2 - 2 + 2 + 1 + 1 = 10 rows, (5-1)x2 - 2 + 2 + 1 = 9 columns.
+	for name, want := range map[string]string{"up": "[4,10,9]", "sum": "[4,10,9]", "where": "[4,10,9]", "lrn": "[4,10,9]", "emb": "[7,16]"} {
+		if got := g.Nodes[g.Index(name)].Out.String(); got != want {
+			t.Errorf("%s: %s, want %s", name, got, want)
+		}
+	}
+	// 8 input channels x 2 outputs per group x 9 taps; 25 pixels; 225
+	// products per channel on 90 outputs.
+	if st := g.NodeStats(g.Index("up")); st.Weights != 144 || st.MACs != 3600 || st.VecOps != (225-90)*4 || st.Params != 144 {
+		t.Errorf("up %+v", st)
+	}
+	for name, want := range map[string]int64{"sum": 360 * 2, "where": 360, "lrn": 360 * 8, "emb": 112} {
+		if st := g.NodeStats(g.Index(name)); st.VecOps != want {
+			t.Errorf("%s: %d vector ops, want %d", name, st.VecOps, want)
+		}
+	}
+	if st := g.NodeStats(g.Index("emb")); st.Params != 1600 || st.Weights != 0 {
+		t.Errorf("emb %+v", st)
+	}
+	if !OpConvTranspose.Crossbar() || OpEmbedding.Crossbar() || OpElementwise.Crossbar() {
+		t.Error("crossbar classification")
+	}
+	for _, c := range []struct {
+		n    *Node
+		want string
+	}{
+		{&Node{Name: "e", Op: OpElementwise, Mode: "cosh", Inputs: []string{"x"}}, "not an element-wise function"},
+		{&Node{Name: "e", Op: OpElementwise, Mode: "where", Inputs: []string{"x", "x"}}, "takes 3 operands"},
+		{&Node{Name: "e", Op: OpElementwise, Mode: "pow", Inputs: []string{"x"}}, "takes 2 operands"},
+		{&Node{Name: "e", Op: OpLRN, Inputs: []string{"x"}}, "size = 0"},
+		{&Node{Name: "e", Op: OpEmbedding, Table: Shape{4}, Inputs: []string{"x"}}, "[rows, width]"},
+		{&Node{Name: "e", Op: OpConvTranspose, Inputs: []string{"x"}, Conv: &ConvSpec{OutChannels: 4, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, DilationH: 1, DilationW: 1, Groups: 1, OutPadH: 2}}, "output padding"},
+		{&Node{Name: "e", Op: OpConvTranspose, Inputs: []string{"x"}, Conv: &ConvSpec{OutChannels: 4, KernelH: 1, KernelW: 1, StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1, Groups: 1, PadTop: 3, PadBottom: 3}}, "crops away"},
+	} {
+		h := New("bad")
+		h.Add(&Node{Name: "x", Op: OpInput, Shape: Shape{8, 5, 5}})
+		h.Add(c.n)
+		if err := h.Infer(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s %q: error %v, want %q", c.n.Op, c.n.Mode, err, c.want)
+		}
+	}
+}
