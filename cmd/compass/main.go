@@ -38,6 +38,7 @@ Usage:
 Commands:
   models    list the built-in networks (name, layers, parameters, crossbar weights, MACs)
   inspect   show how a model's weights map onto a chip's crossbars, and whether it fits
+  inputs    list a model file's graph inputs with their declared shapes (which --input can set)
   compile   partition a model for a chip (greedy, layerwise, the COMPASS GA, the exact optimum)
   simulate  compile, schedule into per-core instructions and simulate (crossbars, bus, LPDDR3)
   sweep     compile a grid of models x chips x batches and compare methods (the paper's grid by default)
@@ -68,6 +69,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdModels(rest, stdout, stderr)
 	case "inspect":
 		err = cmdInspect(rest, stdout, stderr)
+	case "inputs":
+		err = cmdInputs(rest, stdout, stderr)
 	case "chips":
 		err = cmdChips(rest, stdout, stderr)
 	case "chip":
@@ -293,3 +296,70 @@ func thousands(n int64) string {
 
 // mib formats a byte count in MiB.
 func mib(bytes int64) string { return fmt.Sprintf("%.3f MiB", float64(bytes)/(1<<20)) }
+
+func cmdInputs(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("inputs", `Usage: compass inputs --model file.onnx|file.json [--json]
+
+Lists a model file's graph inputs (not its weights) as the file declares them:
+shapes batch first, with a dynamic dimension shown by its name (or ?). Every
+dynamic dimension besides the batch must be given with --input NAME=shape on
+inspect, compile and simulate; a small integer input (a sample rate, a mode
+flag) can be given its value with --input NAME:value=16000.`, stdout, stderr)
+	modelSpec := fs.String("model", "", "a .onnx model or a .json graph file")
+	asJSON := addJSONFlags(fs, "print JSON instead of a table")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *modelSpec == "" {
+		return usagef("--model is required: a .onnx model or a .json graph file")
+	}
+	data, err := os.ReadFile(*modelSpec)
+	if err != nil {
+		return fmt.Errorf("model file: %w", err)
+	}
+	ins, err := api.ModelInputs(*modelSpec, data)
+	if err != nil {
+		return err
+	}
+	if *asJSON.on {
+		return asJSON.write(stdout, ins)
+	}
+	t := table{header: []string{"input", "dtype", "declared shape", "batch axis", "to give"}}
+	for _, in := range ins {
+		dims := make([]string, len(in.Shape))
+		var give []string
+		for i, d := range in.Shape {
+			switch {
+			case d >= 0:
+				dims[i] = fmt.Sprint(d)
+			case i < len(in.DimNames) && in.DimNames[i] != "":
+				dims[i] = in.DimNames[i]
+			default:
+				dims[i] = "?"
+			}
+			if d < 0 && i != in.BatchAxis {
+				give = append(give, fmt.Sprintf("dim %d", i))
+			}
+		}
+		note := "-"
+		elems := 1
+		for _, d := range in.Shape {
+			elems *= max(d, 1)
+		}
+		switch {
+		case len(give) > 0:
+			note = "the size of " + strings.Join(give, " and ") + ": --input " + in.Name + "=..."
+		case strings.HasPrefix(in.DType, "int") || strings.HasPrefix(in.DType, "uint") || in.DType == "bool":
+			if elems <= 16 {
+				note = "its value, if a branch depends on it: --input " + in.Name + ":value=..."
+			}
+		}
+		batch := "-"
+		if in.BatchAxis >= 0 {
+			batch = fmt.Sprint(in.BatchAxis)
+		}
+		t.add(in.Name, in.DType, "["+strings.Join(dims, ",")+"]", batch, note)
+	}
+	t.write(stdout)
+	return nil
+}

@@ -160,7 +160,15 @@ func TestInputFlag(t *testing.T) {
 	if err := os.WriteFile(path, tinyONNX(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, _, errOut := runCLI("inspect", "--model", path, "--chip", "M")
+	code, out, errOut := runCLI("inputs", "--model", path)
+	if code != 0 || !strings.Contains(out, "[N,3,H,W]") || !strings.Contains(out, "the size of dim 2 and dim 3: --input x=...") {
+		t.Fatalf("inputs: exit %d: %s%s", code, out, errOut)
+	}
+	code, out, _ = runCLI("inputs", "--model", path, "--json")
+	if code != 0 || out != `[{"name":"x","shape":[-1,3,-1,-1],"dim_names":["N","","H","W"],"dtype":"float","batch_axis":0,"dynamic":true}]`+"\n" {
+		t.Fatalf("inputs --json: exit %d: %q", code, out)
+	}
+	code, _, errOut = runCLI("inspect", "--model", path, "--chip", "M")
 	if code != exitError || !strings.Contains(errOut, "--input x=1,3,H,W") || !strings.Contains(errOut, "dimension 2 (H)") {
 		t.Fatalf("no shape: exit %d: %s", code, errOut)
 	}

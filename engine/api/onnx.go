@@ -43,6 +43,9 @@ type ModelInput struct {
 	// DimNames are the names the file gives dimensions ("" where none).
 	DimNames []string `json:"dim_names,omitempty"`
 	DType    string   `json:"dtype"`
+	// BatchAxis is the axis read as the batch (-1 for a scalar): the
+	// first, or a recurrent state's batch axis (docs/onnx.md).
+	BatchAxis int `json:"batch_axis"`
 	// Dynamic reports a dynamic dimension after the batch axis: one the
 	// user must give (a dynamic batch, axis 0, is 1 unless given).
 	Dynamic bool `json:"dynamic"`
@@ -73,7 +76,7 @@ func ModelInputs(name string, data []byte) ([]ModelInput, error) {
 		var out []ModelInput
 		for _, n := range g.Nodes {
 			if n.Op == model.OpInput {
-				out = append(out, ModelInput{Name: n.Name, Shape: append([]int{1}, n.Out...), DType: "float"})
+				out = append(out, ModelInput{Name: n.Name, Shape: append([]int{1}, n.Out...), DType: "float", BatchAxis: 0})
 			}
 		}
 		return out, nil
@@ -84,7 +87,7 @@ func ModelInputs(name string, data []byte) ([]ModelInput, error) {
 	}
 	out := make([]ModelInput, len(ins))
 	for k, in := range ins {
-		out[k] = ModelInput{Name: in.Name, Shape: in.Shape, DimNames: in.DimNames, DType: in.DType, Dynamic: in.Dynamic}
+		out[k] = ModelInput{Name: in.Name, Shape: in.Shape, DimNames: in.DimNames, DType: in.DType, BatchAxis: in.BatchAxis, Dynamic: in.Dynamic}
 	}
 	return out, nil
 }

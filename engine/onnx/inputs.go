@@ -23,6 +23,9 @@ type Input struct {
 	Shape    []int    // batch first; -1 where the dimension is dynamic
 	DimNames []string // the dim_param of each dimension ("" where none)
 	DType    string   // element type, e.g. "float", "int64"
+	// BatchAxis is the axis read as the batch (-1: a scalar); see
+	// docs/onnx.md for the rule.
+	BatchAxis int
 	// Dynamic reports a dynamic dimension besides the batch: one that
 	// must be given (a dynamic batch is 1 unless given).
 	Dynamic bool
@@ -89,6 +92,7 @@ func graphInputs(gp *graphProto) []Input {
 		}
 		named := false
 		bax := batchAxis(in.dims)
+		x.BatchAxis = bax
 		for i, dm := range in.dims {
 			v := -1
 			if fixedDim(dm) {
