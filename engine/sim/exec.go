@@ -70,6 +70,24 @@ func (s *sim) wake(waiters []int, t float64) {
 	}
 }
 
+// park adds stream id to a wait list.
+func (s *sim) park(l *waitList, id int) {
+	s.streams[id].nextWaiter = *l
+	*l = waitList(id + 1)
+}
+
+// wakeList makes the streams of a wait list runnable at time t (in any
+// order: the run queue orders them by ready time and index).
+func (s *sim) wakeList(l waitList, t float64) {
+	for l != 0 {
+		id := int(l - 1)
+		st := s.streams[id]
+		l, st.nextWaiter = st.nextWaiter, 0
+		st.ready = math.Max(st.ready, t)
+		s.runq.push(id, st.ready, s.streams)
+	}
+}
+
 func (s *sim) loop() error {
 	done := 0
 	for len(s.runq.ids) > 0 {
@@ -174,19 +192,20 @@ func (s *sim) released(id int, core, x, part int32) (bool, float64) {
 }
 
 func (s *sim) contribute(k tagKey, at float64) {
-	t := s.tags[k]
-	if t == nil {
-		if t = s.newTag(k); t == nil {
+	t, ok := s.tags[k]
+	if !ok {
+		if t, ok = s.newTag(k); !ok {
 			return // nothing receives it
 		}
 	}
 	t.got++
 	t.time = math.Max(t.time, at)
-	if t.needSet && t.got >= t.need && len(t.waiters) > 0 {
-		w := t.waiters
-		t.waiters = nil
-		s.wake(w, t.time)
+	var w waitList
+	if t.needSet && t.got >= t.need {
+		w, t.waiting = t.waiting, 0
 	}
+	s.tags[k] = t
+	s.wakeList(w, t.time)
 }
 
 func tagOf(part int32, in isa.Instr) tagKey {
@@ -236,10 +255,10 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 			math.Ceil(float64(in.Bytes)/float64(d.RowBytes()))*d.ActivateEnergyPJ() + float64(in.Bytes)*chip.BusEnergyPerBytePJ
 		w := s.weights[[2]int32{st.part, in.Unit}]
 		if w == nil {
-			w = &stored{}
+			w = &loadedWeights{}
 			s.weights[[2]int32{st.part, in.Unit}] = w
 		}
-		w.count, w.time = 1, end
+		w.loaded, w.time = true, end
 		s.wake(w.waiters, end)
 		w.waiters = nil
 		pr.Replacement.add(start, end)
@@ -248,9 +267,9 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 		st.ready = end
 	case isa.WriteWeight:
 		w := s.weights[[2]int32{st.part, in.Unit}]
-		if w == nil || w.count == 0 {
+		if w == nil || !w.loaded {
 			if w == nil {
-				w = &stored{}
+				w = &loadedWeights{}
 				s.weights[[2]int32{st.part, in.Unit}] = w
 			}
 			w.waiters = append(w.waiters, id)
@@ -314,18 +333,21 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 		s.trace(st.core, in.Op, st.part, in.Layer, start, end)
 	case isa.Recv:
 		k := tagOf(st.part, in)
-		tg := s.tags[k]
-		if tg == nil {
-			tg = s.newTag(k) // never nil: this RECV reads it
+		tg, ok := s.tags[k]
+		if !ok {
+			tg, _ = s.newTag(k) // this RECV reads it
 		}
-		tg.need, tg.needSet = in.Count, true
+		tg.need, tg.needSet = int32(in.Count), true // Run checked that it fits
 		if tg.got < tg.need {
-			tg.waiters = append(tg.waiters, id)
+			s.park(&tg.waiting, id)
+			s.tags[k] = tg
 			return true, nil
 		}
 		st.ready = math.Max(t, tg.time)
 		if tg.passed++; tg.passed >= tg.readers {
 			delete(s.tags, k)
+		} else {
+			s.tags[k] = tg
 		}
 		s.res.Energy.LocalMemory += float64(in.Bytes) * chip.LocalMemoryWriteEnergyPerBytePJ
 	case isa.Send:
@@ -370,19 +392,17 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 			pr.SpillBytes += in.Bytes
 		}
 		k := in.DataKey()
-		sd := s.stores[k]
-		if sd == nil {
-			sd = s.newStored(k) // nil: no LOAD_DATA waits for it
+		sd, ok := s.stores[k]
+		if !ok {
+			sd, ok = s.newStored(k) // not ok: no LOAD_DATA waits for it
 		}
-		if sd != nil {
+		if ok {
 			sd.count++
 			sd.time = math.Max(sd.time, done)
-			if len(sd.waiters) > 0 {
-				w := sd.waiters
-				sd.waiters = nil
-				s.wake(w, sd.time)
-			}
-			s.doneWith(k, sd)
+			w := sd.waiting
+			sd.waiting = 0
+			s.putStored(k, sd)
+			s.wakeList(w, sd.time)
 		}
 		pr.IO.add(start, done)
 		s.trace(st.core, in.Op, st.part, in.Layer, start, done)
@@ -397,17 +417,18 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 		start := t
 		if in.Count > 0 { // wait for the stores
 			k := in.DataKey()
-			sd := s.stores[k]
-			if sd == nil {
-				sd = s.newStored(k) // never nil: this LOAD_DATA reads it
+			sd, ok := s.stores[k]
+			if !ok {
+				sd, _ = s.newStored(k) // this LOAD_DATA reads it
 			}
-			if sd.count < in.Count {
-				sd.waiters = append(sd.waiters, id)
+			if int64(sd.count) < in.Count {
+				s.park(&sd.waiting, id)
+				s.stores[k] = sd
 				return true, nil
 			}
 			start = math.Max(start, sd.time)
 			sd.passed++
-			s.doneWith(k, sd)
+			s.putStored(k, sd)
 		}
 		if in.Node >= 0 && st.part > 0 {
 			start = math.Max(start, s.ended[st.part-1])

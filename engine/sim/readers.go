@@ -1,6 +1,11 @@
 package sim
 
-import "github.com/compass-go/compass/engine/isa"
+import (
+	"fmt"
+	"math"
+
+	"github.com/compass-go/compass/engine/isa"
+)
 
 // The simulator keeps a tag (contributions a RECV waits for) or a stored
 // tensor (STORE_DATAs a LOAD_DATA waits for) only while an instruction
@@ -67,32 +72,60 @@ func (s *sim) countReaders(p *isa.LoopProgram) {
 	})
 }
 
-// newTag makes the entry of tag k, or returns nil when nothing reads it.
-func (s *sim) newTag(k tagKey) *tag {
+// newTag makes the entry of tag k (the caller puts it in the map), or
+// reports false when nothing reads it.
+func (s *sim) newTag(k tagKey) (tag, bool) {
 	n := s.tagReaders.count(tagPattern(k), k.input)
-	if n == 0 {
-		return nil
-	}
-	t := &tag{readers: n}
-	s.tags[k] = t
-	return t
+	return tag{readers: int32(n)}, n > 0
 }
 
-// newStored makes the entry of stored data k, or returns nil when nothing
-// reads it.
-func (s *sim) newStored(k [4]int32) *stored {
+// newStored makes the entry of stored data k (the caller puts it in the
+// map), or reports false when nothing reads it.
+func (s *sim) newStored(k [4]int32) (stored, bool) {
 	n := s.storeReaders.count(storePattern(k), k[3])
-	if n == 0 {
-		return nil
-	}
-	sd := &stored{readers: n, writers: s.storeWriters.count(storePattern(k), k[3])}
-	s.stores[k] = sd
-	return sd
+	return stored{readers: int32(n), writers: int32(s.storeWriters.count(storePattern(k), k[3]))}, n > 0
 }
 
-// doneWith drops stored data k once every reader and writer has passed.
-func (s *sim) doneWith(k [4]int32, sd *stored) {
+// putStored keeps stored data k, or drops it once every reader and
+// writer has passed.
+func (s *sim) putStored(k [4]int32, sd stored) {
 	if sd.passed >= sd.readers && sd.count >= sd.writers {
 		delete(s.stores, k)
+		return
 	}
+	s.stores[k] = sd
+}
+
+// checkCounts makes sure every count the entries hold fits their int32
+// fields: the most instructions that can read or write one key of one
+// input, and the contributions and stores a RECV or LOAD_DATA waits for.
+func (s *sim) checkCounts(p *isa.LoopProgram) error {
+	var most int64
+	for _, rs := range s.tagReaders {
+		most = max(most, sumN(rs))
+	}
+	for _, rs := range s.storeReaders {
+		most = max(most, sumN(rs))
+	}
+	for _, rs := range s.storeWriters {
+		most = max(most, sumN(rs))
+	}
+	if most > math.MaxInt32 {
+		return fmt.Errorf("a tensor of one input is read or written by %d instructions, more than the simulator counts (%d)", most, math.MaxInt32)
+	}
+	var err error
+	p.Count(func(part int, _ *isa.LoopStream, in isa.Instr, _ int64) {
+		if (in.Op == isa.Recv || in.Op == isa.LoadData) && (in.Count < 0 || in.Count > math.MaxInt32) && err == nil {
+			err = fmt.Errorf("partition %d: %s of node %d waits for %d contributions or stores (0 to %d)", part, in.Op, in.Node, in.Count, math.MaxInt32)
+		}
+	})
+	return err
+}
+
+func sumN(rs []inputRange) int64 {
+	var n int64
+	for _, r := range rs {
+		n += r.n
+	}
+	return n
 }

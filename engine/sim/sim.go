@@ -137,21 +137,39 @@ type tagKey struct {
 	part, node, a, b, input int32
 }
 
+// tag is what a RECV waits for: contributions (SENDs, the loader's
+// LOAD_DATAs) to one tensor of one input in one partition. Tags and
+// stored data are held by value and without pointers, so the maps that
+// hold those in flight stay small and the garbage collector skips them.
 type tag struct {
-	got, need       int64
-	needSet         bool
 	time            float64
-	waiters         []int
-	readers, passed int64 // RECVs that read it, and those done (see readers.go)
+	got, need       int32
+	readers, passed int32 // RECVs that read it, and those done (see readers.go)
+	waiting         waitList
+	needSet         bool
 }
 
+// stored is the data STORE_DATAs write for LOAD_DATAs to wait for.
 type stored struct {
-	count           int64
 	time            float64
-	waiters         []int
-	readers, passed int64 // LOAD_DATAs that wait for it, and those done (data; not weights)
-	writers         int64 // STORE_DATAs that write it (count: those done)
+	count           int32 // STORE_DATAs done
+	writers         int32 // STORE_DATAs that write it
+	readers, passed int32 // LOAD_DATAs that wait for it, and those done
+	waiting         waitList
 }
+
+// loadedWeights is a unit's LOAD_WEIGHT in one partition, which its
+// WRITE_WEIGHTs wait for.
+type loadedWeights struct {
+	loaded  bool
+	time    float64
+	waiters []int
+}
+
+// waitList is a list of blocked streams threaded through the streams (a
+// stream waits for one thing at a time): 0 is empty, else 1 + the first
+// stream's index.
+type waitList int32
 
 type xbar struct {
 	free     float64
@@ -168,6 +186,7 @@ type stream struct {
 	pc          int64
 	ready       float64
 	outstanding float64
+	nextWaiter  waitList // the stream after it in the list it waits in
 }
 
 // sim holds a run's state.
@@ -179,9 +198,9 @@ type sim struct {
 	xbars   [][]xbar
 	writers map[[2]int32][]int32 // (core, xbar) -> partitions that write it, in order
 	mvmUses map[[3]int32]int64   // (partition, core, xbar) -> MVMULs
-	tags    map[tagKey]*tag
-	weights map[[2]int32]*stored // (partition, unit)
-	stores  map[[4]int32]*stored // isa.Instr.DataKey
+	tags    map[tagKey]tag
+	weights map[[2]int32]*loadedWeights // (partition, unit)
+	stores  map[[4]int32]stored         // isa.Instr.DataKey
 	// Readers of tags and stored data, to drop each after its last.
 	tagReaders   readerTable[tagKey]
 	storeReaders readerTable[[4]int32]
@@ -221,8 +240,8 @@ func Run(p *isa.LoopProgram, chip *hw.Chip, opt Options) (*Result, error) {
 	if opt.MaxTrace <= 0 {
 		opt.MaxTrace = 1_000_000
 	}
-	s := &sim{chip: chip, ctrl: ctrl, tags: map[tagKey]*tag{}, weights: map[[2]int32]*stored{},
-		stores: map[[4]int32]*stored{}, mvmUses: map[[3]int32]int64{}, opt: opt,
+	s := &sim{chip: chip, ctrl: ctrl, tags: map[tagKey]tag{}, weights: map[[2]int32]*loadedWeights{},
+		stores: map[[4]int32]stored{}, mvmUses: map[[3]int32]int64{}, opt: opt,
 		act: float64(chip.ActivationBits) / 8,
 		res: &Result{Counts: map[isa.Opcode]int64{}, CoreXbarBusyNs: make([]float64, chip.Cores),
 			CoreVFUBusyNs: make([]float64, chip.Cores), CrossbarsPerCore: chip.CrossbarsPerCore}}
@@ -295,6 +314,9 @@ func Run(p *isa.LoopProgram, chip *hw.Chip, opt Options) (*Result, error) {
 		return nil, fmt.Errorf("the program runs %d instructions, over the bound of %d events", n, opt.MaxEvents)
 	}
 	s.countReaders(p)
+	if err := s.checkCounts(p); err != nil {
+		return nil, err
+	}
 	s.computing = make([]float64, len(p.Partitions))
 	for i := range s.computing {
 		s.computing[i] = -1
