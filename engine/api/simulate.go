@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"reflect"
 
 	"github.com/compass-go/compass/engine/estimate"
 	"github.com/compass-go/compass/engine/isa"
@@ -180,65 +181,21 @@ func expandWithin(p *isa.LoopProgram, method string, lim Limits) error {
 }
 
 // checkSimulated rejects a simulated result with a non-finite or
-// negative time, energy, byte count or rate, naming the field.
+// negative figure (time, energy, byte count, rate; the walk compile's
+// results get, badNumber), a zero latency, or a trace interval that is not
+// finite or ends before it starts, naming the field.
 func checkSimulated(sr *SimResult) error {
-	bad := func(field string, v float64) error {
-		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
-			return fmt.Errorf("simulated %s is %v", field, v)
-		}
-		return nil
-	}
-	e := sr.EnergyBreakdownJ
-	figures := []struct {
-		field string
-		v     float64
-	}{
-		{"throughput_per_s", sr.ThroughputPerS}, {"energy_per_inference_j", sr.EnergyPerInferenceJ}, {"edp_j_s", sr.EDPJS},
-		{"latency_s", sr.LatencyS}, {"dram_row_hit_rate", sr.DRAMRowHitRate}, {"trace_end_s", sr.TraceEndS},
-		{"energy_breakdown_j.mvm", e.MVM}, {"energy_breakdown_j.adc", e.ADC}, {"energy_breakdown_j.vfu", e.VFU},
-		{"energy_breakdown_j.local_memory", e.LocalMemory}, {"energy_breakdown_j.bus", e.Bus}, {"energy_breakdown_j.dram", e.DRAM},
-		{"energy_breakdown_j.crossbar_write", e.Write}, {"energy_breakdown_j.static", e.Static},
-		{"dram_bytes_read", float64(sr.DRAMBytesRead)}, {"dram_bytes_written", float64(sr.DRAMBytesWritten)},
-		{"spill_bytes", float64(sr.SpillBytes)}, {"reload_bytes", float64(sr.ReloadBytes)}, {"mvms", float64(sr.MVMs)}, {"events", float64(sr.Events)},
-	}
-	for i, u := range sr.CoreUtilisation {
-		figures = append(figures, struct {
-			field string
-			v     float64
-		}{fmt.Sprintf("core_crossbar_utilisation[%d]", i), u})
-	}
-	for _, f := range figures {
-		if err := bad(f.field, f.v); err != nil {
-			return err
-		}
+	r := *sr
+	r.Trace = nil // bus intervals have core -1: checked below
+	if path, bad := badNumber(reflect.ValueOf(&r), ""); path != "" {
+		return fmt.Errorf("simulated %s = %v: a result must be finite and non-negative", path, bad)
 	}
 	if sr.LatencyS == 0 {
 		return fmt.Errorf("simulated latency_s is 0")
 	}
-	for op, n := range sr.Instructions {
-		if n < 0 {
-			return fmt.Errorf("simulated instructions[%s] is %d", op, n)
-		}
-	}
-	for i, p := range sr.Partitions {
-		for _, f := range []struct {
-			field string
-			v     float64
-		}{{"weight_load_s", p.WeightLoadS}, {"write_s", p.WriteS}, {"compute_s", p.ComputeS}, {"io_s", p.IOS},
-			{"replacement_start_s", p.ReplacementStart}, {"replacement_end_s", p.ReplacementEnd}, {"compute_start_s", p.ComputeStart},
-			{"compute_end_s", p.ComputeEnd}, {"io_start_s", p.IOStart}, {"io_end_s", p.IOEnd}, {"end_s", p.End},
-			{"spill_bytes", float64(p.SpillBytes)}, {"reload_bytes", float64(p.ReloadBytes)}} {
-			if err := bad(fmt.Sprintf("partitions[%d].%s", i, f.field), f.v); err != nil {
-				return err
-			}
-		}
-	}
 	for i, ev := range sr.Trace {
-		if err := bad(fmt.Sprintf("trace[%d].start_ns", i), ev.StartNs); err != nil {
-			return err
-		}
-		if err := bad(fmt.Sprintf("trace[%d].end_ns", i), ev.EndNs-ev.StartNs); err != nil {
-			return fmt.Errorf("simulated trace[%d] ends at %v ns before it starts at %v ns", i, ev.EndNs, ev.StartNs)
+		if d := ev.EndNs - ev.StartNs; math.IsNaN(d) || math.IsInf(d, 0) || d < 0 || ev.StartNs < 0 {
+			return fmt.Errorf("simulated trace[%d] runs from %v ns to %v ns", i, ev.StartNs, ev.EndNs)
 		}
 	}
 	return nil

@@ -99,9 +99,9 @@ const InstrBytes = int64(unsafe.Sizeof(Instr{}))
 // (Instructions x InstrBytes).
 func (p *LoopProgram) ExpandedBytes() int64 { return p.Instructions() * InstrBytes }
 
-// Count calls f once for every instruction of the expanded program with
-// how many times it runs, without expanding it (Body instructions once
-// with Repeat); f sees input 0's form of a body instruction.
+// Count calls f once for every stored instruction with how many times it
+// runs, without expanding the program: head and tail instructions once,
+// body instructions (as their first repetition) with Repeat.
 func (p *LoopProgram) Count(f func(part int, s *LoopStream, in Instr, times int64)) {
 	for pi := range p.Partitions {
 		for si := range p.Partitions[pi].Streams {
