@@ -142,24 +142,14 @@ func convTransposeShape(n *Node, x Shape) (Shape, error) {
 	if len(x) != 3 {
 		return nil, fmt.Errorf("input shape %v: ConvTranspose wants [C,H,W]", x)
 	}
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"out_channels", c.OutChannels}, {"kernel_h", c.KernelH}, {"kernel_w", c.KernelW},
-		{"stride_h", c.StrideH}, {"stride_w", c.StrideW}, {"dilation_h", c.DilationH},
-		{"dilation_w", c.DilationW}, {"groups", c.Groups}} {
-		if err := positive(f.name, f.v); err != nil {
-			return nil, err
-		}
+	if err := checkConvSpec(c); err != nil {
+		return nil, err
 	}
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"pad_top", c.PadTop}, {"pad_left", c.PadLeft}, {"pad_bottom", c.PadBottom}, {"pad_right", c.PadRight},
-		{"out_pad_h", c.OutPadH}, {"out_pad_w", c.OutPadW}} {
-		if err := nonNegative(f.name, f.v); err != nil {
-			return nil, err
-		}
+	if err := nonNegative("out_pad_h", c.OutPadH); err != nil {
+		return nil, err
+	}
+	if err := nonNegative("out_pad_w", c.OutPadW); err != nil {
+		return nil, err
 	}
 	if c.OutPadH >= max(c.StrideH, c.DilationH) || c.OutPadW >= max(c.StrideW, c.DilationW) {
 		return nil, fmt.Errorf("output padding %dx%d must be smaller than the stride %dx%d or the dilation", c.OutPadH, c.OutPadW, c.StrideH, c.StrideW)

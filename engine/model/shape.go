@@ -159,23 +159,8 @@ func convShape(n *Node, x Shape) (Shape, error) {
 	if len(x) != 3 {
 		return nil, fmt.Errorf("input shape %v: Conv wants [C,H,W]", x)
 	}
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"out_channels", c.OutChannels}, {"kernel_h", c.KernelH}, {"kernel_w", c.KernelW},
-		{"stride_h", c.StrideH}, {"stride_w", c.StrideW}, {"dilation_h", c.DilationH},
-		{"dilation_w", c.DilationW}, {"groups", c.Groups}} {
-		if err := positive(f.name, f.v); err != nil {
-			return nil, err
-		}
-	}
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"pad_top", c.PadTop}, {"pad_left", c.PadLeft}, {"pad_bottom", c.PadBottom}, {"pad_right", c.PadRight}} {
-		if err := nonNegative(f.name, f.v); err != nil {
-			return nil, err
-		}
+	if err := checkConvSpec(c); err != nil {
+		return nil, err
 	}
 	if x[0]%c.Groups != 0 {
 		return nil, fmt.Errorf("input channels %d (shape %v) are not divisible by groups = %d", x[0], x, c.Groups)
@@ -190,6 +175,30 @@ func convShape(n *Node, x Shape) (Shape, error) {
 			c.KernelH, c.KernelW, c.DilationH, c.DilationW, x)
 	}
 	return Shape{c.OutChannels, h, w}, nil
+}
+
+// checkConvSpec checks a convolution's sizes, strides, dilations and
+// groups (positive) and pads (not negative).
+func checkConvSpec(c *ConvSpec) error {
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"out_channels", c.OutChannels}, {"kernel_h", c.KernelH}, {"kernel_w", c.KernelW},
+		{"stride_h", c.StrideH}, {"stride_w", c.StrideW}, {"dilation_h", c.DilationH},
+		{"dilation_w", c.DilationW}, {"groups", c.Groups}} {
+		if err := positive(f.name, f.v); err != nil {
+			return err
+		}
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"pad_top", c.PadTop}, {"pad_left", c.PadLeft}, {"pad_bottom", c.PadBottom}, {"pad_right", c.PadRight}} {
+		if err := nonNegative(f.name, f.v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func poolShape(n *Node, x Shape) (Shape, error) {

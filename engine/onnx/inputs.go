@@ -130,30 +130,26 @@ type UnsupportedOpsError struct {
 
 func (e *UnsupportedOpsError) Error() string {
 	var b strings.Builder
-	b.WriteString("the model uses ")
 	if len(e.Ops) == 1 {
-		b.WriteString("an operator")
+		b.WriteString("the model uses an operator this reader does not support: ")
 	} else {
-		b.WriteString(strconv.Itoa(len(e.Ops)) + " operators")
+		fmt.Fprintf(&b, "the model uses %d operators this reader does not support: ", len(e.Ops))
 	}
-	b.WriteString(" this reader does not support: ")
 	for i, o := range e.Ops {
-		if i > 0 {
-			b.WriteString("; ")
+		sep, domain, plural, why := "; ", "", "s", ""
+		if i == 0 {
+			sep = ""
 		}
-		op := strconv.Quote(o.Op)
 		if o.Domain != "" {
-			op += " of domain " + strconv.Quote(o.Domain)
+			domain = " of domain " + strconv.Quote(o.Domain)
 		}
-		nodes := "node"
-		if o.Count != 1 {
-			nodes = "nodes"
+		if o.Count == 1 {
+			plural = ""
 		}
-		fmt.Fprintf(&b, "%s (%d %s, first %s", op, o.Count, nodes, strconv.Quote(o.FirstNode))
 		if o.Why != "" {
-			b.WriteString(": " + o.Why)
+			why = ": " + o.Why
 		}
-		b.WriteString(")")
+		fmt.Fprintf(&b, "%s%q%s (%d node%s, first %q%s)", sep, o.Op, domain, o.Count, plural, o.FirstNode, why)
 	}
 	b.WriteString(". Re-export the model without them (docs/onnx.md lists the supported operators)")
 	return b.String()

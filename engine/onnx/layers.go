@@ -158,7 +158,19 @@ func (c *nctx) spatialInput(x *val, what string) error {
 	return nil
 }
 
-func opConv(c *nctx) ([]*val, error) {
+func opConv(c *nctx) ([]*val, error) { return c.convLayer(false) }
+
+// opConvTranspose lowers a 1-D or 2-D ConvTranspose with a constant weight
+// [C_in, C_out/group, k...] to an IR ConvTranspose, a crossbar layer.
+// Output size per spatial axis: stride x (in-1) + output_padding +
+// (kernel-1) x dilation + 1 - pads; output_shape, when given, sets the
+// pads (auto_pad SAME_* sets the output to in x stride).
+func opConvTranspose(c *nctx) ([]*val, error) { return c.convLayer(true) }
+
+// convLayer converts a Conv (weight [M, C/group, k...]) or a
+// ConvTranspose (weight [C, M/group, k...]) with a constant weight and an
+// optional constant bias (input 2).
+func (c *nctx) convLayer(transposed bool) ([]*val, error) {
 	x, err := c.need(0)
 	if err != nil {
 		return nil, err
@@ -185,65 +197,152 @@ func opConv(c *nctx) ([]*val, error) {
 	if err != nil {
 		return nil, err
 	}
-	cin, m := x.shape[1], w.shape[0]
+	cin := x.shape[1]
 	if group <= 0 || group > int64(cin) || int64(cin)%group != 0 {
 		return nil, c.errf("group = %d does not divide the %d input channels", group, cin)
 	}
-	if int64(w.shape[1])*group != int64(cin) {
+	// Conv: [M, C/group, k...]; ConvTranspose: [C, M/group, k...].
+	m := int64(w.shape[0])
+	if transposed {
+		m = int64(w.shape[1]) * group
+		if w.shape[0] != cin {
+			return nil, c.errf("weight %q has shape %v: its first axis should be the %d input channels", w.name, w.shape, cin)
+		}
+	} else if int64(w.shape[1])*group != int64(cin) {
 		return nil, c.errf("weight %q has shape %v: %d input channels per group x %d groups != %d input channels", w.name, w.shape, w.shape[1], group, cin)
 	}
-	if m <= 0 || int64(m)%group != 0 {
+	if m <= 0 || m > model.MaxElems || m%group != 0 {
 		return nil, c.errf("weight %q has %d output channels, not divisible by group = %d", w.name, m, group)
 	}
-	if b != nil && (len(b.shape) != 1 || b.shape[0] != m) {
+	if b != nil && (len(b.shape) != 1 || int64(b.shape[0]) != m) {
 		return nil, c.errf("bias %q has shape %v, want [%d]", b.name, b.shape, m)
 	}
 	kernel := clone(w.shape[2:])
 	if ks, ok, err := c.attrInts("kernel_shape"); err != nil {
 		return nil, err
-	} else if ok {
-		if len(ks) != len(kernel) {
-			return nil, c.errf("kernel_shape %v disagrees with weight shape %v", ks, w.shape)
-		}
-		for i := range ks {
-			if ks[i] != int64(kernel[i]) {
-				return nil, c.errf("kernel_shape %v disagrees with weight shape %v", ks, w.shape)
-			}
-		}
+	} else if ok && !equalInts64(ks, kernel) {
+		return nil, c.errf("kernel_shape %v disagrees with weight shape %v", ks, w.shape)
 	}
 	s, err := c.windowAttrs(x.shape[2:], kernel, true)
 	if err != nil {
 		return nil, err
 	}
-	x = c.foldPad(x, s, 0)
-	out := []int{x.shape[0], m}
-	for i, d := range x.shape[2:] {
-		o := model.Window(d, kernel[i], s.stride[i], s.dilation[i], s.padLo[i], s.padHi[i], false)
-		if o <= 0 {
-			return nil, c.errf("kernel %v (dilations %v) does not fit input %v with pads: the output would be empty", kernel, s.dilation, x.shape)
+	n := len(kernel)
+	outPad := make([]int, n)
+	out := []int{x.shape[0], int(m)}
+	op := model.OpConv
+	if transposed {
+		op = model.OpConvTranspose
+		if err := c.transposedPads(x, s, outPad); err != nil {
+			return nil, err
 		}
-		out = append(out, o)
+		for i := range kernel {
+			o := s.stride[i]*(x.shape[2+i]-1) + outPad[i] + (kernel[i]-1)*s.dilation[i] + 1 - s.padLo[i] - s.padHi[i]
+			if o <= 0 {
+				return nil, c.errf("pads %v crop the whole output on spatial axis %d", append(s.padLo, s.padHi...), i)
+			}
+			out = append(out, o)
+		}
+	} else {
+		x = c.foldPad(x, s, 0)
+		for i, d := range x.shape[2:] {
+			o := model.Window(d, kernel[i], s.stride[i], s.dilation[i], s.padLo[i], s.padHi[i], false)
+			if o <= 0 {
+				return nil, c.errf("kernel %v (dilations %v) does not fit input %v with pads: the output would be empty", kernel, s.dilation, x.shape)
+			}
+			out = append(out, o)
+		}
 	}
-	spec := model.ConvSpec{OutChannels: m, Groups: int(group), Bias: b != nil}
+	spec := model.ConvSpec{OutChannels: int(m), Groups: int(group), Bias: b != nil}
 	if r == 4 {
 		spec.KernelH, spec.KernelW = kernel[0], kernel[1]
 		spec.StrideH, spec.StrideW = s.stride[0], s.stride[1]
 		spec.DilationH, spec.DilationW = s.dilation[0], s.dilation[1]
 		spec.PadTop, spec.PadLeft, spec.PadBottom, spec.PadRight = s.padLo[0], s.padLo[1], s.padHi[0], s.padHi[1]
+		spec.OutPadH, spec.OutPadW = outPad[0], outPad[1]
 	} else {
 		spec.KernelH, spec.KernelW = 1, kernel[0]
 		spec.StrideH, spec.StrideW = 1, s.stride[0]
 		spec.DilationH, spec.DilationW = 1, s.dilation[0]
 		spec.PadLeft, spec.PadRight = s.padLo[0], s.padHi[0]
+		spec.OutPadW = outPad[0]
 		out = []int{out[0], out[1], 1, out[2]}
 	}
 	src, err := c.to2D(x)
 	if err != nil {
 		return nil, err
 	}
-	v := c.emit(&model.Node{Op: model.OpConv, Inputs: []string{src}, Conv: &spec}, &val{shape: out, batch: 0})
+	v := c.emit(&model.Node{Op: op, Inputs: []string{src}, Conv: &spec}, &val{shape: out, batch: 0})
 	v, err = c.from2D(v)
 	return []*val{v}, err
+}
+
+func equalInts64(a []int64, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != int64(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// transposedPads reads a ConvTranspose's output_padding into outPad and,
+// when output_shape or auto_pad SAME_* sets the output size, its pads.
+func (c *nctx) transposedPads(x *val, s *spatial, outPad []int) error {
+	n := len(outPad)
+	if v, ok, err := c.attrInts("output_padding"); err != nil {
+		return err
+	} else if ok {
+		if len(v) != n {
+			return c.errf("output_padding %v has %d entries for %d spatial axes", v, len(v), n)
+		}
+		for i, p := range v {
+			if p < 0 || p >= int64(max(s.stride[i], s.dilation[i])) {
+				return c.errf("output_padding %v: each entry must be at least 0 and below the stride", v)
+			}
+			outPad[i] = int(p)
+		}
+	}
+	auto, err := c.attrString("auto_pad", "NOTSET")
+	if err != nil {
+		return err
+	}
+	want, hasShape, err := c.attrInts("output_shape")
+	if err != nil {
+		return err
+	}
+	if hasShape && len(want) == n+2 {
+		want = want[2:]
+	}
+	if hasShape && len(want) != n {
+		return c.errf("output_shape %v has %d entries for %d spatial axes", want, len(want), n)
+	}
+	if !hasShape && auto != "SAME_UPPER" && auto != "SAME_LOWER" {
+		return nil
+	}
+	for i := 0; i < n; i++ {
+		full := s.stride[i]*(x.shape[2+i]-1) + outPad[i] + (s.kernel[i]-1)*s.dilation[i] + 1
+		target := x.shape[2+i] * s.stride[i]
+		if hasShape {
+			if want[i] <= 0 || want[i] > model.MaxElems {
+				return c.errf("output_shape %v has a non-positive entry", want)
+			}
+			target = int(want[i])
+		}
+		total := full - target
+		if total < 0 {
+			return c.errf("output size %d on spatial axis %d is larger than the %d the kernel, strides and output_padding give: raise output_padding instead", target, i, full)
+		}
+		lo := total - total/2 // SAME_LOWER and output_shape with NOTSET put the larger half first
+		if auto == "SAME_UPPER" {
+			lo = total / 2
+		}
+		s.padLo[i], s.padHi[i] = lo, total-lo
+	}
+	return nil
 }
 
 func opPool(c *nctx) ([]*val, error) {
@@ -933,142 +1032,4 @@ func opRNN(c *nctx) ([]*val, error) {
 		yh, err = c.transposeVal(yh, []int{1, 0, 2}, c.name+"/Y_h")
 	}
 	return []*val{y, yh, yh}, err
-}
-
-// opConvTranspose lowers a 1-D or 2-D ConvTranspose with a constant weight
-// [C_in, C_out/group, k...] to an IR ConvTranspose, a crossbar layer.
-// Output size per spatial axis: stride x (in-1) + output_padding +
-// (kernel-1) x dilation + 1 - pads; output_shape, when given, sets the
-// pads (auto_pad SAME_* sets the output to in x stride).
-func opConvTranspose(c *nctx) ([]*val, error) {
-	x, err := c.need(0)
-	if err != nil {
-		return nil, err
-	}
-	w, err := c.need(1)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.spatialInput(x, "transposed convolution"); err != nil {
-		return nil, err
-	}
-	if w.c == nil {
-		return nil, c.errf("the weight (input 1, %q) is computed from the graph input: only constant weights (initializers or Constant nodes) map onto crossbars", w.name)
-	}
-	b := c.input(2)
-	if b != nil && b.c == nil {
-		return nil, c.errf("the bias (input 2, %q) must be a constant", b.name)
-	}
-	r := len(x.shape)
-	if len(w.shape) != r {
-		return nil, c.errf("weight %q has shape %v, want rank %d like the input %v", w.name, w.shape, r, x.shape)
-	}
-	group, err := c.attrInt("group", 1)
-	if err != nil {
-		return nil, err
-	}
-	cin := x.shape[1]
-	if w.shape[0] != cin {
-		return nil, c.errf("weight %q has shape %v: its first axis should be the %d input channels", w.name, w.shape, cin)
-	}
-	if group <= 0 || group > int64(cin) || int64(cin)%group != 0 {
-		return nil, c.errf("group = %d does not divide the %d input channels", group, cin)
-	}
-	m := int64(w.shape[1]) * group
-	if m <= 0 || m > model.MaxElems {
-		return nil, c.errf("weight %q has shape %v: no output channels", w.name, w.shape)
-	}
-	if b != nil && (len(b.shape) != 1 || int64(b.shape[0]) != m) {
-		return nil, c.errf("bias %q has shape %v, want [%d]", b.name, b.shape, m)
-	}
-	kernel := clone(w.shape[2:])
-	n := len(kernel)
-	// Strides, dilations and explicit pads as for a Conv; auto_pad and
-	// output_shape are resolved below with the transposed rule.
-	s, err := c.windowAttrs(make([]int, n), kernel, true)
-	if err != nil {
-		return nil, err
-	}
-	outPad := make([]int, n)
-	if v, ok, err := c.attrInts("output_padding"); err != nil {
-		return nil, err
-	} else if ok {
-		if len(v) != n {
-			return nil, c.errf("output_padding %v has %d entries for %d spatial axes", v, len(v), n)
-		}
-		for i, p := range v {
-			if p < 0 || p >= int64(max(s.stride[i], s.dilation[i])) {
-				return nil, c.errf("output_padding %v: each entry must be at least 0 and below the stride", v)
-			}
-			outPad[i] = int(p)
-		}
-	}
-	auto, err := c.attrString("auto_pad", "NOTSET")
-	if err != nil {
-		return nil, err
-	}
-	want, hasShape, err := c.attrInts("output_shape")
-	if err != nil {
-		return nil, err
-	}
-	if hasShape && len(want) != n {
-		if len(want) != n+2 {
-			return nil, c.errf("output_shape %v has %d entries for %d spatial axes", want, len(want), n)
-		}
-		want = want[2:]
-	}
-	full := make([]int, n)
-	for i := range kernel {
-		full[i] = s.stride[i]*(x.shape[2+i]-1) + outPad[i] + (kernel[i]-1)*s.dilation[i] + 1
-	}
-	if hasShape || auto == "SAME_UPPER" || auto == "SAME_LOWER" {
-		for i := range kernel {
-			target := x.shape[2+i] * s.stride[i]
-			if hasShape {
-				if want[i] <= 0 || want[i] > model.MaxElems {
-					return nil, c.errf("output_shape %v has a non-positive entry", want)
-				}
-				target = int(want[i])
-			}
-			total := full[i] - target
-			if total < 0 {
-				return nil, c.errf("output size %d on spatial axis %d is larger than the %d the kernel, strides and output_padding give: raise output_padding instead", target, i, full[i])
-			}
-			lo := total - total/2 // SAME_LOWER and output_shape with NOTSET put the larger half first
-			if auto == "SAME_UPPER" {
-				lo = total / 2
-			}
-			s.padLo[i], s.padHi[i] = lo, total-lo
-		}
-	}
-	out := []int{x.shape[0], int(m)}
-	for i := range kernel {
-		o := full[i] - s.padLo[i] - s.padHi[i]
-		if o <= 0 {
-			return nil, c.errf("pads %v crop the whole output of size %d on spatial axis %d", append(s.padLo, s.padHi...), full[i], i)
-		}
-		out = append(out, o)
-	}
-	spec := model.ConvSpec{OutChannels: int(m), Groups: int(group), Bias: b != nil}
-	if r == 4 {
-		spec.KernelH, spec.KernelW = kernel[0], kernel[1]
-		spec.StrideH, spec.StrideW = s.stride[0], s.stride[1]
-		spec.DilationH, spec.DilationW = s.dilation[0], s.dilation[1]
-		spec.PadTop, spec.PadLeft, spec.PadBottom, spec.PadRight = s.padLo[0], s.padLo[1], s.padHi[0], s.padHi[1]
-		spec.OutPadH, spec.OutPadW = outPad[0], outPad[1]
-	} else {
-		spec.KernelH, spec.KernelW = 1, kernel[0]
-		spec.StrideH, spec.StrideW = 1, s.stride[0]
-		spec.DilationH, spec.DilationW = 1, s.dilation[0]
-		spec.PadLeft, spec.PadRight = s.padLo[0], s.padHi[0]
-		spec.OutPadW = outPad[0]
-		out = []int{out[0], out[1], 1, out[2]}
-	}
-	src, err := c.to2D(x)
-	if err != nil {
-		return nil, err
-	}
-	v := c.emit(&model.Node{Op: model.OpConvTranspose, Inputs: []string{src}, Conv: &spec}, &val{shape: out, batch: 0})
-	v, err = c.from2D(v)
-	return []*val{v}, err
 }

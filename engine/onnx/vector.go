@@ -185,7 +185,13 @@ func opQuantize(c *nctx) ([]*val, error) {
 	if err != nil {
 		return nil, err
 	}
-	mode := map[string]string{"QuantizeLinear": "quantize", "DequantizeLinear": "dequantize", "DynamicQuantizeLinear": "dynamic_quantize"}[c.n.op]
+	mode := "quantize"
+	switch c.n.op {
+	case "DequantizeLinear":
+		mode = "dequantize"
+	case "DynamicQuantizeLinear":
+		mode = "dynamic_quantize"
+	}
 	v := c.emit(&model.Node{Op: model.OpElementwise, Mode: mode, Inputs: []string{src}}, &val{shape: clone(x.shape), batch: x.batch})
 	return append([]*val{v}, extra...), nil
 }
@@ -195,12 +201,17 @@ func opQuantize(c *nctx) ([]*val, error) {
 // or MatMul), the zero points and scales are vector work. QLinear
 // operators requantize their output (an Elementwise quantize).
 func quantLayer(c *nctx) ([]*val, error) {
-	// Operand positions: activation, weight, bias (-1: none).
-	pos := map[string][3]int{"ConvInteger": {0, 1, -1}, "QLinearConv": {0, 3, 8}, "MatMulInteger": {0, 1, -1}, "QLinearMatMul": {0, 3, -1}}[c.n.op]
+	// The weight is input 1 (ConvInteger, MatMulInteger) or 3 (the
+	// QLinear operators, after the activation's scale and zero point);
+	// QLinearConv's bias is input 8.
+	qlinear := strings.HasPrefix(c.n.op, "QLinear")
 	sub := *c
-	sub.in = []*val{c.input(pos[0]), c.input(pos[1])}
-	if pos[2] >= 0 && c.input(pos[2]) != nil {
-		sub.in = append(sub.in, c.input(pos[2]))
+	sub.in = []*val{c.input(0), c.input(1)}
+	if qlinear {
+		sub.in[1] = c.input(3)
+		if b := c.input(8); b != nil {
+			sub.in = append(sub.in, b)
+		}
 	}
 	var outs []*val
 	var err error
@@ -209,7 +220,7 @@ func quantLayer(c *nctx) ([]*val, error) {
 	} else {
 		outs, err = opMatMul(&sub)
 	}
-	if err != nil || !strings.HasPrefix(c.n.op, "QLinear") || outs[0].c != nil {
+	if err != nil || !qlinear || outs[0].c != nil {
 		return outs, err
 	}
 	v := outs[0]
