@@ -396,13 +396,13 @@ func (d *DRAM) PeakBandwidthBytesPerS() float64 {
 // BurstBytes is the data one read or write command moves on one channel:
 // DevicesPerChannel * DeviceWidthBits/8 * BurstLength.
 func (d *DRAM) BurstBytes() int {
-	return d.DevicesPerChannel * d.DeviceWidthBits / 8 * d.BurstLength
+	return d.DevicesPerChannel * d.DeviceWidthBits * d.BurstLength / 8
 }
 
 // RowBytes is the size of one row (page) across the devices of a channel:
 // DevicesPerChannel * ColumnsPerRow * DeviceWidthBits/8.
 func (d *DRAM) RowBytes() int {
-	return d.DevicesPerChannel * d.ColumnsPerRow * d.DeviceWidthBits / 8
+	return d.DevicesPerChannel * d.ColumnsPerRow * d.DeviceWidthBits / 8 // whole bytes: Validate
 }
 
 // CapacityBytes is the total DRAM capacity of all channels.

@@ -21,6 +21,7 @@ const (
 	maxAccessWidth   = 4096    // bytes per local-memory access
 	maxDRAMChannels  = 64
 	maxDRAMDevices   = 64
+	minDRAMWidthBits = 4 // JEDEC devices are x4 to x32; an HBM channel is 128 bits
 	maxDRAMWidthBits = 128
 	maxDRAMBanks     = 256
 	maxDRAMRows      = 1 << 20
@@ -148,12 +149,21 @@ func (d *DRAM) validate(k *checker) {
 		k.fail("dram.page_policy", fmt.Sprintf("%q", d.PagePolicy), `must be "open" or "closed"`)
 	}
 	k.intRange("dram.channels", d.Channels, 1, maxDRAMChannels)
-	k.intRange("dram.devices_per_channel", d.DevicesPerChannel, 1, maxDRAMDevices)
-	k.pow2("dram.device_width_bits", d.DeviceWidthBits, 1, maxDRAMWidthBits)
+	okDev := k.intRange("dram.devices_per_channel", d.DevicesPerChannel, 1, maxDRAMDevices)
+	okW := k.pow2("dram.device_width_bits", d.DeviceWidthBits, minDRAMWidthBits, maxDRAMWidthBits)
 	k.pow2("dram.banks", d.Banks, 1, maxDRAMBanks)
 	k.pow2("dram.rows_per_bank", d.RowsPerBank, 1, maxDRAMRows)
-	k.pow2("dram.columns_per_row", d.ColumnsPerRow, 1, maxDRAMColumns)
-	k.pow2("dram.burst_length", d.BurstLength, 2, maxDRAMBurst)
+	okC := k.pow2("dram.columns_per_row", d.ColumnsPerRow, 1, maxDRAMColumns)
+	okB := k.pow2("dram.burst_length", d.BurstLength, 2, maxDRAMBurst)
+	if okDev && okW && d.DevicesPerChannel*d.DeviceWidthBits%8 != 0 {
+		k.addf("dram.device_width_bits", "dram.devices_per_channel * dram.device_width_bits = %d * %d = %d bits is not "+
+			"a whole number of bytes: the channel's data bus must be whole bytes; use an even devices_per_channel or "+
+			"device_width_bits of 8 or more", d.DevicesPerChannel, d.DeviceWidthBits, d.DevicesPerChannel*d.DeviceWidthBits)
+	}
+	if okC && okB && d.ColumnsPerRow < d.BurstLength {
+		k.addf("dram.columns_per_row", "dram.columns_per_row = %d is below dram.burst_length = %d: a burst must fit in "+
+			"one row; use at least %d", d.ColumnsPerRow, d.BurstLength, d.BurstLength)
+	}
 	okTCK := k.floatIn("dram.tck_ns", d.TCKNs, MinDRAMTCKNs, MaxDRAMTCKNs, "ns", false)
 
 	timings := []struct {

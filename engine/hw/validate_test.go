@@ -83,6 +83,10 @@ func TestValidateRejects(t *testing.T) {
 		{"dram tCK 1e-15", "M", func(c *Chip) { c.DRAM.TCKNs = 1e-15 }, "dram.tck_ns = 1e-15: must be a number from 0.1 to 20 ns"},
 		{"dram IDD0 1e12", "M", func(c *Chip) { c.DRAM.IDD0MA = 1e12 }, "dram.idd0_ma = 1e+12: must be 0 (not charged) or a number up to 10000 mA"},
 		{"dram tREFI beyond JEDEC", "M", func(c *Chip) { c.DRAM.TREFICycles = 1 << 21 }, "dram.trefi_cycles = 2097152: must be an integer in 1..1048576"},
+		{"dram width 2", "M", func(c *Chip) { c.DRAM.DeviceWidthBits = 2 }, "dram.device_width_bits = 2: must be a power of two in 4..128"},
+		{"dram bus not whole bytes", "M", func(c *Chip) { c.DRAM.DeviceWidthBits, c.DRAM.DevicesPerChannel = 4, 1 },
+			"dram.devices_per_channel * dram.device_width_bits = 1 * 4 = 4 bits is not a whole number of bytes"},
+		{"dram burst beyond row", "M", func(c *Chip) { c.DRAM.ColumnsPerRow = 4 }, "dram.columns_per_row = 4 is below dram.burst_length = 8"},
 		{"dram no name", "M", func(c *Chip) { c.DRAM.Name = "" }, `dram.name = "": must be a non-empty string`},
 	}
 	seen := map[string]string{}
