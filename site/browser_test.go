@@ -16,6 +16,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/compass-go/compass/engine/httpapi"
 )
 
 // findChromium locates Debian's chromium (scripts/test.sh installs it).
@@ -109,7 +111,8 @@ new MutationObserver(recs => {
 }).observe(document, {childList: true, subtree: true});
 `
 
-// rig is a built playground served on loopback and a headless Chromium
+// rig is a built playground served on loopback, with the HTTP API under
+// /v1/ on the same port as `compass serve` has it, and a headless Chromium
 // whose traffic goes through a proxy that refuses every other host.
 type rig struct {
 	root, out string
@@ -139,7 +142,14 @@ func startRig(tb testing.TB, timeout time.Duration) *rig {
 	if r.built, err = Build(r.root, r.out, "e2e"); err != nil {
 		tb.Fatal(err)
 	}
-	r.srv = httptest.NewServer(Handler(r.out))
+	apiHandler, err := httpapi.New(httpapi.Config{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/v1/", apiHandler)
+	mux.Handle("/", Handler(r.out))
+	r.srv = httptest.NewServer(mux)
 	tb.Cleanup(r.srv.Close)
 	u, _ := url.Parse(r.srv.URL)
 	r.reqs = &requestLog{origin: u.Host}

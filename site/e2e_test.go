@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -286,6 +287,22 @@ func TestPlaygroundInChromium(t *testing.T) {
 
 	})
 
+	t.Run("a tap shows the tapped item", func(t *testing.T) {
+		// A touch tap sends pointerdown and focus but no pointermove: the
+		// readout must describe what was tapped (the last partition, at the
+		// right end of the timeline), not the first item.
+		r.open(t, "/")
+		waitFor(ctx, t, "the timeline", `document.querySelector('figure[data-plot=timeline]').dataset.ready === 'true'`, 3*time.Minute)
+		got := eval[string](ctx, t, `(() => { const svg = document.querySelector('figure[data-plot=timeline] svg.chart'); const b = svg.getBoundingClientRect();
+		  const at = {clientX: b.right - 14, clientY: b.top + 20, pointerType: 'touch', isPrimary: true, bubbles: true};
+		  svg.dispatchEvent(new PointerEvent('pointerdown', at)); svg.focus(); svg.dispatchEvent(new PointerEvent('pointerup', at));
+		  return document.querySelector('figure[data-plot=timeline] .readout').textContent; })()`)
+		last := eval[int](ctx, t, `JSON.parse(window.compassLastResult).results.find((x) => x.method === 'compass').partitions.length - 1`)
+		if !strings.HasPrefix(got, fmt.Sprintf("Partition %d:", last)) {
+			t.Errorf("a tap at the timeline's right end shows %q, want partition %d", got, last)
+		}
+	})
+
 	t.Run("scenarios", func(t *testing.T) {
 		// Each guided experiment's link runs it, highlights its plot and
 		// writes a takeaway whose figures are the engine's.
@@ -498,6 +515,36 @@ func TestPlaygroundInChromium(t *testing.T) {
 		}
 	})
 
+	t.Run("unsupported operators listed", func(t *testing.T) {
+		// A file that cannot be read lists every blocker in the status area.
+		file := filepath.Join(t.TempDir(), "blocked.onnx")
+		if err := os.WriteFile(file, onnxConvModel([]any{1, 3, 8, 8}, 4, "NoSuchOpA", "Relu", "NoSuchOpB", "NoSuchOpA"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.CSS("#upload"), []string{file})); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(ctx, t, "the blockers", `document.body.dataset.state === 'error'`, 30*time.Second)
+		status := eval[string](ctx, t, `document.querySelector('#status').textContent`)
+		for _, want := range []string{"blocked.onnx", "2 operators", "(1) NoSuchOpA is used 2 times", "(2) NoSuchOpB is used once"} {
+			if !strings.Contains(status, want) {
+				t.Errorf("the status does not say %q: %q", want, status)
+			}
+		}
+	})
+
+	t.Run("embed chooses its plots", func(t *testing.T) {
+		r.open(t, "/?model=squeezenet1_1&chip=S&batch=2&methods=greedy,optimal&embed=1&plots=summary,chip&run=1")
+		waitFor(ctx, t, "the embed's chip view", `document.querySelector('figure[data-plot=chip]').dataset.ready === 'true'`, 2*time.Minute)
+		shown := eval[[]any](ctx, t, `['summary', 'strip', 'chip', 'validity'].map((p) => getComputedStyle(document.querySelector('figure[data-plot=' + p + ']')).display !== 'none')`)
+		if fmt.Sprint(shown) != "[true false true false]" {
+			t.Errorf("embed with plots=summary,chip shows summary, strip, chip, validity = %v", shown)
+		}
+		if !strings.Contains(eval[string](ctx, t, `location.search`), "plots=summary,chip") {
+			t.Error("the embed's URL lost its plots after the run")
+		}
+	})
+
 	t.Run("nothing left the origin", func(t *testing.T) {
 		r.reqs.mu.Lock()
 		if r.reqs.count == 0 {
@@ -534,6 +581,53 @@ func TestPlaygroundInChromium(t *testing.T) {
 		}
 		if errs := eval[[]any](ctx, t, `window.__errors`); len(errs) > 0 {
 			t.Errorf("uncaught errors in the page: %v", errs)
+		}
+	})
+
+	t.Run("optional HTTP API", func(t *testing.T) {
+		// Off by default: until now the page never called the API its own
+		// server offers. With the API's URL typed in (here the page's own
+		// origin, as `compass serve` serves both), compile, sweep and
+		// simulate go there, and the result is the same bytes as the engine's.
+		r.pageReqs.Lock()
+		for _, u := range r.pageReqs.urls {
+			if strings.Contains(u, "/v1/") {
+				t.Errorf("the page called the HTTP API without being told to: %s", u)
+			}
+		}
+		seen := len(r.pageReqs.urls)
+		r.pageReqs.Unlock()
+		r.open(t, "/?model=resnet18&chip=M&batch=16&methods=greedy,compass,optimal&objective=latency&seed=1")
+		waitFor(ctx, t, "the engine", `document.body.dataset.state === 'idle'`, time.Minute)
+		if eval[string](ctx, t, `document.querySelector('#api-url').value`) != "" {
+			t.Fatal("the API URL is not empty by default")
+		}
+		setField(ctx, t, "#api-url", r.srv.URL)
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#run"))); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(ctx, t, "the run through the API", `document.body.dataset.state === 'done'`, 2*time.Minute)
+		native := nativeCompile(t, api.CompileRequest{Model: "resnet18", Chip: "M", Batch: 16, Methods: []string{"greedy", "compass", "optimal"}, Objective: "latency", Seed: 1})
+		var want bytes.Buffer
+		if err := api.WriteJSON(&want, native); err != nil {
+			t.Fatal(err)
+		}
+		if got := eval[string](ctx, t, `window.compassLastResult`); got != want.String() {
+			t.Errorf("the API's result differs from the engine's (%d vs %d bytes)", len(got), want.Len())
+		}
+		waitFor(ctx, t, "the timeline through the API", `document.querySelector('figure[data-plot=timeline]').dataset.ready === 'true'`, 3*time.Minute)
+		r.pageReqs.Lock()
+		var calls []string
+		for _, u := range r.pageReqs.urls[seen:] {
+			if strings.HasPrefix(u, r.srv.URL+"/v1/") {
+				calls = append(calls, strings.TrimPrefix(u, r.srv.URL))
+			}
+		}
+		r.pageReqs.Unlock()
+		for _, route := range []string{"/v1/compile", "/v1/sweep", "/v1/simulate"} {
+			if !slices.Contains(calls, route) {
+				t.Errorf("the page did not call %s on the API (calls: %v)", route, calls)
+			}
 		}
 	})
 }

@@ -11,9 +11,10 @@ import { CancelledError } from './engine.js';
 const ROUTES = { compile: 'compile', simulate: 'simulate', sweep: 'sweep', inspect: 'inspect' };
 
 export class RemoteEngine {
-  // base: the API's base URL as the user typed it (http or https).
+  // base: the API's base URL as the user typed it (http or https; a path
+  // such as "/" names the page's own origin, where `compass serve` has it).
   constructor(base) {
-    const u = new URL(base);
+    const u = new URL(base, location.href);
     if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error(`the API URL must start with https:// or http://, not ${u.protocol}`);
     this.base = u.href.replace(/\/+$/, '');
     this.controllers = new Set();
