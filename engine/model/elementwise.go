@@ -21,7 +21,8 @@ type ElementwiseMode struct {
 // (divide, multiply-subtract); quantize is three (scale, round, clamp),
 // dequantize two (subtract the zero point, scale); dynamic_quantize five
 // (min and max over the tensor, then quantize); n-ary sum, max and min one
-// per operand after the first, mean one more for the scale.
+// per operand after the first, mean one more for the scale; expand (the
+// first operand broadcast to the shape of the second, a constant) one copy.
 var elementwiseModes = [...]ElementwiseMode{
 	{"abs", 1, 1, 1, false},
 	{"and", 2, 2, 1, false},
@@ -31,6 +32,7 @@ var elementwiseModes = [...]ElementwiseMode{
 	{"equal", 2, 2, 1, false},
 	{"erf", 1, 1, 1, false},
 	{"exp", 1, 1, 1, false},
+	{"expand", 2, 2, 1, false},
 	{"floor", 1, 1, 1, false},
 	{"greater", 2, 2, 1, false},
 	{"greater_or_equal", 2, 2, 1, false},

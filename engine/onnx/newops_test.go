@@ -540,3 +540,18 @@ func TestSeedModels(t *testing.T) {
 		t.Fatalf("the constant If did not take its then branch: %s %q %v", n.Op, n.Mode, n.Out)
 	}
 }
+
+// TestExpandOnActivation: an attention mask [N,1,1,T] expanded to
+// [N,1,T,T] is an Elementwise expand, one copy per output element.
+func TestExpandOnActivation(t *testing.T) {
+	m := &onnxModel{name: "mask", inputs: []vinfo{{name: "mask", dims: []any{"N", 1, 1, 6}, elem: typeInt64}}, outputs: []vinfo{{name: "e"}}}
+	m.add("e", "Expand", []string{"mask", m.init("to", typeInt64, encRaw, f64s(1, 1, 6, 6), 4)})
+	g, err := ReadBytes(m.bytes(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, st := irNode(t, g, "e")
+	if n.Op != model.OpElementwise || n.Mode != "expand" || n.Out.String() != "[1,6,6]" || st.VecOps != 36 {
+		t.Fatalf("%s %q %v %d", n.Op, n.Mode, n.Out, st.VecOps)
+	}
+}

@@ -54,7 +54,7 @@ var opDefs = [...]opDef{
 	{"Equal", opElementwise, "", false},
 	{"Erf", opElementwise, "", false},
 	{"Exp", opElementwise, "", false},
-	{"Expand", opExpand, "", true},
+	{"Expand", opExpand, "", false},
 	{"Flatten", opFlatten, "", false},
 	{"Floor", opElementwise, "", false},
 	{"GRU", opRNN, "", false},

@@ -463,7 +463,28 @@ func opExpand(c *nctx) ([]*val, error) {
 	if err != nil {
 		return nil, c.errf("%v", err)
 	}
-	return []*val{folded(out, expandValues(c.r.maybeValues(x), x.shape, out))}, nil
+	if x.c != nil {
+		return []*val{folded(out, expandValues(c.r.maybeValues(x), x.shape, out))}, nil
+	}
+	if equalInts(out, x.shape) {
+		return []*val{x}, nil
+	}
+	// On an activation: an Elementwise expand against a constant of the
+	// target shape (a copy per output element).
+	k := &val{name: c.name + ".shape", shape: target, batch: -1, c: &konst{name: c.name + ".shape"}}
+	ob, err := c.outBatch(len(out), x)
+	if err != nil {
+		return nil, err
+	}
+	ia, err := c.r.aligned(x, len(out), ob, c)
+	if err != nil {
+		return nil, err
+	}
+	ib, err := c.r.aligned(k, len(out), ob, c)
+	if err != nil {
+		return nil, err
+	}
+	return []*val{c.emit(&model.Node{Op: model.OpElementwise, Mode: "expand", Inputs: []string{ia, ib}}, &val{shape: out, batch: ob})}, nil
 }
 
 // toShape converts dims values to a shape, rejecting negatives.
