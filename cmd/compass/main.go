@@ -209,7 +209,7 @@ the chip without weight replacement.`, stdout, stderr)
 	if *asJSON.on {
 		return asJSON.write(stdout, res)
 	}
-	fmt.Fprintf(stdout, "model  %s: %d Conv/Linear layers, %s params, %s crossbar weights = %s at %d bits, %s MACs\n",
+	fmt.Fprintf(stdout, "model  %s: %d crossbar layers (Conv, ConvTranspose, Linear), %s params, %s crossbar weights = %s at %d bits, %s MACs\n",
 		res.Model, len(res.Layers), thousands(res.Params), thousands(res.Weights), mib(res.WeightBytes), chip.WeightBits, thousands(res.MACs))
 	fmt.Fprintf(stdout, "chip   %s: %d cores x %d crossbars of %dx%d, %d bit(s) per cell = %d crossbars, %s of weights\n\n",
 		chip.Name, chip.Cores, chip.CrossbarsPerCore, chip.CrossbarRows, chip.CrossbarCols, chip.BitsPerCell,
