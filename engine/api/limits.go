@@ -18,6 +18,7 @@ type Limits struct {
 	MaxSpans        int64 `json:"max_spans,omitempty"`         // valid spans the searches may cost (the cut graph's edges)
 	MaxGAPlanCuts   int64 `json:"max_ga_plan_cuts,omitempty"`  // a GA's population x units: the cuts its plans may hold at once (memory)
 	MaxGAWork       int64 `json:"max_ga_work,omitempty"`       // a GA's population x (generations+1) x units: the cuts it may draw (time)
+	MaxSweepRows    int   `json:"max_sweep_rows,omitempty"`    // configurations of one sweep (models x chips x batches), each bounded by the limits above
 	MaxSimEvents    int64 `json:"max_sim_events,omitempty"`    // events one simulation may process
 	MaxTraceBytes   int64 `json:"max_trace_bytes,omitempty"`   // bytes of a simulated trace
 	MaxProgramBytes int64 `json:"max_program_bytes,omitempty"` // bytes of an instruction program
@@ -81,6 +82,8 @@ func (e *InternalError) Unwrap() error { return e.Err }
 //     100, up to 301 generations) at MaxUnits is 6.6e6 and 2.0e9; the
 //     GA's plans take 16 bytes per cut, and a generation's work is linear
 //     in its plans' cuts.
+//   - MaxSweepRows 1000: the paper grid is 45 configurations (its three
+//     networks on S, M, L at five batches) and takes about 0.7 s.
 //   - MaxSimEvents 1<<25, MaxTraceBytes 64 MiB, MaxProgramBytes 256 MiB:
 //     the simulator's bounds (vgg16 on S at batch 16 is 224048 events).
 func DefaultLimits() Limits {
@@ -90,6 +93,7 @@ func DefaultLimits() Limits {
 		MaxSpans:        1 << 18,
 		MaxGAPlanCuts:   1 << 24,
 		MaxGAWork:       1 << 32,
+		MaxSweepRows:    1000,
 		MaxSimEvents:    1 << 25,
 		MaxTraceBytes:   64 << 20,
 		MaxProgramBytes: 256 << 20,
@@ -124,6 +128,7 @@ func (l *Limits) WithDefaults() (Limits, error) {
 	}{
 		{"limits.max_nodes", &out.MaxNodes, d.MaxNodes},
 		{"limits.max_units", &out.MaxUnits, d.MaxUnits},
+		{"limits.max_sweep_rows", &out.MaxSweepRows, d.MaxSweepRows},
 	}
 	for _, f := range ints {
 		if *f.v < 0 {
@@ -151,6 +156,7 @@ const (
 	liftSpans        = "--max-spans (limits.max_spans)"
 	liftGAPlanCuts   = "--max-ga-plan-cuts (limits.max_ga_plan_cuts)"
 	liftGAWork       = "--max-ga-work (limits.max_ga_work)"
+	liftSweepRows    = "--max-sweep-rows (limits.max_sweep_rows)"
 	liftSimEvents    = "--max-sim-events (limits.max_sim_events)"
 	liftTraceBytes   = "--max-trace-bytes (limits.max_trace_bytes)"
 	liftProgramBytes = "--max-program-bytes (limits.max_program_bytes)"

@@ -144,3 +144,30 @@ func TestDefaultLimitsFillZeroFields(t *testing.T) {
 		}
 	}
 }
+
+// A sweep checks its own size and hands its limits to every compilation.
+func TestSweepLimitsAndFields(t *testing.T) {
+	ctx := context.Background()
+	var ie *InputError
+	if _, err := Sweep(ctx, SweepRequest{Models: []string{"resnet18"}, Chips: []string{"M"}}); !errors.As(err, &ie) || ie.Field != "batches" {
+		t.Errorf("empty batches: %v, want an InputError for batches", err)
+	}
+	if _, err := Sweep(ctx, SweepRequest{Models: []string{"nope"}, Chips: []string{"M"}, Batches: []int{1}}); !errors.As(err, &ie) || ie.Field != "models" {
+		t.Errorf("unknown model: %v, want an InputError for models", err)
+	}
+	var le *LimitError
+	big := SweepRequest{Models: []string{"resnet18", "vgg16"}, Chips: []string{"S", "M", "L"}, Batches: []int{1, 2, 4}, Methods: []string{MethodGreedy},
+		Limits: &Limits{MaxSweepRows: 17}}
+	if _, err := Sweep(ctx, big); !errors.As(err, &le) || le.Need != 18 || le.Limit != 17 || !strings.Contains(le.Lift, "--max-sweep-rows") {
+		t.Errorf("18 configurations over a limit of 17: %v", err)
+	}
+	small := SweepRequest{Models: []string{"resnet18"}, Chips: []string{"M"}, Batches: []int{1}, Methods: []string{MethodGreedy},
+		Limits: &Limits{MaxUnits: 83}}
+	if _, err := Sweep(ctx, small); !errors.As(err, &le) || le.Need != 84 || !strings.Contains(le.Lift, "--max-units") {
+		t.Errorf("a sweep's compilation over the unit limit: %v", err)
+	}
+	small.Limits.MaxUnits = 84
+	if _, err := Sweep(ctx, small); err != nil {
+		t.Errorf("at the limit: %v", err)
+	}
+}

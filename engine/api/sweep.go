@@ -85,8 +85,21 @@ type SweepResult struct {
 // Sweep compiles every configuration of the grid. Configurations run in
 // parallel; the result is the same whatever the number of workers.
 func Sweep(ctx context.Context, req SweepRequest) (*SweepResult, error) {
-	if len(req.Models) == 0 || len(req.Chips) == 0 || len(req.Batches) == 0 {
-		return nil, fmt.Errorf("sweep needs at least one model, chip and batch")
+	for _, f := range []struct {
+		key string
+		n   int
+	}{{"models", len(req.Models)}, {"chips", len(req.Chips)}, {"batches", len(req.Batches)}} {
+		if f.n == 0 {
+			return nil, &InputError{Field: f.key, Err: fmt.Errorf("the sweep needs at least one model, chip and batch; %s is empty", f.key)}
+		}
+	}
+	lim, err := req.Limits.WithDefaults()
+	if err != nil {
+		return nil, err
+	}
+	rows := int64(len(req.Models)) * int64(len(req.Chips)) * int64(len(req.Batches))
+	if err := overLimit("sweep configurations (models x chips x batches)", rows, int64(lim.MaxSweepRows), liftSweepRows); err != nil {
+		return nil, err
 	}
 	graphs := make([]*model.Graph, len(req.Models))
 	if len(req.Graphs) != 0 && len(req.Graphs) != len(req.Models) {
@@ -99,7 +112,7 @@ func Sweep(ctx context.Context, req SweepRequest) (*SweepResult, error) {
 		}
 		g, err := LoadModel(name)
 		if err != nil {
-			return nil, err
+			return nil, asInputError("models", err)
 		}
 		graphs[i] = g
 	}
@@ -130,7 +143,7 @@ func Sweep(ctx context.Context, req SweepRequest) (*SweepResult, error) {
 			for j := range next {
 				row := &res.Rows[j.row]
 				creq := CompileRequest{Graph: graphs[j.model], Chip: row.Chip, Batch: row.Batch,
-					Methods: req.Methods, Objective: req.Objective, Seed: req.Seed}
+					Methods: req.Methods, Objective: req.Objective, Seed: req.Seed, Limits: &lim}
 				var err error
 				if req.Simulate {
 					var sr *SimulateResult
