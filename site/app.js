@@ -11,7 +11,7 @@ import {
   optimumScore, prepare, summaryHTML, zoomWindows,
 } from './plots.js';
 import { SCENARIOS } from './scenarios.js';
-import { BATCHES, FieldError, GA_DEFAULTS, PLOTS, checkBatch, checkSeed, defaultState, gaRequest, parseQuery, toQuery } from './state.js';
+import { BATCHES, FieldError, GA_DEFAULTS, checkBatch, checkSeed, defaultState, gaRequest, parseQuery, toQuery } from './state.js';
 import { METHODS, installPatterns } from './svg.js';
 import { RemoteEngine } from './remote.js';
 
@@ -81,13 +81,6 @@ function fieldControl(path) {
     return (name && $(`input[data-input="${CSS.escape(name)}"]`, el.modelInputs)) || $('input.dynamic', el.modelInputs) || $('input', el.modelInputs);
   }
   return null;
-}
-
-// fieldLabel is a control's visible label in plain words.
-function fieldLabel(c) {
-  const l = c.id ? $(`label[for="${CSS.escape(c.id)}"]`) : null;
-  const text = l ? l.childNodes[0].textContent : (c.closest('label') || c.querySelector('legend') || c).textContent;
-  return text.replace(/\s+/g, ' ').trim();
 }
 
 // showFieldError puts a message next to the control of a request field
