@@ -306,6 +306,10 @@ func (req *CompileRequest) prepare() (*estimate.Estimator, partition.Objective, 
 	if err := overLimit("model graph nodes", int64(len(g.Nodes)), int64(lim.MaxNodes), liftNodes); err != nil {
 		return nil, "", nil, err
 	}
+	if low := unitsLowerBound(g, chip); low > int64(lim.MaxUnits) {
+		// Refused before mapping, which would allocate every unit.
+		return nil, "", nil, overLimit("partition units at least (the model's weight cells over the cells of one core's crossbars)", low, int64(lim.MaxUnits), liftUnits)
+	}
 	m, err := mapping.Map(g, chip)
 	if err != nil {
 		return nil, "", nil, asInputError("model", err)
@@ -344,6 +348,16 @@ func (req *CompileRequest) prepare() (*estimate.Estimator, partition.Objective, 
 		return nil, "", nil, &InputError{Field: "batch", Err: err}
 	}
 	return est, obj, methods, nil
+}
+
+// unitsLowerBound is a lower bound on the partition units the mapping of g
+// on chip has, computed without mapping: a unit lies within one core, so
+// it holds at most crossbars_per_core crossbars of rows x cols cells, and
+// every weight takes ColumnsPerWeight cells.
+func unitsLowerBound(g *model.Graph, chip *hw.Chip) int64 {
+	cells := g.Totals().Weights * int64(chip.ColumnsPerWeight())
+	perUnit := int64(chip.CrossbarRows) * int64(chip.CrossbarCols) * int64(chip.CrossbarsPerCore)
+	return (cells + perUnit - 1) / perUnit
 }
 
 // searches reports whether any method costs every valid span (the GA and

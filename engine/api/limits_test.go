@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/compass-go/compass/engine/hw"
+	"github.com/compass-go/compass/engine/mapping"
+	"github.com/compass-go/compass/engine/model/zoo"
 )
 
 // presetCopy returns a fresh copy of a preset chip.
@@ -169,5 +171,37 @@ func TestSweepLimitsAndFields(t *testing.T) {
 	small.Limits.MaxUnits = 84
 	if _, err := Sweep(ctx, small); err != nil {
 		t.Errorf("at the limit: %v", err)
+	}
+}
+
+// The unit bound checked before mapping never exceeds the mapping's real
+// unit count (so it refuses nothing the exact check would let through),
+// and refuses the chips of many tiny crossbars before mapping them.
+func TestUnitsLowerBound(t *testing.T) {
+	for _, name := range zoo.Names() {
+		g, err := zoo.Build(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range hw.PresetNames() {
+			chip := presetCopy(t, c)
+			for _, dims := range [][3]int{{chip.CrossbarRows, chip.CrossbarCols, chip.CrossbarsPerCore}, {64, 32, 4}} {
+				chip.CrossbarRows, chip.CrossbarCols, chip.CrossbarsPerCore = dims[0], dims[1], dims[2]
+				m, err := mapping.Map(g, chip)
+				if err != nil {
+					continue
+				}
+				if low := unitsLowerBound(g, chip); low > int64(len(m.Units)) || low < 1 {
+					t.Errorf("%s on %s %v: bound %d, units %d", name, c, dims, low, len(m.Units))
+				}
+			}
+		}
+	}
+	chip := presetCopy(t, "M")
+	chip.CrossbarRows, chip.CrossbarCols, chip.CrossbarsPerCore = 1, 4, 4
+	_, err := Compile(context.Background(), CompileRequest{Model: "resnet18", ChipSpec: chip, Batch: 1, Methods: []string{MethodGreedy}})
+	var le *LimitError
+	if !errors.As(err, &le) || le.Need < 2_000_000 || !strings.Contains(le.What, "at least") {
+		t.Errorf("resnet18 on 1x4 crossbars, 4 a core: %v, want a LimitError needing at least 2e6 units", err)
 	}
 }
