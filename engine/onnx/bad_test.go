@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"errors"
 	"runtime"
 	"strings"
 	"testing"
@@ -239,5 +240,29 @@ func TestOpTableSorted(t *testing.T) {
 	}
 	if ops := SupportedOps(); len(ops) != len(opDefs) || ops[1] != "Add" {
 		t.Fatalf("SupportedOps %v", ops)
+	}
+}
+
+// TestManyUnsupportedOpsIsFast: listing 262,144 distinct unsupported
+// operators is linear, and the message lists them all.
+func TestManyUnsupportedOpsIsFast(t *testing.T) {
+	var p pb
+	p.msg(7, func(g *pb) {
+		for i := 0; i < maxNodes; i++ {
+			g.msg(1, func(n *pb) { n.str(2, "y"+itoa(i)); n.str(4, "Op"+itoa(i)) })
+		}
+		g.msg(11, (&vinfo{name: "x", dims: []any{1, 4}}).write)
+	})
+	_, err := ReadBytes(p.b, Options{})
+	var u *UnsupportedOpsError
+	if !errors.As(err, &u) {
+		t.Fatalf("%T", err)
+	}
+	if len(u.Ops) != maxNodes || u.Ops[maxNodes-1].Op != "Op"+itoa(maxNodes-1) {
+		t.Fatalf("%d operators listed", len(u.Ops))
+	}
+	// The message names the first 32 and counts the rest.
+	if msg := err.Error(); len(msg) > 4096 || !strings.Contains(msg, `"Op31" (1 node, first "y31"); and 262112 more`) {
+		t.Fatalf("message of %d bytes: %.300s", len(msg), msg)
 	}
 }

@@ -122,8 +122,13 @@ type UnsupportedOp struct {
 	Why       string // what the reader lacks, when it knows more than the name
 }
 
+// maxListed bounds the operators an UnsupportedOpsError's message names
+// (Ops holds them all).
+const maxListed = 32
+
 // UnsupportedOpsError lists every unsupported operator of a model at once,
-// in the order of first use, so a user sees the whole distance to an import.
+// in the order of first use, so a user sees the whole distance to an import
+// (the message names the first 32).
 type UnsupportedOpsError struct {
 	Ops []UnsupportedOp
 }
@@ -136,6 +141,10 @@ func (e *UnsupportedOpsError) Error() string {
 		fmt.Fprintf(&b, "the model uses %d operators this reader does not support: ", len(e.Ops))
 	}
 	for i, o := range e.Ops {
+		if i == maxListed {
+			fmt.Fprintf(&b, "; and %d more", len(e.Ops)-i)
+			break
+		}
 		sep, domain, plural, why := "; ", "", "s", ""
 		if i == 0 {
 			sep = ""

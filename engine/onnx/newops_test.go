@@ -555,3 +555,55 @@ func TestExpandOnActivation(t *testing.T) {
 		t.Fatalf("%s %q %v %d", n.Op, n.Mode, n.Out, st.VecOps)
 	}
 }
+
+// TestTinyBERT: a BERT-style text classifier (token and position
+// embeddings, an attention mask input, one attention head written out
+// with MatMuls, Softmax and a written-out LayerNorm, a classifier on the
+// first token) imports; its crossbar layers are the four projections and
+// the classifier, its embedding tables lookups.
+func TestTinyBERT(t *testing.T) {
+	const T, D = 6, 8
+	m := &onnxModel{name: "bert", inputs: []vinfo{{name: "ids", dims: []any{"batch", T}, elem: typeInt64}, {name: "mask", dims: []any{"batch", T}, elem: typeInt64}}, outputs: []vinfo{{name: "logits"}}}
+	w := func(name string, dims ...int64) string { return m.init(name, typeFloat, encRaw, nil, dims...) }
+	m.add("tok", "Gather", []string{w("tok_table", 50, D), "ids"})
+	m.add("emb", "Add", []string{"tok", w("pos", T, D)})
+	m.add("mu", "ReduceMean", []string{"emb"}, attr{"axes", i64s(-1)})
+	m.add("dev", "Sub", []string{"emb", "mu"})
+	m.add("sq", "Pow", []string{"dev", scalar(m, "two", 2)})
+	m.add("var", "ReduceMean", []string{"sq"}, attr{"axes", i64s(-1)})
+	m.add("std", "Sqrt", []string{"var"})
+	m.add("h", "Div", []string{"dev", "std"})
+	m.add("q", "MatMul", []string{"h", w("wq", D, D)})
+	m.add("k", "MatMul", []string{"h", w("wk", D, D)})
+	m.add("v", "MatMul", []string{"h", w("wv", D, D)})
+	m.add("kt", "Transpose", []string{"k"}, attr{"perm", i64s(0, 2, 1)})
+	m.add("scores", "MatMul", []string{"q", "kt"})
+	m.add("m1", "Unsqueeze", []string{"mask"}, attr{"axes", i64s(1)})
+	m.add("mf", "Cast", []string{"m1"}, attr{"to", int64(typeFloat)})
+	m.add("inv", "Sub", []string{scalar(m, "one", 1), "mf"})
+	m.add("bias", "Mul", []string{"inv", scalar(m, "neg", -10000)})
+	m.add("masked", "Add", []string{"scores", "bias"})
+	m.add("p", "Softmax", []string{"masked"}, attr{"axis", -1})
+	m.add("ctx", "MatMul", []string{"p", "v"})
+	m.add("o", "MatMul", []string{"ctx", w("wo", D, D)})
+	m.add("cls", "Gather", []string{"o", m.init("zero", typeInt64, encRaw, f64s(0))}, attr{"axis", 1})
+	m.add("logits", "Gemm", []string{"cls", w("wc", 2, D), w("bc", 2)}, attr{"transB", 1})
+	g, err := ReadBytes(m.bytes(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var layers []string
+	for _, i := range g.CrossbarLayers() {
+		layers = append(layers, g.Nodes[i].Name)
+	}
+	if got := strings.Join(layers, " "); got != "q k v o logits" {
+		t.Fatalf("crossbar layers %s", got)
+	}
+	n, st := irNode(t, g, "tok")
+	if n.Op != model.OpEmbedding || n.Out.String() != "[6,8]" || st.Params != 400 {
+		t.Fatalf("embedding %s %v %+v", n.Op, n.Out, st)
+	}
+	if tot := g.Totals(); tot.Weights != 4*D*D+2*D {
+		t.Fatalf("weights %d", tot.Weights)
+	}
+}

@@ -195,19 +195,16 @@ func opFor(n *nodeProto) (*opDef, string) {
 // unsupported lists every operator of the graph that has no conversion.
 func unsupported(nodes []*nodeProto) error {
 	var e UnsupportedOpsError
+	index := map[[2]string]int{}
 	for _, n := range nodes {
 		if h, why := opFor(n); h == nil {
-			found := false
-			for k := range e.Ops {
-				if o := &e.Ops[k]; o.Op == n.op && o.Domain == n.domain {
-					o.Count++
-					found = true
-					break
-				}
+			key := [2]string{n.op, n.domain}
+			if k, ok := index[key]; ok {
+				e.Ops[k].Count++
+				continue
 			}
-			if !found {
-				e.Ops = append(e.Ops, UnsupportedOp{Op: n.op, Domain: n.domain, Count: 1, FirstNode: nodeName(n), Why: why})
-			}
+			index[key] = len(e.Ops)
+			e.Ops = append(e.Ops, UnsupportedOp{Op: n.op, Domain: n.domain, Count: 1, FirstNode: nodeName(n), Why: why})
 		}
 	}
 	if len(e.Ops) > 0 {
