@@ -201,15 +201,32 @@ type InspectRequest struct {
 	Graph    *model.Graph `json:"-"` // an already loaded model (takes precedence over Model)
 	Chip     string       `json:"chip"`
 	ChipSpec *hw.Chip     `json:"chip_spec,omitempty"` // a full chip description (takes precedence over Chip)
+	Limits   *Limits      `json:"limits,omitempty"`    // bounds on the work (nil: DefaultLimits; only max_nodes and max_units apply)
 }
 
-// InspectModel resolves the request and inspects the mapping.
+// InspectModel resolves the request and inspects the mapping. A model over
+// the node limit, or whose mapping would have more units than the unit
+// limit, is refused with a *LimitError before it is mapped.
 func InspectModel(req InspectRequest) (*InspectResult, error) {
+	lim, err := req.Limits.WithDefaults()
+	if err != nil {
+		return nil, err
+	}
 	g, chip, err := resolveModelChip(req.Model, req.Graph, req.Chip, req.ChipSpec)
 	if err != nil {
 		return nil, err
 	}
-	return Inspect(g, chip)
+	if err := overLimit("model graph nodes", int64(len(g.Nodes)), int64(lim.MaxNodes), liftNodes); err != nil {
+		return nil, err
+	}
+	if low := unitsLowerBound(g, chip); low > int64(lim.MaxUnits) {
+		return nil, overLimit("partition units at least (the model's weight cells over the cells of one core's crossbars)", low, int64(lim.MaxUnits), liftUnits)
+	}
+	res, err := Inspect(g, chip)
+	if err != nil {
+		return nil, asInputError("model", err)
+	}
+	return res, nil
 }
 
 // resolveModelChip loads the model and chip a request names. Its errors

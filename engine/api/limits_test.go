@@ -205,3 +205,20 @@ func TestUnitsLowerBound(t *testing.T) {
 		t.Errorf("resnet18 on 1x4 crossbars, 4 a core: %v, want a LimitError needing at least 2e6 units", err)
 	}
 }
+
+func TestInspectRefusesTooManyUnitsBeforeMapping(t *testing.T) {
+	chip := presetCopy(t, "M")
+	chip.CrossbarRows, chip.CrossbarCols = 1, 4
+	_, err := InspectModel(InspectRequest{Model: "resnet18", ChipSpec: chip})
+	var le *LimitError
+	if !errors.As(err, &le) || le.Need < 700_000 || !strings.Contains(le.Lift, "--max-units") {
+		t.Errorf("inspect of resnet18 on 1x4 crossbars: %v, want a LimitError on units", err)
+	}
+	if _, err := InspectModel(InspectRequest{Model: "resnet18", Chip: "M", Limits: &Limits{MaxNodes: 10}}); !errors.As(err, &le) || le.Need != 70 {
+		t.Errorf("inspect over the node limit: %v", err)
+	}
+	res, err := InspectModel(InspectRequest{Model: "resnet18", Chip: "M"})
+	if err != nil || res.Units != 84 {
+		t.Fatalf("inspect within the limits: %v", err)
+	}
+}

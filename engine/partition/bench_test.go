@@ -71,7 +71,7 @@ func BenchmarkOptimalEDPResNet18M16(b *testing.B) {
 // shape that once made the searches hold every span's full estimate
 // (about 15 KB per unit). With compact span costs they hold 16 bytes a
 // span; -benchmem shows the bytes allocated per search.
-func smallCrossbarMapping(b *testing.B) *mapping.Mapping {
+func smallCrossbarMapping(b testing.TB) *mapping.Mapping {
 	g, err := zoo.Build("resnet18")
 	if err != nil {
 		b.Fatal(err)
