@@ -23,9 +23,26 @@ import (
 // the seeds run as ordinary tests.
 
 // setNumericField sets the numeric chip field idx (mod the count) from 8
-// bytes: a float64's bits for float fields, an int64 for int fields.
+// bytes: a float64's bits for float fields, an int64 for int fields. With
+// the top bit of idx set the value is drawn inside the field's range
+// instead (log-uniform over a float's physical range, 1..4096 for an
+// integer), so the fuzzer explores valid chips as well as invalid ones.
 func setNumericField(c *hw.Chip, fields []numericField, idx byte, bits uint64) string {
-	f := fields[int(idx)%len(fields)]
+	f := fields[int(idx&0x7f)%len(fields)]
+	if idx&0x80 != 0 {
+		frac := float64(bits>>11) / (1 << 53)
+		lohi, ranged := chipFieldRanges()[f.key]
+		switch {
+		case !f.isFloat:
+			bits = 1 + bits%4096
+		case !ranged: // the DRAM currents: 0..MaxDRAMCurrentMA
+			bits = math.Float64bits(frac * hw.MaxDRAMCurrentMA)
+		case lohi[0] == 0:
+			bits = math.Float64bits(frac * lohi[1])
+		default:
+			bits = math.Float64bits(min(lohi[1], lohi[0]*math.Pow(lohi[1]/lohi[0], frac)))
+		}
+	}
 	rv := reflect.ValueOf(c).Elem()
 	for _, p := range strings.Split(f.key, ".") {
 		for j := range rv.NumField() {
@@ -95,6 +112,10 @@ func FuzzChipThroughEngine(f *testing.F) {
 	f.Add(record(fieldIndex(f, "dram.tck_ns"), 1e-15), uint8(1), uint64(5))
 	f.Add(append(recordInt(fieldIndex(f, "crossbars_per_core"), 2), recordInt(fieldIndex(f, "cores"), 9)...), uint8(3), uint64(6))
 	f.Add(recordInt(fieldIndex(f, "local_memory_bytes"), 64), uint8(8), uint64(7))
+	inRange := func(key string, frac float64) []byte {
+		return binary.LittleEndian.AppendUint64([]byte{fieldIndex(f, key) | 0x80}, uint64(frac*(1<<53))<<11)
+	}
+	f.Add(append(append(inRange("clock_hz", 0), inRange("adc_latency_ns", 0.99)...), inRange("crossbars_per_core", 0.5)...), uint8(7), uint64(8))
 	base := smallChip(f)
 	g := smallModel(f)
 	f.Fuzz(func(t *testing.T, data []byte, batch uint8, seed uint64) {

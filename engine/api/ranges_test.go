@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/compass-go/compass/engine/estimate"
 	"github.com/compass-go/compass/engine/hw"
 	"github.com/compass-go/compass/engine/model"
 )
@@ -227,30 +228,7 @@ func TestEveryChipFieldAtExtremes(t *testing.T) {
 func TestChipRangeEdgesRun(t *testing.T) {
 	base := smallChip(t)
 	g := smallModel(t)
-	edges := map[string][2]float64{
-		"clock_hz":                              {hw.MinClockHz, hw.MaxClockHz},
-		"adc_latency_ns":                        {hw.MinStepLatencyNs, hw.MaxStepLatencyNs},
-		"mvm_slice_latency_ns":                  {hw.MinStepLatencyNs, hw.MaxStepLatencyNs},
-		"local_memory_read_latency_ns":          {hw.MinStepLatencyNs, hw.MaxStepLatencyNs},
-		"local_memory_write_latency_ns":         {hw.MinStepLatencyNs, hw.MaxStepLatencyNs},
-		"bus_latency_ns":                        {hw.MinStepLatencyNs, hw.MaxStepLatencyNs},
-		"crossbar_write_row_latency_ns":         {hw.MinWriteRowLatencyNs, hw.MaxWriteRowLatencyNs},
-		"bus_bandwidth_bytes_per_s":             {hw.MinBandwidthBytesPerS, hw.MaxBandwidthBytesPerS},
-		"dac_energy_per_conversion_pj":          {0, hw.MaxEventEnergyPJ},
-		"adc_energy_per_conversion_pj":          {0, hw.MaxEventEnergyPJ},
-		"vfu_energy_per_op_pj":                  {0, hw.MaxEventEnergyPJ},
-		"local_memory_read_energy_per_byte_pj":  {0, hw.MaxEventEnergyPJ},
-		"local_memory_write_energy_per_byte_pj": {0, hw.MaxEventEnergyPJ},
-		"bus_energy_per_byte_pj":                {0, hw.MaxEventEnergyPJ},
-		"mvm_slice_energy_pj":                   {hw.MinMVMSliceEnergyPJ, hw.MaxMVMSliceEnergyPJ},
-		"crossbar_write_energy_per_cell_bit_pj": {hw.MinWriteEnergyPerCellBitPJ, hw.MaxWriteEnergyPerCellBitPJ},
-		"crossbar_static_power_mw":              {0, hw.MaxStaticPowerMW},
-		"vfu_static_power_mw":                   {0, hw.MaxStaticPowerMW},
-		"local_memory_static_power_mw":          {0, hw.MaxStaticPowerMW},
-		"control_static_power_mw":               {0, hw.MaxStaticPowerMW},
-		"dram.tck_ns":                           {hw.MinDRAMTCKNs, hw.MaxDRAMTCKNs},
-		"dram.vdd_v":                            {hw.MinDRAMVDDV, hw.MaxDRAMVDDV},
-	}
+	edges := chipFieldRanges()
 	for _, f := range chipNumericFields() {
 		if f.isFloat && !strings.HasPrefix(f.key, "dram.idd") {
 			if _, ok := edges[f.key]; !ok {
@@ -282,6 +260,92 @@ func TestChipRangeEdgesRun(t *testing.T) {
 	}
 	if err := runEverything(t, g, &chip); err != nil {
 		t.Fatalf("DRAM currents at the top of their range: %v", err)
+	}
+}
+
+// chipFieldRanges gives every continuous chip field but the DRAM currents
+// its physical range [lo, hi] (hw's constants; 0 where 0 is allowed).
+func chipFieldRanges() map[string][2]float64 {
+	return map[string][2]float64{
+		"clock_hz":                              {hw.MinClockHz, hw.MaxClockHz},
+		"adc_latency_ns":                        {hw.MinStepLatencyNs, hw.MaxStepLatencyNs},
+		"mvm_slice_latency_ns":                  {hw.MinStepLatencyNs, hw.MaxStepLatencyNs},
+		"local_memory_read_latency_ns":          {hw.MinStepLatencyNs, hw.MaxStepLatencyNs},
+		"local_memory_write_latency_ns":         {hw.MinStepLatencyNs, hw.MaxStepLatencyNs},
+		"bus_latency_ns":                        {hw.MinStepLatencyNs, hw.MaxStepLatencyNs},
+		"crossbar_write_row_latency_ns":         {hw.MinWriteRowLatencyNs, hw.MaxWriteRowLatencyNs},
+		"bus_bandwidth_bytes_per_s":             {hw.MinBandwidthBytesPerS, hw.MaxBandwidthBytesPerS},
+		"dac_energy_per_conversion_pj":          {0, hw.MaxEventEnergyPJ},
+		"adc_energy_per_conversion_pj":          {0, hw.MaxEventEnergyPJ},
+		"vfu_energy_per_op_pj":                  {0, hw.MaxEventEnergyPJ},
+		"local_memory_read_energy_per_byte_pj":  {0, hw.MaxEventEnergyPJ},
+		"local_memory_write_energy_per_byte_pj": {0, hw.MaxEventEnergyPJ},
+		"bus_energy_per_byte_pj":                {0, hw.MaxEventEnergyPJ},
+		"mvm_slice_energy_pj":                   {hw.MinMVMSliceEnergyPJ, hw.MaxMVMSliceEnergyPJ},
+		"crossbar_write_energy_per_cell_bit_pj": {hw.MinWriteEnergyPerCellBitPJ, hw.MaxWriteEnergyPerCellBitPJ},
+		"crossbar_static_power_mw":              {0, hw.MaxStaticPowerMW},
+		"vfu_static_power_mw":                   {0, hw.MaxStaticPowerMW},
+		"local_memory_static_power_mw":          {0, hw.MaxStaticPowerMW},
+		"control_static_power_mw":               {0, hw.MaxStaticPowerMW},
+		"dram.tck_ns":                           {hw.MinDRAMTCKNs, hw.MaxDRAMTCKNs},
+		"dram.vdd_v":                            {hw.MinDRAMVDDV, hw.MaxDRAMVDDV},
+	}
+}
+
+// TestChipAllEdgesTogether puts every ranged field at once at the end of
+// its range that makes the chip slowest and most power-hungry (and then
+// fastest and most frugal), at the largest batch the small model runs
+// quickly: the extremes must compound to finite, non-negative results,
+// never an overflow.
+func TestChipAllEdgesTogether(t *testing.T) {
+	g := smallModel(t)
+	fast := map[string]bool{"clock_hz": true, "bus_bandwidth_bytes_per_s": true} // larger is faster
+	for _, slow := range []bool{true, false} {
+		chip := smallChip(t)
+		for key, lohi := range chipFieldRanges() {
+			hi := slow != fast[key]
+			if key == "dram.tck_ns" || key == "dram.vdd_v" {
+				hi = slow
+			}
+			if hi {
+				setChipField(t, chip, key, lohi[1])
+			} else {
+				setChipField(t, chip, key, lohi[0])
+			}
+		}
+		if err := chip.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		for _, batch := range []int{1, 64} {
+			req := CompileRequest{Graph: g, ChipSpec: chip, Batch: batch, Methods: Methods(), Seed: 1, GA: &GASettings{Generations: ptr(10)}}
+			cr, err := Compile(context.Background(), req)
+			if err != nil {
+				t.Fatalf("slow=%v batch %d: compile: %v", slow, batch, err)
+			}
+			if err := checkOutputs("test", cr); err != nil {
+				t.Fatal(err)
+			}
+			sr, err := Simulate(context.Background(), req, false, nil)
+			if err != nil {
+				t.Fatalf("slow=%v batch %d: simulate: %v", slow, batch, err)
+			}
+			if err := checkOutputs("test", sr); err != nil {
+				t.Fatal(err)
+			}
+			if slow && !(cr.Results[0].LatencyS > 1) {
+				t.Errorf("the slowest chip takes %v s: the extremes did not apply", cr.Results[0].LatencyS)
+			}
+		}
+		// The largest batch, compiled (its simulation is bounded by the
+		// simulator's event limit).
+		cr, err := Compile(context.Background(), CompileRequest{Graph: g, ChipSpec: chip, Batch: estimate.MaxBatch, Methods: Methods(), Seed: 1,
+			GA: &GASettings{Generations: ptr(10)}})
+		if err != nil {
+			t.Fatalf("slow=%v batch %d: compile: %v", slow, estimate.MaxBatch, err)
+		}
+		if err := checkOutputs("test", cr); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
