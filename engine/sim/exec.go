@@ -217,7 +217,7 @@ func tagOf(part int32, in isa.Instr) tagKey {
 
 // step executes (or blocks) the stream's next instruction.
 func (s *sim) step(id int, st *stream) (blocked bool, err error) {
-	in := st.code.At(st.pc)
+	in := st.cur
 	chip := s.chip
 	t := st.ready
 	pr := &s.res.Partitions[st.part]
@@ -464,7 +464,7 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 			return false, fmt.Errorf("partition %d core %d %s: %w", st.part, st.core, in.Op, err)
 		}
 	}
-	s.res.Counts[in.Op]++
-	st.pc++
+	s.counts[in.Op]++
+	st.advance()
 	return false, nil
 }

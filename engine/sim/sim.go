@@ -184,6 +184,8 @@ type stream struct {
 	code        *isa.LoopStream // instructions, generated one at a time
 	len         int64           // code.Len()
 	pc          int64
+	cur         isa.Instr // instruction pc
+	sec, j, k   int       // where pc is: section (0 head, 1 body, 2 tail), index in it, body repetition
 	ready       float64
 	outstanding float64
 	nextWaiter  waitList // the stream after it in the list it waits in
@@ -222,7 +224,8 @@ type sim struct {
 	lastDRAM float64
 	res      *Result
 	opt      Options
-	fn       *fnState // functional mode, or nil
+	fn       *fnState   // functional mode, or nil
+	counts   [256]int64 // instructions executed by opcode (Result.Counts)
 	act      float64
 }
 
@@ -306,7 +309,9 @@ func Run(p *isa.LoopProgram, chip *hw.Chip, opt Options) (*Result, error) {
 			if err != nil {
 				return nil, err
 			}
-			s.streams = append(s.streams, &stream{part: int32(pi), core: st.Core, code: st, len: st.Len()})
+			ns := &stream{part: int32(pi), core: st.Core, code: st, len: st.Len()}
+			ns.settle()
+			s.streams = append(s.streams, ns)
 		}
 	}
 	s.writers = writers
@@ -339,6 +344,11 @@ func Run(p *isa.LoopProgram, chip *hw.Chip, opt Options) (*Result, error) {
 		return nil, fmt.Errorf("the program's readers and writers disagree: %d tags and %d stored tensors left unread after the run", len(s.tags), len(s.stores))
 	}
 	r := s.res
+	for op, n := range s.counts {
+		if n > 0 {
+			r.Counts[isa.Opcode(op)] = n
+		}
+	}
 	for i := range r.Partitions {
 		r.LatencyNs = math.Max(r.LatencyNs, r.Partitions[i].End)
 	}
@@ -348,4 +358,43 @@ func Run(p *isa.LoopProgram, chip *hw.Chip, opt Options) (*Result, error) {
 	r.EnergyPJ = r.Energy.Total()
 	r.DRAM = ctrl.Stats()
 	return r, nil
+}
+
+// settle moves the stream's position past empty sections and loads the
+// instruction at pc (when there is one).
+func (st *stream) settle() {
+	c := st.code
+	for {
+		switch {
+		case st.sec == 0 && st.j >= len(c.Head):
+			st.sec, st.j, st.k = 1, 0, 0
+			continue
+		case st.sec == 1 && (st.k >= c.Repeat || len(c.Body) == 0):
+			st.sec, st.j = 2, 0
+			continue
+		case st.sec == 1 && st.j >= len(c.Body):
+			st.j, st.k = 0, st.k+1
+			continue
+		}
+		break
+	}
+	switch {
+	case st.sec == 0:
+		st.cur = c.Head[st.j]
+	case st.sec == 1:
+		st.cur = c.Body[st.j]
+		if st.cur.Input >= 0 {
+			st.cur.Input += int32(st.k)
+		}
+		st.cur.Addr += uint64(st.k) * c.AddrStep[st.j]
+	case st.j < len(c.Tail):
+		st.cur = c.Tail[st.j]
+	}
+}
+
+// advance moves the stream to its next instruction.
+func (st *stream) advance() {
+	st.pc++
+	st.j++
+	st.settle()
 }
