@@ -74,12 +74,15 @@ func (e *InternalError) Unwrap() error { return e.Err }
 // "Bounded work", has them):
 //
 //   - MaxNodes 50000: the zoo's largest graph (vit_b_16) has 276 nodes.
-//   - MaxUnits 65536: the zoo's most is 1256 (vgg16 on ReRAM); the GA
-//     keeps a population of plans of up to one cut per unit.
+//   - MaxUnits 16384: the zoo's most is 1256 (vgg16 on ReRAM); the GA
+//     keeps a population of plans of up to one cut per unit, and a result
+//     holds up to one partition per unit (about 5 KB each: ResNet18 on
+//     45,632 units of 16x16 crossbars gave 45,632 partitions, a 40 MB
+//     JSON result and 0.6 GB peak memory with the default GA).
 //   - MaxSpans 262144: the zoo's most valid spans is 22056 (vgg16 on L);
 //     every method but greedy and layerwise costs each valid span once.
 //   - MaxGAPlanCuts 1<<24 and MaxGAWork 1<<32: the default GA (population
-//     100, up to 301 generations) at MaxUnits is 6.6e6 and 2.0e9; the
+//     100, up to 301 generations) at MaxUnits is 1.6e6 and 4.9e8; the
 //     GA's plans take 16 bytes per cut, and a generation's work is linear
 //     in its plans' cuts.
 //   - MaxSweepRows 1000: the paper grid is 45 configurations (its three
@@ -89,7 +92,7 @@ func (e *InternalError) Unwrap() error { return e.Err }
 func DefaultLimits() Limits {
 	return Limits{
 		MaxNodes:        50000,
-		MaxUnits:        1 << 16,
+		MaxUnits:        1 << 14,
 		MaxSpans:        1 << 18,
 		MaxGAPlanCuts:   1 << 24,
 		MaxGAWork:       1 << 32,
