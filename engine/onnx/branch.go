@@ -155,22 +155,8 @@ func (r *reader) inputsBehind(name string) []string {
 
 // inline converts the nodes of a branch taken and returns its outputs.
 func (r *reader) inline(g *graphProto) ([]*val, error) {
-	for i, t := range g.inits {
-		if t.name == "" {
-			return nil, fmt.Errorf("initializer %d has no name", i)
-		}
-		if _, dup := r.vals[t.name]; dup {
-			return nil, fmt.Errorf("initializer %q shadows a value of the enclosing graph: ONNX names must be unique", t.name)
-		}
-		what := fmt.Sprintf("initializer %q", t.name)
-		if err := r.check(t, what); err != nil {
-			return nil, err
-		}
-		shape, err := dimsShape(t.dims, what)
-		if err != nil {
-			return nil, err
-		}
-		r.vals[t.name] = &val{name: t.name, shape: shape, batch: -1, dtype: t.dtype, c: &konst{t: t, name: t.name, init: true}}
+	if err := r.initializers(g.inits, true); err != nil {
+		return nil, err
 	}
 	captures(g.nodes)
 	order, err := r.order(g)

@@ -78,19 +78,8 @@ func convert(mp *modelProto, opt Options) (*model.Graph, error) {
 		return nil, fmt.Errorf("graph %q has no nodes", name)
 	}
 	// Initializers: constants known by name, validated against their data.
-	for i, t := range gp.inits {
-		if t.name == "" {
-			return nil, fmt.Errorf("initializer %d has no name", i)
-		}
-		what := fmt.Sprintf("initializer %q", t.name)
-		if err := r.check(t, what); err != nil {
-			return nil, err
-		}
-		shape, err := dimsShape(t.dims, what)
-		if err != nil {
-			return nil, err
-		}
-		r.vals[t.name] = &val{name: t.name, shape: shape, batch: -1, dtype: t.dtype, c: &konst{t: t, name: t.name, init: true}}
+	if err := r.initializers(gp.inits, false); err != nil {
+		return nil, err
 	}
 	if err := r.inputs(gp); err != nil {
 		return nil, err
@@ -138,6 +127,30 @@ func convert(mp *modelProto, opt Options) (*model.Graph, error) {
 		}
 	}
 	return r.g, nil
+}
+
+// initializers makes constants of a graph's initializers, validated
+// against their data. A branch's may not shadow a value of the enclosing
+// graph.
+func (r *reader) initializers(inits []*tensorProto, branch bool) error {
+	for i, t := range inits {
+		if t.name == "" {
+			return fmt.Errorf("initializer %d has no name", i)
+		}
+		if _, dup := r.vals[t.name]; dup && branch {
+			return fmt.Errorf("initializer %q shadows a value of the enclosing graph: ONNX names must be unique", t.name)
+		}
+		what := fmt.Sprintf("initializer %q", t.name)
+		if err := r.check(t, what); err != nil {
+			return err
+		}
+		shape, err := dimsShape(t.dims, what)
+		if err != nil {
+			return err
+		}
+		r.vals[t.name] = &val{name: t.name, shape: shape, batch: -1, dtype: t.dtype, c: &konst{t: t, name: t.name, init: true}}
+	}
+	return nil
 }
 
 // count records the consumers of every value (node inputs, values read
