@@ -16,8 +16,10 @@ type ElementwiseMode struct {
 
 // elementwiseModes lists the Elementwise functions, sorted by name. Costs
 // count one vector op per add, multiply, compare, select or table look-up:
-// transcendental functions (exp, log, erf, sqrt, reciprocal) are one
-// look-up; pow is three (log look-up, multiply, exp look-up); mod is two
+// transcendental functions (exp, log, erf, sqrt, reciprocal, sin, cos,
+// softplus) are one look-up; the activations elu, selu, celu and mish a
+// look-up and a select or multiply (two), softsign an add and a divide,
+// prelu a compare and a multiply by the slope; pow is three (log look-up, multiply, exp look-up); mod is two
 // (divide, multiply-subtract); quantize is three (scale, round, clamp),
 // dequantize two (subtract the zero point, scale); dynamic_quantize five
 // (min and max over the tensor, then quantize); n-ary sum, max and min one
@@ -27,8 +29,11 @@ var elementwiseModes = [...]ElementwiseMode{
 	{"abs", 1, 1, 1, false},
 	{"and", 2, 2, 1, false},
 	{"ceil", 1, 1, 1, false},
+	{"celu", 1, 1, 2, false},
+	{"cos", 1, 1, 1, false},
 	{"dequantize", 1, 1, 2, false},
 	{"dynamic_quantize", 1, 1, 5, false},
+	{"elu", 1, 1, 2, false},
 	{"equal", 2, 2, 1, false},
 	{"erf", 1, 1, 1, false},
 	{"exp", 1, 1, 1, false},
@@ -42,17 +47,24 @@ var elementwiseModes = [...]ElementwiseMode{
 	{"max", 1, -1, 1, true},
 	{"mean", 1, -1, 1, true},
 	{"min", 1, -1, 1, true},
+	{"mish", 1, 1, 2, false},
 	{"mod", 2, 2, 2, false},
 	{"neg", 1, 1, 1, false},
 	{"not", 1, 1, 1, false},
 	{"or", 2, 2, 1, false},
 	{"pow", 2, 2, 3, false},
+	{"prelu", 2, 2, 2, false},
 	{"quantize", 1, 1, 3, false},
 	{"reciprocal", 1, 1, 1, false},
 	{"round", 1, 1, 1, false},
+	{"selu", 1, 1, 2, false},
 	{"sign", 1, 1, 1, false},
+	{"sin", 1, 1, 1, false},
+	{"softplus", 1, 1, 1, false},
+	{"softsign", 1, 1, 2, false},
 	{"sqrt", 1, 1, 1, false},
 	{"sum", 1, -1, 1, true},
+	{"thresholded_relu", 1, 1, 1, false},
 	{"where", 3, 3, 1, false},
 	{"xor", 2, 2, 1, false},
 }

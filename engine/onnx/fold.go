@@ -99,8 +99,10 @@ func foldBinary(op string, a, b *values, sa, sb, out []int) *values {
 				v = min(xi, yi)
 			case "Pow":
 				v = int64(math.Pow(float64(xi), float64(yi)))
-			default:
+			case "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor":
 				v = int64(cmp(op, x, y))
+			default:
+				return nil
 			}
 			res.i[k], res.f[k] = v, float64(v)
 			continue
@@ -123,8 +125,10 @@ func foldBinary(op string, a, b *values, sa, sb, out []int) *values {
 			v = math.Min(x, y)
 		case "Pow":
 			v = math.Pow(x, y)
-		default:
+		case "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor":
 			v = cmp(op, x, y)
+		default:
+			return nil // not evaluated: the result's values are not known
 		}
 		res.f[k] = v
 	}
@@ -209,6 +213,12 @@ func foldUnary(op string, a *values) *values {
 			if x == 0 {
 				v = 1
 			}
+		case "Sin":
+			v = math.Sin(x)
+		case "Cos":
+			v = math.Cos(x)
+		default:
+			return nil // not evaluated: the result's values are not known
 		}
 		res.f[k] = v
 		if keepInt {

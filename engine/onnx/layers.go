@@ -852,8 +852,18 @@ func opReduce(c *nctx) ([]*val, error) {
 		return nil, err
 	}
 	r := len(x.shape)
-	axes, ok, err := c.axesArg(1)
-	if err != nil {
+	var axes []int64
+	ok := true
+	if strings.HasPrefix(c.n.op, "Arg") {
+		// ArgMax/ArgMin: a max (min) search over one axis; the indices
+		// it outputs cost what the values would.
+		mode = strings.ToLower(strings.TrimPrefix(c.n.op, "Arg"))
+		a, err := c.attrInt("axis", 0)
+		if err != nil {
+			return nil, err
+		}
+		axes = []int64{a}
+	} else if axes, ok, err = c.axesArg(1); err != nil {
 		return nil, err
 	}
 	keep, err := c.attrInt("keepdims", 1)

@@ -90,6 +90,9 @@ func TestElementwiseOnActivations(t *testing.T) {
 		{"Max", 1, 0, "max", 1}, {"Min", 1, 0, "min", 1},
 		{"Sum", 1, 2, "sum", 3}, {"Max", 1, 2, "max", 3}, {"Mean", 0, 2, "mean", 3},
 		{"Where", 2, 0, "where", 1}, {"Where", 0, 2, "where", 1},
+		{"Elu", 0, 0, "elu", 2}, {"Selu", 0, 0, "selu", 2}, {"Celu", 0, 0, "celu", 2}, {"Mish", 0, 0, "mish", 2},
+		{"Softplus", 0, 0, "softplus", 1}, {"Softsign", 0, 0, "softsign", 2}, {"ThresholdedRelu", 0, 0, "thresholded_relu", 1},
+		{"Sin", 0, 0, "sin", 1}, {"Cos", 0, 0, "cos", 1}, {"PRelu", 1, 0, "prelu", 2},
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%s_%d_%d", c.op, c.consts, c.acts), func(t *testing.T) {
@@ -605,5 +608,47 @@ func TestTinyBERT(t *testing.T) {
 	}
 	if tot := g.Totals(); tot.Weights != 4*D*D+2*D {
 		t.Fatalf("weights %d", tot.Weights)
+	}
+}
+
+// TestMovementOps: Tile as Concats of copies, DepthToSpace (DCR, CRD) and
+// SpaceToDepth as Reshape/Transpose/Reshape, ArgMax as a max Reduce; a
+// constant Tile keeps its values, an operator the folder does not
+// evaluate leaves them unknown (never zeros).
+func TestMovementOps(t *testing.T) {
+	m := &onnxModel{name: "mv", inputs: []vinfo{img("x", "N", 8, 4, 6)}, outputs: []vinfo{{name: "tile"}, {name: "d2s"}, {name: "crd"}, {name: "s2d"}, {name: "am"}, {name: "r"}}}
+	m.add("tile", "Tile", []string{"x", m.init("reps", typeInt64, encRaw, f64s(1, 1, 2, 3), 4)})
+	m.add("d2s", "DepthToSpace", []string{"x"}, attr{"blocksize", 2})
+	m.add("crd", "DepthToSpace", []string{"x"}, attr{"blocksize", 2}, attr{"mode", "CRD"})
+	m.add("s2d", "SpaceToDepth", []string{"x"}, attr{"blocksize", 2})
+	m.add("am", "ArgMax", []string{"x"}, attr{"axis", 1}, attr{"keepdims", 0})
+	// Tile of [2] by 2 = [a b a b] as a Reshape target's last two entries.
+	m.add("t2", "Tile", []string{m.init("hw", typeInt64, encRaw, f64s(4, 6), 2), m.init("two", typeInt64, encRaw, f64s(2), 1)})
+	m.add("tgt", "Slice", []string{"t2", m.init("s0", typeInt64, encRaw, f64s(1), 1), m.init("s1", typeInt64, encRaw, f64s(3), 1)}) // [6 4]
+	m.add("full", "Concat", []string{m.init("n8", typeInt64, encRaw, f64s(1, 8), 2), "tgt"}, attr{"axis", 0})
+	m.add("r", "Reshape", []string{"x", "full"})
+	g, err := ReadBytes(m.bytes(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"tile": "[8,8,18]", "d2s": "[2,8,12]", "crd": "[2,8,12]", "s2d": "[32,2,3]", "am": "[4,6]", "r": "[8,6,4]"} {
+		if n, _ := irNode(t, g, name); n.Out.String() != want {
+			t.Errorf("%s: %s %v, want %s", name, n.Op, n.Out, want)
+		}
+	}
+	if n, _ := irNode(t, g, "d2s/perm"); fmt.Sprint(n.Perm) != "[2 3 0 4 1]" {
+		t.Errorf("DCR perm %v", n.Perm)
+	}
+	if n, _ := irNode(t, g, "crd/perm"); fmt.Sprint(n.Perm) != "[0 3 1 4 2]" {
+		t.Errorf("CRD perm %v", n.Perm)
+	}
+	if n, st := irNode(t, g, "am"); n.Op != model.OpReduce || n.Mode != "max" || st.VecOps != 192 {
+		t.Errorf("argmax %s %q %d", n.Op, n.Mode, st.VecOps)
+	}
+	if n, _ := irNode(t, g, "tile/tile2"); n.Op != model.OpConcat || len(n.Inputs) != 2 {
+		t.Errorf("tile on H: %s %v", n.Op, n.Inputs)
+	}
+	if foldUnary("Softplus", &values{f: []float64{1}}) != nil || foldBinary("PRelu", &values{f: []float64{1}}, &values{f: []float64{1}}, []int{1}, []int{1}, []int{1}) != nil {
+		t.Error("an operator the folder does not evaluate gave values")
 	}
 }

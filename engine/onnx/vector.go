@@ -13,6 +13,9 @@ import (
 // lower case with underscores between words (GreaterOrEqual ->
 // greater_or_equal).
 func modeOf(op string) string {
+	if op == "PRelu" {
+		return "prelu"
+	}
 	var b strings.Builder
 	for i, r := range op {
 		if r >= 'A' && r <= 'Z' {
