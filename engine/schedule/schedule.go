@@ -5,6 +5,9 @@
 // partial sums of input-split layers, the vector work of the nodes its
 // layer owns, and the tensors it sends to other cores or stores to DRAM.
 // Entry tensors are loaded from DRAM by one loader stream per partition.
+// Every input runs the same instructions, so each stream is stored once,
+// in loop form (isa.LoopStream): the program's size does not grow with
+// the batch.
 //
 // Each replica of each unit runs two in-order threads on the core the
 // placement put it on: the crossbar thread (weight replacement, then per

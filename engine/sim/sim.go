@@ -3,7 +3,12 @@
 // with resources for each crossbar, each core's vector unit, the shared bus
 // and the DRAM (the bank-level LPDDR3 model of package dram), and reports
 // the batch's latency, the phases of every partition, energy by component,
-// DRAM traffic and row-hit rate, instruction counts and utilisation.
+// DRAM traffic and row-hit rate, instruction counts and utilisation. It
+// runs the program in its loop form (isa.LoopProgram), taking each
+// stream's instructions one at a time as the stream reaches them, and
+// drops the state of a tensor once its last reader has passed
+// (readers.go), so its memory follows the inputs in flight, not the
+// batch.
 //
 // Execution rules. A stream issues one instruction at a time. MVMUL and
 // WRITE_WEIGHT are asynchronous: they occupy their crossbar and the stream
