@@ -330,3 +330,49 @@ func TestCostsAgreeWithSpans(t *testing.T) {
 		t.Error("Costs after Span disagrees")
 	}
 }
+
+// Every span's replication places on the chip's cores (the placement the
+// API draws agrees with the estimator), also on chips whose slow MVMs
+// make the bisection's bottlenecks large enough for rounding to matter:
+// a fuzzed chip (4 cores of 49 crossbars, a 1 kHz clock, 0.8 ms ADC
+// conversions) once got a layer one replica more than the cores hold.
+func TestReplicationAlwaysPlaces(t *testing.T) {
+	g, err := zoo.Build("squeezenet1_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		cores, perCore int
+		adcNs, clockHz float64
+	}{{4, 49, 796945.0650357155, 1e3}, {3, 7, 1e6, 1e3}, {16, 16, 0.8333, 1e9}, {5, 33, 12345.678, 7e4}} {
+		preset, _ := hw.Preset("M")
+		chip := *preset
+		chip.Cores, chip.CrossbarsPerCore, chip.CrossbarRows, chip.CrossbarCols = tc.cores, tc.perCore, 64, 64
+		chip.ADCLatencyNs, chip.ClockHz = tc.adcNs, tc.clockHz
+		m, err := mapping.Map(g, &chip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, batch := range []int{1, 8} {
+			e, _ := New(m, batch)
+			for a := range len(m.Units) {
+				for b := a + 1; b <= e.MaxEnd(a); b++ {
+					s := e.MustSpan(a, b)
+					var sizes []int
+					for _, lp := range s.Layers {
+						for u := s.Start; u < s.End; u++ {
+							if m.Units[u].Layer == lp.Layer {
+								for range lp.Replicas {
+									sizes = append(sizes, m.Units[u].Crossbars)
+								}
+							}
+						}
+					}
+					if _, _, ok := mapping.PlaceCores(sizes, chip.Cores, chip.CrossbarsPerCore); !ok {
+						t.Fatalf("%+v batch %d: span [%d, %d) replicated %+v does not place", tc, batch, a, b, s.Layers)
+					}
+				}
+			}
+		}
+	}
+}

@@ -385,17 +385,27 @@ func (e *Estimator) replicate(s *Span, acc []layerAcc, first int, floorNs float6
 	if lo < hi {
 		assign(lo)
 		if !e.packs(acc, reps) {
+			// best is the last assignment that packed (hi is what it
+			// achieves); no replication packs, the span being valid.
+			// Keeping it, rather than re-deriving it from hi, keeps the
+			// answer one that packs even where rounding in replicasFor
+			// would give a layer a replica more at T = hi.
+			best := make([]int, len(acc))
+			for i := range best {
+				best[i] = 1
+			}
 			lo = e.nextChange(acc, reps)
 			for lo < hi {
 				mid := lo + (hi-lo)/2
 				assign(mid)
 				if e.packs(acc, reps) {
 					hi = e.achieved(acc, reps)
+					copy(best, reps)
 				} else {
 					lo = e.nextChange(acc, reps)
 				}
 			}
-			assign(hi)
+			copy(reps, best)
 		}
 	} else {
 		for i := range reps {
