@@ -37,6 +37,9 @@ type BuildResult struct {
 	Dir    string
 	Files  []File
 	Cached int // compressed files taken from the cache
+
+	pending  []pendingBrotli // brotli variants left for FinishBrotli
+	cacheDir string
 }
 
 // File returns the entry for path, or nil.
@@ -84,6 +87,10 @@ type BuildOptions struct {
 	// an unchanged file is not compressed again (brotli at its best
 	// compression takes seconds per MB). Empty: no cache.
 	CacheDir string
+	// BrotliLater leaves the brotli variants the cache lacks to
+	// BuildResult.FinishBrotli, so a server can start at once after an
+	// edit and serve gzip until they are ready.
+	BrotliLater bool
 }
 
 // DefaultCacheDir is the compressed-file cache under the user's cache
@@ -158,11 +165,14 @@ func BuildWith(root, out string, opt BuildOptions) (*BuildResult, error) {
 	}
 	logf("compressing with gzip and brotli (cached by content in %s)...", cacheName(opt.CacheDir))
 	start = time.Now()
-	res, err := Precompress(out, opt.CacheDir)
+	res, err := precompress(out, opt.CacheDir, opt.BrotliLater)
 	if err != nil {
 		return nil, err
 	}
 	logf("  %d files compressed in %.1f s, %d from the cache", len(res.Files), time.Since(start).Seconds(), res.Cached)
+	if n := len(res.pending); n > 0 {
+		logf("  %d brotli variants left for later (gzip is served until they are ready)", n)
+	}
 	return res, nil
 }
 
@@ -179,13 +189,23 @@ func cacheName(dir string) string {
 // there otherwise ("" : no cache). Cache entries unused for
 // cacheMaxAge are removed.
 func Precompress(dir, cacheDir string) (*BuildResult, error) {
-	res := &BuildResult{Dir: dir}
+	return precompress(dir, cacheDir, false)
+}
+
+// pendingBrotli is a brotli variant FinishBrotli still has to write.
+type pendingBrotli struct {
+	path, key string
+	file      int // index into BuildResult.Files
+}
+
+func precompress(dir, cacheDir string, brotliLater bool) (*BuildResult, error) {
+	res := &BuildResult{Dir: dir, cacheDir: cacheDir}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
 		ext := filepath.Ext(p)
-		if ext == ".gz" || ext == ".br" {
+		if ext == ".gz" || ext == ".br" || ext == ".tmp" {
 			return nil
 		}
 		rel, _ := filepath.Rel(dir, p)
@@ -203,6 +223,14 @@ func Precompress(dir, cacheDir string) (*BuildResult, error) {
 				mk     func(io.Writer) io.WriteCloser
 				size   *int64
 			}{{".gz", gzipWriter, &f.GzipBytes}, {".br", brotliWriter, &f.BrotliByte}} {
+				if brotliLater && c.suffix == ".br" && !cached(cacheDir, key+c.suffix) {
+					// An old variant must not be served for the new file.
+					if err := os.Remove(p + c.suffix); err != nil && !os.IsNotExist(err) {
+						return err
+					}
+					res.pending = append(res.pending, pendingBrotli{p, key + c.suffix, len(res.Files)})
+					continue
+				}
 				hit, n, err := compressCached(p+c.suffix, data, c.mk, cacheDir, key+c.suffix)
 				if err != nil {
 					return err
@@ -222,6 +250,43 @@ func Precompress(dir, cacheDir string) (*BuildResult, error) {
 	sort.Slice(res.Files, func(i, j int) bool { return res.Files[i].Path < res.Files[j].Path })
 	pruneCache(cacheDir)
 	return res, nil
+}
+
+// cached reports whether the cache holds the entry key.
+func cached(cacheDir, key string) bool {
+	if cacheDir == "" {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(cacheDir, key))
+	return err == nil
+}
+
+// FinishBrotli writes the brotli variants Build left for later (with
+// BuildOptions.BrotliLater), each atomically, so a server serving the
+// directory meanwhile sends gzip and then brotli, never half a file. It
+// returns how many it wrote. It must not run while another goroutine reads
+// the result's Files.
+func (r *BuildResult) FinishBrotli() (int, error) {
+	done := 0
+	for _, pb := range r.pending {
+		data, err := os.ReadFile(pb.path)
+		if err != nil {
+			return done, err
+		}
+		tmp := pb.path + ".br.tmp"
+		_, n, err := compressCached(tmp, data, brotliWriter, r.cacheDir, pb.key)
+		if err != nil {
+			os.Remove(tmp)
+			return done, err
+		}
+		if err := os.Rename(tmp, pb.path+".br"); err != nil {
+			return done, err
+		}
+		r.Files[pb.file].BrotliByte = n
+		done++
+	}
+	r.pending = nil
+	return done, nil
 }
 
 // cacheMaxAge is how long an unused compressed file stays in the cache.

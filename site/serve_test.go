@@ -224,3 +224,42 @@ func TestPrecompressCache(t *testing.T) {
 		t.Fatalf("no cache: %v", err)
 	}
 }
+
+func TestBrotliLater(t *testing.T) {
+	cache, dir := t.TempDir(), t.TempDir()
+	js := strings.Repeat("const y = 2;\n", 400)
+	os.WriteFile(filepath.Join(dir, "a.js"), []byte(js), 0o644)
+	os.WriteFile(filepath.Join(dir, "a.js.br"), []byte("stale variant of an older a.js"), 0o644)
+	res, err := precompress(dir, cache, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.pending) != 1 {
+		t.Fatalf("%d brotli variants pending, want 1", len(res.pending))
+	}
+	if _, err := os.Stat(filepath.Join(dir, "a.js.br")); err == nil {
+		t.Fatal("the stale .br is still there while its brotli is pending")
+	}
+	if readGzip(t, filepath.Join(dir, "a.js.gz")) != js {
+		t.Fatal("gzip not written at once")
+	}
+	// Meanwhile the handler serves gzip to a client that takes brotli.
+	if enc := get(t, Handler(dir), "/a.js", "br, gzip").Header.Get("Content-Encoding"); enc != "gzip" {
+		t.Fatalf("while brotli is pending: Content-Encoding %q, want gzip", enc)
+	}
+	n, err := res.FinishBrotli()
+	if err != nil || n != 1 {
+		t.Fatalf("FinishBrotli: %d, %v", n, err)
+	}
+	if readBrotli(t, filepath.Join(dir, "a.js.br")) != js || res.File("a.js").BrotliByte == 0 {
+		t.Fatal("the late brotli variant does not decode to the file, or its size is not recorded")
+	}
+	if enc := get(t, Handler(dir), "/a.js", "br, gzip").Header.Get("Content-Encoding"); enc != "br" {
+		t.Fatalf("after FinishBrotli: Content-Encoding %q, want br", enc)
+	}
+	// The next build finds it in the cache: nothing pending.
+	again, err := precompress(dir, cache, true)
+	if err != nil || len(again.pending) != 0 || again.Cached != 2 {
+		t.Fatalf("rebuild: %d pending, %d cached, %v", len(again.pending), again.Cached, err)
+	}
+}

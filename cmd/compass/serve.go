@@ -28,7 +28,7 @@ with gzip and brotli. The result is a static site: copy DIR to any web server.`,
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	res, err := buildSite(*out, stderr)
+	res, err := buildSite(*out, stderr, false)
 	if err != nil {
 		return err
 	}
@@ -40,7 +40,7 @@ with gzip and brotli. The result is a static site: copy DIR to any web server.`,
 	return t.write(stdout)
 }
 
-func buildSite(out string, log io.Writer) (*site.BuildResult, error) {
+func buildSite(out string, log io.Writer, brotliLater bool) (*site.BuildResult, error) {
 	root, err := site.FindRoot(".")
 	if err != nil {
 		return nil, err
@@ -48,7 +48,7 @@ func buildSite(out string, log io.Writer) (*site.BuildResult, error) {
 	if !filepath.IsAbs(out) {
 		out = filepath.Join(root, out)
 	}
-	return site.BuildWith(root, out, site.BuildOptions{Version: "dev", Log: log, CacheDir: site.DefaultCacheDir()})
+	return site.BuildWith(root, out, site.BuildOptions{Version: "dev", Log: log, CacheDir: site.DefaultCacheDir(), BrotliLater: brotliLater})
 }
 
 func cmdServe(args []string, stdout, stderr io.Writer) error {
@@ -102,14 +102,19 @@ the address, so keep it on loopback unless you mean to share it.`, stdout, stder
 	apiCfg := httpapi.Config{MaxBodyBytes: *maxBody, Deadline: *deadline, MaxConcurrent: *maxConc, MaxBatch: *maxBatch,
 		MaxSimEvents: *maxEvents, AllowOrigins: origins, Version: "dev"}
 	dir := *out
+	var built *site.BuildResult
 	if *build {
-		res, err := buildSite(*out, stdout)
+		res, err := buildSite(*out, stdout, true)
 		if err != nil {
 			return err
 		}
-		dir = res.Dir
+		dir, built = res.Dir, res
 		if w := res.File("compass.wasm"); w != nil {
-			fmt.Fprintf(stdout, "built compass.wasm: %s bytes, %s gzip, %s brotli\n", thousands(w.Bytes), thousands(w.GzipBytes), thousands(w.BrotliByte))
+			br := thousands(w.BrotliByte)
+			if w.BrotliByte == 0 {
+				br = "(later)"
+			}
+			fmt.Fprintf(stdout, "built compass.wasm: %s bytes, %s gzip, %s brotli\n", thousands(w.Bytes), thousands(w.GzipBytes), br)
 		}
 	} else if root, err := site.FindRoot("."); err == nil && !filepath.IsAbs(dir) {
 		dir = filepath.Join(root, dir)
@@ -136,6 +141,16 @@ the address, so keep it on loopback unless you mean to share it.`, stdout, stder
 	srv := newServer(handler, *deadline)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	if built != nil {
+		go func() {
+			start := time.Now()
+			if n, err := built.FinishBrotli(); err != nil {
+				fmt.Fprintf(stderr, "brotli variants: %v (gzip is served instead)\n", err)
+			} else if n > 0 {
+				fmt.Fprintf(stdout, "brotli variants of %d files ready (%.1f s)\n", n, time.Since(start).Seconds())
+			}
+		}()
+	}
 	select {
 	case err := <-errc:
 		return err
