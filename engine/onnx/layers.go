@@ -847,6 +847,13 @@ func opResize(c *nctx) ([]*val, error) {
 
 func opReduce(c *nctx) ([]*val, error) {
 	mode := strings.ToLower(strings.TrimPrefix(c.n.op, "Reduce"))
+	switch mode {
+	case "l1", "l2", "logsum", "logsumexp", "prod", "sumsquare":
+		// One accumulation per input element, as a sum; the per-element
+		// abs, square or exponential and the final root or log are not
+		// counted apart.
+		mode = "sum"
+	}
 	x, err := c.need(0)
 	if err != nil {
 		return nil, err

@@ -652,3 +652,38 @@ func TestMovementOps(t *testing.T) {
 		t.Error("an operator the folder does not evaluate gave values")
 	}
 }
+
+// TestInstanceNormAndReductions: InstanceNormalization written out (two
+// spatial means, centring, square, root, divide, a per-channel affine of
+// 2 x C parameters) and the L1/L2/LogSumExp/Prod/SumSquare reductions as
+// sums, one op per input element.
+func TestInstanceNormAndReductions(t *testing.T) {
+	m := &onnxModel{name: "in", inputs: []vinfo{img("x", "N", 4, 3, 5)}, outputs: []vinfo{{name: "y"}, {name: "l2"}, {name: "lse"}}}
+	m.add("y", "InstanceNormalization", []string{"x", m.init("s", typeFloat, encRaw, nil, 4), m.init("b", typeFloat, encRaw, nil, 4)})
+	m.add("l2", "ReduceL2", []string{"x"}, attr{"axes", i64s(1)}, attr{"keepdims", 0})
+	m.add("lse", "ReduceLogSumExp", []string{"x"}, attr{"axes", i64s(-1)})
+	g, err := ReadBytes(m.bytes(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vec, params int64
+	for _, name := range []string{"y/mean", "y/center", "y/square", "y/var", "y/std", "y/norm", "y"} {
+		_, st := irNode(t, g, name)
+		vec += st.VecOps
+		params += st.Params
+	}
+	// 60 elements, 4 channels: mean 60+4, centre 60, square 60, var 60+4,
+	// sqrt 4, divide 60, scale and shift 120.
+	if vec != 64+60+60+64+4+60+120 || params != 8 {
+		t.Fatalf("instance norm: %d vector ops, %d params", vec, params)
+	}
+	if n, _ := irNode(t, g, "y/mean"); fmt.Sprint(n.Axes) != "[1 2]" || n.Out.String() != "[4,1,1]" {
+		t.Fatalf("mean over %v: %v", n.Axes, n.Out)
+	}
+	if n, st := irNode(t, g, "l2"); n.Op != model.OpReduce || n.Mode != "sum" || n.Out.String() != "[3,5]" || st.VecOps != 60 {
+		t.Fatalf("ReduceL2: %s %q %v %d", n.Op, n.Mode, n.Out, st.VecOps)
+	}
+	if n, _ := irNode(t, g, "lse"); n.Mode != "sum" || n.Out.String() != "[4,3,1]" {
+		t.Fatalf("ReduceLogSumExp: %q %v", n.Mode, n.Out)
+	}
+}

@@ -233,3 +233,49 @@ func quantLayer(c *nctx) ([]*val, error) {
 	}
 	return []*val{c.emit(&model.Node{Name: c.name + "/requantize", Op: model.OpElementwise, Mode: "quantize", Inputs: []string{src}}, &val{shape: clone(v.shape), batch: v.batch})}, nil
 }
+
+// opInstanceNorm writes InstanceNormalization on [N,C,...] out as the IR
+// computes it: the mean and variance over the spatial axes (Reduce), the
+// centring, squaring, square root and division (vector ops), then the
+// per-channel scale and shift (a BatchNorm, 2 x C parameters).
+func opInstanceNorm(c *nctx) ([]*val, error) {
+	x, err := c.need(0)
+	if err != nil {
+		return nil, err
+	}
+	if x.c != nil {
+		return []*val{folded(clone(x.shape), nil)}, nil
+	}
+	r := len(x.shape)
+	if r < 3 || x.batch != 0 {
+		return nil, c.errf("input %q has shape %v: InstanceNormalization wants [N,C,...] with the batch first and a spatial axis", x.name, x.shape)
+	}
+	for k := 1; k <= 2; k++ {
+		p, err := c.need(k)
+		if err != nil {
+			return nil, err
+		}
+		if p.c == nil || len(p.shape) != 1 || p.shape[0] != x.shape[1] {
+			return nil, c.errf("input %d (%q) must be a constant of shape [%d] (the channels), it is %v", k, p.name, x.shape[1], p.shape)
+		}
+	}
+	var axes []int
+	stat := clone(x.shape)
+	for i := 2; i < r; i++ {
+		axes = append(axes, i-1) // IR axes: the batch is not one
+		stat[i] = 1
+	}
+	src, err := c.r.irNode(x)
+	if err != nil {
+		return nil, err
+	}
+	full := func() *val { return &val{shape: clone(x.shape), batch: 0} }
+	small := func() *val { return &val{shape: clone(stat), batch: 0} }
+	mean := c.emit(&model.Node{Name: c.name + "/mean", Op: model.OpReduce, Mode: "mean", Axes: axes, KeepDims: true, Inputs: []string{src}}, small())
+	d := c.emit(&model.Node{Name: c.name + "/center", Op: model.OpSub, Inputs: []string{src, mean.ir}}, full())
+	sq := c.emit(&model.Node{Name: c.name + "/square", Op: model.OpMul, Inputs: []string{d.ir, d.ir}}, full())
+	variance := c.emit(&model.Node{Name: c.name + "/var", Op: model.OpReduce, Mode: "mean", Axes: axes, KeepDims: true, Inputs: []string{sq.ir}}, small())
+	std := c.emit(&model.Node{Name: c.name + "/std", Op: model.OpElementwise, Mode: "sqrt", Inputs: []string{variance.ir}}, small())
+	norm := c.emit(&model.Node{Name: c.name + "/norm", Op: model.OpDiv, Inputs: []string{d.ir, std.ir}}, full())
+	return []*val{c.emit(&model.Node{Op: model.OpBatchNorm, Inputs: []string{norm.ir}}, full())}, nil
+}
