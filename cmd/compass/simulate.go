@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -51,22 +53,18 @@ partition's phases, with the estimator's figures beside them.`, stdout, stderr)
 		return err
 	}
 	if *traceFile != "" {
-		type methodTrace struct {
-			Method string `json:"method"`
-			Events any    `json:"events"`
-		}
-		var traces []methodTrace
 		for i := range res.Results {
 			r := &res.Results[i]
 			if r.TraceTruncated {
 				fmt.Fprintf(stderr, "compass simulate: the %s trace is cut short at the trace limit: it holds %d of %d busy intervals, up to %.4g s of %.4g s; lift the limit with --max-trace-bytes (limits.max_trace_bytes)\n",
 					r.Method, len(r.Trace), r.TraceEvents, r.TraceEndS, r.LatencyS)
 			}
-			traces = append(traces, methodTrace{r.Method, r.Trace})
-			r.Trace = nil // the file holds it
 		}
-		if err := writeFile(*traceFile, func(w io.Writer) error { return api.WriteJSON(w, traces) }); err != nil {
+		if err := writeFile(*traceFile, func(w io.Writer) error { return writeTraces(w, res.Results) }); err != nil {
 			return err
+		}
+		for i := range res.Results {
+			res.Results[i].Trace = nil // the file holds it
 		}
 	}
 	if *f.asJSON.on {
@@ -98,6 +96,44 @@ partition's phases, with the estimator's figures beside them.`, stdout, stderr)
 		fmt.Fprintf(stdout, "\n%s energy per inference: %s\n", r.Method, strings.Join(parts, ", "))
 	}
 	return nil
+}
+
+// writeTraces writes each method's timeline as the JSON array
+// [{"method": ..., "events": [...]}, ...] (the bytes api.WriteJSON gives),
+// an event at a time: a trace of millions of events is never held as one
+// encoded buffer.
+func writeTraces(w io.Writer, results []api.SimResult) error {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	bw.WriteByte('[')
+	for i, r := range results {
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		name, err := json.Marshal(r.Method)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(bw, `{"method":%s,"events":`, name)
+		if r.Trace == nil {
+			bw.WriteString("null")
+		} else {
+			bw.WriteByte('[')
+			for k, ev := range r.Trace {
+				if k > 0 {
+					bw.WriteByte(',')
+				}
+				b, err := json.Marshal(ev)
+				if err != nil {
+					return err
+				}
+				bw.Write(b)
+			}
+			bw.WriteByte(']')
+		}
+		bw.WriteByte('}')
+	}
+	bw.WriteString("]\n")
+	return bw.Flush()
 }
 
 // writeFile writes a file through emit; an empty path writes nothing.

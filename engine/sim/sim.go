@@ -327,6 +327,11 @@ func Run(p *isa.LoopProgram, chip *hw.Chip, opt Options) (*Result, error) {
 	if err := s.checkCounts(p); err != nil {
 		return nil, err
 	}
+	var traced int64
+	if opt.Trace { // the trace's size is known: allocate it once
+		traced = tracedEvents(p)
+		s.res.Trace = make([]TraceEvent, 0, min(traced, int64(opt.MaxTrace)))
+	}
 	s.computing = make([]float64, len(p.Partitions))
 	for i := range s.computing {
 		s.computing[i] = -1
@@ -344,6 +349,9 @@ func Run(p *isa.LoopProgram, chip *hw.Chip, opt Options) (*Result, error) {
 	}
 	if err := s.loop(); err != nil {
 		return nil, err
+	}
+	if s.res.TraceEvents != traced {
+		return nil, fmt.Errorf("the trace has %d busy intervals, the program %d traced instructions", s.res.TraceEvents, traced)
 	}
 	if len(s.tags) > 0 || len(s.stores) > 0 {
 		return nil, fmt.Errorf("the program's readers and writers disagree: %d tags and %d stored tensors left unread after the run", len(s.tags), len(s.stores))
@@ -402,4 +410,19 @@ func (st *stream) advance() {
 	st.pc++
 	st.j++
 	st.settle()
+}
+
+// tracedEvents is the number of busy intervals a traced run records: one
+// per instruction that occupies a resource (every instruction but RECV,
+// BARRIER and a SEND that hands over between a replica's threads).
+func tracedEvents(p *isa.LoopProgram) int64 {
+	var n int64
+	p.Count(func(_ int, _ *isa.LoopStream, in isa.Instr, times int64) {
+		switch {
+		case in.Op == isa.Recv, in.Op == isa.Barrier, in.Op == isa.Send && in.Node == isa.LocalNode:
+		default:
+			n += times
+		}
+	})
+	return n
 }
