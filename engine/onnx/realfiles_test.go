@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"sort"
@@ -41,13 +42,16 @@ func TestRealFiles(t *testing.T) {
 	}
 	// What each file must give: its Gemm layers (mapped onto crossbars),
 	// or the error it must give.
+	// Files with a dynamic sequence length need it given (set); without
+	// it they fail with a *DynamicShapeError naming that dimension.
 	want := map[string]struct {
 		gemms []string
 		err   string
+		set   []InputSetting
 	}{
 		"mlp.onnx":             {gemms: []string{"Gemm_0", "Gemm_2"}},
-		"ndm.onnx":             {gemms: []string{"Gemm_15", "Gemm_17", "Gemm_19"}},
-		"gru.onnx":             {},
+		"ndm.onnx":             {gemms: []string{"Gemm_15", "Gemm_17", "Gemm_19"}, set: []InputSetting{{Name: "sensor_input", Shape: []int{1, 10, 4}}}},
+		"gru.onnx":             {set: []InputSetting{{Name: "data_input", Shape: []int{1, 10, 3}}}},
 		"scaler.onnx":          {},
 		"mnist-8-opset13.onnx": {err: "Git LFS pointer"}, // the module ships the pointer, not the model
 	}
@@ -61,6 +65,13 @@ func TestRealFiles(t *testing.T) {
 			}
 			seen++
 			g, err := ReadFile(f, Options{})
+			if len(w.set) > 0 {
+				var dyn *DynamicShapeError
+				if !errors.As(err, &dyn) || dyn.Input != w.set[0].Name || len(dyn.Dims) != 1 || dyn.Dims[0] != 1 {
+					t.Fatalf("without --input: %v, want a dynamic dimension 1 of %s", err, w.set[0].Name)
+				}
+				g, err = ReadFile(f, Options{Inputs: w.set})
+			}
 			if w.err != "" {
 				if err == nil || !strings.Contains(err.Error(), w.err) {
 					t.Fatalf("error %v, want %q", err, w.err)
