@@ -7,8 +7,8 @@ import { CancelledError, Engine } from './engine.js';
 import * as ChipForm from './chipform.js';
 import { bytes, esc, int, si } from './format.js';
 import {
-  drawBatches, drawChip, drawConvergence, drawEnergy, drawPhases, drawStrip, drawTimeline, drawValidity,
-  optimumScore, prepare, summaryHTML, zoomWindows,
+  TIMELINE_LANES, drawBatches, drawChip, drawConvergence, drawEnergy, drawPhases, drawStrip, drawTimeline, drawValidity,
+  laneOfOpcode, optimumScore, prepare, summaryHTML, zoomWindows,
 } from './plots.js';
 import { SCENARIOS } from './scenarios.js';
 import { BATCHES, FieldError, GA_DEFAULTS, checkBatch, checkSeed, defaultState, gaRequest, parseQuery, toQuery } from './state.js';
@@ -44,7 +44,7 @@ const app = {
   sweeping: false,
   result: null, // {text, view, chip, request}
   sweep: null, // the batch comparison of the current result
-  sim: null, // the simulated run of the current result: {res, chip, trace}
+  sim: null, // the simulated run of the current result: {res, chip, timeline}
   runToken: 0,
   renderToken: 0,
   sweepToken: 0,
@@ -65,6 +65,15 @@ function setRunning(on) {
 }
 
 const plural = (n, one, many = `${one}s`) => `${int(n)} ${n === 1 ? one : many}`;
+
+// timed runs one main-thread step and records its length as a performance
+// measure "compass:NAME" (scripts/bench-page.sh reports the longest).
+function timed(name, fn) {
+  const t0 = performance.now();
+  const v = fn();
+  try { performance.measure(`compass:${name}`, { start: t0 }); } catch { /* older browsers: no options form */ }
+  return v;
+}
 
 // ------------------------------------------------------------ field errors
 
@@ -464,7 +473,11 @@ function showModelInputs(inputs) {
     return `<div class="control"><label for="${id}">Input ${esc(x.name)} <span class="shape-note">(${esc(x.dtype)}, declared ${esc(declared)}` +
       `${x.dynamic ? '; type the highlighted sizes' : ''})</span></label>` +
       `<input id="${id}" type="text" data-input="${esc(x.name)}" value="${esc(dims.join(','))}" spellcheck="false"` +
-      `${x.dynamic ? ' class="dynamic" required aria-required="true"' : ''}></div>`;
+      `${x.dynamic ? ' class="dynamic" required aria-required="true"' : ''}></div>` +
+      // A small integer input (a sample rate, a mode flag) may be given a
+      // value, so that branches and shapes depending on it fold.
+      (/^u?int/.test(x.dtype) ? `<div class="control narrow"><label for="${id}-value">Value of ${esc(x.name)} <span class="shape-note">(optional)</span></label>` +
+        `<input id="${id}-value" type="text" data-input-value="${esc(x.name)}" placeholder="e.g. 16000" spellcheck="false"></div>` : '');
   }).join('');
 }
 
@@ -490,8 +503,13 @@ function inputOptions() {
       }
       return n;
     });
-    if (decl && shape.every((d, k) => d === decl.shape[k] || (k === 0 && decl.shape[0] < 0 && d === 1))) continue;
-    settings.push({ name, shape });
+    const vf = $(`input[data-input-value="${CSS.escape(name)}"]`, el.modelInputs);
+    const value = vf && vf.value.trim() ? vf.value.split(/[,\s]+/).filter(Boolean).map((p) => {
+      if (!/^-?\d+$/.test(p) || !Number.isSafeInteger(Number(p))) throw new FieldError(`inputs.${name}`, `input ${name}: value ${p.slice(0, 20)} is not a whole number`);
+      return Number(p);
+    }) : null;
+    if (!value && decl && shape.every((d, k) => d === decl.shape[k] || (k === 0 && decl.shape[0] < 0 && d === 1))) continue;
+    settings.push(value ? { name, shape, value } : { name, shape });
   }
   return settings.length ? JSON.stringify({ inputs: settings }) : '';
 }
@@ -709,10 +727,10 @@ async function run(opts = {}) {
     setStatus('error', showEngineError(reply, 'the compilation'));
     return false;
   }
-  const res = JSON.parse(reply.json);
+  const res = timed('parse-result', () => JSON.parse(reply.json));
   if (reply.validEnds) res.valid_ends = reply.validEnds; // the same numbers, as an Int32Array
   const chip = req.chip_spec || app.chips.get(req.chip);
-  app.result = { text: reply.json, view: prepare(res), chip, request: req };
+  app.result = { text: reply.json, view: timed('prepare', () => prepare(res)), chip, request: req };
   window.compassLastResult = reply.json;
   el.download.disabled = false;
   fillExportMethods(res);
@@ -868,7 +886,7 @@ async function startBatchComparison(req) {
     if (token !== app.sweepToken) return;
     app.sweep = out.value;
     await frame();
-    renderBatches();
+    timed('batches', renderBatches);
     scenarioAfterSweep();
     await simulateTimeline(target('simulate', req, sweeper), req, token);
     app.sweeping = false;
@@ -1012,13 +1030,18 @@ function timelineNote(text, kind = '') {
 // refused. The trace kept for drawing is bounded to 32 MiB.
 const PAGE_SIM_LIMITS = { max_sim_events: 1 << 22, max_trace_bytes: 32 << 20 };
 
-// simulateTimeline runs the simulator on one method's plan in the second
-// worker (after the batch comparison) and draws its per-core timeline.
-async function simulateTimeline(sweeper, req, token) {
+// TIMELINE_FINE is how many columns per core and lane the worker bins the
+// trace into; the plot folds them onto its pixels (at most about 1,200).
+const TIMELINE_FINE = 4096;
+
+// simulateTimeline runs the simulator on one method's plan (in the second
+// worker, after the batch comparison, or on the HTTP API), has the worker
+// bin its trace, and draws the per-core timeline.
+async function simulateTimeline(engine, req, token) {
   const method = req.methods.includes('compass') ? 'compass' : req.methods[req.methods.length - 1];
   timelineNote(`Simulating the ${method} plan…`);
   try {
-    const r = await sweeper.call('simulate', [JSON.stringify({ ...req, methods: [method], limits: PAGE_SIM_LIMITS })]);
+    const r = await engine.call('simulate', [JSON.stringify({ ...req, methods: [method], limits: PAGE_SIM_LIMITS })]);
     if (token !== app.sweepToken) return;
     if (!r.ok) {
       if (r.errorKind === 'limit') {
@@ -1028,10 +1051,17 @@ async function simulateTimeline(sweeper, req, token) {
       }
       throw new Error(r.error);
     }
-    app.sim = { res: JSON.parse(r.json), chip: req.chip_spec || app.chips.get(req.chip),
-      trace: { core: r.traceCore, op: r.traceOp, start: r.traceStart, end: r.traceEnd } };
+    const res = JSON.parse(r.json);
+    const chip = req.chip_spec || app.chips.get(req.chip);
+    if (!r.traceCore) throw new Error('the simulation returned no trace to draw');
+    const trace = { core: r.traceCore, op: r.traceOp, start: r.traceStart, end: r.traceEnd };
+    const bins = await startSweeper().call('binTimeline', [{ trace, cores: chip.cores, latencyNs: res.results[0].latency_s * 1e9,
+      laneOf: laneOfOpcode(), lanes: TIMELINE_LANES.length, fine: TIMELINE_FINE }], null, Object.values(trace).map((a) => a.buffer));
+    if (token !== app.sweepToken) return;
+    if (!bins.ok) throw new Error(bins.error);
+    app.sim = { res, chip, timeline: { busy: bins.timelineBusy, fine: TIMELINE_FINE, drawnEnd: bins.drawnEndNs } };
     await frame();
-    renderTimeline();
+    timed('timeline', renderTimeline);
   } catch (err) {
     if (token !== app.sweepToken || err instanceof CancelledError) return;
     timelineNote(`The simulation failed: ${err.message}`);
@@ -1076,7 +1106,7 @@ async function renderResult() {
   for (const name of names) {
     await frame();
     if (token !== app.renderToken) return;
-    RENDERERS[name]();
+    timed(name, RENDERERS[name]);
   }
 }
 

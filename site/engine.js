@@ -58,12 +58,13 @@ export class Engine {
 
   // call runs self.compass[cmd](...args) in the worker and resolves with its
   // {ok, json, error}; onProgress receives the progress callback's arguments.
-  call(cmd, args = [], onProgress = null) {
+  // transfer lists buffers of the arguments to move rather than copy.
+  call(cmd, args = [], onProgress = null, transfer = []) {
     if (this.dead) return Promise.reject(new Error(this.fatalError || 'the engine has stopped'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, onProgress });
-      this.worker.postMessage({ id, cmd, args });
+      this.worker.postMessage({ id, cmd, args }, transfer);
     });
   }
 

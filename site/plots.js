@@ -779,17 +779,26 @@ export const TIMELINE_LANES = [
   { key: 'io', label: 'activation loads and stores', color: '#56B4E9', ops: [3, 4] },
 ];
 
+// laneOfOpcode maps an opcode (isa.Opcode's number) to its timeline lane,
+// -1 for none; the worker bins the trace with it.
+export function laneOfOpcode() {
+  const laneOf = new Array(16).fill(-1);
+  TIMELINE_LANES.forEach((l, i) => { for (const op of l.ops) laneOf[op] = i; });
+  return laneOf;
+}
+
 // drawTimeline: the simulated run as a Gantt chart, one row per core (plus
-// the bus) with a lane per kind of work. Busy intervals are binned to the
-// plot's pixel columns and painted on a <canvas> under an SVG that holds
+// the bus) with a lane per kind of work. Busy intervals, binned by the
+// worker, are folded onto the plot's pixel columns and painted on a
+// <canvas> under an SVG that holds
 // only the labels, axes, partition boundaries and cursor: a run of a
 // million instructions costs the DOM a few dozen elements, not one per
 // busy run (ResNet34 on chip L drew about 24,000 before). sim holds the
-// simulation's JSON (sim.res) and its typed trace arrays. When the engine
+// simulation's JSON (sim.res) and the worker's bins (sim.timeline). When the engine
 // kept only the start of the trace (trace_truncated), the note says how
 // much of the run is drawn.
 export function drawTimeline(body, readout, sim, cores, width) {
-  const { res, trace } = sim;
+  const { res } = sim;
   const r = res.results[0];
   const T = r.latency_s * 1e9;
   const ml = 64;
@@ -803,24 +812,22 @@ export function drawTimeline(body, readout, sim, cores, width) {
   const H = mt + plotH + 44;
   const plotW = Math.max(60, width - ml - mr);
   const bins = Math.max(1, Math.floor(plotW));
-  const laneOf = new Int8Array(16).fill(-1);
-  TIMELINE_LANES.forEach((l, i) => { for (const op of l.ops) laneOf[op] = i; });
+  // The worker binned the trace into sim.timeline.fine columns per lane
+  // (binTimeline in worker.js); here they fold onto the plot's pixels:
   // busy[(row * lanes + lane) * bins + bin] = 1 when anything of that kind
   // runs there during the bin.
+  const { busy: fineBusy, fine, drawnEnd } = sim.timeline;
   const busy = new Uint8Array(rows * lanes * bins);
-  const n = trace.core.length;
-  let drawnEnd = 0;
-  for (let i = 0; i < n; i++) {
-    const op = trace.op[i];
-    let lane = laneOf[op];
-    let row = trace.core[i];
-    if (op === 13) { lane = 3; row = cores; } // SEND: the bus row
-    if (lane < 0 || row < 0 || row > cores) continue;
-    if (trace.end[i] > drawnEnd) drawnEnd = trace.end[i];
-    const b0 = Math.min(bins - 1, Math.floor((trace.start[i] / T) * bins));
-    const b1 = Math.min(bins - 1, Math.floor((trace.end[i] / T) * bins));
-    const base = (row * lanes + lane) * bins;
-    for (let b = b0; b <= b1; b++) busy[base + b] = 1;
+  for (let rl = 0; rl < rows * lanes; rl++) {
+    const src = rl * fine;
+    const dst = rl * bins;
+    for (let i = 0; i < fine; i++) {
+      if (fineBusy[src + i]) {
+        const b0 = Math.floor((i * bins) / fine);
+        const b1 = Math.min(bins - 1, Math.floor(((i + 1) * bins - 1) / fine));
+        for (let b = b0; b <= b1; b++) busy[dst + b] = 1;
+      }
+    }
   }
   const f = (v) => v.toFixed(1);
   const x = linear(0, T, ml, ml + plotW);

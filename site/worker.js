@@ -48,12 +48,13 @@ function handle(msg) {
   // transferred, not copied. A failure carries its kind and field.
   const out = { kind: 'reply', id, ok: !!reply.ok, json: reply.json || '', error: reply.error || '', errorKind: reply.kind || '', field: reply.field || '' };
   const transfer = [];
-  for (const k of ['validEnds', 'msgpack', 'traceCore', 'tracePartition', 'traceOp', 'traceStart', 'traceEnd']) {
+  for (const k of ['validEnds', 'msgpack', 'traceCore', 'tracePartition', 'traceOp', 'traceStart', 'traceEnd', 'timelineBusy']) {
     if (reply[k]) { out[k] = reply[k]; transfer.push(reply[k].buffer); }
   }
   if (typeof reply.listing === 'string') out.listing = reply.listing;
   if (reply.blockers) out.blockers = Array.from(reply.blockers, String);
   if (reply.input) out.input = String(reply.input);
+  if (typeof reply.drawnEndNs === 'number') out.drawnEndNs = reply.drawnEndNs;
   self.postMessage(out, transfer);
 }
 
@@ -74,6 +75,8 @@ function run(id, cmd, args) {
       return self.compass[cmd](args[0]);
     case 'batchCompare':
       return batchCompare(JSON.parse(args[0]), progress);
+    case 'binTimeline':
+      return binTimeline(args[0]);
     default:
       return { ok: false, json: '', error: `unknown engine call ${cmd}` };
   }
@@ -100,6 +103,34 @@ function batchCompare(req, progress) {
     progress(i + 1, req.batches.length);
   }
   return { ok: true, json: JSON.stringify({ objective: req.objective, seed: req.seed, rows }), error: '' };
+}
+
+// binTimeline folds a simulated trace (typed arrays core, op, start, end in
+// ns) into `fine` columns per (row, lane) of the timeline plot: busy[(row *
+// lanes + lane) * fine + column] = 1 when anything of that kind runs there.
+// Row `cores` is the bus (SEND, opcode 13). It runs here, not in the page,
+// because a trace holds up to a million events; the page folds the columns
+// onto its pixels. Returns the last drawn end too (a truncated trace ends
+// before the run).
+function binTimeline({ trace, cores, latencyNs, laneOf, lanes, fine }) {
+  const rows = cores + 1;
+  const busy = new Uint8Array(rows * lanes * fine);
+  let drawnEndNs = 0;
+  const n = trace.core.length;
+  const k = fine / latencyNs;
+  for (let i = 0; i < n; i++) {
+    const op = trace.op[i];
+    let lane = op < laneOf.length ? laneOf[op] : -1;
+    let row = trace.core[i];
+    if (op === 13) { lane = 3; row = cores; } // SEND: the bus row
+    if (lane < 0 || row < 0 || row > cores) continue;
+    if (trace.end[i] > drawnEndNs) drawnEndNs = trace.end[i];
+    const b0 = Math.min(fine - 1, Math.floor(trace.start[i] * k));
+    const b1 = Math.min(fine - 1, Math.floor(trace.end[i] * k));
+    const base = (row * lanes + lane) * fine;
+    busy.fill(1, base + b0, base + b1 + 1);
+  }
+  return { ok: true, json: '', error: '', timelineBusy: busy, drawnEndNs };
 }
 
 async function boot() {
