@@ -11,10 +11,11 @@ import (
 // tensor (STORE_DATAs a LOAD_DATA waits for) only while an instruction
 // still has to read or write it: each entry counts the readers that have
 // passed it (and a stored tensor the stores done) and is dropped after the
-// last, and data no instruction reads is not kept at all. Its memory then follows the inputs in flight, not the
-// batch. The readers of every key are counted from the loop program before
-// the run: a head or tail instruction reads its own input, a body
-// instruction the inputs its repetitions reach.
+// last, and data no instruction reads is not kept at all. Its memory then
+// follows the inputs in flight, not the batch. The readers of every key
+// are counted from the loop program before the run: a head or tail
+// instruction reads its own input, a body instruction the inputs its
+// repetitions reach.
 
 // inputRange is the inputs [lo, hi] one instruction of a stream reads, n
 // times each.
@@ -56,8 +57,9 @@ func storePattern(k [4]int32) [4]int32 { k[3] = 0; return k }
 // its tag, every LOAD_DATA that waits for stores (count > 0) reads its
 // stored data, and every STORE_DATA writes it (a layer cut across
 // partitions stores shares of its tensors from both, and a later share
-// may come after the tensor's readers). A body instruction of input i repeated n times reads inputs
-// i .. i+n-1 (a body instruction without an input, -1, reads it n times).
+// may come after the tensor's readers). A body instruction of input i
+// repeated n times reads inputs i .. i+n-1 (a body instruction without an
+// input, -1, reads it n times).
 func (s *sim) countReaders(p *isa.LoopProgram) {
 	s.tagReaders, s.storeReaders, s.storeWriters = readerTable[tagKey]{}, readerTable[[4]int32]{}, readerTable[[4]int32]{}
 	p.Count(func(part int, _ *isa.LoopStream, in isa.Instr, times int64) {
