@@ -421,6 +421,15 @@ func runMethod(ctx context.Context, req *CompileRequest, est *estimate.Estimator
 	case MethodOptimal:
 		op, err := partition.Optimal(ctx, est, obj)
 		if err != nil {
+			var fe *partition.FrontError
+			if errors.As(err, &fe) {
+				what := "Pareto points of one prefix in the exact EDP optimum"
+				if fe.Total {
+					what = "Pareto points over all prefixes in the exact EDP optimum"
+				}
+				return nil, &LimitError{What: what, Need: int64(fe.Points), Limit: int64(fe.Limit),
+					Lift: "nothing (the bound is fixed): use the compass method, or the latency or energy objective"}
+			}
 			return nil, err
 		}
 		plan = op.Plan

@@ -26,10 +26,30 @@ type OptimalResult struct {
 	Spans  int           // span evaluations performed
 }
 
-// maxFront bounds the Pareto front kept at any prefix, so that a
-// pathological cost model cannot exhaust memory; exceeding it is reported
-// as an error rather than silently losing exactness.
-const maxFront = 1 << 16
+// maxFront bounds the Pareto front kept at any prefix, and maxFrontTotal
+// the points kept over all prefixes (32 bytes each: 256 MiB), so that a
+// pathological cost model cannot exhaust memory; exceeding either is
+// reported as a *FrontError rather than silently losing exactness.
+const (
+	maxFront      = 1 << 16
+	maxFrontTotal = 1 << 23
+)
+
+// FrontError reports an EDP optimum whose Pareto fronts grew past the
+// bounds above: Points is the count reached, Limit the bound, Total whether
+// it is the count over all prefixes (else one prefix's front).
+type FrontError struct {
+	Points, Limit int
+	Total         bool
+}
+
+func (e *FrontError) Error() string {
+	what := "one prefix's Pareto front"
+	if e.Total {
+		what = "the Pareto fronts of all prefixes"
+	}
+	return fmt.Sprintf("the exact EDP optimum needs %s to hold %d points, over the bound of %d: use the compass method, or the latency or energy objective", what, e.Points, e.Limit)
+}
 
 // Optimal returns the plan that minimises the objective exactly over all
 // partitionings into valid contiguous spans.
@@ -111,6 +131,7 @@ func optimalEDP(ctx context.Context, e *estimate.Estimator) (*OptimalResult, err
 		maxLen = max(maxLen, e.MaxEnd(a)-a)
 	}
 	var cand []frontPoint
+	total := 1
 	for b := 1; b <= n; b++ {
 		if (b-1)%16 == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -131,6 +152,9 @@ func optimalEDP(ctx context.Context, e *estimate.Estimator) (*OptimalResult, err
 			return nil, fmt.Errorf("EDP search at unit %d: %w", b, err)
 		}
 		fronts[b] = f
+		if total += len(f); total > maxFrontTotal {
+			return nil, fmt.Errorf("EDP search at unit %d: %w", b, &FrontError{Points: total, Limit: maxFrontTotal, Total: true})
+		}
 	}
 	final := fronts[n]
 	bestI := 0
@@ -181,7 +205,7 @@ func prune(pts []frontPoint) ([]frontPoint, error) {
 		}
 	}
 	if len(out) > maxFront {
-		return nil, fmt.Errorf("Pareto front of %d points exceeds the limit of %d", len(out), maxFront)
+		return nil, &FrontError{Points: len(out), Limit: maxFront}
 	}
 	return append([]frontPoint(nil), out...), nil
 }
