@@ -157,10 +157,16 @@ func TestProgramMatchesTheEstimate(t *testing.T) {
 // repeated) expands to exactly the program generated input by input, and
 // its size does not grow with the batch while the expanded one does.
 func TestLoopFormExpandsToEveryInput(t *testing.T) {
+	var carried, spilled, entries bool
+	defer func() {
+		if !t.Failed() && (!carried || !spilled || !entries) {
+			t.Errorf("coverage at inputs past the third: carried partial sums %v, spills %v, entry loads %v", carried, spilled, entries)
+		}
+	}()
 	for _, c := range []struct {
 		model, chip string
 		batch       int
-	}{{"resnet18", "M", 5}, {"vgg16", "S", 3}, {"squeezenet1_1", "S", 2}, {"googlenet", "M", 1}, {"mobilenet_v2", "S", 4}} {
+	}{{"resnet18", "M", 5}, {"vgg16", "S", 4}, {"resnet18", "S", 4}, {"squeezenet1_1", "S", 2}, {"googlenet", "M", 1}, {"mobilenet_v2", "S", 4}} {
 		g, err := zoo.Build(c.model)
 		if err != nil {
 			t.Fatal(err)
@@ -194,16 +200,41 @@ func TestLoopFormExpandsToEveryInput(t *testing.T) {
 				}
 				continue
 			}
-			flat, err := build(e, cuts, true)
+			// Every plan kind: layerwise cuts at layers, greedy and the GA
+			// also inside them (partial sums carried through DRAM).
+			ga, err := partition.GA(context.Background(), e, partition.Latency, partition.DefaultGAOptions(1))
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, want := lp.Expand(), flat.Expand()
-			if lp.Instructions() != flat.Instructions() || !reflect.DeepEqual(got, want) {
-				t.Fatalf("%s batch %d: the loop form expands to %d instructions, input by input %d, or they differ", c.model, batch, lp.Instructions(), flat.Instructions())
-			}
-			if n := lp.Instructions(); n != int64(countInstrs(got)) || lp.ExpandedBytes() != n*isa.InstrBytes {
-				t.Errorf("%s: Instructions %d, the expanded program has %d", c.model, n, countInstrs(got))
+			for name, plan := range map[string][]int{"layerwise": cuts, "greedy": partition.Greedy(e).Cuts, "compass": ga.Plan.Cuts} {
+				lp, err := Build(e, plan)
+				if err != nil {
+					t.Fatal(err)
+				}
+				flat, err := build(e, plan, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, want := lp.Expand(), flat.Expand()
+				if lp.Instructions() != flat.Instructions() || !reflect.DeepEqual(got, want) {
+					t.Fatalf("%s %s batch %d: the loop form expands to %d instructions, input by input %d, or they differ", c.model, name, batch, lp.Instructions(), flat.Instructions())
+				}
+				if n := lp.Instructions(); n != int64(countInstrs(got)) || lp.ExpandedBytes() != n*isa.InstrBytes {
+					t.Errorf("%s %s: Instructions %d, the expanded program has %d", c.model, name, n, countInstrs(got))
+				}
+				for _, part := range got.Partitions {
+					for _, st := range part.Streams {
+						for _, in := range st.Instrs {
+							// Addresses that step with the input, seen
+							// beyond the inputs the steps come from.
+							if in.Input >= 3 {
+								carried = carried || (in.Op == isa.LoadData && in.Node == isa.PsumNode)
+								spilled = spilled || (in.Op == isa.StoreData && in.Node == isa.SpillNode)
+								entries = entries || (in.Op == isa.LoadData && in.Node >= 0)
+							}
+						}
+					}
+				}
 			}
 		}
 		if sizes[c.batch] != sizes[40*c.batch] && c.batch > 1 {
