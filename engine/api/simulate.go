@@ -81,10 +81,11 @@ type SimulateResult struct {
 // simulates it. With trace, each result carries a per-core timeline of at
 // most Limits.MaxTraceBytes (the result says when it was cut short).
 // programs, if not nil, receives each method's program, expanded (at most
-// Limits.MaxProgramBytes). Before each simulation starts, a plan whose
-// program runs more than Limits.MaxSimEvents instructions is refused with a
-// *LimitError; the simulator streams the program, so its memory does not
-// grow with the batch. A simulated figure that comes out non-finite or
+// Limits.MaxProgramBytes). A request whose programs must run more than
+// Limits.MaxSimEvents instructions whatever the plan is refused before the
+// plans are searched, and a plan whose program does before its simulation
+// starts, with a *LimitError; the simulator streams the program, so its
+// memory does not grow with the batch. A simulated figure that comes out non-finite or
 // negative is an *InternalError, never a result.
 func Simulate(ctx context.Context, req CompileRequest, trace bool, programs func(method string, p *isa.Program) error) (*SimulateResult, error) {
 	lim, err := req.Limits.WithDefaults()
@@ -96,6 +97,11 @@ func Simulate(ctx context.Context, req CompileRequest, trace bool, programs func
 		return nil, err
 	}
 	g, chip := est.Mapping().Graph, est.Mapping().Chip
+	// Before any plan is searched: the fewest events any plan could take.
+	if err := overLimit("simulated events at least (every unit's MVMs and hand-overs for every input, whatever the plan)",
+		schedule.MinInstructions(est.Mapping(), req.Batch), lim.MaxSimEvents, liftSimEvents); err != nil {
+		return nil, err
+	}
 	out := &SimulateResult{Model: g.Name, Chip: chip.Name, Batch: req.Batch, Objective: string(obj), Seed: req.Seed}
 	b := float64(req.Batch)
 	for _, method := range methods {

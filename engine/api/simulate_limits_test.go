@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/compass-go/compass/engine/isa"
+	"github.com/compass-go/compass/engine/partition"
 )
 
 // simulateOne runs one method of a small request with the given limits.
@@ -49,13 +50,22 @@ func TestSimulateRefusesEventsOverTheLimitBeforeItStarts(t *testing.T) {
 }
 
 // The largest batch the API allows, on the example, is refused
-// by the default limits at once (the program is scheduled in its loop
-// form, so even that costs no memory per input), instead of running out
-// of memory.
+// by the default limits at once, before the GA searches a plan (the
+// fewest events any plan could take already exceed the limit), instead of
+// running out of memory.
 func TestSimulateLargestBatchIsRefusedUpFront(t *testing.T) {
-	req := CompileRequest{Model: "resnet18", Chip: "M", Batch: 65536, Methods: []string{MethodCompass}, Seed: 1}
+	generations := 0
+	req := CompileRequest{Model: "resnet18", Chip: "M", Batch: 16, Methods: []string{MethodCompass}, Seed: 1,
+		Progress: func(string, partition.Generation) { generations++ }}
+	if _, err := Simulate(context.Background(), req, false, nil); err != nil || generations == 0 {
+		t.Fatalf("batch 16: %v, %d GA generations reported", err, generations)
+	}
+	generations, req.Batch = 0, 65536
 	start := time.Now()
 	_, err := Simulate(context.Background(), req, true, nil)
+	if generations != 0 {
+		t.Errorf("the GA ran %d generations before the refusal", generations)
+	}
 	var le *LimitError
 	if !errors.As(err, &le) || le.Limit != DefaultLimits().MaxSimEvents || le.Need <= le.Limit {
 		t.Fatalf("batch 65536: %v, want a *LimitError on simulated events at the default limit", err)

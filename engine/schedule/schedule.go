@@ -89,6 +89,19 @@ func build(e *estimate.Estimator, cuts []int, flat bool) (*isa.LoopProgram, erro
 	return p, nil
 }
 
+// MinInstructions is a lower bound on the instructions the program of any
+// plan runs for the batch: each input, every unit's first replica
+// receives it, runs an MVMUL on each of its crossbars and hands over to
+// its vector thread, which receives the hand-over (crossbars + 3 per unit
+// and input). It lets a request be refused before a plan is searched.
+func MinInstructions(m *mapping.Mapping, batch int) int64 {
+	var perInput int64
+	for _, u := range m.Units {
+		perInput += int64(u.Crossbars) + 3
+	}
+	return perInput * int64(batch)
+}
+
 // storeKey is the DataKey of an instruction's data with the input left
 // out: every input stores and loads the same tensors.
 func storeKey(in isa.Instr) [4]int32 {

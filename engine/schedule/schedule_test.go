@@ -195,6 +195,9 @@ func TestLoopFormExpandsToEveryInput(t *testing.T) {
 			}
 			sizes[batch] = stored
 			if batch != c.batch {
+				if lo := MinInstructions(m, batch); lp.Instructions() < lo {
+					t.Errorf("%s batch %d: %d instructions, under the lower bound %d", c.model, batch, lp.Instructions(), lo)
+				}
 				if lp.Instructions() < 30*stored/4 {
 					t.Errorf("%s batch %d: %d instructions run from %d stored: the loop form does not compress", c.model, batch, lp.Instructions(), stored)
 				}
@@ -218,6 +221,9 @@ func TestLoopFormExpandsToEveryInput(t *testing.T) {
 				got, want := lp.Expand(), flat.Expand()
 				if lp.Instructions() != flat.Instructions() || !reflect.DeepEqual(got, want) {
 					t.Fatalf("%s %s batch %d: the loop form expands to %d instructions, input by input %d, or they differ", c.model, name, batch, lp.Instructions(), flat.Instructions())
+				}
+				if lo := MinInstructions(m, batch); lp.Instructions() < lo {
+					t.Errorf("%s %s batch %d: %d instructions, under the lower bound %d", c.model, name, batch, lp.Instructions(), lo)
 				}
 				if n := lp.Instructions(); n != int64(countInstrs(got)) || lp.ExpandedBytes() != n*isa.InstrBytes {
 					t.Errorf("%s %s: Instructions %d, the expanded program has %d", c.model, name, n, countInstrs(got))
