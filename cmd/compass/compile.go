@@ -60,7 +60,7 @@ func (l *inputList) Set(s string) error {
 
 func addInputFlag(fs *flag.FlagSet) *inputList {
 	l := &inputList{}
-	fs.Var(l, "input", "set an ONNX model's graph input by name, repeatable: NAME=1,3,48,192 (full shape, batch first) or NAME:value=16000 (the values of a small integer input, e.g. a sample rate); `compass inspect` lists the inputs")
+	fs.Var(l, "input", "set an ONNX model's graph input by name, repeatable: NAME=1,3,48,192 (full shape as declared, batch included) or NAME:value=16000 (the values of a small integer input, e.g. a sample rate); `compass inspect` lists the inputs")
 	return l
 }
 
