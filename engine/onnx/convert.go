@@ -213,6 +213,7 @@ func (r *reader) inputs(gp *graphProto) error {
 		}
 	}
 	first := true
+	var dynErr *DynamicShapeError // every input with dynamic dimensions, the first holding the rest
 	for _, in := range gp.inputs {
 		if in.name == "" {
 			return fmt.Errorf("a graph input has no name")
@@ -275,8 +276,15 @@ func (r *reader) inputs(gp *graphProto) error {
 			}
 			if len(dyn) > 0 {
 				decl := graphInputs(&graphProto{inputs: []*valueInfo{in}})[0]
-				return &DynamicShapeError{Input: in.name, Declared: decl.Shape, DimNames: decl.DimNames, Dims: dyn,
+				e := &DynamicShapeError{Input: in.name, Declared: decl.Shape, DimNames: decl.DimNames, Dims: dyn,
 					Flag: inputFlag(in.name, decl.Shape, decl.DimNames, bax)}
+				if dynErr == nil {
+					dynErr = e
+				} else {
+					dynErr.More = append(dynErr.More, e)
+				}
+				first = false
+				continue
 			}
 		}
 		for i, d := range shape {
@@ -309,6 +317,9 @@ func (r *reader) inputs(gp *graphProto) error {
 		r.vals[in.name] = v
 		r.graphInputs[in.name] = true
 		v.ir = r.add(&model.Node{Name: in.name, Op: model.OpInput, Shape: irShape(v)}, v)
+	}
+	if dynErr != nil {
+		return dynErr
 	}
 	if first {
 		return fmt.Errorf("the graph has no inputs besides its initializers and inputs given values: nothing to compute on")

@@ -172,9 +172,25 @@ type DynamicShapeError struct {
 	DimNames []string // dim_param names, "" where none
 	Dims     []int    // the dynamic axes that need a size
 	Flag     string   // the CLI flag that sets them, e.g. "--input x=1,3,H,W"
+	// More are the other graph inputs with dynamic dimensions, so that
+	// one error names every size to give.
+	More []*DynamicShapeError
 }
 
 func (e *DynamicShapeError) Error() string {
+	if len(e.More) == 0 {
+		return e.what() + ": give the input's full shape, e.g. " + e.Flag + " (or in the page, the input's shape field)"
+	}
+	msg, flags := e.what(), e.Flag
+	for _, m := range e.More {
+		msg += "; " + m.what()
+		flags += " " + m.Flag
+	}
+	return msg + ": give every input's full shape, e.g. " + flags + " (or in the page, the inputs' shape fields)"
+}
+
+// what names the input, its declared shape and its dynamic dimensions.
+func (e *DynamicShapeError) what() string {
 	var names []string
 	for _, d := range e.Dims {
 		s := "dimension " + strconv.Itoa(d)
@@ -183,8 +199,7 @@ func (e *DynamicShapeError) Error() string {
 		}
 		names = append(names, s)
 	}
-	return fmt.Sprintf("graph input %q has shape %s with %s dynamic: give the input's full shape, e.g. %s (or in the page, the input's shape field)",
-		e.Input, declString(e.Declared, e.DimNames), strings.Join(names, " and "), e.Flag)
+	return fmt.Sprintf("graph input %q has shape %s with %s dynamic", e.Input, declString(e.Declared, e.DimNames), strings.Join(names, " and "))
 }
 
 // declString formats a declared shape, dynamic dimensions by name or "?".

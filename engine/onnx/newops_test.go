@@ -264,6 +264,13 @@ func TestDynamicShapeError(t *testing.T) {
 	if err != nil || g.Nodes[0].Out.String() != "[3,48,192]" {
 		t.Fatalf("given: %v %v", err, g)
 	}
+	// Two dynamic inputs: one error names both.
+	two := &onnxModel{name: "text", inputs: []vinfo{{name: "ids", dims: []any{"batch", "seq"}, elem: typeInt64}, {name: "mask", dims: []any{"batch", "seq"}, elem: typeInt64}}, outputs: []vinfo{{name: "s"}}}
+	two.add("s", "Add", []string{"ids", "mask"})
+	_, err = ReadBytes(two.bytes(), Options{})
+	if !errors.As(err, &d) || d.Input != "ids" || len(d.More) != 1 || d.More[0].Input != "mask" || !strings.Contains(err.Error(), "--input ids=1,SEQ --input mask=1,SEQ") {
+		t.Fatalf("two dynamic inputs: %v", err)
+	}
 	ins, err := Inputs(m.bytes())
 	if err != nil || len(ins) != 1 || fmt.Sprint(ins[0].Shape) != "[-1 3 48 -1]" || !ins[0].Dynamic || ins[0].DType != "float" || fmt.Sprint(ins[0].DimNames) != "[batch   width]" {
 		t.Fatalf("inputs %+v %v", ins, err)
