@@ -880,31 +880,45 @@ export function drawTimeline(body, readout, sim, cores, width) {
   });
 }
 
-// paintTimeline draws the timeline's row bands and busy runs on its canvas,
-// at the screen's pixel density. One fillRect per run of busy bins.
+// paintTimeline writes the timeline's row bands and busy runs as pixels
+// (one ImageData at the plot's CSS size, drawn once): a busy trace has tens
+// of thousands of runs, and one fillRect each took tens of milliseconds.
 function paintTimeline(canvas, g) {
-  const dpr = Math.min(3, window.devicePixelRatio || 1);
-  canvas.width = Math.round(g.width * dpr);
-  canvas.height = Math.round(g.H * dpr);
+  const W = Math.max(1, Math.round(g.width));
+  const Hpx = Math.max(1, Math.round(g.H));
+  canvas.width = W;
+  canvas.height = Hpx;
   const ctx = canvas.getContext('2d');
   if (!ctx) return;
-  ctx.scale(dpr, dpr);
+  const img = ctx.createImageData(W, Hpx);
+  const px = new Uint32Array(img.data.buffer);
+  // ImageData is RGBA in memory; a little-endian Uint32 holds it as ABGR.
+  const abgr = (hex) => {
+    const v = parseInt(hex.slice(1), 16);
+    return (0xff << 24 | (v & 0xff) << 16 | (v & 0xff00) | (v >> 16)) >>> 0;
+  };
+  const band = abgr('#f4f4f4');
+  const colors = TIMELINE_LANES.map((l) => abgr(l.color));
+  const x0 = Math.round(g.ml);
+  const xw = Math.min(W - x0, Math.round(g.plotW));
   for (let row = 0; row < g.rows; row++) {
     const y0 = g.mt + row * g.rowH;
     if (row % 2 === 0) {
-      ctx.fillStyle = '#f4f4f4';
-      ctx.fillRect(g.ml, y0, g.plotW, g.rowH);
+      for (let yy = y0; yy < y0 + g.rowH && yy < Hpx; yy++) px.fill(band, yy * W + x0, yy * W + x0 + xw);
     }
     for (let lane = 0; lane < g.lanes; lane++) {
       const base = (row * g.lanes + lane) * g.bins;
-      ctx.fillStyle = TIMELINE_LANES[lane].color;
+      const ly = y0 + 2 + lane * g.laneH;
       for (let b = 0; b < g.bins;) {
         if (!g.busy[base + b]) { b++; continue; }
         let e = b;
         while (e < g.bins && g.busy[base + e]) e++;
-        ctx.fillRect(g.ml + (b * g.plotW) / g.bins, y0 + 2 + lane * g.laneH, ((e - b) * g.plotW) / g.bins, g.laneH);
+        const a = x0 + Math.floor((b * g.plotW) / g.bins);
+        const z = Math.min(x0 + xw, x0 + Math.max(Math.floor((e * g.plotW) / g.bins), Math.floor((b * g.plotW) / g.bins) + 1));
+        for (let yy = ly; yy < ly + g.laneH && yy < Hpx; yy++) px.fill(colors[lane], yy * W + a, yy * W + z);
         b = e;
       }
     }
   }
+  ctx.putImageData(img, 0, 0);
 }
