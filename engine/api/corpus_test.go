@@ -273,7 +273,7 @@ func TestONNXCorpus(t *testing.T) {
 				}
 				// Without the cache directory, so the table reads the same on
 				// every machine.
-				row.status = "expected error: " + firstLine(strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), ""))
+				row.status = "expected error: " + firstLine(strings.ReplaceAll(err.Error(), filepath.Clean(dir)+string(filepath.Separator), ""))
 				return
 			}
 			if err != nil {
