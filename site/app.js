@@ -1031,8 +1031,9 @@ function timelineNote(text, kind = '') {
 const PAGE_SIM_LIMITS = { max_sim_events: 1 << 22, max_trace_bytes: 32 << 20 };
 
 // TIMELINE_FINE is how many columns per core and lane the worker bins the
-// trace into; the plot folds them onto its pixels (at most about 1,200).
-const TIMELINE_FINE = 4096;
+// trace into; the plot folds them onto its pixels (at most about 1,200
+// wide, so a column is never wider than a pixel).
+const TIMELINE_FINE = 2048;
 
 // simulateTimeline runs the simulator on one method's plan (in the second
 // worker, after the batch comparison, or on the HTTP API), has the worker

@@ -431,6 +431,22 @@ func TestPlaygroundInChromium(t *testing.T) {
 			t.Error("the clock field is not marked invalid in an open chip section")
 		}
 
+		// A fractional core count: plain words next to the field, not Go's
+		// "cannot unmarshal number 2.5 into Go struct field".
+		setField(ctx, t, "#chip-form [data-key=clock_hz]", "1000000000")
+		setField(ctx, t, "#chip-form [data-key=cores]", "2.5")
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#run"))); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(ctx, t, "the cores error", `!!document.querySelector('.field[data-field-key=cores] .field-error')`, time.Minute)
+		cores := eval[string](ctx, t, `document.querySelector('.field[data-field-key=cores] .field-error').textContent + ' | ' + document.querySelector('#status').textContent`)
+		if !strings.Contains(cores, "whole number") || strings.Contains(cores, "unmarshal") || strings.Contains(cores, "Go struct") {
+			t.Errorf("cores = 2.5: %q", cores)
+		}
+		if eval[bool](ctx, t, `!!document.querySelector('.field[data-field-key=clock_hz] .field-error')`) {
+			t.Error("the corrected clock still shows its old message")
+		}
+
 		// A value that once printed a Go stack trace: one short message.
 		r.open(t, "/?model=squeezenet1_1&chip=S&batch=1&methods=greedy&chip.mvm_slice_latency_ns=1e308&run=1")
 		waitFor(ctx, t, "the huge latency's outcome", `document.body.dataset.state === 'error' || document.body.dataset.state === 'done'`, 2*time.Minute)
