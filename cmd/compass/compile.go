@@ -23,6 +23,7 @@ type compileFlags struct {
 	asJSON                          jsonOutput
 	gaPop, gaGens, gaKeep, gaPat    *int
 	gaInformed                      *bool
+	limits                          limitFlags
 }
 
 func addCompileFlags(fs *flag.FlagSet) *compileFlags {
@@ -41,6 +42,8 @@ func addCompileFlags(fs *flag.FlagSet) *compileFlags {
 		gaKeep:     fs.Int("ga-keep", -1, "individuals kept per generation (default 20)"),
 		gaPat:      fs.Int("ga-patience", -1, "stop after this many generations without improvement; 0 never stops early (default 40)"),
 		gaInformed: fs.Bool("ga-informed", true, "informed split/move mutations (false: the paper's random ones)"),
+		limits: addLimitFlags(fs, "max-nodes", "max-units", "max-spans", "max-ga-plan-cuts", "max-ga-work",
+			"max-sim-events", "max-trace-bytes", "max-program-bytes"),
 	}
 }
 
@@ -117,6 +120,9 @@ func (f *compileFlags) request(fs *flag.FlagSet) (api.CompileRequest, error) {
 	})
 	if set {
 		req.GA = ga
+	}
+	if req.Limits, err = f.limits.limits(); err != nil {
+		return api.CompileRequest{}, err
 	}
 	return req, nil
 }
@@ -272,10 +278,15 @@ throughput ratios per network beside the ratios the paper reports.`, stdout, std
 	seed := fs.Uint64("seed", grid.Seed, "seed of every random choice")
 	simulate := fs.Bool("simulate", false, "also schedule and simulate every plan, and print the simulated throughput beside the estimate")
 	asJSON := addJSONFlags(fs, "print JSON")
+	lf := addLimitFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	req := api.SweepRequest{Models: splitList(*models), Chips: splitList(*chips), Objective: *objective, Seed: *seed, Simulate: *simulate}
+	lim, err := lf.limits()
+	if err != nil {
+		return err
+	}
+	req := api.SweepRequest{Models: splitList(*models), Chips: splitList(*chips), Objective: *objective, Seed: *seed, Simulate: *simulate, Limits: lim}
 	for _, b := range splitList(*batches) {
 		v, err := strconv.Atoi(b)
 		if err != nil || v < 1 {

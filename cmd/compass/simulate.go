@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -27,7 +26,6 @@ partition's phases, with the estimator's figures beside them.`, stdout, stderr)
 	traceFile := fs.String("trace", "", "write each method's per-core timeline as JSON to this file")
 	listingFile := fs.String("listing", "", "write the instruction listing to this file (one --method)")
 	programFile := fs.String("program", "", "write the program as msgpack to this file (one --method)")
-	lim := addSimLimitFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -35,7 +33,6 @@ partition's phases, with the estimator's figures beside them.`, stdout, stderr)
 	if err != nil {
 		return err
 	}
-	lim.apply(&req)
 	if (*programFile != "" || *listingFile != "") && len(req.Methods) != 1 {
 		return usagef("--program and --listing export one plan: give exactly one --method")
 	}
@@ -150,43 +147,4 @@ func writeFile(path string, emit func(io.Writer) error) error {
 		return err
 	}
 	return f.Close()
-}
-
-// simLimitFlags are the simulator's limits (api.Limits), for the flags the
-// shared compile flags do not define already.
-type simLimitFlags struct{ events, traceBytes, programBytes *int64 }
-
-func addSimLimitFlags(fs *flag.FlagSet) simLimitFlags {
-	d := api.DefaultLimits()
-	define := func(name string, def int64, usage string) *int64 {
-		if fs.Lookup(name) != nil {
-			return nil
-		}
-		return fs.Int64(name, 0, fmt.Sprintf("%s (0: the default, %d)", usage, def))
-	}
-	return simLimitFlags{
-		events:       define("max-sim-events", d.MaxSimEvents, "refuse a simulation that would process more events (instructions executed for the batch)"),
-		traceBytes:   define("max-trace-bytes", d.MaxTraceBytes, "cut the --trace timeline short beyond this many bytes in memory (32 a busy interval)"),
-		programBytes: define("max-program-bytes", d.MaxProgramBytes, "refuse a --program or --listing export whose instructions would take more bytes in memory (72 an instruction)"),
-	}
-}
-
-// apply sets the limits given on the command line.
-func (l simLimitFlags) apply(req *api.CompileRequest) {
-	for _, f := range []struct {
-		v   *int64
-		set func(*api.Limits, int64)
-	}{
-		{l.events, func(x *api.Limits, v int64) { x.MaxSimEvents = v }},
-		{l.traceBytes, func(x *api.Limits, v int64) { x.MaxTraceBytes = v }},
-		{l.programBytes, func(x *api.Limits, v int64) { x.MaxProgramBytes = v }},
-	} {
-		if f.v == nil || *f.v == 0 {
-			continue
-		}
-		if req.Limits == nil {
-			req.Limits = &api.Limits{}
-		}
-		f.set(req.Limits, *f.v)
-	}
 }
