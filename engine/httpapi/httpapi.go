@@ -280,8 +280,10 @@ func (h *handler) work(w http.ResponseWriter, r *http.Request, fn func(ctx conte
 			Detail: fmt.Sprintf("the server is at its bound of %d concurrent requests: retry in a moment (compass serve --max-concurrent)", h.cfg.MaxConcurrent)})
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.Deadline)
+	timed, cancel := context.WithTimeout(r.Context(), h.cfg.Deadline)
 	defer cancel()
+	deadline, _ := timed.Deadline()
+	ctx := clockContext{timed, deadline}
 	type outcome struct {
 		v   any
 		err error
@@ -376,4 +378,26 @@ func (h *handler) sweep(w http.ResponseWriter, r *http.Request) {
 		}
 		return sweepReply{res, res.Summarise()}, nil
 	})
+}
+
+// clockContext is a context whose Err reads the clock: past the deadline
+// it reports context.DeadlineExceeded even before the context's timer has
+// fired. Under GOOS=js (the Worker, the browser) Go has no preemption, so
+// that timer cannot fire while a search computes without blocking; the
+// searches poll Err, and this makes their deadline hold there too. (On
+// Cloudflare's edge the clock itself stands still while code runs, so
+// there the platform's CPU limit bounds a request instead.)
+type clockContext struct {
+	context.Context
+	deadline time.Time
+}
+
+func (c clockContext) Err() error {
+	if err := c.Context.Err(); err != nil {
+		return err
+	}
+	if !time.Now().Before(c.deadline) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -351,7 +352,9 @@ func waitIdle(t *testing.T, h *handler, limit time.Duration) {
 
 func TestDeadlineStopsTheSearch(t *testing.T) {
 	h := newHandler(t, Config{Deadline: 300 * time.Millisecond, Limits: longSearchLimits})
+	start := time.Now()
 	rec := do(t, h, http.MethodPost, "/v1/compile", "application/json", []byte(longSearch))
+	replied := time.Since(start)
 	p := problemOf(t, rec, http.StatusGatewayTimeout)
 	if !strings.Contains(p.Detail, "deadline") {
 		t.Fatalf("detail %q does not name the deadline", p.Detail)
@@ -359,6 +362,7 @@ func TestDeadlineStopsTheSearch(t *testing.T) {
 	// The search itself must stop, not just the reply: the slot frees
 	// when the engine returns. Without the context it would run for hours.
 	waitIdle(t, h, 60*time.Second)
+	t.Logf("504 after %s, the search stopped %s after the start (deadline 300ms)", replied.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 }
 
 func TestConcurrencyBound(t *testing.T) {
@@ -475,5 +479,23 @@ func TestReplyIsComplete(t *testing.T) {
 	body, _ := io.ReadAll(rec.Body)
 	if rec.Header().Get("Content-Length") != strconv.Itoa(len(body)) {
 		t.Fatalf("Content-Length %q for %d bytes", rec.Header().Get("Content-Length"), len(body))
+	}
+}
+
+func TestClockContext(t *testing.T) {
+	// A deadline that has passed reads as expired at once, before any
+	// timer could fire (as under GOOS=js, where a busy search never yields).
+	past := clockContext{context.Background(), time.Now().Add(-time.Millisecond)}
+	if !errors.Is(past.Err(), context.DeadlineExceeded) {
+		t.Fatalf("past deadline: Err() = %v", past.Err())
+	}
+	future := clockContext{context.Background(), time.Now().Add(time.Hour)}
+	if future.Err() != nil {
+		t.Fatalf("future deadline: Err() = %v", future.Err())
+	}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if c := (clockContext{cancelled, time.Now().Add(time.Hour)}); !errors.Is(c.Err(), context.Canceled) {
+		t.Fatalf("cancelled: Err() = %v", c.Err())
 	}
 }
