@@ -138,6 +138,14 @@ func TestServeAPIMatchesCLI(t *testing.T) {
 	if want := cli(t, "models", "--json"); models != want {
 		t.Fatal("GET /v1/models differs from compass models --json")
 	}
+	_, chips := httpDo(t, "GET", base+"/v1/chips", "")
+	if want := cli(t, "chips", "--json"); chips != want {
+		t.Fatal("GET /v1/chips differs from compass chips --json")
+	}
+	_, inspected := httpDo(t, "POST", base+"/v1/inspect", `{"model":"vgg16","chip":"L"}`)
+	if want := cli(t, "inspect", "--model", "vgg16", "--chip", "L", "--json"); inspected != want {
+		t.Fatal("POST /v1/inspect differs from compass inspect --json")
+	}
 	_, compiled := httpDo(t, "POST", base+"/v1/compile", `{"model":"resnet18","chip":"M","batch":1,"methods":["greedy","compass"],"seed":1}`)
 	if want := cli(t, "compile", "--model", "resnet18", "--chip", "M", "--batch", "1", "--method", "greedy,compass", "--seed", "1", "--json"); compiled != want {
 		t.Fatalf("POST /v1/compile differs from compass compile --json:\n%.300s\nwant\n%.300s", compiled, want)
