@@ -801,7 +801,7 @@ async function startScenario(name) {
   for (const [plot, controls] of Object.entries(sc.controls || {})) setPlotControls(plot, controls);
   const extra = [];
   try {
-    for (const x of sc.extra || []) extra.push((await app.engine.json(x.cmd, [JSON.stringify(x.request)])).value);
+    for (const x of sc.extra || []) extra.push((await app.engine.json(x.cmd, [JSON.stringify(x.build ? x.build(app.chips) : x.request)])).value);
   } catch (err) {
     if (err instanceof CancelledError) return;
     scenarioNote(`${question}<p class="takeaway">Could not compute the comparison: ${esc(err.message)}</p>`);

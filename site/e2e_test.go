@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/compass-go/compass/engine/api"
+	"github.com/compass-go/compass/engine/hw"
 )
 
 var plots = []string{"summary", "strip", "validity", "phases", "convergence", "batches", "chip", "energy", "timeline"}
@@ -381,16 +381,33 @@ func TestPlaygroundInChromium(t *testing.T) {
 			t.Errorf("ga-gap: compass-paper's partitions %v in the page, %v in the engine", got, want)
 		}
 
-		sc("reram", "energy")
-		re := nativeCompile(t, api.CompileRequest{Model: "resnet18", Chip: "ReRAM", Batch: 1, Methods: []string{"greedy", "layerwise", "optimal"}, Objective: "energy", Seed: 1})
-		m := nativeCompile(t, api.CompileRequest{Model: "resnet18", Chip: "M", Batch: 1, Methods: []string{"optimal"}, Objective: "energy", Seed: 1})
-		reOpt := re.Result("optimal")
-		writes := func(r *api.MethodResult) float64 { return r.EnergyBreakdownJ.Write / r.EnergyPerInferenceJ }
-		if got := claimFloat(ctx, t, "reram-writes", "share"); math.Abs(got-writes(reOpt)) > 1e-12 || !(writes(reOpt) > writes(&m.Results[0])) {
-			t.Errorf("reram: writes are %v of the optimum's energy in the page, %v in the engine (chip M: %v)", got, writes(reOpt), writes(&m.Results[0]))
+		sc("reram", "phases")
+		chips, err := api.Chips()
+		if err != nil {
+			t.Fatal(err)
 		}
-		if got := claimFloat(ctx, t, "reram-writes", "partitions"); got != float64(len(reOpt.Partitions)) {
-			t.Errorf("reram: %v partitions in the page, %d in the engine", got, len(reOpt.Partitions))
+		var reram, sram hw.Chip
+		for _, c := range chips {
+			switch c.Name {
+			case "ReRAM":
+				reram = *c
+			case "M":
+				sram = *c
+			}
+		}
+		cheap := reram
+		cheap.Name = "ReRAM with SRAM writes"
+		cheap.CrossbarWriteRowLatencyNs, cheap.CrossbarWriteEnergyPerCellBitPJ = sram.CrossbarWriteRowLatencyNs, sram.CrossbarWriteEnergyPerCellBitPJ
+		re := nativeCompile(t, api.CompileRequest{Model: "mobilenet_v2", Chip: "ReRAM", Batch: 1, Methods: []string{"layerwise", "optimal"}, Objective: "latency", Seed: 1})
+		ch := nativeCompile(t, api.CompileRequest{Model: "mobilenet_v2", Chip: "ReRAM", ChipSpec: &cheap, Batch: 1, Methods: []string{"optimal"}, Objective: "latency", Seed: 1})
+		if got, want := claimFloat(ctx, t, "reram-cuts", "partitions"), float64(len(re.Result("optimal").Partitions)); got != want {
+			t.Errorf("reram: the optimum has %v partitions in the page, %v in the engine", got, want)
+		}
+		if got, want := claimFloat(ctx, t, "reram-cuts", "cheap_partitions"), float64(len(ch.Results[0].Partitions)); got != want {
+			t.Errorf("reram: with SRAM writes the optimum has %v partitions in the page, %v in the engine", got, want)
+		}
+		if len(re.Result("optimal").Partitions) == len(ch.Results[0].Partitions) {
+			t.Errorf("reram: the write cost does not change the optimum's cut count (%d): the scenario no longer shows what it asks", len(ch.Results[0].Partitions))
 		}
 
 		r.open(t, "/?scenario=own-model")
