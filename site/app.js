@@ -282,6 +282,7 @@ function applyState(s) {
   const model = String(s.model).slice(0, 60);
   if (hasOption(el.model, s.model)) el.model.value = s.model;
   else {
+    if (hasOption(el.model, defaultState().model)) el.model.value = defaultState().model;
     problems.push({ field: 'model', text: s.model.startsWith('upload:')
       ? `the model ${model.slice(7)} was a file uploaded in another page: choose it with the upload control`
       : `model=${model} in the link is not a network of the zoo (choose one from the list, or upload a file)` });
