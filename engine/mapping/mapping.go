@@ -12,9 +12,14 @@
 // per group. A transposed convolution is mapped input-stationary: rows =
 // input channels per group, cols = output channels per group x kernel
 // area, one matrix-vector product per input pixel, the overlapping window
-// sums on the vector unit. A weight of W bits on cells of b bits occupies W/b adjacent
-// columns (bit slicing); a crossbar of C columns holds floor(C / (W/b))
+// sums on the vector unit. A weight of W bits on cells of b bits occupies ceil(W/b) adjacent
+// columns (bit slicing); a crossbar of C columns holds floor(C / ceil(W/b))
 // whole weights across, so a weight's slices never straddle two crossbars.
+// W is the layer's own weight_bits (model.Node.WeightBits, set by the ONNX
+// importer from a quantized weight's integer type) or else the chip's: a
+// layer wider than the chip takes more columns, one narrower fewer; the
+// ADCs still read one column of b-bit cells at a time and the slices are
+// combined by the digital shift-and-add, so only the column count changes.
 //
 // Grouped and depthwise convolutions. When one group's block fits in a
 // crossbar, several groups share it as non-overlapping diagonal blocks:
@@ -49,7 +54,7 @@ type Layer struct {
 	Groups        int // convolution groups (1 for Linear)
 	Rows          int // matrix rows per group: kernel area x input channels per group (ConvTranspose: input channels per group)
 	Cols          int // matrix columns per group: output channels per group (ConvTranspose: times the kernel area)
-	ColsPerWeight int // cell columns per weight: weight bits / bits per cell
+	ColsPerWeight int // cell columns per weight: ceil(weight bits / bits per cell), the layer's weight_bits if it has one, else the chip's
 
 	GroupsPerCrossbar int // groups sharing one crossbar as diagonal blocks (1 when not packed)
 	RowBlocks         int // crossbar row blocks a stripe spans (ceil(Rows / crossbar rows))
@@ -151,6 +156,12 @@ func mapLayer(g *model.Graph, i int, chip *hw.Chip) (Layer, []Unit, error) {
 	n := g.Nodes[i]
 	in := g.Nodes[g.Producers(i)[0]].Out
 	l := Layer{Node: i, Name: n.Name, Op: n.Op, Groups: 1, ColsPerWeight: chip.ColumnsPerWeight(), InputSplits: 1}
+	if n.WeightBits > 0 {
+		l.ColsPerWeight = ceilDiv(n.WeightBits, chip.BitsPerCell)
+		if l.ColsPerWeight > chip.CrossbarCols {
+			return l, nil, fmt.Errorf("layer %q: its %d-bit weights need %d columns of %d-bit cells (weight_bits / bits_per_cell) but chip %q has crossbar_cols = %d: raise crossbar_cols or bits_per_cell", n.Name, n.WeightBits, l.ColsPerWeight, chip.BitsPerCell, chip.Name, chip.CrossbarCols)
+		}
+	}
 	switch n.Op {
 	case model.OpConv:
 		c := n.Conv

@@ -40,9 +40,14 @@ func checkInvariants(t *testing.T, m *Mapping) {
 	var sumCells int64
 	for li, l := range m.Layers {
 		st := m.Graph.NodeStats(l.Node)
-		// Every weight bit has exactly one cell: cells x bits per cell = weights x weight bits.
-		if l.Cells*int64(chip.BitsPerCell) != st.Weights*int64(chip.WeightBits) {
-			t.Errorf("%s: %d cells x %d bits != %d weights x %d bits", l.Name, l.Cells, chip.BitsPerCell, st.Weights, chip.WeightBits)
+		// Every weight bit has exactly one cell: cells x bits per cell =
+		// weights x weight bits (a layer's own width rounded up to whole cells).
+		bits := chip.WeightBits
+		if wb := m.Graph.Nodes[l.Node].WeightBits; wb > 0 {
+			bits = (wb + chip.BitsPerCell - 1) / chip.BitsPerCell * chip.BitsPerCell
+		}
+		if l.Cells*int64(chip.BitsPerCell) != st.Weights*int64(bits) {
+			t.Errorf("%s: %d cells x %d bits != %d weights x %d bits", l.Name, l.Cells, chip.BitsPerCell, st.Weights, bits)
 		}
 		if l.Utilisation <= 0 || l.Utilisation > 1 {
 			t.Errorf("%s: utilisation %v outside (0,1]", l.Name, l.Utilisation)

@@ -19,6 +19,11 @@ import (
 // allocates without bound.
 const MaxElems = int64(1) << 40
 
+// MaxWeightBits is the widest per-layer weight precision a node may ask
+// for (Node.WeightBits), the widest integer type a quantized ONNX weight
+// comes in (int16) and the chip's own bound on weight_bits.
+const MaxWeightBits = 16
+
 // Node is one operation of the network.
 type Node struct {
 	Name   string   `json:"name"`
@@ -28,6 +33,11 @@ type Node struct {
 	Conv   *ConvSpec   `json:"conv,omitempty"`   // OpConv
 	Linear *LinearSpec `json:"linear,omitempty"` // OpLinear
 	Pool   *PoolSpec   `json:"pool,omitempty"`   // OpMaxPool, OpAvgPool
+
+	// WeightBits is the precision of a Conv, ConvTranspose or Linear
+	// layer's weights in bits, 1..MaxWeightBits (an imported quantized
+	// weight's integer type); 0 (omitted) means the chip's weight_bits.
+	WeightBits int `json:"weight_bits,omitempty"`
 
 	Axis       int     `json:"axis,omitempty"`        // Concat, Softmax, Flatten, Slice
 	Start      int     `json:"start,omitempty"`       // Slice
@@ -116,6 +126,9 @@ func (g *Graph) Infer() error {
 		}
 		if len(n.Inputs) < info.minIn || (info.maxIn >= 0 && len(n.Inputs) > info.maxIn) {
 			return fmt.Errorf("node %q (%s): has %d inputs, wants %s", n.Name, n.Op, len(n.Inputs), arity(info))
+		}
+		if err := checkWeightBits(n); err != nil {
+			return err
 		}
 	}
 	// Resolve inputs and count in-degrees.
@@ -251,6 +264,19 @@ func arity(info opInfo) string {
 	default:
 		return fmt.Sprintf("%d to %d", info.minIn, info.maxIn)
 	}
+}
+
+// checkWeightBits validates a node's per-layer weight precision.
+func checkWeightBits(n *Node) error {
+	switch {
+	case n.WeightBits == 0:
+		return nil
+	case !n.Op.Crossbar():
+		return fmt.Errorf("node %q (%s): weight_bits = %d, but only Conv, ConvTranspose and Linear layers have crossbar weights: remove weight_bits", n.Name, n.Op, n.WeightBits)
+	case n.WeightBits < 1 || n.WeightBits > MaxWeightBits:
+		return fmt.Errorf("node %q (%s): weight_bits = %d is outside 1..%d: give the weights' bit width, or 0 (omit it) for the chip's weight_bits", n.Name, n.Op, n.WeightBits, MaxWeightBits)
+	}
+	return nil
 }
 
 func checkShape(s Shape) error {
