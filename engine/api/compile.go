@@ -372,7 +372,9 @@ func searches(methods []string) bool {
 }
 
 // Compile partitions a model for a chip with each requested method.
-func Compile(ctx context.Context, req CompileRequest) (*CompileResult, error) {
+// A panic inside it (a bug) is returned as an *InternalError.
+func Compile(ctx context.Context, req CompileRequest) (_ *CompileResult, err error) {
+	defer recoverInternal("compile", &err)
 	est, obj, methods, err := req.prepare()
 	if err != nil {
 		return nil, err
@@ -542,6 +544,16 @@ func fillMethod(mr *MethodResult, est *estimate.Estimator, plan partition.Plan, 
 		mr.ReloadBytes += int64(est.Batch()) * s.ReloadBytes
 	}
 	return nil
+}
+
+// recoverInternal turns a panic of the calling function into an
+// *InternalError in *err, so that no input can crash a front end (in
+// WebAssembly a panic stops the whole engine, in a sweep it would kill
+// the process from a worker goroutine). Deferred directly.
+func recoverInternal(stage string, err *error) {
+	if r := recover(); r != nil {
+		*err = &InternalError{Stage: stage, Err: fmt.Errorf("panic: %v", r)}
+	}
 }
 
 // checkOutputs walks a result (structs, pointers, slices, maps) and

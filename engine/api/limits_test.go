@@ -10,6 +10,7 @@ import (
 	"github.com/compass-go/compass/engine/hw"
 	"github.com/compass-go/compass/engine/mapping"
 	"github.com/compass-go/compass/engine/model/zoo"
+	"github.com/compass-go/compass/engine/partition"
 )
 
 // presetCopy returns a fresh copy of a preset chip.
@@ -220,5 +221,17 @@ func TestInspectRefusesTooManyUnitsBeforeMapping(t *testing.T) {
 	res, err := InspectModel(InspectRequest{Model: "resnet18", Chip: "M"})
 	if err != nil || res.Units != 84 {
 		t.Fatalf("inspect within the limits: %v", err)
+	}
+}
+
+// A panic inside Compile comes back as an *InternalError (here raised by
+// the caller's progress callback, the one way a test can make the engine
+// panic without a bug).
+func TestCompileTurnsAPanicIntoAnInternalError(t *testing.T) {
+	_, err := Compile(context.Background(), CompileRequest{Model: "resnet18", Chip: "M", Batch: 1, Methods: []string{MethodCompass},
+		Progress: func(string, partition.Generation) { panic("boom") }})
+	var ie *InternalError
+	if !errors.As(err, &ie) || ie.Stage != "compile" || !strings.Contains(err.Error(), "panic: boom") {
+		t.Fatalf("error %v, want an InternalError carrying the panic", err)
 	}
 }

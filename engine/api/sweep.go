@@ -144,24 +144,7 @@ func Sweep(ctx context.Context, req SweepRequest) (*SweepResult, error) {
 				row := &res.Rows[j.row]
 				creq := CompileRequest{Graph: graphs[j.model], Chip: row.Chip, Batch: row.Batch,
 					Methods: req.Methods, Objective: req.Objective, Seed: req.Seed, Limits: &lim}
-				var err error
-				if req.Simulate {
-					var sr *SimulateResult
-					if sr, err = Simulate(ctx, creq, false, nil); err == nil {
-						for _, r := range sr.Results {
-							f := figure(&r.Estimated)
-							f.SimThroughputPerS, f.SimEnergyPerInferenceJ, f.SimLatencyS = r.ThroughputPerS, r.EnergyPerInferenceJ, r.LatencyS
-							row.Figures = append(row.Figures, f)
-						}
-					}
-				} else {
-					var cr *CompileResult
-					if cr, err = Compile(ctx, creq); err == nil {
-						for i := range cr.Results {
-							row.Figures = append(row.Figures, figure(&cr.Results[i]))
-						}
-					}
-				}
+				err := sweepRow(ctx, req.Simulate, creq, row)
 				if err != nil {
 					errs[j.row] = fmt.Errorf("%s on %s at batch %d: %w", row.Model, row.Chip, row.Batch, err)
 					continue
@@ -192,6 +175,33 @@ func Sweep(ctx context.Context, req SweepRequest) (*SweepResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// sweepRow compiles (or simulates) one configuration into row. A panic
+// becomes an *InternalError: it runs on a worker goroutine, where a panic
+// would end the process.
+func sweepRow(ctx context.Context, simulate bool, creq CompileRequest, row *SweepRow) (err error) {
+	defer recoverInternal("sweep", &err)
+	if simulate {
+		sr, err := Simulate(ctx, creq, false, nil)
+		if err != nil {
+			return err
+		}
+		for _, r := range sr.Results {
+			f := figure(&r.Estimated)
+			f.SimThroughputPerS, f.SimEnergyPerInferenceJ, f.SimLatencyS = r.ThroughputPerS, r.EnergyPerInferenceJ, r.LatencyS
+			row.Figures = append(row.Figures, f)
+		}
+		return nil
+	}
+	cr, err := Compile(ctx, creq)
+	if err != nil {
+		return err
+	}
+	for i := range cr.Results {
+		row.Figures = append(row.Figures, figure(&cr.Results[i]))
+	}
+	return nil
 }
 
 // figure is a method result's headline figures.
