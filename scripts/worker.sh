@@ -7,6 +7,10 @@
 #   bash scripts/worker.sh --build DIR   only build the Worker's files into DIR
 #                                        (for wrangler deploy: docs/deploy.md)
 #
+# The Worker's limits are workerd.capnp's bindings; set COMPASS_MAX_BODY_BYTES,
+# COMPASS_DEADLINE, COMPASS_MAX_BATCH, COMPASS_MAX_SIM_EVENTS or
+# COMPASS_CORS_ORIGINS in the environment to replace one.
+#
 # workerd comes from npm (@cloudflare/workerd-linux-64, the pinned version
 # below) into a cache outside git: $COMPASS_CACHE/workerd/VERSION, with
 # COMPASS_CACHE defaulting to $XDG_CACHE_HOME/compass-go or
@@ -49,6 +53,18 @@ build() {
   GOOS=js GOARCH=wasm go build -trimpath -ldflags "-s -w" -o "$out/compass-worker.wasm" ./wasm/worker
   cp "$(go env GOROOT)/lib/wasm/wasm_exec.js" "$out/wasm_exec.js"
   cp wasm/worker/worker.mjs wasm/worker/workerd.capnp wasm/worker/wrangler.toml "$out/"
+  # The handler's limits: an environment variable named as a binding of
+  # workerd.capnp replaces that binding's text.
+  local name value
+  for name in COMPASS_MAX_BODY_BYTES COMPASS_DEADLINE COMPASS_MAX_BATCH COMPASS_MAX_SIM_EVENTS COMPASS_CORS_ORIGINS; do
+    value=${!name:-}
+    [ -n "$value" ] || continue
+    case "$value" in
+      *[!A-Za-z0-9.:/,_*-]*) echo "error: $name='$value' holds a character a binding does not take" >&2; exit 2 ;;
+    esac
+    sed -i "s|(name = \"$name\", text = \"[^\"]*\")|(name = \"$name\", text = \"$value\")|" "$out/workerd.capnp"
+    echo "worker.sh: $name = $value" >&2
+  done
 }
 
 if [ -n "$build_only" ]; then

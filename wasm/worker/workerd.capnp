@@ -2,7 +2,9 @@
 # scripts/worker.sh builds compass-worker.wasm beside this file, copies
 # worker.mjs and Go's wasm_exec.js here, and runs
 #   workerd serve workerd.capnp --socket-addr http=127.0.0.1:PORT
-# The bindings set the API handler's limits (wasm/worker/main.go).
+# The bindings set the API handler's limits (wasm/worker/main.go); an
+# empty text keeps the handler's default. scripts/worker.sh replaces a
+# binding's text with the environment variable of the same name when set.
 using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
@@ -21,5 +23,7 @@ const compassWorker :Workerd.Worker = (
     (name = "COMPASS_MAX_BODY_BYTES", text = "8388608"),
     (name = "COMPASS_DEADLINE", text = "60s"),
     (name = "COMPASS_MAX_BATCH", text = "256"),
+    (name = "COMPASS_MAX_SIM_EVENTS", text = ""),
+    (name = "COMPASS_CORS_ORIGINS", text = ""),
   ],
 );

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -58,15 +59,27 @@ func freePort(t *testing.T) int {
 // installed.
 const exitInstall = 3
 
-// startWorker runs scripts/worker.sh on a free port and waits for the
-// Worker's health endpoint. The script's whole process group is killed
-// when the test ends.
-func startWorker(t *testing.T) string {
+// bindingVars are the environment variables scripts/worker.sh turns into
+// the Worker's limits.
+var bindingVars = []string{"COMPASS_MAX_BODY_BYTES", "COMPASS_DEADLINE", "COMPASS_MAX_BATCH", "COMPASS_MAX_SIM_EVENTS", "COMPASS_CORS_ORIGINS"}
+
+// startWorker runs scripts/worker.sh on a free port, with the limits'
+// variables of env (NAME=value) and no others, and waits for the Worker's
+// health endpoint. The script's whole process group is killed when the
+// test ends.
+func startWorker(t *testing.T, env ...string) string {
 	t.Helper()
 	root := repoRoot(t)
 	port := freePort(t)
 	cmd := exec.Command("bash", filepath.Join(root, "scripts", "worker.sh"), fmt.Sprint(port))
 	cmd.Dir = root
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if !slices.Contains(bindingVars, name) {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
 	var out bytes.Buffer
 	var mu sync.Mutex
 	w := writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return out.Write(p) })
@@ -222,5 +235,48 @@ func TestWorkerInWorkerd(t *testing.T) {
 	over := send(t, "POST", worker+"/v1/compile", "application/json", "", big)
 	if over.status != http.StatusRequestEntityTooLarge || over.ctype != "application/problem+json" || !strings.Contains(over.body, "8388608") {
 		t.Fatalf("a %d-byte body: %d %s %.300s", len(big), over.status, over.ctype, over.body)
+	}
+}
+
+// TestWorkerDeadlineAndCORS runs a Worker with a 1 s deadline and one
+// allowed origin: a long search must stop with 504, and a page of that
+// origin may call the API.
+func TestWorkerDeadlineAndCORS(t *testing.T) {
+	worker := startWorker(t, "COMPASS_DEADLINE=1s", "COMPASS_CORS_ORIGINS=https://docs.example")
+	// Within the default limits, but minutes of work in WebAssembly.
+	long := []byte(`{"model":"vgg16","chip":"S","batch":1,"methods":["compass"],"seed":1,"ga":{"population":2000,"keep":20,"generations":2000,"patience":0}}`)
+	client := &http.Client{Timeout: 2 * time.Minute}
+	res, err := client.Post(worker+"/v1/compile", "application/json", bytes.NewReader(long))
+	if err != nil {
+		t.Fatalf("the long search did not answer within 2 minutes (the deadline did not stop it): %v", err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusGatewayTimeout || res.Header.Get("Content-Type") != "application/problem+json" || !strings.Contains(string(body), "deadline of 1s") {
+		t.Fatalf("long search with a 1 s deadline: %d %s", res.StatusCode, body)
+	}
+
+	req, _ := http.NewRequest(http.MethodOptions, worker+"/v1/compile", nil)
+	req.Header.Set("Origin", "https://docs.example")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	req.Header.Set("Access-Control-Request-Headers", "content-type")
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNoContent || res.Header.Get("Access-Control-Allow-Origin") != "https://docs.example" ||
+		!strings.Contains(res.Header.Get("Access-Control-Allow-Methods"), "POST") {
+		t.Fatalf("preflight: %d %v", res.StatusCode, res.Header)
+	}
+	req, _ = http.NewRequest(http.MethodGet, worker+"/v1/chips", nil)
+	req.Header.Set("Origin", "https://other.example")
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || res.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("another origin: %d, Allow-Origin %q", res.StatusCode, res.Header.Get("Access-Control-Allow-Origin"))
 	}
 }
