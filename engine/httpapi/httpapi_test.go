@@ -499,3 +499,81 @@ func TestClockContext(t *testing.T) {
 		t.Fatalf("cancelled: Err() = %v", c.Err())
 	}
 }
+
+// TestMsgpackSameValuesEverywhere checks every route's msgpack reply
+// against its JSON reply: the same fields (names, omitted empties) and
+// values.
+func TestMsgpackSameValuesEverywhere(t *testing.T) {
+	h := newHandler(t, Config{})
+	requests := []struct{ method, path, body string }{
+		{"GET", "/v1/health", ""},
+		{"GET", "/v1/models", ""},
+		{"GET", "/v1/chips", ""},
+		{"POST", "/v1/inspect", `{"model":"mobilenet_v2","chip":"L"}`},
+		{"POST", "/v1/compile", `{"model":"squeezenet1_1","chip":"S","batch":4,"methods":["all"],"objective":"edp","seed":2}`},
+		{"POST", "/v1/simulate", `{"model":"squeezenet1_1","chip":"S","batch":1,"methods":["greedy"],"seed":2,"trace":true}`},
+		{"POST", "/v1/sweep", `{"models":["resnet18"],"chips":["M"],"batches":[1,2],"methods":["greedy","compass"],"objective":"latency","seed":1}`},
+	}
+	for _, r := range requests {
+		var body []byte
+		ctype := ""
+		if r.body != "" {
+			body, ctype = []byte(r.body), "application/json"
+		}
+		asJSON := do(t, h, r.method, r.path, ctype, body)
+		asPack := do(t, h, r.method, r.path, ctype, body, "Accept", "application/msgpack")
+		wantOK(t, asJSON, "application/json")
+		wantOK(t, asPack, "application/msgpack")
+		var fromPack any
+		if err := msgpack.NewDecoder(asPack.Body).Decode(&fromPack); err != nil {
+			t.Fatalf("%s: %v", r.path, err)
+		}
+		repacked, err := json.Marshal(fromPack)
+		if err != nil {
+			t.Fatalf("%s: %v", r.path, err)
+		}
+		var a, b any
+		if err := json.Unmarshal(repacked, &a); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(asJSON.Body.Bytes(), &b); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("%s: the msgpack reply holds other fields or values than the JSON reply:\n%.400s\nwant\n%.400s", r.path, repacked, asJSON.Body)
+		}
+	}
+}
+
+// BenchmarkCompileResNet18 is one ResNet18-M-1 compile (method compass):
+// through the handler, JSON in and out, and through the facade alone with
+// the same JSON written; the difference is the API's own cost.
+func BenchmarkCompileResNet18(b *testing.B) {
+	h, err := New(Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := []byte(`{"model":"resnet18","chip":"M","batch":1,"methods":["compass"],"seed":1}`)
+	b.Run("handler", func(b *testing.B) {
+		for b.Loop() {
+			req := httptest.NewRequest(http.MethodPost, "/v1/compile", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				b.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
+		}
+	})
+	b.Run("facade", func(b *testing.B) {
+		for b.Loop() {
+			res, err := api.Compile(context.Background(), api.CompileRequest{Model: "resnet18", Chip: "M", Batch: 1, Methods: []string{"compass"}, Seed: 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := api.WriteJSON(io.Discard, res); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
