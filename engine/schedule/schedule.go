@@ -24,6 +24,7 @@ package schedule
 import (
 	"fmt"
 	"math"
+	"math/bits"
 
 	"github.com/compass-go/compass/engine/estimate"
 	"github.com/compass-go/compass/engine/isa"
@@ -33,15 +34,19 @@ import (
 
 // item is one replica of one unit, placed on a core.
 type item struct {
-	unit, replica   int
-	core, firstX    int
-	home            int            // the unit of the same stripe that adds partial sums and does the vector work
-	firstPos        int64          // the first output position this replica computes
-	buf             mapping.Buffer // what it keeps in local memory, and spills
-	spillAddr       uint64         // its DRAM block for spills
-	positions       int64
-	share           float64 // fraction of the layer's output this item produces (homes only)
-	rowsPerCrossbar []int
+	unit, replica int
+	core, firstX  int
+	home          int            // the unit of the same stripe that adds partial sums and does the vector work
+	firstPos      int64          // the first output position this replica computes
+	buf           mapping.Buffer // what it keeps in local memory, and spills
+	spillAddr     uint64         // its DRAM block for spills
+	positions     int64
+	share         float64 // fraction of the layer's output this item produces (homes only)
+	// The part of each node before every layer this home computes
+	// (elementRange): [preFrom, preTo) of preOf, in units of its outputs x
+	// positions over the partition's homes of the layer.
+	preFrom, preTo, preOf uint64
+	rowsPerCrossbar       []int
 }
 
 // Build schedules the plan given by cuts (0 = c0 < ... < ck = units). Every
@@ -66,13 +71,14 @@ func build(e *estimate.Estimator, cuts []int, flat bool) (*isa.LoopProgram, erro
 		p.Nodes = append(p.Nodes, n.Name)
 	}
 	addr := newAddresses(e)
+	pre := PreLayer(g)
 	stores := map[[4]int32]int64{} // storeKey -> STORE_DATA instructions of one input so far
 	for pi := 0; pi+1 < len(cuts); pi++ {
 		s, err := e.Span(cuts[pi], cuts[pi+1])
 		if err != nil {
 			return nil, fmt.Errorf("partition %d: %w", pi, err)
 		}
-		part, err := buildPartition(e, s, pi, addr, stores, flat)
+		part, err := buildPartition(e, s, pi, addr, pre, stores, flat)
 		if err != nil {
 			return nil, fmt.Errorf("partition %d: %w", pi, err)
 		}
@@ -220,7 +226,7 @@ func unitRows(m *mapping.Mapping, u mapping.Unit) []int {
 	return rows
 }
 
-func buildPartition(e *estimate.Estimator, s *estimate.Span, pi int, addr *addresses, stores map[[4]int32]int64, flat bool) (*isa.LoopPartition, error) {
+func buildPartition(e *estimate.Estimator, s *estimate.Span, pi int, addr *addresses, pre []bool, stores map[[4]int32]int64, flat bool) (*isa.LoopPartition, error) {
 	m := e.Mapping()
 	g := m.Graph
 	B := e.Batch()
@@ -265,6 +271,20 @@ func buildPartition(e *estimate.Estimator, s *estimate.Span, pi int, addr *addre
 			}
 		}
 	}
+	homeWork := map[int]uint64{} // layer -> outputs x positions of its homes in the span
+	for i := range items {
+		it := &items[i]
+		if it.home != it.unit {
+			continue
+		}
+		layer := m.Units[it.unit].Layer
+		it.preFrom = homeWork[layer]
+		homeWork[layer] += uint64(m.Units[it.unit].OutEnd-m.Units[it.unit].OutStart) * uint64(it.positions)
+		it.preTo = homeWork[layer]
+	}
+	for i := range items {
+		items[i].preOf = homeWork[m.Units[items[i].unit].Layer]
+	}
 	core, off, ok := mapping.PlaceCores(sizes, m.Chip.Cores, m.Chip.CrossbarsPerCore)
 	if !ok {
 		return nil, fmt.Errorf("units [%d, %d) with their replication do not place on the chip", s.Start, s.End)
@@ -284,17 +304,21 @@ func buildPartition(e *estimate.Estimator, s *estimate.Span, pi int, addr *addre
 	for _, lp := range s.Layers {
 		for _, n := range e.LayerNodes(lp.Layer) {
 			for _, c := range g.Consumers(n) {
-				if frac(c) > 0 && (g.Nodes[c].Op.Crossbar() || e.Owner(c) != lp.Layer) {
+				// A node before every layer is computed on its own thread,
+				// so its layer's later vector nodes receive it too.
+				if frac(c) > 0 && (g.Nodes[c].Op.Crossbar() || e.Owner(c) != lp.Layer || (pre[n] && !pre[c])) {
 					sendsOf[lp.Layer] = append(sendsOf[lp.Layer], n)
 					break
 				}
 			}
 		}
 	}
-	homes := map[int]int64{} // layer -> home items that finish their outputs here
+	homes := map[int]int64{}    // layer -> home items that finish their outputs here
+	allHomes := map[int]int64{} // layer -> home items (each computes its range of the nodes before every layer)
 	psums := map[[2]int]int64{}
 	for _, it := range items {
 		if it.home == it.unit {
+			allHomes[m.Units[it.unit].Layer]++
 			if !carriesOut(m, s, it.unit) {
 				homes[m.Units[it.unit].Layer]++
 			}
@@ -304,19 +328,28 @@ func buildPartition(e *estimate.Estimator, s *estimate.Span, pi int, addr *addre
 	}
 	for layer, nodes := range sendsOf {
 		for _, n := range nodes {
-			contrib[n] += homes[layer]
+			if pre[n] {
+				contrib[n] += allHomes[layer]
+			} else {
+				contrib[n] += homes[layer]
+			}
 		}
 	}
-	for _, ent := range s.Entries {
+	// Nodes before every layer are computed whole by every partition that
+	// holds homes of their layer: the layer's MVMs need all of them, and a
+	// share computed by a later partition could not be loaded. Their
+	// operands then load whole, and they themselves never load.
+	entries, share := entryLoads(e, s, pre, inSpan)
+	for _, ent := range entries {
 		contrib[ent]++
 	}
 	part := &isa.LoopPartition{Index: pi}
 	// The loader stream: entry tensors for every input.
-	if len(s.Entries) > 0 {
+	if len(entries) > 0 {
 		load := func(b int) []isa.Instr {
 			var out []isa.Instr
-			for k, ent := range s.Entries {
-				bytes := int64(math.Ceil(e.TensorBytes(ent) * s.EntryShare[k]))
+			for k, ent := range entries {
+				bytes := int64(math.Ceil(e.TensorBytes(ent) * share[k]))
 				out = append(out, isa.Instr{Op: isa.LoadData, Xbar: -1, Layer: -1, Unit: -1, Node: int32(ent), Input: int32(b), Peer: -1,
 					Count: stores[[4]int32{int32(ent), -1, -1, 0}], Bytes: bytes, Addr: addr.of(ent, b, 0)})
 			}
@@ -334,13 +367,48 @@ func buildPartition(e *estimate.Estimator, s *estimate.Span, pi int, addr *addre
 		exits[x] = true
 	}
 	for _, it := range items {
-		st, err := itemStreams(e, it, addr, contrib, psums, sendsOf, exits, s, stores, flat)
+		st, err := itemStreams(e, it, addr, pre, contrib, psums, sendsOf, exits, s, stores, flat)
 		if err != nil {
 			return nil, fmt.Errorf("unit %d replica %d: %w", it.unit, it.replica, err)
 		}
 		part.Streams = append(part.Streams, st...)
 	}
 	return part, nil
+}
+
+// entryLoads lists the tensors the partition loads and the share of each:
+// the span's entries (estimate.Span), except the nodes before every layer
+// it computes whole itself, whose operands it loads whole.
+func entryLoads(e *estimate.Estimator, s *estimate.Span, pre []bool, inSpan func(layer int) bool) ([]int, []float64) {
+	g := e.Mapping().Graph
+	whole := map[int]bool{}
+	for n, isPre := range pre {
+		if isPre && inSpan(e.Owner(n)) {
+			for _, p := range g.Producers(n) {
+				if !pre[p] || !inSpan(e.Owner(p)) {
+					whole[p] = true
+				}
+			}
+		}
+	}
+	var entries []int
+	var share []float64
+	for k, ent := range s.Entries {
+		if pre[ent] && inSpan(e.Owner(ent)) {
+			continue
+		}
+		entries, share = append(entries, ent), append(share, s.EntryShare[k])
+		if whole[ent] {
+			share[len(share)-1] = 1
+			delete(whole, ent)
+		}
+	}
+	for p := range g.Nodes { // operands the span's estimate does not load at all
+		if whole[p] {
+			entries, share = append(entries, p), append(share, 1)
+		}
+	}
+	return entries, share
 }
 
 // carriesOut reports whether the stripe whose first in-span unit is home
@@ -380,7 +448,7 @@ type threads struct{ xbar, vec, spill []isa.Instr }
 
 // itemStreams schedules one replica: its crossbar thread, its vector
 // thread and, when its buffers spill, its spill thread, in that order.
-func itemStreams(e *estimate.Estimator, it item, addr *addresses, contrib map[int]int64,
+func itemStreams(e *estimate.Estimator, it item, addr *addresses, pre []bool, contrib map[int]int64,
 	psums map[[2]int]int64, sendsOf map[int][]int, exits map[int]bool, span *estimate.Span, stores map[[4]int32]int64, flat bool) ([]isa.LoopStream, error) {
 	m := e.Mapping()
 	g := m.Graph
@@ -494,11 +562,11 @@ func itemStreams(e *estimate.Estimator, it item, addr *addresses, contrib map[in
 			return t
 		}
 		for _, n := range e.LayerNodes(layer) {
-			if n == l.Node {
+			if n == l.Node || pre[n] {
 				continue
 			}
 			for _, p := range g.Producers(n) {
-				if e.Owner(p) != layer {
+				if e.Owner(p) != layer || pre[p] {
 					rv := base
 					rv.Op, rv.Node, rv.Input, rv.Count = isa.Recv, int32(p), int32(b), contrib[p]
 					rv.Bytes = int64(math.Ceil(e.TensorBytes(p) * it.share)) // the operand's slice this home works on
@@ -514,13 +582,16 @@ func itemStreams(e *estimate.Estimator, it item, addr *addresses, contrib map[in
 			vemit(v)
 		}
 		for _, n := range sendsOf[layer] {
+			if pre[n] {
+				continue
+			}
 			sd := base
 			sd.Op, sd.Node, sd.Input = isa.Send, int32(n), int32(b)
 			sd.Bytes = int64(math.Ceil(e.TensorBytes(n) * it.share))
 			vemit(sd)
 		}
 		for _, n := range e.LayerNodes(layer) {
-			if !exits[n] {
+			if !exits[n] || pre[n] {
 				continue
 			}
 			sd := base
@@ -530,6 +601,61 @@ func itemStreams(e *estimate.Estimator, it item, addr *addresses, contrib map[in
 			vemit(sd)
 		}
 		return t
+	}
+	// before gives input b's instructions of a home's thread for the
+	// nodes before every layer that its layer owns.
+	var preNodes []int
+	if isHome {
+		for _, n := range e.LayerNodes(layer) {
+			if pre[n] {
+				preNodes = append(preNodes, n)
+			}
+		}
+	}
+	sh := 0.0
+	if isHome {
+		sh = preShare(it)
+	}
+	before := func(b int) (out []isa.Instr) {
+		for _, n := range preNodes {
+			for _, p := range g.Producers(n) {
+				if e.Owner(p) != layer {
+					rv := base
+					rv.Op, rv.Node, rv.Input, rv.Count = isa.Recv, int32(p), int32(b), contrib[p]
+					rv.Bytes = int64(math.Ceil(e.TensorBytes(p) * sh))
+					out = append(out, rv)
+				}
+			}
+			first, count := elementRange(it, g.Nodes[n].Out.Elems())
+			st := g.NodeStats(n)
+			v := base
+			v.Op, v.Node, v.Input, v.Pos, v.Count = vectorOp(g.Nodes[n].Op), int32(n), int32(b), first, count
+			v.Ops = int64(math.Ceil(float64(st.VecOps) * sh))
+			v.Bytes = int64(math.Ceil(e.TensorBytes(n) * sh))
+			out = append(out, v)
+		}
+		for _, n := range sendsOf[layer] {
+			if !pre[n] {
+				continue
+			}
+			first, _ := elementRange(it, g.Nodes[n].Out.Elems())
+			sd := base
+			sd.Op, sd.Node, sd.Input, sd.Pos = isa.Send, int32(n), int32(b), first
+			sd.Bytes = int64(math.Ceil(e.TensorBytes(n) * sh))
+			out = append(out, sd)
+		}
+		for _, n := range preNodes {
+			if !exits[n] {
+				continue
+			}
+			first, count := elementRange(it, g.Nodes[n].Out.Elems())
+			sd := base
+			sd.Op, sd.Node, sd.Input, sd.Pos, sd.Count = isa.StoreData, int32(n), int32(b), first, count
+			sd.Bytes = int64(math.Ceil(e.TensorBytes(n) * sh))
+			sd.Addr = addr.of(n, b, 0)
+			out = append(out, sd)
+		}
+		return out
 	}
 	bar := base
 	bar.Op = isa.Barrier
@@ -554,6 +680,15 @@ func itemStreams(e *estimate.Estimator, it item, addr *addresses, contrib map[in
 		return nil, fmt.Errorf("vector thread: %w", err)
 	}
 	out := []isa.LoopStream{xs, vs}
+	if len(preNodes) > 0 {
+		pb := bar
+		pb.Pos = 0
+		ps, err := loop(core, nil, before, []isa.Instr{pb}, B, flat)
+		if err != nil {
+			return nil, fmt.Errorf("thread of the nodes before every layer: %w", err)
+		}
+		out = append(out, ps)
+	}
 	if it.buf.SpillBytes > 0 {
 		ss, err := loop(core, nil, func(b int) []isa.Instr { return gen[b].spill }, []isa.Instr{bar}, B, flat)
 		if err != nil {
@@ -563,3 +698,51 @@ func itemStreams(e *estimate.Estimator, it item, addr *addresses, contrib map[in
 	}
 	return out, nil
 }
+
+// PreLayer marks the graph's nodes that come before every Conv/Linear
+// layer: vector nodes whose inputs are all graph inputs, parameters,
+// constants or other such nodes. The estimator gives each to the first
+// layer that consumes it (estimate.Estimator.Owner); the scheduler runs
+// them on a thread of their own per home of that layer, since the layer's
+// MVMs wait for them (on the vector thread, behind the hand-over of the
+// same MVMs, they would deadlock).
+func PreLayer(g *model.Graph) []bool {
+	pre := make([]bool, len(g.Nodes))
+	for i, n := range g.Nodes {
+		if n.Op.Crossbar() || external(n.Op) {
+			continue
+		}
+		pre[i] = true
+		for _, p := range g.Producers(i) {
+			if !pre[p] && !external(g.Nodes[p].Op) {
+				pre[i] = false
+				break
+			}
+		}
+	}
+	return pre
+}
+
+// external reports whether a node's tensor comes from outside the chip's
+// computation (the estimator's rule: graph inputs, parameters, constants).
+func external(op model.Op) bool {
+	return op == model.OpInput || op == model.OpParameter || op == model.OpConstant
+}
+
+// elementRange is the elements [first, first+count) of a node of elems
+// elements before every layer that home item it computes: its part of the
+// outputs x positions of the layer's homes in the partition, so the
+// ranges of those homes tile the node exactly.
+func elementRange(it item, elems int64) (first, count int64) {
+	at := func(num uint64) int64 {
+		hi, lo := bits.Mul64(uint64(elems), num)
+		q, _ := bits.Div64(hi, lo, it.preOf) // num <= preOf, so the quotient fits
+		return int64(q)
+	}
+	first = at(it.preFrom)
+	return first, at(it.preTo) - first
+}
+
+// preShare is the fraction of a node before every layer that home item
+// it computes.
+func preShare(it item) float64 { return float64(it.preTo-it.preFrom) / float64(it.preOf) }

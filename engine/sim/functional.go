@@ -55,6 +55,7 @@ type fnState struct {
 	mailbox  map[[4]int64][]*slice
 	carried  map[[4]int32]*slice  // by DataKey: a stripe's partial sums of one input, all positions
 	nodeVals map[[5]int64][]int64 // (partition, unit, first position, input, node)
+	pre      []bool               // nodes before every layer (schedule.PreLayer): computed by element range into the partition's tensor
 	qmax     int64
 }
 
@@ -90,7 +91,29 @@ func newFunctional(f *Functional) (*fnState, error) {
 	f.Outputs = map[int][][]int64{}
 	return &fnState{f: f, m: f.Mapping, g: g, cells: map[[2]int32]*crossbar{}, firstX: map[int]int32{},
 		tensors: map[[3]int32][]int64{}, dram: map[[4]int32][]int64{}, buffers: map[[4]int64]*slice{},
-		mailbox: map[[4]int64][]*slice{}, carried: map[[4]int32]*slice{}, nodeVals: map[[5]int64][]int64{}, qmax: int64(1)<<f.Mapping.Chip.ActivationBits - 1}, nil
+		mailbox: map[[4]int64][]*slice{}, carried: map[[4]int32]*slice{}, nodeVals: map[[5]int64][]int64{},
+		pre: preLayer(g), qmax: int64(1)<<f.Mapping.Chip.ActivationBits - 1}, nil
+}
+
+// preLayer marks the vector nodes that come before every Conv/Linear
+// layer (all their inputs are graph inputs or such nodes): the scheduler
+// computes them by element range on a thread of their own
+// (schedule.PreLayer; the sim tests check the two agree).
+func preLayer(g *model.Graph) []bool {
+	pre := make([]bool, len(g.Nodes))
+	for i, n := range g.Nodes {
+		if n.Op.Crossbar() || n.Op == model.OpInput || n.Op == model.OpParameter || n.Op == model.OpConstant {
+			continue
+		}
+		pre[i] = true
+		for _, p := range g.Producers(i) {
+			if op := g.Nodes[p].Op; !pre[p] && op != model.OpInput && op != model.OpParameter && op != model.OpConstant {
+				pre[i] = false
+				break
+			}
+		}
+	}
+	return pre
 }
 
 // crosses reports whether node n's output leaves its layer: those tensors
@@ -270,6 +293,9 @@ func (fs *fnState) exec(id int, part, core int32, in isa.Instr) error {
 			}
 			fs.mailbox[k] = append(fs.mailbox[k], src)
 		default:
+			if fs.pre[in.Node] { // computed in place into the partition's tensor
+				return nil
+			}
 			return fs.publish(part, in, fs.tensor(part, int(in.Node), in.Input))
 		}
 	case isa.StoreData:
@@ -431,6 +457,9 @@ func (fs *fnState) valuesOf(part int32, unit int32, pos int64, input int32, n in
 // vector computes an owned element-wise node on the home's slice.
 func (fs *fnState) vector(part int32, in isa.Instr) error {
 	n := int(in.Node)
+	if fs.pre[n] {
+		return fs.before(part, in)
+	}
 	node := fs.g.Nodes[n]
 	layer := fs.m.Units[in.Unit].Layer
 	buf := fs.buffers[bufKey(part, in.Unit, in.Pos, in.Input)]
@@ -438,7 +467,7 @@ func (fs *fnState) vector(part int32, in isa.Instr) error {
 		return fmt.Errorf("%s: no buffer of unit %d", node.Name, in.Unit)
 	}
 	operand := func(p int) ([]int64, error) {
-		if fs.f.Owner(p) == layer {
+		if fs.f.Owner(p) == layer && !fs.pre[p] {
 			v, _, err := fs.valuesOf(part, in.Unit, in.Pos, in.Input, p)
 			return v, err
 		}
@@ -486,9 +515,54 @@ func (fs *fnState) vector(part int32, in isa.Instr) error {
 	return nil
 }
 
+// before computes elements [in.Pos, in.Pos+in.Count) of a node before
+// every layer into the partition's tensor of it, from the partition's
+// tensors of its operands (loaded, received or computed the same way).
+func (fs *fnState) before(part int32, in isa.Instr) error {
+	n := int(in.Node)
+	node := fs.g.Nodes[n]
+	out := fs.tensor(part, n, in.Input)
+	if in.Pos < 0 || in.Count < 0 || in.Pos+in.Count > int64(len(out)) {
+		return fmt.Errorf("%s: elements %d..%d of %d", node.Name, in.Pos, in.Pos+in.Count, len(out))
+	}
+	a := fs.tensor(part, fs.g.Producers(n)[0], in.Input)
+	var c []int64
+	if node.Op == model.OpAdd {
+		c = fs.tensor(part, fs.g.Producers(n)[1], in.Input)
+		if len(a) != len(out) || len(c) != len(out) {
+			return fmt.Errorf("%s: the functional mode adds tensors of the same shape only", node.Name)
+		}
+	}
+	cross := crosses(fs.g, fs.f.Owner, n)
+	for i := in.Pos; i < in.Pos+in.Count; i++ {
+		v := a[i]
+		switch node.Op {
+		case model.OpReLU:
+			v = max(v, 0)
+		case model.OpClip:
+			v = min(max(v, int64(node.Min)), int64(node.Max))
+		case model.OpAdd:
+			v += c[i]
+		}
+		if cross {
+			v = requant(v, fs.f.Shift, fs.qmax)
+		}
+		out[i] = v
+	}
+	return nil
+}
+
 // publish writes a home's slice of node in.Node into dst, a full tensor
 // (channel o, position p at o*positions + p).
 func (fs *fnState) publish(part int32, in isa.Instr, dst []int64) error {
+	if fs.pre[in.Node] { // the home's elements [pos, pos+count) of a node before every layer
+		t := fs.tensor(part, int(in.Node), in.Input)
+		if in.Pos < 0 || in.Count < 0 || in.Pos+in.Count > int64(len(t)) {
+			return fmt.Errorf("storing %s: elements %d..%d of %d", fs.g.Nodes[in.Node].Name, in.Pos, in.Pos+in.Count, len(t))
+		}
+		copy(dst[in.Pos:in.Pos+in.Count], t[in.Pos:in.Pos+in.Count])
+		return nil
+	}
 	v, buf, err := fs.valuesOf(part, in.Unit, in.Pos, in.Input, int(in.Node))
 	if err != nil {
 		return fmt.Errorf("sending %s: %w", fs.g.Nodes[in.Node].Name, err)
