@@ -10,6 +10,8 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -576,4 +578,59 @@ func BenchmarkCompileResNet18(b *testing.B) {
 			}
 		}
 	})
+}
+
+// gonnxFile reads a sample ONNX model of the Go module
+// github.com/advancedclimatesystems/gonnx (exported by PyTorch; not
+// written by this project), which scripts/test.sh downloads into the
+// module cache and names in COMPASS_GONNX_DIR.
+func gonnxFile(t *testing.T, name string) []byte {
+	t.Helper()
+	dir := os.Getenv("COMPASS_GONNX_DIR")
+	if dir == "" {
+		msg := "COMPASS_GONNX_DIR is not set: run bash scripts/test.sh, which downloads github.com/advancedclimatesystems/gonnx@v1.1.0 into the module cache and sets it"
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "sample_models", "onnx_models", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func TestUploadedONNXWithInputs(t *testing.T) {
+	file := gonnxFile(t, "ndm.onnx")
+	h := newHandler(t, Config{})
+	opt := api.ModelOptions{Inputs: []api.InputSetting{{Name: "sensor_input", Shape: []int{1, 10, 4}}}}
+	g, err := api.LoadModelBytesWith("ndm.onnx", file, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := api.Compile(context.Background(), api.CompileRequest{Graph: g, Chip: "S", Batch: 2, Methods: []string{"greedy", "optimal"}, Seed: 1})
+	want := facadeJSON(t, res, err)
+
+	var mp bytes.Buffer
+	mw := multipart.NewWriter(&mp)
+	rw, _ := mw.CreateFormField("request")
+	rw.Write([]byte(`{"chip":"S","batch":2,"methods":["greedy","optimal"],"seed":1,"inputs":[{"name":"sensor_input","shape":[1,10,4]}]}`))
+	fw, _ := mw.CreateFormFile("model", "ndm.onnx")
+	fw.Write(file)
+	mw.Close()
+	rec := do(t, h, http.MethodPost, "/v1/compile", mw.FormDataContentType(), mp.Bytes())
+	wantOK(t, rec, "application/json")
+	if rec.Body.String() != want {
+		t.Fatal("an ONNX model uploaded with its input setting compiles differently from the facade")
+	}
+
+	// The input setting as base64 JSON, with a wrong input name: the
+	// model's error, naming the upload.
+	body, _ := json.Marshal(map[string]any{"model": "ndm.onnx", "model_data": base64.StdEncoding.EncodeToString(file), "chip": "S", "batch": 1,
+		"inputs": []map[string]any{{"name": "no_such_input", "shape": []int{1, 10, 4}}}})
+	p := problemOf(t, do(t, h, http.MethodPost, "/v1/compile", "application/json", body), 422)
+	if p.Field != "model_data" || !strings.Contains(p.Detail, "no_such_input") {
+		t.Fatalf("wrong input name: field %q, %s", p.Field, p.Detail)
+	}
 }
