@@ -18,6 +18,7 @@ type val struct {
 	c     *konst // non-nil: a compile-time constant (no IR node unless an operand needs one)
 	pad   *pendingPad
 	dtype int32
+	wbits int // a constant quantized weight's integer bit width, kept through DequantizeLinear, Transpose and Reshape (0: none)
 }
 
 // konst is a constant's source tensor and, once known, its values.

@@ -272,7 +272,7 @@ func (c *nctx) convLayer(transposed bool) ([]*val, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := c.emit(&model.Node{Op: op, Inputs: []string{src}, Conv: &spec}, &val{shape: out, batch: 0})
+	v := c.emit(&model.Node{Op: op, Inputs: []string{src}, Conv: &spec, WeightBits: weightBits(w)}, &val{shape: out, batch: 0})
 	v, err = c.from2D(v)
 	return []*val{v}, err
 }
@@ -478,7 +478,7 @@ func opGemm(c *nctx) ([]*val, error) {
 	constBias := bias != nil && bias.c != nil
 	switch {
 	case b.c != nil:
-		v, _, err = c.gemmLinear(a, b.shape[1], constBias)
+		v, _, err = c.gemmLinear(a, b.shape[1], constBias, weightBits(b))
 	case a.c != nil:
 		v, err = c.leftLinear(a, b, constBias)
 	default:
@@ -511,8 +511,8 @@ func opGemm(c *nctx) ([]*val, error) {
 
 // gemmLinear is a Linear with constant weights on x's last axis, recorded
 // so that a following bias Add can fold into it.
-func (c *nctx) gemmLinear(x *val, n int, bias bool) (*val, *model.Node, error) {
-	v, node, err := c.linearVal(x, n, bias, c.name)
+func (c *nctx) gemmLinear(x *val, n int, bias bool, bits int) (*val, *model.Node, error) {
+	v, node, err := c.linearVal(x, n, bias, bits, c.name)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -542,7 +542,7 @@ func (c *nctx) leftLinear(a, b *val, bias bool) (*val, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, _, err := c.linearVal(t, a.shape[0], bias, c.name)
+	l, _, err := c.linearVal(t, a.shape[0], bias, weightBits(a), c.name)
 	if err != nil {
 		return nil, err
 	}
@@ -626,13 +626,13 @@ func opMatMul(c *nctx) ([]*val, error) {
 		if a.shape[len(a.shape)-1] != b.shape[0] {
 			return nil, c.errf("inner dimensions differ: %v x %v", a.shape, b.shape)
 		}
-		v, _, err := c.gemmLinear(a, b.shape[1], false)
+		v, _, err := c.gemmLinear(a, b.shape[1], false, weightBits(b))
 		return []*val{v}, err
 	case b.c != nil && len(b.shape) == 1:
 		if a.shape[len(a.shape)-1] != b.shape[0] {
 			return nil, c.errf("inner dimensions differ: %v x %v", a.shape, b.shape)
 		}
-		l, _, err := c.linearVal(a, 1, false, c.name+"/dot")
+		l, _, err := c.linearVal(a, 1, false, weightBits(b), c.name+"/dot")
 		if err != nil {
 			return nil, err
 		}
@@ -1001,7 +1001,7 @@ func opRNN(c *nctx) ([]*val, error) {
 		return nil, c.errf("W %v and R %v do not fit input %v: want [directions, %d*hidden, %d] and [directions, %d*hidden, hidden]", w.shape, rw.shape, x.shape, gates, x.shape[2], gates)
 	}
 	bias := c.input(3) != nil
-	xp, _, err := c.linearVal(x, dirs*gh, bias, c.name+"/W")
+	xp, _, err := c.linearVal(x, dirs*gh, bias, 0, c.name+"/W")
 	if err != nil {
 		return nil, err
 	}
@@ -1019,7 +1019,7 @@ func opRNN(c *nctx) ([]*val, error) {
 		}
 		return c.emit(&model.Node{Name: c.name + name, Op: model.OpSlice, Inputs: []string{v.ir}, Axis: axis, Start: start, End: start + end}, &val{shape: s, batch: v.batch})
 	}
-	hp, _, err := c.linearVal(slice(xp, "/state", 2, h), dirs*gh, bias, c.name+"/R")
+	hp, _, err := c.linearVal(slice(xp, "/state", 2, h), dirs*gh, bias, 0, c.name+"/R")
 	if err != nil {
 		return nil, err
 	}

@@ -29,7 +29,9 @@ func (c *nctx) transposeVal(v *val, perm []int, name string) (*val, error) {
 		}
 	}
 	if v.c != nil {
-		return folded(out, transposeValues(c.r.maybeValues(v), v.shape, perm, out)), nil
+		f := folded(out, transposeValues(c.r.maybeValues(v), v.shape, perm, out))
+		f.wbits = weightBits(v)
+		return f, nil
 	}
 	var irPerm []int
 	identity := true
@@ -70,7 +72,9 @@ func (c *nctx) reshapeVal(v *val, out []int, batch int, name string) (*val, erro
 		if prod(out) != prod(v.shape) {
 			return nil, c.errf("cannot reshape %v to %v", v.shape, out)
 		}
-		return folded(out, c.r.maybeValues(v)), nil
+		f := folded(out, c.r.maybeValues(v))
+		f.wbits = weightBits(v)
+		return f, nil
 	}
 	res := &val{shape: out, batch: batch}
 	src, err := c.r.irNode(v)
@@ -109,8 +113,9 @@ func (c *nctx) findBatch(v *val, out []int) (int, error) {
 	return -1, nil
 }
 
-// linearVal adds a Linear layer of n outputs on x's last axis.
-func (c *nctx) linearVal(x *val, n int, bias bool, name string) (*val, *model.Node, error) {
+// linearVal adds a Linear layer of n outputs on x's last axis whose
+// weights are bits wide (0: the chip's weight_bits).
+func (c *nctx) linearVal(x *val, n int, bias bool, bits int, name string) (*val, *model.Node, error) {
 	if len(x.shape) == 0 || x.batch == len(x.shape)-1 {
 		return nil, nil, c.errf("the last axis of %q (shape %v) is its batch axis: a fully connected layer cannot act on it", x.name, x.shape)
 	}
@@ -123,7 +128,7 @@ func (c *nctx) linearVal(x *val, n int, bias bool, name string) (*val, *model.No
 	}
 	out := clone(x.shape)
 	out[len(out)-1] = n
-	node := &model.Node{Name: name, Op: model.OpLinear, Inputs: []string{src}, Linear: &model.LinearSpec{OutFeatures: n, Bias: bias}}
+	node := &model.Node{Name: name, Op: model.OpLinear, Inputs: []string{src}, Linear: &model.LinearSpec{OutFeatures: n, Bias: bias}, WeightBits: bits}
 	return c.emit(node, &val{shape: out, batch: x.batch}), node, nil
 }
 
@@ -774,10 +779,18 @@ func opConcat(c *nctx) ([]*val, error) {
 	if allConst {
 		parts := make([]*values, len(ins))
 		shapes := make([][]int, len(ins))
+		f := folded(out, nil)
 		for k, v := range ins {
 			parts[k], shapes[k] = c.r.maybeValues(v), v.shape
+			// Quantized parts give the widest of their widths; any other part, none.
+			if b := weightBits(v); k == 0 || (f.wbits > 0 && b > 0) {
+				f.wbits = max(f.wbits, b)
+			} else {
+				f.wbits = 0
+			}
 		}
-		return []*val{folded(out, concatValues(parts, shapes, ax, out))}, nil
+		f.c.v = concatValues(parts, shapes, ax, out)
+		return []*val{f}, nil
 	}
 	ob, err := c.outBatch(r, ins...)
 	if err != nil {
@@ -877,6 +890,7 @@ func opSplit(c *nctx) ([]*val, error) {
 			first := make([]int, len(shape))
 			first[ax] = start
 			outs[k] = folded(shape, sliceValues(c.r.maybeValues(x), x.shape, first, ones(len(shape)), shape))
+			outs[k].wbits = weightBits(x)
 		case s > 0 && c.n.outputs[k] != "":
 			src, err := c.r.irNode(x)
 			if err != nil {
@@ -987,7 +1001,9 @@ func opSlice(c *nctx) ([]*val, error) {
 		}
 	}
 	if x.c != nil {
-		return []*val{folded(out, sliceValues(c.r.maybeValues(x), x.shape, first, step, out))}, nil
+		f := folded(out, sliceValues(c.r.maybeValues(x), x.shape, first, step, out))
+		f.wbits = weightBits(x)
+		return []*val{f}, nil
 	}
 	v := x
 	for k, ct := range cuts {

@@ -6,6 +6,8 @@ import (
 	"strconv"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/compass-go/compass/engine/model"
 )
 
 // Element kinds of ONNX data types.
@@ -59,6 +61,28 @@ const (
 	typeInt64 = 7
 	typeBool  = 9
 )
+
+// quantBits is the bit width of a weight of data type t as the crossbars
+// store it: the width of an integer type of at most model.MaxWeightBits
+// bits (int4, uint4, int8, uint8, int16, uint16), else 0 (floats, and
+// int32 and wider, are mapped at the chip's weight_bits).
+func quantBits(t int32) int {
+	d, ok := dtype(t)
+	if !ok || (d.kind != kindInt && d.kind != kindUint) || d.bits > model.MaxWeightBits {
+		return 0
+	}
+	return d.bits
+}
+
+// weightBits is the bit width a constant weight v keeps on the crossbars:
+// its own integer type's, or that of the integer tensor it was folded from
+// (a DequantizeLinear, a Transpose or a Reshape of one); 0 for the chip's.
+func weightBits(v *val) int {
+	if v.wbits > 0 {
+		return v.wbits
+	}
+	return quantBits(v.dtype)
+}
 
 // dtype returns the description of data type t, if it is known.
 func dtype(t int32) (dtypeInfo, bool) {

@@ -170,8 +170,10 @@ func opLRN(c *nctx) ([]*val, error) {
 // DynamicQuantizeLinear on an activation to an Elementwise node (the
 // scales and zero points are part of its cost). On a constant (a
 // quantized weight) it folds to a constant of the same shape, so the layer
-// it feeds sees a constant weight. DynamicQuantizeLinear's scale and zero
-// point, scalars computed with the output, are constants of the model.
+// it feeds sees a constant weight that keeps the integer bit width
+// (weightBits): DequantizeLinear's input's type, QuantizeLinear's output
+// type. DynamicQuantizeLinear's scale and zero point, scalars computed
+// with the output, are constants of the model.
 func opQuantize(c *nctx) ([]*val, error) {
 	x, err := c.need(0)
 	if err != nil {
@@ -182,7 +184,13 @@ func opQuantize(c *nctx) ([]*val, error) {
 		extra = []*val{folded([]int{}, nil), folded([]int{}, nil)}
 	}
 	if x.c != nil {
-		return append([]*val{folded(clone(x.shape), nil)}, extra...), nil
+		f := folded(clone(x.shape), nil)
+		bits, err := c.quantizedBits(x)
+		if err != nil {
+			return nil, err
+		}
+		f.wbits = bits
+		return append([]*val{f}, extra...), nil
 	}
 	src, err := c.r.irNode(x)
 	if err != nil {
@@ -197,6 +205,35 @@ func opQuantize(c *nctx) ([]*val, error) {
 	}
 	v := c.emit(&model.Node{Op: model.OpElementwise, Mode: mode, Inputs: []string{src}}, &val{shape: clone(x.shape), batch: x.batch})
 	return append([]*val{v}, extra...), nil
+}
+
+// quantizedBits is the integer bit width of the quantized tensor that a
+// (De)QuantizeLinear of constant x reads or writes: DequantizeLinear's
+// input type; QuantizeLinear's output type, which is its zero point's
+// (input 2), else its output_dtype attribute (opset 21), else uint8;
+// DynamicQuantizeLinear's, uint8. 0 when that type is not an integer of
+// at most 16 bits.
+func (c *nctx) quantizedBits(x *val) (int, error) {
+	const uint8Type = 2
+	switch c.n.op {
+	case "DequantizeLinear":
+		return weightBits(x), nil
+	case "QuantizeLinear":
+		if z := c.input(2); z != nil {
+			return quantBits(z.dtype), nil
+		}
+		to, err := c.attrInt("output_dtype", 0)
+		if err != nil {
+			return 0, err
+		}
+		if to != 0 {
+			if _, ok := dtype(int32(to)); !ok || to < 0 || to > 1<<30 {
+				return 0, c.errf("output_dtype = %d is not an ONNX data type: use int8 (3), uint8 (2), int16 (5), uint16 (4), int4 (22) or uint4 (21)", to)
+			}
+			return quantBits(int32(to)), nil
+		}
+	}
+	return quantBits(uint8Type), nil
 }
 
 // quantLayer converts ConvInteger, QLinearConv, MatMulInteger and
