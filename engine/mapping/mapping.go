@@ -54,7 +54,8 @@ type Layer struct {
 	Groups        int // convolution groups (1 for Linear)
 	Rows          int // matrix rows per group: kernel area x input channels per group (ConvTranspose: input channels per group)
 	Cols          int // matrix columns per group: output channels per group (ConvTranspose: times the kernel area)
-	ColsPerWeight int // cell columns per weight: ceil(weight bits / bits per cell), the layer's weight_bits if it has one, else the chip's
+	WeightBits    int // weight precision: the node's weight_bits if it has one, else the chip's
+	ColsPerWeight int // cell columns per weight: ceil(WeightBits / bits per cell)
 
 	GroupsPerCrossbar int // groups sharing one crossbar as diagonal blocks (1 when not packed)
 	RowBlocks         int // crossbar row blocks a stripe spans (ceil(Rows / crossbar rows))
@@ -152,15 +153,27 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 // start of run i (and, for i = k, n).
 func deal(n, k, i int) int { return i*(n/k) + min(i, n%k) }
 
+// WeightBits is the precision of crossbar layer n's weights on chip: the
+// node's own weight_bits, or the chip's when it has none.
+func WeightBits(n *model.Node, chip *hw.Chip) int {
+	if n.WeightBits > 0 {
+		return n.WeightBits
+	}
+	return chip.WeightBits
+}
+
+// ColumnsPerWeight is the cell columns one weight of crossbar layer n
+// takes on chip: ceil(WeightBits / bits_per_cell).
+func ColumnsPerWeight(n *model.Node, chip *hw.Chip) int {
+	return ceilDiv(WeightBits(n, chip), chip.BitsPerCell)
+}
+
 func mapLayer(g *model.Graph, i int, chip *hw.Chip) (Layer, []Unit, error) {
 	n := g.Nodes[i]
 	in := g.Nodes[g.Producers(i)[0]].Out
-	l := Layer{Node: i, Name: n.Name, Op: n.Op, Groups: 1, ColsPerWeight: chip.ColumnsPerWeight(), InputSplits: 1}
-	if n.WeightBits > 0 {
-		l.ColsPerWeight = ceilDiv(n.WeightBits, chip.BitsPerCell)
-		if l.ColsPerWeight > chip.CrossbarCols {
-			return l, nil, fmt.Errorf("layer %q: its %d-bit weights need %d columns of %d-bit cells (weight_bits / bits_per_cell) but chip %q has crossbar_cols = %d: raise crossbar_cols or bits_per_cell", n.Name, n.WeightBits, l.ColsPerWeight, chip.BitsPerCell, chip.Name, chip.CrossbarCols)
-		}
+	l := Layer{Node: i, Name: n.Name, Op: n.Op, Groups: 1, WeightBits: WeightBits(n, chip), ColsPerWeight: ColumnsPerWeight(n, chip), InputSplits: 1}
+	if l.ColsPerWeight > chip.CrossbarCols {
+		return l, nil, fmt.Errorf("layer %q: its %d-bit weights need %d columns of %d-bit cells (weight_bits / bits_per_cell) but chip %q has crossbar_cols = %d: raise crossbar_cols or bits_per_cell", n.Name, l.WeightBits, l.ColsPerWeight, chip.BitsPerCell, chip.Name, chip.CrossbarCols)
 	}
 	switch n.Op {
 	case model.OpConv:

@@ -68,6 +68,17 @@ func TestLayerWeightBits(t *testing.T) {
 			t.Errorf("%s: %d columns a weight, %d crossbars, %d cells, %d stripes, %d row blocks; want %d, %d, %d, %d, %d",
 				c.name, l.ColsPerWeight, l.Crossbars, l.Cells, l.Stripes, l.RowBlocks, c.cpw, c.xbars, c.cells, c.stripes, c.blocks)
 		}
+		wantBits := c.bits
+		if wantBits == 0 {
+			wantBits = chip.WeightBits
+		}
+		if l.WeightBits != wantBits {
+			t.Errorf("%s: layer precision %d bits, want %d", c.name, l.WeightBits, wantBits)
+		}
+		n := m.Graph.Nodes[l.Node]
+		if WeightBits(n, chip) != wantBits || ColumnsPerWeight(n, chip) != c.cpw {
+			t.Errorf("%s: WeightBits %d, ColumnsPerWeight %d; want %d and %d", c.name, WeightBits(n, chip), ColumnsPerWeight(n, chip), wantBits, c.cpw)
+		}
 		checkInvariants(t, m)
 	}
 }
