@@ -16,7 +16,10 @@
 // locally, so a replica's MVMs of one input overlap its vector work on the
 // previous one. A replica whose buffers overflow its share of the core's
 // local memory (mapping.Buffer) has a third, the spill thread, that parks
-// the overflow of each input in DRAM and reads it back. A core runs the threads of all replicas it holds. The
+// the overflow of each input in DRAM and reads it back. Vector nodes that
+// come before every layer (PreLayer) run on a thread of their own on each
+// home of the layer that owns them, since that layer's MVMs wait for them.
+// A core runs the threads of all replicas it holds. The
 // layout (replication per layer, placement on cores) is the estimator's,
 // so the simulator executes exactly the partitions the search chose.
 package schedule
