@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,12 +11,18 @@ import (
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/compass-go/compass/engine/model"
 )
 
 // tinyONNX builds, with protowire, a model with input x [N,3,H,W] (N, H,
 // W dynamic): Conv(3->4, 3x3, pad 1) -> Relu -> GlobalAveragePool ->
 // Flatten -> Gemm(4->10, transB, bias).
-func tinyONNX() []byte {
+func tinyONNX() []byte { return tinyONNXWith(false) }
+
+// tinyONNXWith builds tinyONNX; quantized, the Conv's weight is an int8
+// initializer dequantized by a DequantizeLinear (QDQ form).
+func tinyONNXWith(quantized bool) []byte {
 	msg := func(b []byte, num protowire.Number, f func([]byte) []byte) []byte {
 		return protowire.AppendBytes(protowire.AppendTag(b, num, protowire.BytesType), f(nil))
 	}
@@ -43,18 +50,23 @@ func tinyONNX() []byte {
 			})
 		})
 	}
-	init := func(b []byte, name string, dims ...uint64) []byte {
+	const float, int8 = 1, 3 // TensorProto data types
+	typed := func(b []byte, name string, dtype uint64, dims ...uint64) []byte {
 		return msg(b, 5, func(t []byte) []byte {
 			n := uint64(1)
 			for _, d := range dims {
 				t = protowire.AppendVarint(protowire.AppendTag(t, 1, protowire.VarintType), d)
 				n *= d
 			}
-			t = protowire.AppendVarint(protowire.AppendTag(t, 2, protowire.VarintType), 1)
+			t = protowire.AppendVarint(protowire.AppendTag(t, 2, protowire.VarintType), dtype)
 			t = str(t, 8, name)
-			return protowire.AppendBytes(protowire.AppendTag(t, 9, protowire.BytesType), make([]byte, 4*n))
+			if dtype == float {
+				n *= 4
+			}
+			return protowire.AppendBytes(protowire.AppendTag(t, 9, protowire.BytesType), make([]byte, n))
 		})
 	}
+	init := func(b []byte, name string, dims ...uint64) []byte { return typed(b, name, float, dims...) }
 	node := func(b []byte, name, op string, in []string, attrs ...[]byte) []byte {
 		return msg(b, 1, func(n []byte) []byte {
 			for _, s := range in {
@@ -89,13 +101,21 @@ func tinyONNX() []byte {
 		return protowire.AppendVarint(protowire.AppendTag(o, 2, protowire.VarintType), 13)
 	})
 	return msg(m, 7, func(g []byte) []byte {
+		if quantized {
+			g = node(g, "conv.w", "DequantizeLinear", []string{"conv.wq", "conv.s"})
+		}
 		g = node(g, "conv", "Conv", []string{"x", "conv.w"}, ints("pads", 1, 1, 1, 1))
 		g = node(g, "relu", "Relu", []string{"conv"})
 		g = node(g, "gap", "GlobalAveragePool", []string{"relu"})
 		g = node(g, "flat", "Flatten", []string{"gap"}, one("axis", 1))
 		g = node(g, "fc", "Gemm", []string{"flat", "fc.w", "fc.b"}, one("transB", 1))
 		g = str(g, 2, "tiny")
-		g = init(g, "conv.w", 4, 3, 3, 3)
+		if quantized {
+			g = typed(g, "conv.wq", int8, 4, 3, 3, 3)
+			g = init(g, "conv.s")
+		} else {
+			g = init(g, "conv.w", 4, 3, 3, 3)
+		}
 		g = init(g, "fc.w", 10, 4)
 		g = init(g, "fc.b", 10)
 		g = vi(g, 11, "x", "N", 3, "H", "W")
@@ -250,5 +270,68 @@ func TestParseInputSetting(t *testing.T) {
 	}
 	if _, err := MergeInputSettings([]InputSetting{{Name: "x", Shape: []int{1}}, {Name: "x", Shape: []int{2}}}); err == nil {
 		t.Fatal("an input set twice was accepted")
+	}
+}
+
+// TestQuantizedONNXInspect: a QDQ-format Conv (int8 weight) keeps 8-bit
+// weights through the import, the graph JSON and ReadGraphJSON, and
+// inspect shows its 8 columns a weight on chip M (4-bit weights, 1-bit
+// cells) beside the float Gemm's 4; the same Conv in float takes 4.
+func TestQuantizedONNXInspect(t *testing.T) {
+	opt := ModelOptions{InputShape: []int{1, 3, 8, 8}}
+	q, err := LoadModelBytesWith("q.onnx", tinyONNXWith(true), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := LoadModelBytesWith("f.onnx", tinyONNX(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, fc := q.Nodes[q.Index("conv")], q.Nodes[q.Index("fc")]; c.WeightBits != 8 || fc.WeightBits != 0 {
+		t.Fatalf("imported weight_bits: conv %d, fc %d; want 8 and 0", c.WeightBits, fc.WeightBits)
+	}
+	var buf bytes.Buffer
+	if err := WriteJSON(&buf, q); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(buf.String(), `"weight_bits":8`); n != 1 || strings.Count(buf.String(), `"weight_bits"`) != 1 {
+		t.Fatalf("graph JSON has %d weight_bits 8 keys: %s", n, buf.String())
+	}
+	back, err := ReadGraphJSON(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name       string
+		g          *model.Graph
+		chip       string
+		conv, gemm int // columns a weight
+	}{
+		{"quantized on M", q, "M", 8, 4},
+		{"quantized, from JSON, on M", back, "M", 8, 4},
+		{"float on M", f, "M", 4, 4},
+		// 2-bit cells and 8-bit weights: int8 is the chip's width.
+		{"quantized on ReRAM", q, "ReRAM", 4, 4},
+	} {
+		res, err := InspectModel(InspectRequest{Graph: c.g, Chip: c.chip})
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if len(res.Layers) != 2 || res.Layers[0].ColsPerWeight != c.conv || res.Layers[1].ColsPerWeight != c.gemm {
+			t.Errorf("%s: layers %+v, want %d and %d columns a weight", c.name, res.Layers, c.conv, c.gemm)
+		}
+	}
+	// Twice the columns, twice the cells: the conv's utilisation (27 rows
+	// x 4 outputs x columns a weight over one 256x256 crossbar) doubles.
+	rq, err := InspectModel(InspectRequest{Graph: q, Chip: "M"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rf, err := InspectModel(InspectRequest{Graph: f, Chip: "M"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uq, uf := rq.Layers[0].Utilisation, rf.Layers[0].Utilisation; uq != 27*4*8/65536.0 || uf != 27*4*4/65536.0 {
+		t.Errorf("conv utilisation %v quantized, %v float; want %v and %v", uq, uf, 27*4*8/65536.0, 27*4*4/65536.0)
 	}
 }
