@@ -105,10 +105,15 @@ const (
 	// parks it in DRAM and LOAD_DATA reads it back. Unit and Xbar name the
 	// replica. It moves no value the network computes.
 	SpillNode = -3
+	// TableNode marks the rows a lookup (an Embedding node) reads from its
+	// table in DRAM: LOAD_DATA on the pre-layer thread of a home, before
+	// the lookup's vector instruction. Unit and Xbar name the replica, Peer
+	// the Embedding node; pos is the first element of the home's range.
+	TableNode = -4
 )
 
 // specialNodes names the special Node values in listings.
-var specialNodes = map[int32]string{PsumNode: "partial-sums", LocalNode: "hand-over", SpillNode: "spill"}
+var specialNodes = map[int32]string{PsumNode: "partial-sums", LocalNode: "hand-over", SpillNode: "spill", TableNode: "table-rows"}
 
 // Instr is one instruction. Fields an opcode does not use are -1 (indices)
 // or 0 (amounts).

@@ -189,3 +189,68 @@ func TestPreLayer(t *testing.T) {
 		t.Errorf("PreLayer = %v, want %v", got, want)
 	}
 }
+
+// A token lookup (Embedding) before the first layer reads its rows from
+// the table in DRAM: on each home's pre-layer thread, a LOAD_DATA of the
+// table's rows for the home's elements comes before the lookup, the loads
+// of one input add up to the lookup's output at activation precision, and
+// they address the table's own region.
+func TestEmbeddingLoadsItsRows(t *testing.T) {
+	b := model.NewBuilder("embed")
+	ids := b.Input("ids", 16)
+	emb := b.Node(&model.Node{Name: "emb", Op: model.OpEmbedding, Inputs: []string{ids}, Table: model.Shape{100, 8}})
+	b.Linear("fc", emb, 4, false)
+	g, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	chip, err := hw.Preset("M")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := mapping.Map(g, chip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := g.Index("emb")
+	outBytes := (g.Nodes[n].Out.Elems()*int64(chip.ActivationBits) + 7) / 8 // 16 tokens x 8 wide
+	tableBytes := uint64(100 * 8 * chip.ActivationBits / 8)
+	for _, batch := range []int{1, 3} {
+		e, err := estimate.New(m, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lp, err := Build(e, []int{0, len(m.Units)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := newAddresses(e)
+		p := lp.Expand()
+		perInput := map[int32]int64{}
+		for _, st := range p.Partitions[0].Streams {
+			for k, in := range st.Instrs {
+				if in.Op != isa.LoadData || in.Node != isa.TableNode {
+					continue
+				}
+				if in.Peer != int32(n) {
+					t.Errorf("table load names node %d, want emb (%d)", in.Peer, n)
+				}
+				if in.Addr < a.table[n] || in.Addr >= a.table[n]+tableBytes {
+					t.Errorf("table load at %d, the table is [%d, %d)", in.Addr, a.table[n], a.table[n]+tableBytes)
+				}
+				if next := st.Instrs[k+1]; next.Op != isa.VCopy || next.Node != int32(n) || next.Input != in.Input || next.Pos != in.Pos {
+					t.Errorf("table load of input %d is followed by %+v, want the lookup of the same elements", in.Input, next)
+				}
+				perInput[in.Input] += in.Bytes
+			}
+		}
+		if len(perInput) != batch {
+			t.Errorf("batch %d: table loads for %d inputs", batch, len(perInput))
+		}
+		for b, got := range perInput {
+			if got != outBytes {
+				t.Errorf("batch %d input %d: %d bytes of rows loaded, want %d", batch, b, got, outBytes)
+			}
+		}
+	}
+}

@@ -163,12 +163,14 @@ func loop(core int32, head []isa.Instr, gen func(b int) []isa.Instr, tail []isa.
 // addresses lays out DRAM: every unit's weights, then every tensor of
 // every input, each contiguous and 64-byte aligned.
 type addresses struct {
-	weight []uint64
-	tensor []uint64 // base of node i's tensors; input b at base + b*stride[i]
-	stride []uint64
-	psum   map[int]uint64 // stripe (its first unit) -> base of its partial sums, 4 bytes a value, [input][output][position]
-	psumSt map[int]uint64 // stripe -> bytes per input
-	spill  uint64         // next free byte of the spill region (each spilling replica gets its own block, reused by every input)
+	weight     []uint64
+	tensor     []uint64 // base of node i's tensors; input b at base + b*stride[i]
+	stride     []uint64
+	psum       map[int]uint64 // stripe (its first unit) -> base of its partial sums, 4 bytes a value, [input][output][position]
+	psumSt     map[int]uint64 // stripe -> bytes per input
+	spill      uint64         // next free byte of the spill region (each spilling replica gets its own block, reused by every input)
+	table      map[int]uint64 // Embedding node -> base of its table (rows x width at activation precision)
+	tableBytes map[int]uint64
 }
 
 func align(x uint64) uint64 { return (x + 63) &^ 63 }
@@ -193,6 +195,14 @@ func newAddresses(e *estimate.Estimator) *addresses {
 			st := align(uint64(u.OutEnd-u.OutStart) * uint64(l.Positions) * psumBytes)
 			a.psum[k], a.psumSt[k] = at, st
 			at += st * uint64(e.Batch())
+		}
+	}
+	a.table, a.tableBytes = map[int]uint64{}, map[int]uint64{}
+	for i, n := range m.Graph.Nodes {
+		if n.Op == model.OpEmbedding {
+			a.table[i] = at
+			a.tableBytes[i] = uint64(math.Ceil(float64(int64(n.Table[0])*int64(n.Table[1])) * float64(m.Chip.ActivationBits) / 8))
+			at = align(at + a.tableBytes[i])
 		}
 	}
 	a.spill = at
@@ -440,7 +450,7 @@ func vectorOp(op model.Op) isa.Opcode {
 		return isa.VAdd
 	case model.OpMatMul:
 		return isa.VMat
-	case model.OpConcat, model.OpFlatten, model.OpReshape, model.OpTranspose, model.OpSlice, model.OpIdentity:
+	case model.OpConcat, model.OpFlatten, model.OpReshape, model.OpTranspose, model.OpSlice, model.OpIdentity, model.OpEmbedding:
 		return isa.VCopy
 	}
 	return isa.VAct
@@ -630,6 +640,18 @@ func itemStreams(e *estimate.Estimator, it item, addr *addresses, pre []bool, co
 				}
 			}
 			first, count := elementRange(it, g.Nodes[n].Out.Elems())
+			if g.Nodes[n].Op == model.OpEmbedding {
+				// The looked-up rows come from the table in DRAM: the
+				// home's elements of the output, at activation precision.
+				ld := base
+				ld.Op, ld.Node, ld.Peer, ld.Xbar, ld.Input, ld.Pos = isa.LoadData, isa.TableNode, int32(n), int32(it.replica), int32(b), first
+				ld.Bytes = int64(math.Ceil(float64(count) * act))
+				// Which rows is data; read them from the table's start
+				// on, wrapping (more tokens than rows read rows again).
+				table := addr.tableBytes[n]
+				ld.Addr = addr.table[n] + uint64(float64(first)*act)%max(table, 1)
+				out = append(out, ld)
+			}
 			st := g.NodeStats(n)
 			v := base
 			v.Op, v.Node, v.Input, v.Pos, v.Count = vectorOp(g.Nodes[n].Op), int32(n), int32(b), first, count

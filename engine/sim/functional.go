@@ -259,7 +259,7 @@ func (fs *fnState) exec(id int, part, core int32, in isa.Instr) error {
 		}
 		fs.cells[[2]int32{core, in.Xbar}] = xb
 	case isa.LoadData:
-		if in.Node == isa.SpillNode { // buffers parked in DRAM: timing and energy only
+		if in.Node == isa.SpillNode || in.Node == isa.TableNode { // buffers parked in DRAM, a lookup's rows: timing and energy only
 			return nil
 		}
 		if in.Node == isa.PsumNode { // partial sums carried from earlier partitions

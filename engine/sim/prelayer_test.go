@@ -228,3 +228,74 @@ func TestPreLayerReproChipM(t *testing.T) {
 		}
 	}
 }
+
+// A token lookup before the first layer simulates with every method, and
+// its table loads read the looked-up rows of every input from DRAM: the
+// run reads that much more than the same program without them.
+func TestEmbeddingSimulates(t *testing.T) {
+	b := model.NewBuilder("embed")
+	ids := b.Input("ids", 16)
+	emb := b.Node(&model.Node{Name: "emb", Op: model.OpEmbedding, Inputs: []string{ids}, Table: model.Shape{100, 8}})
+	b.Linear("fc", emb, 4, false)
+	g, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	chip, err := hw.Preset("M")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := mapping.Map(g, chip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rowsBytes := int64(16*8*chip.ActivationBits) / 8 // per input
+	for _, batch := range []int{1, 2} {
+		e, err := estimate.New(m, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for method, plan := range map[string]partition.Plan{"greedy": partition.Greedy(e), "layerwise": partition.Layerwise(e)} {
+			_, p, r := simulatePlan(t, method, e, plan, Options{})
+			if r.Counts[isa.VCopy] == 0 {
+				t.Errorf("batch %d %s: no lookup ran", batch, method)
+			}
+			without, err := Run(dropTableLoads(p), chip, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := r.DRAM.BytesRead - without.DRAM.BytesRead; d < int64(batch)*rowsBytes {
+				t.Errorf("batch %d %s: the table loads read %d bytes from DRAM, want at least %d", batch, method, d, int64(batch)*rowsBytes)
+			}
+		}
+	}
+}
+
+// dropTableLoads is the program without its LOAD_DATAs of table rows.
+func dropTableLoads(p *isa.LoopProgram) *isa.LoopProgram {
+	q := *p
+	q.Partitions = nil
+	keep := func(in isa.Instr) bool { return in.Op != isa.LoadData || in.Node != isa.TableNode }
+	for _, part := range p.Partitions {
+		np := part
+		np.Streams = nil
+		for _, st := range part.Streams {
+			ns := st
+			ns.Head, ns.Body, ns.AddrStep = nil, nil, nil
+			for _, in := range st.Head {
+				if keep(in) {
+					ns.Head = append(ns.Head, in)
+				}
+			}
+			for k, in := range st.Body {
+				if keep(in) {
+					ns.Body = append(ns.Body, in)
+					ns.AddrStep = append(ns.AddrStep, st.AddrStep[k])
+				}
+			}
+			np.Streams = append(np.Streams, ns)
+		}
+		q.Partitions = append(q.Partitions, np)
+	}
+	return &q
+}
