@@ -61,6 +61,13 @@ func preLayerNets() map[string]*model.Builder {
 		b.Binary(model.OpAdd, "add", b.Conv("c", a, model.Conv2D(4, 3, 1, 1)), a)
 		nets["skip-before"] = b
 	}
+	{ // a node before every layer that no layer reads: a graph output of its own
+		b := model.NewBuilder("side-output")
+		x := b.Input("x", 4, 5, 5)
+		b.Unary(model.OpReLU, "r", b.Conv("c", x, model.Conv2D(4, 3, 1, 1)))
+		b.Clip("side", x, 2, 9)
+		nets["side-output"] = b
+	}
 	{ // a linear layer cut into several units and input splits
 		b := model.NewBuilder("linear-split")
 		x := b.Input("x", 80)
@@ -150,6 +157,7 @@ func TestPreLayerSets(t *testing.T) {
 		"two-inputs":   {"yc", "sum", "yr"},
 		"skip-before":  {"a"},
 		"linear-split": {"clip"},
+		"side-output":  {"side"},
 	}
 	for name, b := range preLayerNets() {
 		g, err := b.Build()
