@@ -41,6 +41,8 @@ GOOS=js GOARCH=wasm go vet ./wasm
 echo "== js/wasm build of the engine and the front end"
 GOOS=js GOARCH=wasm go build -o /dev/null ./engine/...
 GOOS=js GOARCH=wasm go build -o /dev/null ./wasm
+GOOS=js GOARCH=wasm go vet ./wasm/worker
+GOOS=js GOARCH=wasm go build -o /dev/null ./wasm/worker
 
 echo "== sample ONNX models (module github.com/advancedclimatesystems/gonnx, into the module cache only)"
 # Real .onnx files this project did not write, for engine/onnx's tests. The
