@@ -116,6 +116,11 @@ func TestQuantizedWeightBits(t *testing.T) {
 			m.add("y", "MatMul", []string{"x", d})
 			return m
 		}, "y", 8},
+		{"QDQ int8 through Flatten", func() *onnxModel {
+			m := vec12()
+			m.add("y", "Gemm", []string{"x", m.add("wf", "Flatten", []string{dq(m, tInt8, 5, 3, 4)})}, attr{"transB", 1})
+			return m
+		}, "y", 8},
 		{"QDQ int4 through Slice", func() *onnxModel {
 			m := vec12()
 			i64 := func(name string, v float64) string { return m.init(name, typeInt64, encRaw, []float64{v}, 1) }
