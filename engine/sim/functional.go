@@ -10,8 +10,8 @@ import (
 
 // Functional asks Run to execute the program's arithmetic as well as its
 // timing: crossbars hold the weights as cells (two's-complement weights
-// stored offset-binary, bits_per_cell bits a cell, weight_bits /
-// bits_per_cell cells a weight), inputs go in bit-serially, an ideal ADC
+// stored offset-binary, bits_per_cell bits a cell, the layer's
+// ColsPerWeight cells a weight), inputs go in bit-serially, an ideal ADC
 // reads every column, and shift-and-add (minus the offset times the sum of
 // the inputs) recovers each dot product; input-split units' partial sums
 // are added by VACC, the vector work of each layer runs on its homes'
@@ -31,7 +31,8 @@ type Functional struct {
 	Owner func(node int) int
 	// Weights holds, per mapping layer, its weights as [output][row] with
 	// rows = kernel area x input channels per group, row r = (ci*KH +
-	// kh)*KW + kw; each value must fit weight_bits as a signed integer.
+	// kh)*KW + kw; each value must fit the layer's bits (mapping.Layer.WeightBits) as a
+	// signed integer.
 	Weights [][]int64
 	// Inputs holds, per graph Input node, one tensor (flat, row-major)
 	// per batch input, with values in [0, 2^activation_bits).
