@@ -351,13 +351,14 @@ func (req *CompileRequest) prepare() (*estimate.Estimator, partition.Objective, 
 }
 
 // unitsLowerBound is a lower bound on the partition units the mapping of g
-// on chip has, computed without mapping: a unit lies within one core, so
-// it holds at most crossbars_per_core crossbars of rows x cols cells, and
-// every weight takes ColumnsPerWeight cells.
+// on chip has, computed without mapping: every Conv/Linear layer has at
+// least one unit, and a unit lies within one core, so it holds at most
+// crossbars_per_core crossbars of rows x cols cells, every weight taking
+// ColumnsPerWeight cells.
 func unitsLowerBound(g *model.Graph, chip *hw.Chip) int64 {
 	cells := g.Totals().Weights * int64(chip.ColumnsPerWeight())
 	perUnit := int64(chip.CrossbarRows) * int64(chip.CrossbarCols) * int64(chip.CrossbarsPerCore)
-	return (cells + perUnit - 1) / perUnit
+	return max(int64(len(g.CrossbarLayers())), (cells+perUnit-1)/perUnit)
 }
 
 // searches reports whether any method costs every valid span (the GA and

@@ -78,6 +78,16 @@ const (
 	// Up to 10 A; 0 means not charged.
 	MaxDRAMCurrentMA = 1e4
 
+	// Crossbars in one core's matrix unit: published 8 (PUMA MVMUs a
+	// core; ISAAC crossbars an IMA, its core-like unit of 12 a tile), 16
+	// (COMPASS, PIMCOMP: one ADC each of 16 a core) and 32 (this
+	// project's ReRAM preset). Up to 64. Packing replicas onto a core
+	// costs time linear in this count for every span the mapping and the
+	// searches weigh (mapping.PackCounts), so the cap also bounds that
+	// work: a chain of 16,384 one-crossbar layers took 29 s to map on
+	// 16,384 cores of 64 crossbars, 280 s on 4,096 cores of 256.
+	MaxCrossbarsPerCore = 64
+
 	// DRAM timings, in cycles of tck_ns: JEDEC parts span 1 cycle to a
 	// few tens of thousands (tREFI = 7.8 us at DDR5-8800 is about 34,000
 	// cycles; the preset's LPDDR3 tREFI is 3120).

@@ -59,7 +59,7 @@ func (c *Chip) Validate() error {
 
 	// Structure.
 	okCores := k.intRange("cores", c.Cores, 1, MaxCrossbars)
-	okXbars := k.intRange("crossbars_per_core", c.CrossbarsPerCore, 1, MaxCrossbars)
+	okXbars := k.intRange("crossbars_per_core", c.CrossbarsPerCore, 1, MaxCrossbarsPerCore)
 	if okCores && okXbars {
 		if total := int64(c.Cores) * int64(c.CrossbarsPerCore); total > MaxCrossbars {
 			k.addf("crossbars_per_core", "cores * crossbars_per_core = %d * %d = %d crossbars: must be at most %d in total "+
