@@ -24,6 +24,8 @@ echo "== $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load $(cut -d' ' -f1-3 /pr
 jq '.name="M-32x32x4" | .crossbar_rows=32 | .crossbar_cols=32 | .crossbars_per_core=4' "$tmp/m.json" >"$tmp/m32x4.json"
 jq '.name="M-1x4" | .crossbar_rows=1 | .crossbar_cols=4' "$tmp/m.json" >"$tmp/m1x4.json"
 jq '.name="M-1x4x4" | .crossbar_rows=1 | .crossbar_cols=4 | .crossbars_per_core=4' "$tmp/m.json" >"$tmp/m1x4x4.json"
+# The widest chip the ranges allow: 16,384 cores of 64 crossbars.
+jq '.name="wide" | .cores=16384 | .crossbars_per_core=64' "$tmp/m.json" >"$tmp/wide.json"
 
 # Graphs: chains of n Linear(64)+ReLU layers in the JSON IR.
 chain() {
@@ -31,7 +33,7 @@ chain() {
     ([range(0; $n)] | map([{name: "fc\(.)", op: "Linear", inputs: [(if . == 0 then "x" else "r\(. - 1)" end)],
       linear: {out_features: 64, bias: true}}, {name: "r\(.)", op: "ReLU", inputs: ["fc\(.)"]}]) | add))}' >"$tmp/chain$1.json"
 }
-for n in 1000 2000 20000; do chain "$n"; done
+for n in 1000 2000 16384 20000; do chain "$n"; done
 
 run() { # label, then the CLI arguments
   local label=$1
@@ -52,4 +54,8 @@ run "1,000-layer chain on M, all methods" compile --model "$tmp/chain1000.json" 
 run "2,000-layer chain on M, all methods" compile --model "$tmp/chain2000.json" --method all
 run "2,000-layer chain on M, greedy" compile --model "$tmp/chain2000.json" --method greedy
 run "20,000-layer chain on M, all methods" compile --model "$tmp/chain20000.json" --method all
+# The slowest request the default limits admit that we know of: every
+# span of the chain is valid on the wide chip, and the mapping's validity
+# map packs each one (mapping.ValidEnds, quadratic in the units).
+run "16,384-layer chain on the widest chip, greedy" compile --model "$tmp/chain16384.json" --chip "$tmp/wide.json" --method greedy
 run "resnet18 on M, simulate batch 65536" simulate --model resnet18 --chip M --batch 65536 --method greedy
