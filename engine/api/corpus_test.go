@@ -10,9 +10,9 @@ package api_test
 // walk of the protobuf that shares no code with engine/onnx, and that
 // compile with every method succeeds on chip M. `go test -run
 // TestONNXCorpus -v` prints a table of the per-file figures
-// (docs/onnx-corpus.md is made from it).
+// (docs/onnx.md ("The corpus of real files") is made from it).
 //
-// What the walk counts (the rule docs/onnx-corpus.md states):
+// What the walk counts (the rule docs/onnx.md ("The corpus of real files") states):
 //
 //   - A crossbar node is a Conv, ConvTranspose, Gemm, MatMul, ConvInteger,
 //     MatMulInteger, QLinearConv or QLinearMatMul node (default ONNX
@@ -84,7 +84,7 @@ type corpusEntry struct {
 	Kind      string // what the network is
 	Inputs    []corpusInput
 	// ExpectError, when set, holds texts the import error must all
-	// contain: a file that cannot import for a reason docs/onnx-corpus.md
+	// contain: a file that cannot import for a reason docs/onnx.md ("The corpus of real files")
 	// states.
 	ExpectError []string
 }
