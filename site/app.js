@@ -237,7 +237,8 @@ function reportHeight() {
   if (window.parent === window) return;
   let last = 0;
   const send = () => {
-    const h = Math.ceil(document.documentElement.scrollHeight);
+    // The root box's height (scrollHeight would never shrink below the frame).
+    const h = Math.ceil(document.documentElement.getBoundingClientRect().height);
     if (h === last) return;
     last = h;
     window.parent.postMessage({ type: 'compass-embed-height', height: h, href: location.href }, '*');

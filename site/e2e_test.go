@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -576,6 +577,25 @@ func TestPlaygroundInChromium(t *testing.T) {
 		if !strings.Contains(eval[string](ctx, t, `location.search`), "plots=summary,chip") {
 			t.Error("the embed's URL lost its plots after the run")
 		}
+	})
+
+	t.Run("embed snippet fits its content", func(t *testing.T) {
+		// The snippet the page offers, pasted into another page: its few
+		// lines of script resize the iframe to the widget's content, which
+		// is taller than the snippet's initial 620 px for ResNet18's cards
+		// and strip.
+		r.open(t, "/?model=resnet18&chip=M&batch=16")
+		waitFor(ctx, t, "the engine", `document.body.dataset.state === 'idle' || document.body.dataset.state === 'done'`, time.Minute)
+		snippet := eval[string](ctx, t, `document.querySelector('#embed-code').value`)
+		if !strings.Contains(snippet, "compass-embed-height") || !strings.Contains(snippet, `height="620"`) {
+			t.Fatalf("the snippet lacks its resize listener: %s", snippet)
+		}
+		host := "data:text/html;charset=utf-8," + url.PathEscape("<!doctype html><html><body style='margin:0'><h1>docs</h1>"+snippet+"</body></html>")
+		if err := chromedp.Do(ctx, chromedp.Navigate(host)); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(ctx, t, "the iframe to resize", `(() => { const f = document.getElementById('compass-embed'); return !!f && f.style.height !== '' && parseFloat(f.style.height) > 700; })()`, 3*time.Minute)
+		t.Logf("embedded widget: %s tall", eval[string](ctx, t, `document.getElementById('compass-embed').style.height`))
 	})
 
 	t.Run("nothing left the origin", func(t *testing.T) {
