@@ -71,6 +71,14 @@ echo "$COMPASS_ONNX_CORPUS"
 echo "== go test"
 go test -count=1 ./...
 
+echo "== fuzzing past the parsers (a short fixed count; README: how to run longer)"
+# A fuzzed chip through compile (every method) and simulate, and the JSON
+# graph reader through compile; inputs that once failed are kept in
+# engine/api/testdata/fuzz and run with every go test.
+go test ./engine/api -run '^$' -fuzz '^FuzzChipThroughEngine$' -fuzztime 1000x
+go test ./engine/api -run '^$' -fuzz '^FuzzReadGraphJSON$' -fuzztime 20000x
+go test ./engine/onnx -run '^$' -fuzz '^FuzzRead$' -fuzztime 5000x
+
 echo "== WebAssembly front end under Node (same bytes as the native CLI)"
 native=$(mktemp -d)
 trap 'rm -rf "$native"' EXIT

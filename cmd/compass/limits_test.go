@@ -18,6 +18,8 @@ func TestLimitFlagsNameThemselves(t *testing.T) {
 	}{
 		{"max-nodes", []string{"compile", "--model", "resnet18", "--method", "greedy"}},
 		{"max-units", []string{"compile", "--model", "resnet18", "--method", "greedy"}},
+		{"max-units", []string{"inspect", "--model", "resnet18"}},
+		{"max-nodes", []string{"inspect", "--model", "resnet18"}},
 		{"max-spans", []string{"compile", "--model", "resnet18", "--method", "optimal"}},
 		{"max-ga-plan-cuts", []string{"compile", "--model", "resnet18", "--method", "compass"}},
 		{"max-ga-work", []string{"compile", "--model", "resnet18", "--method", "compass"}},

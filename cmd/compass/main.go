@@ -184,7 +184,12 @@ the chip without weight replacement.`, stdout, stderr)
 	inputShape := fs.String("input-shape", "", "full shape of an ONNX model's first input, batch first (e.g. 1,3,224,224)")
 	inputs := addInputFlag(fs)
 	asJSON := addJSONFlags(fs, "print JSON instead of a table")
+	lf := addLimitFlags(fs, "max-nodes", "max-units")
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	lim, err := lf.limits()
+	if err != nil {
 		return err
 	}
 	if *modelSpec == "" {
@@ -202,7 +207,7 @@ the chip without weight replacement.`, stdout, stderr)
 	if err != nil {
 		return err
 	}
-	res, err := api.Inspect(g, chip)
+	res, err := api.InspectModel(api.InspectRequest{Graph: g, ChipSpec: chip, Limits: lim})
 	if err != nil {
 		return err
 	}
