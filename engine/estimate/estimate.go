@@ -133,11 +133,18 @@ type Estimator struct {
 	ownedRecv   []int64   // bytes of their operands from other layers (or DRAM), written on arrival, per input
 	ownedWrite  []int64   // local-memory bytes written by those nodes, per input
 	inputBytes  []int64   // bytes of the layer's input tensor, per input (bus traffic)
+	lookupBytes []float64 // layer -> output bytes of the Embedding nodes it owns: rows read from the table in DRAM, per input
 	unitRead    []int64   // per unit: local-memory bytes read per position (input vector)
 	unitWrite   []int64   // per unit: local-memory bytes written per position (outputs)
 	unitRows    []int64   // per unit: crossbar rows programmed
 	unitMaxRows []int     // per unit: most rows programmed in one of its crossbars
 	unitShare   []float64 // per unit: its part of the layer's matrix (outputs x rows), summing to 1 per layer
+
+	// The same four for the owned nodes before every layer (PreLayer):
+	// every partition holding any unit of the layer computes them whole,
+	// so they are not scaled by the span's share of the layer.
+	pre                                []bool  // graph node -> PreLayer
+	preOps, preRead, preRecv, preWrite []int64 // ops, bytes read, received, written
 
 	memo [][]*Span // full spans asked for through Span, per start (rows made on demand)
 
@@ -220,11 +227,17 @@ func New(m *mapping.Mapping, batch int) (*Estimator, error) {
 		e.owner[i] = o
 	}
 	L := len(m.Layers)
+	e.pre = PreLayer(g)
 	e.layerNodes = make([][]int, L)
 	e.ownedOps = make([]int64, L)
 	e.ownedRead = make([]int64, L)
 	e.ownedRecv = make([]int64, L)
 	e.ownedWrite = make([]int64, L)
+	e.preOps = make([]int64, L)
+	e.preRead = make([]int64, L)
+	e.preRecv = make([]int64, L)
+	e.preWrite = make([]int64, L)
+	e.lookupBytes = make([]float64, L)
 	e.inputBytes = make([]int64, L)
 	for i := range g.Nodes {
 		o := e.owner[i]
@@ -235,18 +248,25 @@ func New(m *mapping.Mapping, batch int) (*Estimator, error) {
 		if e.isLayer[i] {
 			continue
 		}
+		if g.Nodes[i].Op == model.OpEmbedding {
+			e.lookupBytes[o] += e.tensorBytes[i]
+		}
+		ops, read, recv, write := e.ownedOps, e.ownedRead, e.ownedRecv, e.ownedWrite
+		if e.pre[i] {
+			ops, read, recv, write = e.preOps, e.preRead, e.preRecv, e.preWrite
+		}
 		for _, p := range g.Producers(i) {
 			if e.owner[p] != o {
-				e.ownedRecv[o] += int64(e.tensorBytes[p])
+				recv[o] += int64(e.tensorBytes[p])
 			}
 		}
 		st := g.NodeStats(i)
-		e.ownedOps[o] += st.VecOps
+		ops[o] += st.VecOps
 		if st.VecOps > 0 || g.Nodes[i].Op == model.OpConcat {
 			for _, p := range g.Producers(i) {
-				e.ownedRead[o] += int64(e.tensorBytes[p])
+				read[o] += int64(e.tensorBytes[p])
 			}
-			e.ownedWrite[o] += int64(e.tensorBytes[i])
+			write[o] += int64(e.tensorBytes[i])
 		}
 	}
 	e.layerPreds = make([][]int, L)
@@ -337,6 +357,30 @@ func (e *Estimator) buffers(u, r int) *mapping.Buffer {
 // layer owns it, and a partition that needs it loads it from DRAM.
 func external(op model.Op) bool {
 	return op == model.OpInput || op == model.OpParameter || op == model.OpConstant
+}
+
+// PreLayer marks the graph's nodes that come before every Conv/Linear
+// layer: vector nodes whose inputs are all graph inputs, parameters,
+// constants or other such nodes. The estimator gives each to the first
+// layer that consumes it (Owner); every partition that holds any unit of
+// that layer computes it whole (the scheduler on a thread of its own per
+// home of the layer, since the layer's MVMs wait for it), loading its
+// operands whole, and the estimator costs it so.
+func PreLayer(g *model.Graph) []bool {
+	pre := make([]bool, len(g.Nodes))
+	for i, n := range g.Nodes {
+		if n.Op.Crossbar() || external(n.Op) {
+			continue
+		}
+		pre[i] = true
+		for _, p := range g.Producers(i) {
+			if !pre[p] && !external(g.Nodes[p].Op) {
+				pre[i] = false
+				break
+			}
+		}
+	}
+	return pre
 }
 
 // MaxBatch bounds the batch size (the paper evaluates 1 to 16).

@@ -52,8 +52,12 @@ func (e *Estimator) evaluate(a, b int) *Span {
 	for i := range acc {
 		f := e.frac[first+i]
 		la := &acc[i]
-		la.ops = int64(math.Ceil(float64(e.ownedOps[first+i]) * f))
-		la.lmBytes = la.pos*(la.readPos+la.writePos) + int64(math.Ceil(float64(e.ownedRead[first+i]+e.ownedWrite[first+i])*f))
+		li := first + i
+		// The nodes before every layer are computed whole by every span
+		// holding part of their layer; the rest of the owned work in
+		// proportion to the span's share.
+		la.ops = e.preOps[li] + int64(math.Ceil(float64(e.ownedOps[li])*f))
+		la.lmBytes = la.pos*(la.readPos+la.writePos) + e.preRead[li] + e.preWrite[li] + int64(math.Ceil(float64(e.ownedRead[li]+e.ownedWrite[li])*f))
 	}
 
 	// Activation I/O: entries the span must load, exits it must store.
@@ -150,9 +154,10 @@ func (e *Estimator) evaluate(a, b int) *Span {
 	for i, la := range acc {
 		mvms += float64(la.pos) * float64(la.crossbars)
 		ops += float64(la.ops)
-		f := e.frac[first+i]
-		lmRead += float64(la.pos*la.readPos) + float64(e.ownedRead[first+i])*f
-		lmWrite += float64(la.pos*la.writePos) + float64(e.ownedWrite[first+i]+e.ownedRecv[first+i])*f
+		li := first + i
+		f := e.frac[li]
+		lmRead += float64(la.pos*la.readPos) + float64(e.preRead[li]) + float64(e.ownedRead[li])*f
+		lmWrite += float64(la.pos*la.writePos) + float64(e.preWrite[li]+e.preRecv[li]) + float64(e.ownedWrite[li]+e.ownedRecv[li])*f
 		rowsWritten += float64(s.Layers[i].Replicas) * float64(la.rows)
 	}
 	// Sends and stores read local memory; received inputs and reloaded
@@ -192,22 +197,28 @@ func (e *Estimator) dramEnergy(readBytes, writeBytes, timeNs float64) float64 {
 	return en
 }
 
-// fracOf is the fraction of node i's output the span computes.
+// fracOf is the fraction of node i's output the span computes: a node
+// before every layer whole when the span holds any of its layer.
 func (e *Estimator) fracOf(i int) float64 {
 	if o := e.owner[i]; o >= 0 {
+		if e.pre[i] && e.frac[o] > 0 {
+			return 1
+		}
 		return e.frac[o]
 	}
 	return 0
 }
 
 // dataDependence finds the span's entry and exit tensors and returns the
-// bytes loaded and stored per input. A Conv/Linear layer needs its whole
-// input whatever share of its units the span holds; a vector node needs
+// bytes loaded and stored per input. A Conv/Linear layer, and a node
+// before every layer (PreLayer), needs its whole input whatever share of
+// its units the span holds; another vector node needs
 // the share of its input that matches its own share. What the span does
 // not compute itself it loads. A tensor computed in the span is stored when
 // some consumer computes (part of) its output elsewhere and needs it: a
 // Conv/Linear consumer not wholly in the span, or a vector consumer of
 // another owner not wholly in the span (a residual add across a cut).
+// The rows an Embedding the span computes looks up are loaded too.
 // It also returns the bytes per input the span's layers send on chip: the
 // tensors a Conv/Linear layer or another layer's vector node in the span
 // consumes.
@@ -222,7 +233,7 @@ func (e *Estimator) dataDependence(s *Span, first, last int) (load, store, sent 
 		for _, n := range e.layerNodes[l] {
 			fn := e.frac[l]
 			want := fn
-			if e.isLayer[n] {
+			if e.isLayer[n] || e.pre[n] {
 				want = 1
 			}
 			for _, p := range g.Producers(n) {
@@ -244,9 +255,17 @@ func (e *Estimator) dataDependence(s *Span, first, last int) (load, store, sent 
 		s.EntryShare[k] = e.need[p]
 		load += e.tensorBytes[p] * e.need[p]
 	}
+	// An Embedding's looked-up rows come from its table in DRAM, whole
+	// in every span holding its layer (the scheduler's table LOAD_DATA).
 	for l := first; l <= last; l++ {
-		f := e.frac[l]
+		load += e.lookupBytes[l]
+	}
+	for l := first; l <= last; l++ {
 		for _, n := range e.layerNodes[l] {
+			f := e.frac[l]
+			if e.pre[n] {
+				f = 1 // computed whole (PreLayer)
+			}
 			cons := g.Consumers(n)
 			needed := len(cons) == 0 // a graph output
 			sends := false

@@ -725,34 +725,11 @@ func itemStreams(e *estimate.Estimator, it item, addr *addresses, pre []bool, co
 }
 
 // PreLayer marks the graph's nodes that come before every Conv/Linear
-// layer: vector nodes whose inputs are all graph inputs, parameters,
-// constants or other such nodes. The estimator gives each to the first
-// layer that consumes it (estimate.Estimator.Owner); the scheduler runs
-// them on a thread of their own per home of that layer, since the layer's
-// MVMs wait for them (on the vector thread, behind the hand-over of the
-// same MVMs, they would deadlock).
-func PreLayer(g *model.Graph) []bool {
-	pre := make([]bool, len(g.Nodes))
-	for i, n := range g.Nodes {
-		if n.Op.Crossbar() || external(n.Op) {
-			continue
-		}
-		pre[i] = true
-		for _, p := range g.Producers(i) {
-			if !pre[p] && !external(g.Nodes[p].Op) {
-				pre[i] = false
-				break
-			}
-		}
-	}
-	return pre
-}
-
-// external reports whether a node's tensor comes from outside the chip's
-// computation (the estimator's rule: graph inputs, parameters, constants).
-func external(op model.Op) bool {
-	return op == model.OpInput || op == model.OpParameter || op == model.OpConstant
-}
+// layer (estimate.PreLayer, the rule the estimator costs). The scheduler
+// runs them on a thread of their own per home of the layer that owns them,
+// since the layer's MVMs wait for them (on the vector thread, behind the
+// hand-over of the same MVMs, they would deadlock).
+func PreLayer(g *model.Graph) []bool { return estimate.PreLayer(g) }
 
 // elementRange is the elements [first, first+count) of a node of elems
 // elements before every layer that home item it computes: its part of the
