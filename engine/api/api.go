@@ -25,7 +25,7 @@ type ModelInfo struct {
 	Family      string `json:"family"`
 	Description string `json:"description"`
 	Nodes       int    `json:"nodes"`
-	Layers      int    `json:"layers"`  // Conv and Linear layers (mapped onto crossbars)
+	Layers      int    `json:"layers"`  // Conv, ConvTranspose and Linear layers (mapped onto crossbars)
 	Params      int64  `json:"params"`  // all learned parameters
 	Weights     int64  `json:"weights"` // Conv/Linear weights without biases
 	MACs        int64  `json:"macs"`    // multiply-accumulates per inference
@@ -47,9 +47,10 @@ func Models() ([]ModelInfo, error) {
 }
 
 // LoadModel resolves a model spec: a zoo name, the path of an ONNX model
-// (a .onnx file, read by engine/onnx with its dynamic dimensions at 1), or
-// the path of a graph file in this project's JSON IR (a .json file holding
-// {"name", "nodes"}).
+// (a .onnx file, read by engine/onnx with a dynamic batch at 1; a dynamic
+// dimension other than the batch is an error: use LoadModelWith with input
+// settings), or the path of a graph file in this project's JSON IR (a .json
+// file holding {"name", "nodes"}).
 func LoadModel(spec string) (*model.Graph, error) {
 	if spec == "" {
 		return nil, fmt.Errorf("no model given: name one of %s, or a .onnx model or a .json graph file", strings.Join(zoo.Names(), ", "))
@@ -117,6 +118,7 @@ type InspectLayer struct {
 	Units         int     `json:"units"`
 	Utilisation   float64 `json:"utilisation"`
 	Weights       int64   `json:"weights"`
+	WeightBits    int     `json:"weight_bits"` // the layer's weight precision on the chip (a quantized ONNX layer keeps its own)
 	MACs          int64   `json:"macs"`
 	Positions     int64   `json:"positions"` // input vectors (MVMs per crossbar) per inference
 }
@@ -127,7 +129,7 @@ type InspectResult struct {
 	Chip               string         `json:"chip"`
 	Params             int64          `json:"params"`
 	Weights            int64          `json:"weights"`
-	WeightBytes        int64          `json:"weight_bytes"` // at the chip's weight precision
+	WeightBytes        int64          `json:"weight_bytes"` // at each layer's weight precision
 	MACs               int64          `json:"macs"`
 	ChipWeightBytes    int64          `json:"chip_weight_bytes"`
 	Layers             []InspectLayer `json:"layers"`
@@ -145,8 +147,14 @@ func Inspect(g *model.Graph, chip *hw.Chip) (*InspectResult, error) {
 		return nil, err
 	}
 	t := g.Totals()
+	// The weights' bytes at each layer's weight precision (a quantized
+	// ONNX layer keeps 8 bits on a 4-bit chip: mapping.Layer.WeightBits).
+	var bits int64
+	for _, l := range m.Layers {
+		bits += g.NodeStats(l.Node).Weights * int64(l.WeightBits)
+	}
 	res := &InspectResult{Model: g.Name, Chip: chip.Name, Params: t.Params, Weights: t.Weights, MACs: t.MACs,
-		WeightBytes:     (t.Weights*int64(chip.WeightBits) + 7) / 8,
+		WeightBytes:     (bits + 7) / 8,
 		ChipWeightBytes: chip.WeightCapacityBytes(), Units: len(m.Units),
 		CrossbarsNeeded: m.CrossbarsNeeded, CrossbarsAvailable: m.CrossbarsAvailable,
 		Utilisation: m.Utilisation, Fits: m.Fits}
@@ -158,7 +166,7 @@ func Inspect(g *model.Graph, chip *hw.Chip) (*InspectResult, error) {
 			Rows: l.Rows, Cols: l.Cols, Groups: l.Groups, ColsPerWeight: l.ColsPerWeight,
 			GroupsPerXbar: l.GroupsPerCrossbar, RowBlocks: l.RowBlocks, Stripes: l.Stripes, InputSplits: l.InputSplits,
 			Crossbars: l.Crossbars, Units: l.NumUnits, Utilisation: l.Utilisation,
-			Weights: st.Weights, MACs: st.MACs, Positions: l.Positions})
+			Weights: st.Weights, WeightBits: l.WeightBits, MACs: st.MACs, Positions: l.Positions})
 	}
 	return res, nil
 }

@@ -354,11 +354,16 @@ func (req *CompileRequest) prepare() (*estimate.Estimator, partition.Objective, 
 // on chip has, computed without mapping: every Conv/Linear layer has at
 // least one unit, and a unit lies within one core, so it holds at most
 // crossbars_per_core crossbars of rows x cols cells, every weight taking
-// ColumnsPerWeight cells.
+// its layer's columns per weight (mapping.ColumnsPerWeight: a layer's own
+// weight_bits, else the chip's).
 func unitsLowerBound(g *model.Graph, chip *hw.Chip) int64 {
-	cells := g.Totals().Weights * int64(chip.ColumnsPerWeight())
+	var cells int64
+	layers := g.CrossbarLayers()
+	for _, i := range layers {
+		cells += g.NodeStats(i).Weights * int64(mapping.ColumnsPerWeight(g.Nodes[i], chip))
+	}
 	perUnit := int64(chip.CrossbarRows) * int64(chip.CrossbarCols) * int64(chip.CrossbarsPerCore)
-	return max(int64(len(g.CrossbarLayers())), (cells+perUnit-1)/perUnit)
+	return max(int64(len(layers)), (cells+perUnit-1)/perUnit)
 }
 
 // searches reports whether any method costs every valid span (the GA and

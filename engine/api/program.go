@@ -12,8 +12,10 @@ import (
 // plan into per-core instruction streams: the program the simulator runs,
 // expanded for export as msgpack (isa.Program.WriteMsgpack) or as a text
 // listing. A program over Limits.MaxProgramBytes expanded is refused with a
-// *LimitError before it is expanded.
-func Program(ctx context.Context, req CompileRequest) (*isa.Program, error) {
+// *LimitError before it is expanded. A panic inside it (a bug) is returned
+// as an *InternalError.
+func Program(ctx context.Context, req CompileRequest) (_ *isa.Program, err error) {
+	defer recoverInternal("program", &err)
 	lim, err := req.Limits.WithDefaults()
 	if err != nil {
 		return nil, err

@@ -86,8 +86,10 @@ type SimulateResult struct {
 // plans are searched, and a plan whose program does before its simulation
 // starts, with a *LimitError; the simulator streams the program, so its
 // memory does not grow with the batch. A simulated figure that comes out non-finite or
-// negative is an *InternalError, never a result.
-func Simulate(ctx context.Context, req CompileRequest, trace bool, programs func(method string, p *isa.Program) error) (*SimulateResult, error) {
+// negative is an *InternalError, never a result, and so is a panic inside
+// it (a bug).
+func Simulate(ctx context.Context, req CompileRequest, trace bool, programs func(method string, p *isa.Program) error) (_ *SimulateResult, err error) {
+	defer recoverInternal("simulate", &err)
 	lim, err := req.Limits.WithDefaults()
 	if err != nil {
 		return nil, err
