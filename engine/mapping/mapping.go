@@ -342,28 +342,153 @@ func (m *Mapping) ValidEnds() []int {
 	if m.validEnds != nil {
 		return m.validEnds
 	}
-	n := len(m.Units)
-	K := m.Chip.CrossbarsPerCore
+	sizes := make([]int, len(m.Units))
+	for i, u := range m.Units {
+		sizes[i] = u.Crossbars
+	}
+	m.validEnds = validEnds(sizes, m.Chip.Cores, m.Chip.CrossbarsPerCore)
+	return m.validEnds
+}
+
+// validEnds computes ValidEnds for units of the given crossbar counts (each
+// 1..perCore) on cores cores of perCore crossbars. The definition: ends[a]
+// is the first b such that the units [a, b] (inclusive) do not pack by
+// PackCounts, or n; that is, [a, b) is valid when every prefix of it packs,
+// which makes validity monotone in the end b whatever the packer does.
+//
+// Monotone in the start too? Not by construction: best-fit decreasing is a
+// heuristic, and removing an item can make it fail where the larger set
+// succeeded (the classic bin-packing anomaly), so [a+1, b) may fail to pack
+// although [a, b) packs. Hence ends[a+1] >= ends[a] is not assumed. (An
+// exhaustive search of every histogram on up to 4 cores of up to 16
+// crossbars, and millions of random ones up to 64 crossbars a core, found
+// no such case for PackCounts, but none is ruled out, so the prefixes of
+// a window the sufficient condition below does not settle are still
+// packed one by one.)
+//
+// It is grown with two pointers instead of packing every span from every
+// start (units^2 packings). A window [a, b) slides right: a unit is added
+// at the end while the window packs, the first unit is dropped when the
+// start advances. On advancing to a+1 every prefix [a+1, c), c <= b, must
+// still pack; that is settled at once when a sufficient condition for
+// PackCounts to succeed (packsSurely) holds on the whole window, since the
+// condition holds on every subset of a set it holds on. Only where it does
+// not are the prefixes packed one by one, as the straightforward map does;
+// on a window the condition settles, adding a unit costs one check of the
+// condition, and a packing only where the condition is not met. A chain of
+// equal units is settled exactly by the condition, so its map costs about
+// units x perCore instead of units^2 x perCore^2.
+func validEnds(sizes []int, cores, perCore int) []int {
+	n := len(sizes)
 	ends := make([]int, n)
-	counts := make([]int, K+1)
-	// Grow each span from its start while it still packs: "valid" means
-	// every prefix of the span packs, which makes the map monotone even
-	// where a packing heuristic is not. At most CrossbarsTotal units fit,
-	// so this is O(n x crossbars x perCore^2) at worst.
+	win := newCrossbarHistogram(perCore) // the units [a, b)
+	pre := newCrossbarHistogram(perCore) // prefixes of the window, when they need checking
+	b := 0
 	for a := 0; a < n; a++ {
-		clear(counts)
-		b := a
+		if a > 0 && b > a-1 {
+			win.remove(sizes[a-1])
+		}
+		if b < a {
+			b = a
+		}
+		if b > a && !win.packsSurely(cores) {
+			// Check every prefix [a, c] of the window; stop at the first
+			// that does not pack and shrink the window to it.
+			pre.reset()
+			c := a
+			for ; c < b; c++ {
+				pre.add(sizes[c])
+				if !pre.packsSurely(cores) && !PackCounts(pre.counts, cores, perCore) {
+					break
+				}
+			}
+			if c < b {
+				for k := c; k < b; k++ {
+					win.remove(sizes[k])
+				}
+				ends[a], b = c, c // [a, c] does not pack: the span ends here
+				continue
+			}
+		}
 		for b < n {
-			counts[m.Units[b].Crossbars]++
-			if !PackCounts(counts, m.Chip.Cores, K) {
+			win.add(sizes[b])
+			if !win.packsSurely(cores) && !PackCounts(win.counts, cores, perCore) {
+				win.remove(sizes[b])
 				break
 			}
 			b++
 		}
 		ends[a] = b
 	}
-	m.validEnds = ends
 	return ends
+}
+
+// crossbarHistogram counts units by crossbar count (counts[s] units of s
+// crossbars, the form PackCounts takes) and keeps what packsSurely needs:
+// the total crossbars and the cores the units would take if each size were
+// packed on cores of its own.
+type crossbarHistogram struct {
+	perCore   int
+	counts    []int // counts[s] units of s crossbars; counts[0] unused
+	crossbars int   // total crossbars
+	sizeCores int   // sum over s of ceil(counts[s] / floor(perCore / s))
+}
+
+func newCrossbarHistogram(perCore int) *crossbarHistogram {
+	return &crossbarHistogram{perCore: perCore, counts: make([]int, perCore+1)}
+}
+
+func (h *crossbarHistogram) reset() {
+	clear(h.counts)
+	h.crossbars, h.sizeCores = 0, 0
+}
+
+func (h *crossbarHistogram) add(s int) {
+	if s <= 0 {
+		return // PackCounts ignores empty units
+	}
+	q := h.perCore / s
+	h.sizeCores += ceilDiv(h.counts[s]+1, q) - ceilDiv(h.counts[s], q)
+	h.counts[s]++
+	h.crossbars += s
+}
+
+func (h *crossbarHistogram) remove(s int) {
+	if s <= 0 {
+		return
+	}
+	q := h.perCore / s
+	h.sizeCores += ceilDiv(h.counts[s]-1, q) - ceilDiv(h.counts[s], q)
+	h.counts[s]--
+	h.crossbars -= s
+}
+
+// packsSurely is a sufficient condition for PackCounts(h.counts, cores,
+// perCore) to succeed that, holding for a set of units, holds for every
+// subset of it (both figures below only shrink with the set, and the largest
+// size only falls). Either part suffices:
+//
+//   - sizeCores <= cores. Best-fit decreasing opens new cores for units of
+//     size s only for those left after filling the open cores, at most
+//     counts[s] of them, floor(perCore/s) to a core: it opens at most
+//     sizeCores cores in all, so it never runs out.
+//   - crossbars <= cores x (perCore - smax + 1), smax the largest size.
+//     When it fails on a unit of size s <= smax, every core is open with
+//     fewer than s crossbars free, so more than cores x (perCore - s)
+//     crossbars are placed, plus the s of the unit left: the total exceeds
+//     cores x (perCore - smax + 1).
+//
+// The first settles units of one size exactly (a chain of equal layers);
+// the second settles many small units on a large chip.
+func (h *crossbarHistogram) packsSurely(cores int) bool {
+	if h.sizeCores <= cores {
+		return true
+	}
+	smax := h.perCore
+	for smax > 0 && h.counts[smax] == 0 {
+		smax--
+	}
+	return int64(h.crossbars) <= int64(cores)*int64(h.perCore-smax+1)
 }
 
 // PartialSumAdds is the number of vector additions per inference that the
