@@ -373,11 +373,13 @@ func (m *Mapping) ValidEnds() []int {
 // still pack; that is settled at once when a sufficient condition for
 // PackCounts to succeed (packsSurely) holds on the whole window, since the
 // condition holds on every subset of a set it holds on. Only where it does
-// not are the prefixes packed one by one, as the straightforward map does;
-// on a window the condition settles, adding a unit costs one check of the
-// condition, and a packing only where the condition is not met. A chain of
-// equal units is settled exactly by the condition, so its map costs about
-// units x perCore instead of units^2 x perCore^2.
+// not are the prefixes packed one by one, as the straightforward map does.
+// Each step then costs one check of the condition (O(1) when sizeCores
+// settles it, else O(perCore log perCore)) and a packing only where the
+// condition fails: a chain of equal units, any span of at most `cores`
+// units, many small units on a large chip and pairs that share cores are
+// all settled, so their map costs about units x perCore. The worst case, a
+// mix the condition cannot settle, is the straightforward map's cost.
 func validEnds(sizes []int, cores, perCore int) []int {
 	n := len(sizes)
 	ends := make([]int, n)
@@ -424,23 +426,22 @@ func validEnds(sizes []int, cores, perCore int) []int {
 }
 
 // crossbarHistogram counts units by crossbar count (counts[s] units of s
-// crossbars, the form PackCounts takes) and keeps what packsSurely needs:
-// the total crossbars and the cores the units would take if each size were
-// packed on cores of its own.
+// crossbars, the form PackCounts takes) and keeps the cores the units would
+// take if each size were packed on cores of its own (for packsSurely).
 type crossbarHistogram struct {
 	perCore   int
 	counts    []int // counts[s] units of s crossbars; counts[0] unused
-	crossbars int   // total crossbars
 	sizeCores int   // sum over s of ceil(counts[s] / floor(perCore / s))
+	atLeast   []int // scratch for packsSurely
 }
 
 func newCrossbarHistogram(perCore int) *crossbarHistogram {
-	return &crossbarHistogram{perCore: perCore, counts: make([]int, perCore+1)}
+	return &crossbarHistogram{perCore: perCore, counts: make([]int, perCore+1), atLeast: make([]int, perCore+2)}
 }
 
 func (h *crossbarHistogram) reset() {
 	clear(h.counts)
-	h.crossbars, h.sizeCores = 0, 0
+	h.sizeCores = 0
 }
 
 func (h *crossbarHistogram) add(s int) {
@@ -450,7 +451,6 @@ func (h *crossbarHistogram) add(s int) {
 	q := h.perCore / s
 	h.sizeCores += ceilDiv(h.counts[s]+1, q) - ceilDiv(h.counts[s], q)
 	h.counts[s]++
-	h.crossbars += s
 }
 
 func (h *crossbarHistogram) remove(s int) {
@@ -460,35 +460,66 @@ func (h *crossbarHistogram) remove(s int) {
 	q := h.perCore / s
 	h.sizeCores += ceilDiv(h.counts[s]-1, q) - ceilDiv(h.counts[s], q)
 	h.counts[s]--
-	h.crossbars -= s
 }
 
 // packsSurely is a sufficient condition for PackCounts(h.counts, cores,
 // perCore) to succeed that, holding for a set of units, holds for every
-// subset of it (both figures below only shrink with the set, and the largest
-// size only falls). Either part suffices:
+// subset of it (every figure below only shrinks with the set). It rests on
+// what a failure of best-fit decreasing implies. First, it opens new cores
+// for units of size s only for those left after filling the open cores, at
+// most counts[s] of them, floor(perCore/s) to a core: it never opens more
+// than sizeCores cores, so sizeCores <= cores suffices. Second, when it
+// fails on a unit of size s, every core is open with fewer than s
+// crossbars free, holding units of size s or more only (it places them
+// largest first), one of size s is left over, and so:
 //
-//   - sizeCores <= cores. Best-fit decreasing opens new cores for units of
-//     size s only for those left after filling the open cores, at most
-//     counts[s] of them, floor(perCore/s) to a core: it opens at most
-//     sizeCores cores in all, so it never runs out.
-//   - crossbars <= cores x (perCore - smax + 1), smax the largest size.
-//     When it fails on a unit of size s <= smax, every core is open with
-//     fewer than s crossbars free, so more than cores x (perCore - s)
-//     crossbars are placed, plus the s of the unit left: the total exceeds
-//     cores x (perCore - smax + 1).
+//   - the units of size s or more hold at least s more crossbars than
+//     cores x (perCore - s + 1);
+//   - there are at least j x cores - (G(1) + ... + G(j-1)) + 1 of them for
+//     every j >= 1, where G(i) counts the units of size s or more that are
+//     at least ceil((perCore - s + 1) / i): a core holding i units or fewer
+//     holds one that large, a different one on each such core.
 //
-// The first settles units of one size exactly (a chain of equal layers);
-// the second settles many small units on a large chip.
+// So if, for every size s present, one of these fails to hold, the packing
+// succeeds. The first test settles units of one size exactly (a chain of
+// equal layers), the sum test many small units on a large chip, the count
+// test pairs and triples of units that share cores (33 + 31 crossbars).
 func (h *crossbarHistogram) packsSurely(cores int) bool {
 	if h.sizeCores <= cores {
 		return true
 	}
-	smax := h.perCore
-	for smax > 0 && h.counts[smax] == 0 {
-		smax--
+	K := h.perCore
+	atLeast := h.atLeast // atLeast[t]: units of t crossbars or more
+	atLeast[K+1] = 0
+	for s := K; s >= 1; s-- {
+		atLeast[s] = atLeast[s+1] + h.counts[s]
 	}
-	return int64(h.crossbars) <= int64(cores)*int64(h.perCore-smax+1)
+	var crossbars int64 // crossbars of the units of size s or more
+	for s := K; s >= 1; s-- {
+		if h.counts[s] == 0 {
+			continue
+		}
+		crossbars += int64(s) * int64(h.counts[s])
+		if crossbars < int64(cores)*int64(K-s+1)+int64(s) {
+			continue
+		}
+		full := K - s + 1 // crossbars a core holds at least when s fails
+		units := int64(atLeast[s])
+		settled := units <= int64(cores)
+		var larger int64 // G(1) + ... + G(j-1)
+		for j := 2; !settled && j <= K/s+1; j++ {
+			g := atLeast[min(max(s, ceilDiv(full, j-1)), K+1)]
+			if g >= cores {
+				break // the bound grows no more
+			}
+			larger += int64(g)
+			settled = units <= int64(j)*int64(cores)-larger
+		}
+		if !settled {
+			return false
+		}
+	}
+	return true
 }
 
 // PartialSumAdds is the number of vector additions per inference that the
