@@ -104,7 +104,7 @@ type Span struct {
 	EnergyPJ float64 // Energy.Total()
 
 	WeightBytes int64     // unique weights read from DRAM, per batch
-	LoadBytes   int64     // entry activations read from DRAM, per input
+	LoadBytes   int64     // entry activations and Embedding table rows read from DRAM, per input
 	StoreBytes  int64     // exit activations written to DRAM, per input
 	SpillBytes  int64     // buffers beyond local memory written to DRAM, per input (mapping.Buffer)
 	ReloadBytes int64     // and read back, per input
