@@ -105,17 +105,55 @@ type Mapping struct {
 	validEnds []int // memo of ValidEnds
 }
 
-// Map maps every Conv and Linear layer of an inferred graph onto chip.
-func Map(g *model.Graph, chip *hw.Chip) (*Mapping, error) {
+// checkMappable reports why g cannot be mapped onto chip, if it cannot.
+func checkMappable(g *model.Graph, chip *hw.Chip) error {
 	if g == nil || !g.Inferred() {
-		return nil, fmt.Errorf("mapping: the graph must be inferred (call Infer) before mapping")
+		return fmt.Errorf("mapping: the graph must be inferred (call Infer) before mapping")
 	}
 	if err := chip.Validate(); err != nil {
-		return nil, err
+		return err
 	}
-	cpw := chip.ColumnsPerWeight()
-	if cpw > chip.CrossbarCols {
-		return nil, fmt.Errorf("chip %q: one weight needs %d columns (weight_bits / bits_per_cell) but a crossbar has %d: raise crossbar_cols or bits_per_cell", chip.Name, cpw, chip.CrossbarCols)
+	if cpw := chip.ColumnsPerWeight(); cpw > chip.CrossbarCols {
+		return fmt.Errorf("chip %q: one weight needs %d columns (weight_bits / bits_per_cell) but a crossbar has %d: raise crossbar_cols or bits_per_cell", chip.Name, cpw, chip.CrossbarCols)
+	}
+	return nil
+}
+
+func errNoCrossbarLayer(g *model.Graph) error {
+	return fmt.Errorf("model %q has no Conv or Linear layer: nothing to place on crossbars", g.Name)
+}
+
+// CountUnits is the number of partition units Map would cut g into on chip
+// (len(Map(g, chip).Units)), and Map's error if it would fail, computed
+// from each layer's shape without building a unit: its time and memory do
+// not grow with the unit count, so a caller can refuse a request for too
+// many units before mapping it.
+func CountUnits(g *model.Graph, chip *hw.Chip) (int, error) {
+	if err := checkMappable(g, chip); err != nil {
+		return 0, err
+	}
+	units, layers := 0, 0
+	for i, n := range g.Nodes {
+		if !n.Op.Crossbar() {
+			continue
+		}
+		l, err := layerShape(g, i, chip)
+		if err != nil {
+			return 0, err
+		}
+		units += l.unitCount(chip.CrossbarsPerCore)
+		layers++
+	}
+	if layers == 0 {
+		return 0, errNoCrossbarLayer(g)
+	}
+	return units, nil
+}
+
+// Map maps every Conv and Linear layer of an inferred graph onto chip.
+func Map(g *model.Graph, chip *hw.Chip) (*Mapping, error) {
+	if err := checkMappable(g, chip); err != nil {
+		return nil, err
 	}
 	m := &Mapping{Graph: g, Chip: chip, CrossbarsAvailable: chip.CrossbarsTotal()}
 	for _, i := range g.CrossbarLayers() {
@@ -135,7 +173,7 @@ func Map(g *model.Graph, chip *hw.Chip) (*Mapping, error) {
 		m.Cells += l.Cells
 	}
 	if len(m.Layers) == 0 {
-		return nil, fmt.Errorf("model %q has no Conv or Linear layer: nothing to place on crossbars", g.Name)
+		return nil, errNoCrossbarLayer(g)
 	}
 	m.Utilisation = float64(m.Cells) / (float64(m.CrossbarsNeeded) * float64(chip.CrossbarRows) * float64(chip.CrossbarCols))
 	m.Fits = m.ValidEnds()[0] == len(m.Units)
@@ -168,12 +206,14 @@ func ColumnsPerWeight(n *model.Node, chip *hw.Chip) int {
 	return ceilDiv(WeightBits(n, chip), chip.BitsPerCell)
 }
 
-func mapLayer(g *model.Graph, i int, chip *hw.Chip) (Layer, []Unit, error) {
+// layerShape is crossbar layer i's matrix and tiling on chip: every Layer
+// field up to InputSplits, nothing that needs the units.
+func layerShape(g *model.Graph, i int, chip *hw.Chip) (Layer, error) {
 	n := g.Nodes[i]
 	in := g.Nodes[g.Producers(i)[0]].Out
 	l := Layer{Node: i, Name: n.Name, Op: n.Op, Groups: 1, WeightBits: WeightBits(n, chip), ColsPerWeight: ColumnsPerWeight(n, chip), InputSplits: 1}
 	if l.ColsPerWeight > chip.CrossbarCols {
-		return l, nil, fmt.Errorf("layer %q: its %d-bit weights need %d columns of %d-bit cells (weight_bits / bits_per_cell) but chip %q has crossbar_cols = %d: raise crossbar_cols or bits_per_cell", n.Name, l.WeightBits, l.ColsPerWeight, chip.BitsPerCell, chip.Name, chip.CrossbarCols)
+		return l, fmt.Errorf("layer %q: its %d-bit weights need %d columns of %d-bit cells (weight_bits / bits_per_cell) but chip %q has crossbar_cols = %d: raise crossbar_cols or bits_per_cell", n.Name, l.WeightBits, l.ColsPerWeight, chip.BitsPerCell, chip.Name, chip.CrossbarCols)
 	}
 	switch n.Op {
 	case model.OpConv:
@@ -201,18 +241,46 @@ func mapLayer(g *model.Graph, i int, chip *hw.Chip) (Layer, []Unit, error) {
 	perBlock := C / l.ColsPerWeight // whole weights across one crossbar
 	l.RowBlocks = ceilDiv(l.Rows, R)
 	l.GroupsPerCrossbar = 1
-	// stripeOut[k] is the first output channel of stripe k; stripes are
-	// group-major, then column block.
-	var stripeOut []int
 	if l.Groups > 1 && l.Rows <= R && l.Cols <= perBlock {
 		l.GroupsPerCrossbar = min(R/l.Rows, perBlock/l.Cols, l.Groups)
 		l.Stripes = ceilDiv(l.Groups, l.GroupsPerCrossbar)
+	} else {
+		l.Stripes = l.Groups * ceilDiv(l.Cols, perBlock)
+	}
+	if int64(l.Stripes)*int64(l.RowBlocks) > maxLayerCrossbars {
+		return l, fmt.Errorf("layer %q needs more than %d crossbars (%dx%d matrix on %dx%d crossbars): too large to map", n.Name, maxLayerCrossbars, l.Rows, l.Cols*l.Groups, R, C)
+	}
+	if l.RowBlocks > K {
+		l.InputSplits = ceilDiv(l.RowBlocks, K)
+	}
+	return l, nil
+}
+
+// unitCount is the number of units mapLayer cuts a layer of this shape
+// into on cores of perCore crossbars.
+func (l *Layer) unitCount(perCore int) int {
+	if l.RowBlocks <= perCore {
+		return ceilDiv(l.Stripes, perCore/l.RowBlocks)
+	}
+	return l.Stripes * l.InputSplits
+}
+
+func mapLayer(g *model.Graph, i int, chip *hw.Chip) (Layer, []Unit, error) {
+	l, err := layerShape(g, i, chip)
+	if err != nil {
+		return l, nil, err
+	}
+	R, C, K := chip.CrossbarRows, chip.CrossbarCols, chip.CrossbarsPerCore
+	perBlock := C / l.ColsPerWeight
+	// stripeOut[k] is the first output channel of stripe k; stripes are
+	// group-major, then column block.
+	stripeOut := make([]int, 0, l.Stripes+1)
+	if l.Groups > 1 && l.Rows <= R && l.Cols <= perBlock { // groups packed as diagonal blocks
 		for s := 0; s <= l.Stripes; s++ {
 			stripeOut = append(stripeOut, min(s*l.GroupsPerCrossbar, l.Groups)*l.Cols)
 		}
 	} else {
 		blocks := ceilDiv(l.Cols, perBlock)
-		l.Stripes = l.Groups * blocks
 		for gr := 0; gr < l.Groups; gr++ {
 			for b := 0; b < blocks; b++ {
 				stripeOut = append(stripeOut, gr*l.Cols+b*perBlock)
@@ -220,10 +288,7 @@ func mapLayer(g *model.Graph, i int, chip *hw.Chip) (Layer, []Unit, error) {
 		}
 		stripeOut = append(stripeOut, l.Groups*l.Cols)
 	}
-	if int64(l.Stripes)*int64(l.RowBlocks) > maxLayerCrossbars {
-		return l, nil, fmt.Errorf("layer %q needs more than %d crossbars (%dx%d matrix on %dx%d crossbars): too large to map", n.Name, maxLayerCrossbars, l.Rows, l.Cols*l.Groups, R, C)
-	}
-	var units []Unit
+	units := make([]Unit, 0, l.unitCount(K))
 	addUnit := func(s0, s1, r0, r1, split int) {
 		outs := stripeOut[s1] - stripeOut[s0]
 		u := Unit{Index: len(units), OutStart: stripeOut[s0], OutEnd: stripeOut[s1], RowStart: r0, RowEnd: r1, InputSplit: split,
@@ -236,13 +301,11 @@ func mapLayer(g *model.Graph, i int, chip *hw.Chip) (Layer, []Unit, error) {
 		units = append(units, u)
 	}
 	if l.RowBlocks <= K {
-		per := K / l.RowBlocks // stripes per core
-		nu := ceilDiv(l.Stripes, per)
+		nu := l.unitCount(K) // stripes dealt K / RowBlocks to a core
 		for k := 0; k < nu; k++ {
 			addUnit(deal(l.Stripes, nu, k), deal(l.Stripes, nu, k+1), 0, l.Rows, 0)
 		}
 	} else {
-		l.InputSplits = ceilDiv(l.RowBlocks, K)
 		for s := 0; s < l.Stripes; s++ {
 			for p := 0; p < l.InputSplits; p++ {
 				r0 := deal(l.RowBlocks, l.InputSplits, p) * R

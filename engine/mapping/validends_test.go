@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/compass-go/compass/engine/hw"
@@ -236,4 +237,92 @@ func BenchmarkMapChain16384WideChip(b *testing.B) { benchmarkChain(b, 16384, 163
 func BenchmarkMapChain2000ChipM(b *testing.B) {
 	m := preset(b, "M")
 	benchmarkChain(b, 2000, m.Cores, m.CrossbarsPerCore)
+}
+
+// CountUnits is the unit count Map builds, on the zoo on every preset and
+// on random graphs and chips, and fails where Map fails.
+func TestCountUnitsIsMapsCount(t *testing.T) {
+	check := func(what string, g *model.Graph, chip *hw.Chip) error {
+		t.Helper()
+		m, mapErr := Map(g, chip)
+		n, err := CountUnits(g, chip)
+		switch {
+		case mapErr != nil || err != nil:
+			if mapErr == nil || err == nil || err.Error() != mapErr.Error() {
+				t.Fatalf("%s: CountUnits error %v, Map error %v", what, err, mapErr)
+			}
+		case n != len(m.Units):
+			t.Fatalf("%s: CountUnits = %d, Map built %d units", what, n, len(m.Units))
+		}
+		return err
+	}
+	for _, name := range zoo.Names() {
+		g, err := zoo.Build(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range hw.PresetNames() {
+			check(name+"/"+p, g, preset(t, p))
+		}
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	g, err := zoo.Build("mobilenet_v2") // depthwise, grouped and dense layers
+	if err != nil {
+		t.Fatal(err)
+	}
+	for trial := 0; trial < 200; trial++ {
+		chip := *preset(t, "M")
+		chip.CrossbarsPerCore = 1 + rng.IntN(16)
+		chip.CrossbarRows = 4 << rng.IntN(6)
+		chip.CrossbarCols = 4 << rng.IntN(6)
+		check(fmt.Sprintf("mobilenet_v2 on %dx%d crossbars, %d a core", chip.CrossbarRows, chip.CrossbarCols, chip.CrossbarsPerCore), g, &chip)
+	}
+	noXbar := model.NewBuilder("noxbar")
+	noXbar.Unary(model.OpReLU, "r", noXbar.Input("x", 4))
+	if err := check("no crossbar layer", build(t, noXbar), preset(t, "M")); err == nil || !strings.Contains(err.Error(), "no Conv or Linear") {
+		t.Errorf("no crossbar layer: %v", err)
+	}
+	wide := model.NewBuilder("wide")
+	wide.Linear("fc", wide.Input("x", 1<<20), 1<<20, false)
+	if err := check("a layer too large to map", build(t, wide), preset(t, "M")); err == nil || !strings.Contains(err.Error(), `layer "fc" needs more than`) {
+		t.Errorf("a layer too large to map: %v", err)
+	}
+}
+
+// CountUnits does not build units: ResNet18 on 1x4 crossbars (millions of
+// units) allocates no more than on chip M's own crossbars.
+func TestCountUnitsAllocatesNoUnit(t *testing.T) {
+	g, err := zoo.Build("resnet18")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := preset(t, "M")
+	tiny := *m
+	tiny.CrossbarRows, tiny.CrossbarCols = 1, 4
+	var nTiny, nM int
+	allocsTiny := testing.AllocsPerRun(3, func() { nTiny, _ = CountUnits(g, &tiny) })
+	allocsM := testing.AllocsPerRun(3, func() { nM, _ = CountUnits(g, m) })
+	if nTiny < 1000*nM {
+		t.Fatalf("%d units on 1x4 crossbars, %d on M: the case does not test a large count", nTiny, nM)
+	}
+	if allocsTiny > allocsM {
+		t.Errorf("CountUnits allocates %v times for %d units, %v for %d", allocsTiny, nTiny, allocsM, nM)
+	}
+}
+
+// The bench-bounds ResNet18 case: counting its units costs what counting
+// ResNet18's units on chip M costs.
+func BenchmarkCountUnitsResNet18TinyCrossbars(b *testing.B) {
+	g, err := zoo.Build("resnet18")
+	if err != nil {
+		b.Fatal(err)
+	}
+	chip := *preset(b, "M")
+	chip.CrossbarRows, chip.CrossbarCols = 1, 4
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := CountUnits(g, &chip); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
