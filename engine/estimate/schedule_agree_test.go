@@ -5,6 +5,7 @@ import (
 
 	"github.com/compass-go/compass/engine/estimate"
 	"github.com/compass-go/compass/engine/hw"
+	"github.com/compass-go/compass/engine/isa"
 	"github.com/compass-go/compass/engine/mapping"
 	"github.com/compass-go/compass/engine/model"
 	"github.com/compass-go/compass/engine/schedule"
@@ -68,5 +69,48 @@ func TestVectorOpsAgreeWithTheScheduleAcrossASplitLayer(t *testing.T) {
 				t.Errorf("cuts %v partition %d: the program runs %d vector ops in %d instructions, want %d up to rounding", cuts, pi, ops, vecInstrs, want)
 			}
 		}
+	}
+}
+
+// An Embedding's rows: the program loads from DRAM what the span's
+// load_bytes counts, the token ids and the looked-up rows, per input.
+func TestEmbeddingLoadAgreesWithTheSchedule(t *testing.T) {
+	g := model.New("emb")
+	g.Add(&model.Node{Name: "ids", Op: model.OpInput, Shape: model.Shape{7}})
+	g.Add(&model.Node{Name: "emb", Op: model.OpEmbedding, Table: model.Shape{100, 16}, Inputs: []string{"ids"}})
+	g.Add(&model.Node{Name: "fc", Op: model.OpLinear, Inputs: []string{"emb"}, Linear: &model.LinearSpec{OutFeatures: 32}})
+	if err := g.Infer(); err != nil {
+		t.Fatal(err)
+	}
+	chip, err := hw.Preset("M")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := mapping.Map(g, chip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const B = 2
+	e, err := estimate.New(m, B)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lp, err := schedule.Build(e, []int{0, e.NumUnits()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var loaded, loads int64
+	for _, st := range lp.Expand().Partitions[0].Streams {
+		for _, in := range st.Instrs {
+			if in.Op == isa.LoadData {
+				loaded += in.Bytes
+				loads++
+			}
+		}
+	}
+	s := e.MustSpan(0, e.NumUnits())
+	// Each load rounds its bytes up: less than one byte more per load.
+	if want := B * s.LoadBytes; loaded < want || loaded >= want+loads {
+		t.Errorf("the program loads %d bytes in %d LOAD_DATA, the estimate %d (%d an input)", loaded, loads, want, s.LoadBytes)
 	}
 }
