@@ -378,7 +378,7 @@ function refreshInspect() {
       const need = r.crossbars_needed;
       const have = r.crossbars_available;
       const zoo = app.models.find((m) => m.name === s.model);
-      el.modelInfo.textContent = `${r.model}${zoo && zoo.description ? ` (${zoo.description})` : ''}: ${int(r.params)} parameters, ${bytes(r.weight_bytes)} of weights at the chip's precision, ` +
+      el.modelInfo.textContent = `${r.model}${zoo && zoo.description ? ` (${zoo.description})` : ''}: ${int(r.params)} parameters, ${bytes(r.weight_bytes)} of weights at each layer's precision, ` +
         `${plural(r.layers.length, 'crossbar layer')} in ${plural(r.units, 'partition unit')} needing ${plural(need, 'crossbar')}. ` +
         `Chip ${r.chip} has ${int(have)} crossbars (${bytes(r.chip_weight_bytes)}): ` +
         (r.fits ? 'the whole network fits, so one partition can hold it.' : `the network needs ${(need / have).toFixed(1)}× the chip, so it must be cut into partitions.`);

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/compass-go/compass/engine/api"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,5 +54,21 @@ func TestLimitFlagsRejectNegative(t *testing.T) {
 	code, _, errOut := runCLI("compile", "--model", "resnet18", "--max-spans", "-1")
 	if code != exitUsage || !strings.Contains(errOut, "--max-spans") {
 		t.Errorf("negative limit: exit %d, %q", code, errOut)
+	}
+}
+
+func TestLayerBitsSaysEachLayersWidth(t *testing.T) {
+	four := api.InspectLayer{WeightBits: 4}
+	eight := api.InspectLayer{WeightBits: 8}
+	for _, c := range []struct {
+		layers []api.InspectLayer
+		want   string
+	}{
+		{[]api.InspectLayer{four, four}, "4 bits"},
+		{[]api.InspectLayer{eight, four, eight}, "4 to 8 bits by layer"},
+	} {
+		if got := layerBits(c.layers); got != c.want {
+			t.Errorf("%v: %q, want %q", c.layers, got, c.want)
+		}
 	}
 }

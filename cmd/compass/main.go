@@ -214,8 +214,8 @@ the chip without weight replacement.`, stdout, stderr)
 	if *asJSON.on {
 		return asJSON.write(stdout, res)
 	}
-	fmt.Fprintf(stdout, "model  %s: %d crossbar layers (Conv, ConvTranspose, Linear), %s params, %s crossbar weights = %s at %d bits, %s MACs\n",
-		res.Model, len(res.Layers), thousands(res.Params), thousands(res.Weights), mib(res.WeightBytes), chip.WeightBits, thousands(res.MACs))
+	fmt.Fprintf(stdout, "model  %s: %d crossbar layers (Conv, ConvTranspose, Linear), %s params, %s crossbar weights = %s at %s, %s MACs\n",
+		res.Model, len(res.Layers), thousands(res.Params), thousands(res.Weights), mib(res.WeightBytes), layerBits(res.Layers), thousands(res.MACs))
 	fmt.Fprintf(stdout, "chip   %s: %d cores x %d crossbars of %dx%d, %d bit(s) per cell = %d crossbars, %s of weights\n\n",
 		chip.Name, chip.Cores, chip.CrossbarsPerCore, chip.CrossbarRows, chip.CrossbarCols, chip.BitsPerCell,
 		res.CrossbarsAvailable, mib(res.ChipWeightBytes))
@@ -367,4 +367,20 @@ flag) can be given its value with --input NAME:value=16000.`, stdout, stderr)
 	}
 	t.write(stdout)
 	return nil
+}
+
+// layerBits says the layers' weight widths: "4 bits", or "4 to 8 bits by
+// layer" when quantized layers keep their own.
+func layerBits(layers []api.InspectLayer) string {
+	lo, hi := 0, 0
+	for _, l := range layers {
+		if lo == 0 || l.WeightBits < lo {
+			lo = l.WeightBits
+		}
+		hi = max(hi, l.WeightBits)
+	}
+	if lo != hi {
+		return fmt.Sprintf("%d to %d bits by layer", lo, hi)
+	}
+	return fmt.Sprintf("%d bits", lo)
 }
