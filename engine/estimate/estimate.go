@@ -128,10 +128,10 @@ type Estimator struct {
 	layerPreds  [][]int   // layer -> layers whose outputs it waits for
 	ownedPreds  [][]int   // layer -> other layers whose outputs the vector nodes it owns read (its vector work waits for them)
 	layerNodes  [][]int   // layer -> graph nodes it owns (itself first)
-	ownedOps    []int64   // vector ops of the nodes a layer owns, per input
-	ownedRead   []int64   // local-memory bytes read by those nodes, per input
+	ownedOps    []int64   // vector ops of the nodes a layer owns, its partial sums and a ConvTranspose's overlap adds, per input
+	ownedRead   []int64   // local-memory bytes read by those nodes and overlap adds, per input
 	ownedRecv   []int64   // bytes of their operands from other layers (or DRAM), written on arrival, per input
-	ownedWrite  []int64   // local-memory bytes written by those nodes, per input
+	ownedWrite  []int64   // local-memory bytes written by those nodes and overlap adds, per input
 	inputBytes  []int64   // bytes of the layer's input tensor, per input (bus traffic)
 	lookupBytes []float64 // layer -> output bytes of the Embedding nodes it owns: rows read from the table in DRAM, per input
 	unitRead    []int64   // per unit: local-memory bytes read per position (input vector)
@@ -273,6 +273,17 @@ func New(m *mapping.Mapping, batch int) (*Estimator, error) {
 	for li, l := range m.Layers {
 		e.inputBytes[li] = int64(e.tensorBytes[g.Producers(l.Node)[0]])
 		e.ownedOps[li] += l.PartialSumAdds()
+		if l.Op == model.OpConvTranspose {
+			// The overlap adds of a ConvTranspose (model.Stats.VecOps of
+			// the layer node): the vector unit reads the MVMs' products
+			// (output channels x kernel area per input pixel) and adds
+			// them into the output where windows overlap, writing it.
+			if ops := g.NodeStats(l.Node).VecOps; ops > 0 {
+				e.ownedOps[li] += ops
+				e.ownedRead[li] += int64(math.Ceil(float64(l.Positions*int64(l.Cols*l.Groups)) * actBytes))
+				e.ownedWrite[li] += int64(e.tensorBytes[l.Node])
+			}
+		}
 		seen := map[int]bool{}
 		stack := append([]int(nil), g.Producers(l.Node)...)
 		for len(stack) > 0 {

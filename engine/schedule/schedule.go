@@ -2,8 +2,8 @@
 // (package isa): for every partition, the weight replacement of every
 // replica of every unit, then, for every input of the batch, the data each
 // replica receives, its MVMs over its share of the output positions, the
-// partial sums of input-split layers, the vector work of the nodes its
-// layer owns, and the tensors it sends to other cores or stores to DRAM.
+// partial sums of input-split layers, a ConvTranspose's overlap adds, the
+// vector work of the nodes its layer owns, and the tensors it sends to other cores or stores to DRAM.
 // Entry tensors are loaded from DRAM by one loader stream per partition.
 // Every input runs the same instructions, so each stream is stored once,
 // in loop form (isa.LoopStream): the program's size does not grow with
@@ -12,7 +12,7 @@
 // Each replica of each unit runs two in-order threads on the core the
 // placement put it on: the crossbar thread (weight replacement, then per
 // input: receive, MVMs) and the vector thread (per input: partial sums,
-// the owned vector work, sends and stores), handing over each input
+// the overlap adds, the owned vector work, sends and stores), handing over each input
 // locally, so a replica's MVMs of one input overlap its vector work on the
 // previous one. A replica whose buffers overflow its share of the core's
 // local memory (mapping.Buffer) has a third, the spill thread, that parks
@@ -573,6 +573,19 @@ func itemStreams(e *estimate.Estimator, it item, addr *addresses, pre []bool, co
 			sd.Op, sd.Bytes, sd.Addr = isa.StoreData, psumSize, psumAddr
 			vemit(sd)
 			return t
+		}
+		if l.Op == model.OpConvTranspose {
+			// The products of overlapping windows add into the output
+			// (model.Stats.VecOps of the layer node): this home's share,
+			// rounded up like the owned nodes' below.
+			if st := g.NodeStats(l.Node); st.VecOps > 0 {
+				v := base
+				v.Op, v.Node, v.Input = isa.VAdd, int32(l.Node), int32(b)
+				v.Count = int64(math.Ceil(float64(st.OutElems) * it.share))
+				v.Ops = int64(math.Ceil(float64(st.VecOps) * it.share))
+				v.Bytes = int64(math.Ceil(e.TensorBytes(l.Node) * it.share))
+				vemit(v)
+			}
 		}
 		for _, n := range e.LayerNodes(layer) {
 			if n == l.Node || pre[n] {
