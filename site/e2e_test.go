@@ -16,6 +16,7 @@ import (
 
 	"github.com/compass-go/compass/engine/api"
 	"github.com/compass-go/compass/engine/hw"
+	"github.com/compass-go/compass/engine/onnx/onnxtest"
 )
 
 var plots = []string{"summary", "strip", "validity", "phases", "convergence", "batches", "chip", "energy", "timeline"}
@@ -509,7 +510,7 @@ func TestPlaygroundInChromium(t *testing.T) {
 		// input with the declared shape, the user types the sizes, and the
 		// result equals the CLI's with --input.
 		file := filepath.Join(t.TempDir(), "dynconv.onnx")
-		if err := os.WriteFile(file, onnxConvModel([]any{"N", 3, "H", "W"}, 16, "Relu"), 0o644); err != nil {
+		if err := os.WriteFile(file, onnxtest.ConvModel([]any{"N", 3, "H", "W"}, 16, "Relu"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		r.open(t, "/?model=squeezenet1_1&chip=S&batch=1&methods=greedy")
@@ -552,7 +553,7 @@ func TestPlaygroundInChromium(t *testing.T) {
 	t.Run("unsupported operators listed", func(t *testing.T) {
 		// A file that cannot be read lists every blocker in the status area.
 		file := filepath.Join(t.TempDir(), "blocked.onnx")
-		if err := os.WriteFile(file, onnxConvModel([]any{1, 3, 8, 8}, 4, "NoSuchOpA", "Relu", "NoSuchOpB", "NoSuchOpA"), 0o644); err != nil {
+		if err := os.WriteFile(file, onnxtest.ConvModel([]any{1, 3, 8, 8}, 4, "NoSuchOpA", "Relu", "NoSuchOpB", "NoSuchOpA"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.CSS("#upload"), []string{file})); err != nil {

@@ -4,10 +4,8 @@ package main
 
 import (
 	"bytes"
-	encodingbinary "encoding/binary"
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/compass-go/compass/engine/isa"
+	"github.com/compass-go/compass/engine/onnx/onnxtest"
 )
 
 // call invokes an exported function through JavaScript, as the page does.
@@ -235,7 +234,7 @@ func jsBytes(b []byte) js.Value {
 // loading it without sizes fails naming the input, with sizes it loads and
 // compiles; a file with unsupported operators lists every one of them.
 func TestUploadInputsAndBlockers(t *testing.T) {
-	file := onnxConvModel([]any{"N", 3, "H", "W"}, 8, "Relu")
+	file := onnxtest.ConvModel([]any{"N", 3, "H", "W"}, 8, "Relu")
 	ok, text, msg := call(t, modelInputs, "dyn.onnx", jsBytes(file))
 	if !ok {
 		t.Fatal(msg)
@@ -280,7 +279,7 @@ func TestUploadInputsAndBlockers(t *testing.T) {
 		t.Errorf("a bad options JSON: ok=%v kind %q field %q", r.Get("ok").Bool(), r.Get("kind").String(), r.Get("field").String())
 	}
 
-	bad := onnxConvModel([]any{1, 3, 8, 8}, 4, "NoSuchOpA", "Relu", "NoSuchOpB", "NoSuchOpA")
+	bad := onnxtest.ConvModel([]any{1, 3, 8, 8}, 4, "NoSuchOpA", "Relu", "NoSuchOpB", "NoSuchOpA")
 	r = f.Invoke("bad.onnx", jsBytes(bad))
 	if r.Get("ok").Bool() {
 		t.Fatal("a model with unknown operators loaded")
@@ -300,100 +299,3 @@ func TestUploadInputsAndBlockers(t *testing.T) {
 // A minimal ONNX (protobuf) writer for tests: a graph of one Conv (its
 // weight an initializer) and an optional extra operator, with input dims
 // given as sizes or named dynamic dimensions.
-
-// pbVarint appends a protobuf varint.
-func pbVarint(b []byte, v uint64) []byte {
-	for v >= 0x80 {
-		b = append(b, byte(v)|0x80)
-		v >>= 7
-	}
-	return append(b, byte(v))
-}
-
-// pbBytes appends a length-delimited field.
-func pbBytes(b []byte, field int, data []byte) []byte {
-	b = pbVarint(b, uint64(field)<<3|2)
-	b = pbVarint(b, uint64(len(data)))
-	return append(b, data...)
-}
-
-// pbInt appends a varint field.
-func pbInt(b []byte, field int, v int64) []byte {
-	b = pbVarint(b, uint64(field)<<3)
-	return pbVarint(b, uint64(v))
-}
-
-// onnxConvModel encodes a model whose input "x" has the given dims (a
-// string dim is dynamic, named), a Conv of outC 3x3 filters (pad 1), and
-// then each of extraOps (single-input ops on the activations, e.g. "Relu"
-// or an unsupported one) in a chain.
-func onnxConvModel(dims []any, outC int, extraOps ...string) []byte {
-	inC := dims[1].(int)
-	var shape []byte
-	for _, d := range dims {
-		var dim []byte
-		switch v := d.(type) {
-		case int:
-			dim = pbInt(nil, 1, int64(v))
-		case string:
-			dim = pbBytes(nil, 2, []byte(v))
-		}
-		shape = pbBytes(shape, 1, dim)
-	}
-	valueInfo := func(name string, shape []byte) []byte {
-		tensor := pbInt(nil, 1, 1) // elem_type FLOAT
-		if shape != nil {
-			tensor = pbBytes(tensor, 2, shape)
-		}
-		return pbBytes(pbBytes(nil, 1, []byte(name)), 2, pbBytes(nil, 1, tensor))
-	}
-	node := func(op, name string, inputs []string, output string, attrs ...[]byte) []byte {
-		var n []byte
-		for _, in := range inputs {
-			n = pbBytes(n, 1, []byte(in))
-		}
-		n = pbBytes(n, 2, []byte(output))
-		n = pbBytes(n, 3, []byte(name))
-		n = pbBytes(n, 4, []byte(op))
-		for _, a := range attrs {
-			n = pbBytes(n, 5, a)
-		}
-		return n
-	}
-	ints := func(name string, vs ...int64) []byte {
-		a := pbBytes(nil, 1, []byte(name))
-		for _, v := range vs {
-			a = pbInt(a, 8, v)
-		}
-		return pbInt(a, 20, 7) // type INTS
-	}
-	weights := make([]byte, 4*outC*inC*9)
-	for i := 0; i < len(weights); i += 4 {
-		encodingbinary.LittleEndian.PutUint32(weights[i:], math.Float32bits(float32(i%7)/7-0.4))
-	}
-	init := pbInt(nil, 1, int64(outC))
-	for _, d := range []int64{int64(inC), 3, 3} {
-		init = pbInt(init, 1, d)
-	}
-	init = pbInt(init, 2, 1) // FLOAT
-	init = pbBytes(init, 8, []byte("w"))
-	init = pbBytes(init, 9, weights)
-
-	var graph []byte
-	graph = pbBytes(graph, 1, node("Conv", "conv", []string{"x", "w"}, "c", ints("kernel_shape", 3, 3), ints("pads", 1, 1, 1, 1)))
-	last := "c"
-	for i, op := range extraOps {
-		out := fmt.Sprintf("e%d", i)
-		graph = pbBytes(graph, 1, node(op, fmt.Sprintf("%s_%d", strings.ToLower(op), i), []string{last}, out))
-		last = out
-	}
-	graph = pbBytes(graph, 2, []byte("dyn"))
-	graph = pbBytes(graph, 5, init)
-	graph = pbBytes(graph, 11, valueInfo("x", shape))
-	graph = pbBytes(graph, 12, valueInfo(last, nil))
-
-	m := pbInt(nil, 1, 7) // ir_version
-	m = pbBytes(m, 7, graph)
-	m = pbBytes(m, 8, pbInt(nil, 2, 13)) // opset 13
-	return m
-}

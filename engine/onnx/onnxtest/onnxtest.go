@@ -1,4 +1,11 @@
-package site
+// Package onnxtest writes small ONNX files for the tests of packages
+// that read models from bytes (the page's WebAssembly front end, the
+// browser test): a graph of one Conv, its weight an initializer, then a
+// chain of single-input operators, with input dimensions given as sizes
+// or as named dynamic dimensions. It is test support, not part of the
+// engine: nothing outside tests imports it. (engine/onnx's own tests have
+// a fuller writer of their own.)
+package onnxtest
 
 import (
 	"encoding/binary"
@@ -6,10 +13,6 @@ import (
 	"math"
 	"strings"
 )
-
-// A minimal ONNX (protobuf) writer for tests: a graph of one Conv (its
-// weight an initializer) and an optional extra operator, with input dims
-// given as sizes or named dynamic dimensions.
 
 // pbVarint appends a protobuf varint.
 func pbVarint(b []byte, v uint64) []byte {
@@ -33,11 +36,11 @@ func pbInt(b []byte, field int, v int64) []byte {
 	return pbVarint(b, uint64(v))
 }
 
-// onnxConvModel encodes a model whose input "x" has the given dims (a
+// ConvModel encodes a model whose input "x" has the given dims (a
 // string dim is dynamic, named), a Conv of outC 3x3 filters (pad 1), and
 // then each of extraOps (single-input ops on the activations, e.g. "Relu"
 // or an unsupported one) in a chain.
-func onnxConvModel(dims []any, outC int, extraOps ...string) []byte {
+func ConvModel(dims []any, outC int, extraOps ...string) []byte {
 	inC := dims[1].(int)
 	var shape []byte
 	for _, d := range dims {
