@@ -437,7 +437,7 @@ func (m *Mapping) ValidEnds() []int {
 // PackCounts to succeed (packsSurely) holds on the whole window, since the
 // condition holds on every subset of a set it holds on. Only where it does
 // not are the prefixes packed one by one, as the straightforward map does.
-// Each step then costs one check of the condition (O(1) when sizeCores
+// Each step then costs one check of the condition (O(1) when classCores
 // settles it, else O(perCore log perCore)) and a packing only where the
 // condition fails: a chain of equal units, any span of at most `cores`
 // units, many small units on a large chip and pairs that share cores are
@@ -489,22 +489,25 @@ func validEnds(sizes []int, cores, perCore int) []int {
 }
 
 // crossbarHistogram counts units by crossbar count (counts[s] units of s
-// crossbars, the form PackCounts takes) and keeps the cores the units would
-// take if each size were packed on cores of its own (for packsSurely).
+// crossbars, the form PackCounts takes) and by class, the units a core
+// holds of their size (floor(perCore / s)), for packsSurely.
 type crossbarHistogram struct {
-	perCore   int
-	counts    []int // counts[s] units of s crossbars; counts[0] unused
-	sizeCores int   // sum over s of ceil(counts[s] / floor(perCore / s))
-	atLeast   []int // scratch for packsSurely
+	perCore    int
+	counts     []int // counts[s] units of s crossbars; counts[0] unused
+	classUnits []int // classUnits[q]: units of a size s with floor(perCore / s) = q
+	classCores int   // sum over q of ceil(classUnits[q] / q)
+	atLeast    []int // scratch for packsSurely
 }
 
 func newCrossbarHistogram(perCore int) *crossbarHistogram {
-	return &crossbarHistogram{perCore: perCore, counts: make([]int, perCore+1), atLeast: make([]int, perCore+2)}
+	return &crossbarHistogram{perCore: perCore, counts: make([]int, perCore+1),
+		classUnits: make([]int, perCore+1), atLeast: make([]int, perCore+2)}
 }
 
 func (h *crossbarHistogram) reset() {
 	clear(h.counts)
-	h.sizeCores = 0
+	clear(h.classUnits)
+	h.classCores = 0
 }
 
 func (h *crossbarHistogram) add(s int) {
@@ -512,7 +515,8 @@ func (h *crossbarHistogram) add(s int) {
 		return // PackCounts ignores empty units
 	}
 	q := h.perCore / s
-	h.sizeCores += ceilDiv(h.counts[s]+1, q) - ceilDiv(h.counts[s], q)
+	h.classCores += ceilDiv(h.classUnits[q]+1, q) - ceilDiv(h.classUnits[q], q)
+	h.classUnits[q]++
 	h.counts[s]++
 }
 
@@ -521,17 +525,20 @@ func (h *crossbarHistogram) remove(s int) {
 		return
 	}
 	q := h.perCore / s
-	h.sizeCores += ceilDiv(h.counts[s]-1, q) - ceilDiv(h.counts[s], q)
+	h.classCores += ceilDiv(h.classUnits[q]-1, q) - ceilDiv(h.classUnits[q], q)
+	h.classUnits[q]--
 	h.counts[s]--
 }
 
 // packsSurely is a sufficient condition for PackCounts(h.counts, cores,
 // perCore) to succeed that, holding for a set of units, holds for every
 // subset of it (every figure below only shrinks with the set). It rests on
-// what a failure of best-fit decreasing implies. First, it opens new cores
-// for units of size s only for those left after filling the open cores, at
-// most counts[s] of them, floor(perCore/s) to a core: it never opens more
-// than sizeCores cores, so sizeCores <= cores suffices. Second, when it
+// what best-fit decreasing does. First, the units of one class q (sizes s
+// with floor(perCore / s) = q, each at most perCore / q) come one after
+// another, and a core it opens for them holds q of them before it opens
+// the next: with fewer than q, at most q-1 units of at most perCore / q,
+// it has perCore / q >= s free. So it opens at most ceil(classUnits[q] / q)
+// cores per class and classCores <= cores suffices. Second, when it
 // fails on a unit of size s, every core is open with fewer than s
 // crossbars free, holding units of size s or more only (it places them
 // largest first), one of size s is left over, and so:
@@ -548,7 +555,7 @@ func (h *crossbarHistogram) remove(s int) {
 // equal layers), the sum test many small units on a large chip, the count
 // test pairs and triples of units that share cores (33 + 31 crossbars).
 func (h *crossbarHistogram) packsSurely(cores int) bool {
-	if h.sizeCores <= cores {
+	if h.classCores <= cores {
 		return true
 	}
 	K := h.perCore

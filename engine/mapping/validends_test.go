@@ -159,10 +159,10 @@ func TestValidEndsMatchesReferenceOnRandomGraphs(t *testing.T) {
 
 // packsSurely never claims a packing PackCounts does not find, on random
 // histograms of a few sizes near the chip's capacity, where its sum and
-// count tests (not only sizeCores) decide.
+// count tests (not only classCores) decide.
 func TestPacksSurelyImpliesPackCounts(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	claimed, claimedBeyondSizeCores := 0, 0
+	claimed, claimedBeyondClassCores := 0, 0
 	for trial := 0; trial < 50000; trial++ {
 		perCore := 1 + rng.IntN(64)
 		cores := 1 + rng.IntN(8)
@@ -176,18 +176,18 @@ func TestPacksSurelyImpliesPackCounts(t *testing.T) {
 		}
 		if h.packsSurely(cores) {
 			claimed++
-			if h.sizeCores > cores {
-				claimedBeyondSizeCores++
+			if h.classCores > cores {
+				claimedBeyondClassCores++
 			}
 			if !PackCounts(h.counts, cores, perCore) {
 				t.Fatalf("packsSurely says %v packs on %d cores of %d; PackCounts does not", h.counts, cores, perCore)
 			}
 		}
 	}
-	if claimedBeyondSizeCores == 0 {
-		t.Error("only sizeCores ever settled a histogram: the sum and count tests went unchecked")
+	if claimedBeyondClassCores == 0 {
+		t.Error("only classCores ever settled a histogram: the sum and count tests went unchecked")
 	}
-	t.Logf("%d histograms claimed to pack, %d of them beyond sizeCores", claimed, claimedBeyondSizeCores)
+	t.Logf("%d histograms claimed to pack, %d of them beyond classCores", claimed, claimedBeyondClassCores)
 }
 
 // A chain of many equal units on a wide chip: every span is valid, the case
@@ -324,5 +324,46 @@ func BenchmarkCountUnitsResNet18TinyCrossbars(b *testing.B) {
 		if _, err := CountUnits(g, &chip); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// mixedUnits is 4,096 units of 29 random sizes on 256 cores of 64
+// crossbars: windows the sufficient condition often cannot settle, the
+// sliding window's worst kind of input.
+func mixedUnits() (sizes []int, cores, perCore int) {
+	rng := rand.New(rand.NewPCG(29, 64))
+	kinds := make([]int, 29)
+	for i := range kinds {
+		kinds[i] = 1 + rng.IntN(64)
+	}
+	sizes = make([]int, 4096)
+	for i := range sizes {
+		sizes[i] = kinds[rng.IntN(len(kinds))]
+	}
+	return sizes, 256, 64
+}
+
+func BenchmarkValidEndsMixedUnits(b *testing.B) {
+	sizes, cores, perCore := mixedUnits()
+	for b.Loop() {
+		validEnds(sizes, cores, perCore)
+	}
+}
+
+// The straightforward map on the same units, for comparison.
+func BenchmarkValidEndsMixedUnitsReference(b *testing.B) {
+	sizes, cores, perCore := mixedUnits()
+	for b.Loop() {
+		referenceValidEnds(sizes, cores, perCore)
+	}
+}
+
+// Larger chips and units up to 64 crossbars, where the sufficient
+// condition's count and sum tests decide most windows.
+func TestValidEndsMatchesReferenceOnMixedUnits(t *testing.T) {
+	sizes, cores, perCore := mixedUnits()
+	for _, c := range []int{16, 64, cores * 5 / 8} {
+		sub := sizes[:1000+4*c]
+		compareEnds(t, fmt.Sprintf("%d mixed units on %d cores of %d", len(sub), c, perCore), validEnds(sub, c, perCore), referenceValidEnds(sub, c, perCore))
 	}
 }
