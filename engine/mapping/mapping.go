@@ -207,7 +207,8 @@ func ColumnsPerWeight(n *model.Node, chip *hw.Chip) int {
 }
 
 // layerShape is crossbar layer i's matrix and tiling on chip: every Layer
-// field up to InputSplits, nothing that needs the units.
+// field but those that sum its units (Crossbars, Cells, Utilisation) and
+// its unit range (FirstUnit, NumUnits).
 func layerShape(g *model.Graph, i int, chip *hw.Chip) (Layer, error) {
 	n := g.Nodes[i]
 	in := g.Nodes[g.Producers(i)[0]].Out
