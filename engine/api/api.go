@@ -227,8 +227,8 @@ func InspectModel(req InspectRequest) (*InspectResult, error) {
 	if err := overLimit("model graph nodes", int64(len(g.Nodes)), int64(lim.MaxNodes), liftNodes); err != nil {
 		return nil, err
 	}
-	if low := unitsLowerBound(g, chip); low > int64(lim.MaxUnits) {
-		return nil, overLimit("partition units at least (the model's weight cells over the cells of one core's crossbars)", low, int64(lim.MaxUnits), liftUnits)
+	if err := checkUnits(g, chip, lim); err != nil {
+		return nil, err
 	}
 	res, err := Inspect(g, chip)
 	if err != nil {

@@ -306,18 +306,14 @@ func (req *CompileRequest) prepare() (*estimate.Estimator, partition.Objective, 
 	if err := overLimit("model graph nodes", int64(len(g.Nodes)), int64(lim.MaxNodes), liftNodes); err != nil {
 		return nil, "", nil, err
 	}
-	if low := unitsLowerBound(g, chip); low > int64(lim.MaxUnits) {
-		// Refused before mapping, which would allocate every unit.
-		return nil, "", nil, overLimit("partition units at least (the model's weight cells over the cells of one core's crossbars)", low, int64(lim.MaxUnits), liftUnits)
+	if err := checkUnits(g, chip, lim); err != nil {
+		return nil, "", nil, err
 	}
 	m, err := mapping.Map(g, chip)
 	if err != nil {
 		return nil, "", nil, asInputError("model", err)
 	}
 	units := int64(len(m.Units))
-	if err := overLimit("partition units (the model's layers cut to the chip's crossbars)", units, int64(lim.MaxUnits), liftUnits); err != nil {
-		return nil, "", nil, err
-	}
 	for _, method := range methods {
 		switch method {
 		case MethodCompass, MethodCompassPaper:
@@ -350,20 +346,16 @@ func (req *CompileRequest) prepare() (*estimate.Estimator, partition.Objective, 
 	return est, obj, methods, nil
 }
 
-// unitsLowerBound is a lower bound on the partition units the mapping of g
-// on chip has, computed without mapping: every Conv/Linear layer has at
-// least one unit, and a unit lies within one core, so it holds at most
-// crossbars_per_core crossbars of rows x cols cells, every weight taking
-// its layer's columns per weight (mapping.ColumnsPerWeight: a layer's own
-// weight_bits, else the chip's).
-func unitsLowerBound(g *model.Graph, chip *hw.Chip) int64 {
-	var cells int64
-	layers := g.CrossbarLayers()
-	for _, i := range layers {
-		cells += g.NodeStats(i).Weights * int64(mapping.ColumnsPerWeight(g.Nodes[i], chip))
+// checkUnits refuses a model whose mapping would hold more partition
+// units than the limit. The count is exact (mapping.CountUnits, from each
+// layer's shape) and taken before mapping.Map, which would allocate every
+// unit: ResNet18 on crossbars of 1x4 cells has 729,984.
+func checkUnits(g *model.Graph, chip *hw.Chip, lim Limits) error {
+	n, err := mapping.CountUnits(g, chip)
+	if err != nil {
+		return asInputError("model", err)
 	}
-	perUnit := int64(chip.CrossbarRows) * int64(chip.CrossbarCols) * int64(chip.CrossbarsPerCore)
-	return max(int64(len(layers)), (cells+perUnit-1)/perUnit)
+	return overLimit("partition units (the model's layers cut to the chip's crossbars)", int64(n), int64(lim.MaxUnits), liftUnits)
 }
 
 // searches reports whether any method costs every valid span (the GA and

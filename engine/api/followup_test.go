@@ -27,9 +27,10 @@ func int4Linear(t *testing.T) *model.Graph {
 }
 
 // On the 8-bit ReRAM chip (2 bits a cell) an int4 layer takes 2 columns a
-// weight, not the chip's 4: the units bound counts it so, and a request
-// whose mapping has exactly max_units units is compiled, not refused.
-func TestUnitsLowerBoundAtEachLayersWeightBits(t *testing.T) {
+// weight, not the chip's 4: the unit count before mapping counts it so, and
+// a request whose mapping has exactly max_units units is compiled, not
+// refused.
+func TestUnitsCountAtEachLayersWeightBits(t *testing.T) {
 	g := int4Linear(t)
 	chip, err := hw.Preset("ReRAM")
 	if err != nil {
@@ -43,9 +44,9 @@ func TestUnitsLowerBoundAtEachLayersWeightBits(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 1024 x 2048 weights x 2 columns over one core's 32 crossbars of
-	// 128 x 128 cells: 8 units at the least.
-	if low := unitsLowerBound(g, chip); low != 8 || low > int64(len(m.Units)) {
-		t.Errorf("units lower bound %d, want 8 (and at most the mapping's %d)", low, len(m.Units))
+	// 128 x 128 cells: 8 units.
+	if n, err := mapping.CountUnits(g, chip); err != nil || n != 8 || n != len(m.Units) {
+		t.Errorf("units counted %d (%v), want 8, the mapping's %d", n, err, len(m.Units))
 	}
 	lim := DefaultLimits()
 	lim.MaxUnits = len(m.Units)

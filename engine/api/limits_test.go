@@ -178,7 +178,7 @@ func TestSweepLimitsAndFields(t *testing.T) {
 // The unit bound checked before mapping never exceeds the mapping's real
 // unit count (so it refuses nothing the exact check would let through),
 // and refuses the chips of many tiny crossbars before mapping them.
-func TestUnitsLowerBound(t *testing.T) {
+func TestUnitsCountedBeforeMapping(t *testing.T) {
 	for _, name := range zoo.Names() {
 		g, err := zoo.Build(name)
 		if err != nil {
@@ -192,18 +192,37 @@ func TestUnitsLowerBound(t *testing.T) {
 				if err != nil {
 					continue
 				}
-				if low := unitsLowerBound(g, chip); low > int64(len(m.Units)) || low < 1 {
-					t.Errorf("%s on %s %v: bound %d, units %d", name, c, dims, low, len(m.Units))
+				if n, err := mapping.CountUnits(g, chip); err != nil || n != len(m.Units) {
+					t.Errorf("%s on %s %v: counted %d (%v), mapped %d", name, c, dims, n, err, len(m.Units))
 				}
 			}
 		}
 	}
 	chip := presetCopy(t, "M")
 	chip.CrossbarRows, chip.CrossbarCols, chip.CrossbarsPerCore = 1, 4, 4
-	_, err := Compile(context.Background(), CompileRequest{Model: "resnet18", ChipSpec: chip, Batch: 1, Methods: []string{MethodGreedy}})
+	// By hand: a crossbar of 1x4 one-bit cells holds one 4-bit weight, so
+	// a layer of R x C weights is C stripes R crossbars tall, each cut
+	// into ceil(R/4) units of a 4-crossbar core.
+	g, err := zoo.Build("resnet18")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want int64
+	for _, i := range g.CrossbarLayers() {
+		n := g.Nodes[i]
+		cols := int64(0)
+		if n.Conv != nil {
+			cols = int64(n.Conv.OutChannels)
+		} else {
+			cols = int64(n.Linear.OutFeatures)
+		}
+		rows := g.NodeStats(i).Weights / cols
+		want += cols * ((rows + 3) / 4)
+	}
+	_, err = Compile(context.Background(), CompileRequest{Model: "resnet18", ChipSpec: chip, Batch: 1, Methods: []string{MethodGreedy}})
 	var le *LimitError
-	if !errors.As(err, &le) || le.Need < 2_000_000 || !strings.Contains(le.What, "at least") {
-		t.Errorf("resnet18 on 1x4 crossbars, 4 a core: %v, want a LimitError needing at least 2e6 units", err)
+	if !errors.As(err, &le) || le.Need != want || !strings.Contains(le.Lift, "--max-units") {
+		t.Errorf("resnet18 on 1x4 crossbars, 4 a core: %v, want a LimitError naming its %d units and --max-units", err, want)
 	}
 }
 
