@@ -63,7 +63,7 @@ func (l *inputList) Set(s string) error {
 
 func addInputFlag(fs *flag.FlagSet) *inputList {
 	l := &inputList{}
-	fs.Var(l, "input", "set an ONNX model's graph input by name, repeatable: NAME=1,3,48,192 (full shape as declared, batch included) or NAME:value=16000 (the values of a small integer input, e.g. a sample rate); `compass inspect` lists the inputs")
+	fs.Var(l, "input", "set an ONNX model's graph input by name, repeatable: NAME=1,3,48,192 (full shape as declared, batch included) or NAME:value=16000 (the values of a small integer input, e.g. a sample rate); compass inputs lists them")
 	return l
 }
 
@@ -176,7 +176,7 @@ gap to the exact optimum.`, stdout, stderr)
 		fmt.Fprintln(stdout, "\nsimulated (the same plans, scheduled into instructions)")
 		t := table{header: []string{"method", "inferences/s", "estimated", "energy/inference", "estimated", "estimated/simulated latency"}}
 		for _, r := range sr.Results {
-			t.add(r.Method, fmt.Sprintf("%.1f", r.ThroughputPerS), fmt.Sprintf("%.1f", r.Estimated.ThroughputPerS),
+			t.add(r.Method, perSecond(r.ThroughputPerS), perSecond(r.Estimated.ThroughputPerS),
 				joules(r.EnergyPerInferenceJ), joules(r.Estimated.EnergyPerInferenceJ), fmt.Sprintf("%.3f", r.Estimated.LatencyS/r.LatencyS))
 		}
 		return t.write(stdout)
@@ -205,8 +205,8 @@ func printCompile(w io.Writer, res *api.CompileResult) error {
 	fmt.Fprintf(w, "%s on chip %s, batch %d, objective %s, seed %d\n%d partition units, %d crossbars needed of %d (%s)\n",
 		res.Model, res.Chip, res.Batch, res.Objective, res.Seed, res.Units, res.CrossbarsNeeded, res.CrossbarsAvailable, fit)
 	for _, r := range res.Results {
-		fmt.Fprintf(w, "\n%s: %d partitions, %.1f inferences/s, %s per inference, EDP %.4g J·s, batch latency %s\n",
-			r.Method, len(r.Partitions), r.ThroughputPerS, joules(r.EnergyPerInferenceJ), r.EDPJS, seconds(r.LatencyS))
+		fmt.Fprintf(w, "\n%s: %d partitions, %s inferences/s, %s per inference, EDP %.4g J·s, batch latency %s\n",
+			r.Method, len(r.Partitions), perSecond(r.ThroughputPerS), joules(r.EnergyPerInferenceJ), r.EDPJS, seconds(r.LatencyS))
 		t := table{header: []string{"#", "layers", "units", "crossbars", "max replicas", "weight load", "write", "compute", "act. I/O", "total"}, left: []int{1}}
 		for _, p := range r.Partitions {
 			layers := p.FirstLayer
@@ -243,7 +243,7 @@ func printCompile(w io.Writer, res *api.CompileResult) error {
 			if op != nil {
 				gap = fmt.Sprintf("%.2f%%", 100*(objectiveValue(res.Objective, r)/objectiveValue(res.Objective, op)-1))
 			}
-			t.add(r.Method, len(r.Partitions), fmt.Sprintf("%.1f", r.ThroughputPerS), joules(r.EnergyPerInferenceJ),
+			t.add(r.Method, len(r.Partitions), perSecond(r.ThroughputPerS), joules(r.EnergyPerInferenceJ),
 				fmt.Sprintf("%.4g", r.EDPJS), ratio(gr), ratio(lw), edp, gap)
 		}
 		return t.write(w)
@@ -320,7 +320,7 @@ throughput ratios per network beside the ratios the paper reports.`, stdout, std
 		cells := []any{row.Model, row.Chip, row.Batch}
 		for _, m := range ms {
 			f := row.Figure(m)
-			cells = append(cells, fmt.Sprintf("%.1f", f.ThroughputPerS))
+			cells = append(cells, perSecond(f.ThroughputPerS))
 		}
 		t.add(cells...)
 	}
@@ -420,7 +420,7 @@ func printSimulated(w io.Writer, res *api.SweepResult, methods []string) error {
 		cells := []any{row.Model, row.Chip, row.Batch}
 		for _, m := range methods {
 			f := row.Figure(m)
-			cells = append(cells, fmt.Sprintf("%.1f", f.SimThroughputPerS))
+			cells = append(cells, perSecond(f.SimThroughputPerS))
 			r := f.LatencyS / f.SimLatencyS
 			lo, hi, sum, n = math.Min(lo, r), math.Max(hi, r), sum+r, n+1
 		}
@@ -432,4 +432,14 @@ func printSimulated(w io.Writer, res *api.SweepResult, methods []string) error {
 	}
 	fmt.Fprintf(w, "estimated / simulated latency over %d plans: %.3f to %.3f, mean %.3f\n", n, lo, hi, sum/float64(n))
 	return nil
+}
+
+// perSecond formats a rate: one decimal from 1 up (the tables' usual
+// form), three significant digits below, so that a slow chip's 0.0004
+// inferences/s does not print as 0.0.
+func perSecond(v float64) string {
+	if v >= 1 {
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.3g", v)
 }

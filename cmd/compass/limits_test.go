@@ -72,3 +72,11 @@ func TestLayerBitsSaysEachLayersWidth(t *testing.T) {
 		}
 	}
 }
+
+func TestPerSecondNeverPrintsZeroForASlowChip(t *testing.T) {
+	for v, want := range map[float64]string{1450.94: "1450.9", 1: "1.0", 0.000412: "0.000412", 0.5: "0.5"} {
+		if got := perSecond(v); got != want {
+			t.Errorf("perSecond(%g) = %q, want %q", v, got, want)
+		}
+	}
+}

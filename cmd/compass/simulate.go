@@ -74,7 +74,7 @@ partition's phases, with the estimator's figures beside them.`, stdout, stderr)
 		for _, c := range r.Instructions {
 			n += c
 		}
-		t.add(r.Method, fmt.Sprintf("%.1f", r.ThroughputPerS), fmt.Sprintf("%.1f", r.Estimated.ThroughputPerS),
+		t.add(r.Method, perSecond(r.ThroughputPerS), perSecond(r.Estimated.ThroughputPerS),
 			joules(r.EnergyPerInferenceJ), joules(r.Estimated.EnergyPerInferenceJ), fmt.Sprintf("%.4g", r.EDPJS),
 			mib(r.DRAMBytesRead), mib(r.DRAMBytesWritten), mib(r.SpillBytes), mib(r.ReloadBytes), fmt.Sprintf("%.1f%%", 100*r.DRAMRowHitRate), thousands(n))
 	}
