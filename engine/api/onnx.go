@@ -19,7 +19,8 @@ type ModelOptions struct {
 	InputShape []int `json:"input_shape,omitempty"`
 	// Inputs set an ONNX model's graph inputs by name: a shape, or the
 	// values of a small integer input (a sample rate, a mode flag). A
-	// setting of the first input overrides InputShape.
+	// shape for the first input that differs from InputShape is an error
+	// naming both.
 	Inputs []InputSetting `json:"inputs,omitempty"`
 }
 
@@ -238,11 +239,17 @@ func ParseInputShape(s string) ([]int, error) {
 		return nil, nil
 	}
 	parts := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == 'x' || r == 'X' })
+	if n := strings.Count(s, ",") + strings.Count(s, "x") + strings.Count(s, "X") + 1; n != len(parts) {
+		return nil, fmt.Errorf("input shape %q has an empty dimension (two separators in a row, or one at an end): write one positive integer between each pair, e.g. 1,3,224,224", s)
+	}
 	out := make([]int, 0, len(parts))
 	for _, p := range parts {
 		v, err := strconv.Atoi(strings.TrimSpace(p))
-		if err != nil || v <= 0 || int64(v) > model.MaxElems {
-			return nil, fmt.Errorf("input shape %q: %q is not a positive integer (write the full shape, batch first, e.g. 1,3,224,224)", s, p)
+		if err != nil {
+			return nil, fmt.Errorf("input shape %q: %q is not an integer (write the full shape, batch first, e.g. 1,3,224,224)", s, p)
+		}
+		if v <= 0 || int64(v) > model.MaxElems {
+			return nil, fmt.Errorf("input shape %q: dimension %d must be from 1 to %d (write the full shape, batch first, e.g. 1,3,224,224)", s, v, model.MaxElems)
 		}
 		out = append(out, v)
 	}

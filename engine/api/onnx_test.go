@@ -335,3 +335,51 @@ func TestQuantizedONNXInspect(t *testing.T) {
 		t.Errorf("conv utilisation %v quantized, %v float; want %v and %v", uq, uf, 27*4*8/65536.0, 27*4*4/65536.0)
 	}
 }
+
+// TestInputSettingEmptyDimension: an empty dimension ("1,,3", a trailing
+// comma) is refused naming the input, not dropped, so x=1,,3 never reads
+// as the shape [1 3].
+func TestInputSettingEmptyDimension(t *testing.T) {
+	for _, bad := range []string{"x=1,,3", "x=1,3,", "x=,1,3", "x=1x,3"} {
+		s, err := ParseInputSetting(bad)
+		if err == nil {
+			t.Errorf("%q accepted as %v", bad, s.Shape)
+			continue
+		}
+		if !strings.Contains(err.Error(), "--input x:") || !strings.Contains(err.Error(), "empty dimension") {
+			t.Errorf("%q: error %q does not name the input and the empty dimension", bad, err)
+		}
+	}
+	if _, err := ParseInputShape("1,3,99999999999999"); err == nil || !strings.Contains(err.Error(), "must be from 1 to 1099511627776") {
+		t.Errorf("a dimension above the cap: %v", err)
+	}
+}
+
+// TestInputShapeConflict: the HTTP API's input_shape and a differing
+// shape in inputs for the same (first) input are refused, naming both;
+// the same shape given both ways reads as either alone.
+func TestInputShapeConflict(t *testing.T) {
+	_, err := LoadModelBytesWith("tiny.onnx", tinyONNX(), ModelOptions{
+		InputShape: []int{1, 3, 48, 999},
+		Inputs:     []InputSetting{{Name: "x", Shape: []int{1, 3, 48, 192}}},
+	})
+	var inErr *InputError
+	if !errors.As(err, &inErr) || inErr.Field != "model" {
+		t.Fatalf("two shapes for x: %v", err)
+	}
+	for _, w := range []string{`"x"`, "[1 3 48 999]", "[1 3 48 192]", "input_shape", "inputs"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q lacks %q", err, w)
+		}
+	}
+	both, err := LoadModelBytesWith("tiny.onnx", tinyONNX(), ModelOptions{
+		InputShape: []int{1, 3, 20, 24},
+		Inputs:     []InputSetting{{Name: "x", Shape: []int{1, 3, 20, 24}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if both.Nodes[0].Out.String() != "[3,20,24]" {
+		t.Fatalf("the same shape given twice: %v", both.Nodes[0].Out)
+	}
+}
