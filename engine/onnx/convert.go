@@ -3,6 +3,7 @@ package onnx
 import (
 	"container/heap"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/compass-go/compass/engine/model"
@@ -233,6 +234,9 @@ func (r *reader) inputs(gp *graphProto) error {
 		want := []int(nil)
 		if given {
 			want = set.Shape
+			if first && len(r.opt.InputShape) > 0 && !slices.Equal(set.Shape, r.opt.InputShape) {
+				return fmt.Errorf("graph input %q is given two shapes: %v by the input shape option (--input-shape, input_shape) and %v by its own setting (--input %s=..., inputs): give it once", in.name, r.opt.InputShape, set.Shape, in.name)
+			}
 		} else if first && len(r.opt.InputShape) > 0 {
 			given, want = true, r.opt.InputShape
 		}
@@ -263,7 +267,7 @@ func (r *reader) inputs(gp *graphProto) error {
 					shape = append(shape, s)
 				case d.known && d.value > 0:
 					if d.value > model.MaxElems {
-						return fmt.Errorf("graph input %q has dimension %d = %d: too large", in.name, i, d.value)
+						return fmt.Errorf("graph input %q has dimension %d = %d: each must be from 1 to %d", in.name, i, d.value, model.MaxElems)
 					}
 					shape = append(shape, int(d.value))
 				case i == bax:

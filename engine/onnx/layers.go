@@ -33,8 +33,8 @@ func (c *nctx) windowAttrs(in, kernel []int, dilations bool) (*spatial, error) {
 			return nil, c.errf("%s %v has %d entries for %d spatial axes", f.name, v, len(v), n)
 		}
 		for i, x := range v {
-			if x <= 0 || x > 1<<20 {
-				return nil, c.errf("%s %v: entries must be positive", f.name, v)
+			if x <= 0 || x > maxWindow {
+				return nil, c.errf("%s %v: entry %d = %d must be from 1 to %d", f.name, v, i, x, maxWindow)
 			}
 			f.dst[i] = int(x)
 		}
@@ -47,10 +47,9 @@ func (c *nctx) windowAttrs(in, kernel []int, dilations bool) (*spatial, error) {
 		}
 	}
 	for i, k := range kernel {
-		if k <= 0 || k > 1<<20 {
-			return nil, c.errf("kernel %v: sizes must be positive", kernel)
+		if k <= 0 || k > maxWindow {
+			return nil, c.errf("kernel %v: size %d = %d must be from 1 to %d", kernel, i, k, maxWindow)
 		}
-		_ = i
 	}
 	auto, err := c.attrString("auto_pad", "NOTSET")
 	if err != nil {
@@ -67,8 +66,10 @@ func (c *nctx) windowAttrs(in, kernel []int, dilations bool) (*spatial, error) {
 				return nil, c.errf("pads %v has %d entries for %d spatial axes (want %d)", p, len(p), n, 2*n)
 			}
 			for i := 0; i < n; i++ {
-				if p[i] < 0 || p[n+i] < 0 || p[i] > 1<<20 || p[n+i] > 1<<20 {
-					return nil, c.errf("pads %v: entries must be non-negative", p)
+				for _, j := range []int{i, n + i} {
+					if p[j] < 0 || p[j] > maxWindow {
+						return nil, c.errf("pads %v: entry %d = %d must be from 0 to %d", p, j, p[j], maxWindow)
+					}
 				}
 				s.padLo[i], s.padHi[i] = int(p[i]), int(p[n+i])
 			}
@@ -211,7 +212,10 @@ func (c *nctx) convLayer(transposed bool) ([]*val, error) {
 	} else if int64(w.shape[1])*group != int64(cin) {
 		return nil, c.errf("weight %q has shape %v: %d input channels per group x %d groups != %d input channels", w.name, w.shape, w.shape[1], group, cin)
 	}
-	if m <= 0 || m > model.MaxElems || m%group != 0 {
+	if m <= 0 || m > model.MaxElems {
+		return nil, c.errf("weight %q has %d output channels: the count must be from 1 to %d", w.name, m, model.MaxElems)
+	}
+	if m%group != 0 {
 		return nil, c.errf("weight %q has %d output channels, not divisible by group = %d", w.name, m, group)
 	}
 	if b != nil && (len(b.shape) != 1 || int64(b.shape[0]) != m) {
@@ -328,7 +332,7 @@ func (c *nctx) transposedPads(x *val, s *spatial, outPad []int) error {
 		target := x.shape[2+i] * s.stride[i]
 		if hasShape {
 			if want[i] <= 0 || want[i] > model.MaxElems {
-				return c.errf("output_shape %v has a non-positive entry", want)
+				return c.errf("output_shape %v: entry %d = %d must be from 1 to %d", want, i, want[i], model.MaxElems)
 			}
 			target = int(want[i])
 		}
@@ -363,8 +367,8 @@ func opPool(c *nctx) ([]*val, error) {
 	}
 	kernel := make([]int, len(ks))
 	for i, k := range ks {
-		if k <= 0 || k > 1<<20 {
-			return nil, c.errf("kernel_shape %v: sizes must be positive", ks)
+		if k <= 0 || k > maxWindow {
+			return nil, c.errf("kernel_shape %v: entry %d = %d must be from 1 to %d", ks, i, k, maxWindow)
 		}
 		kernel[i] = int(k)
 	}
@@ -708,7 +712,7 @@ func opPad(c *nctx) ([]*val, error) {
 	for k, a := range axes {
 		lo, hi := pads[k], pads[len(axes)+k]
 		if lo > model.MaxElems || lo < -model.MaxElems || hi > model.MaxElems || hi < -model.MaxElems {
-			return nil, c.errf("pads %v are out of range", pads)
+			return nil, c.errf("pads %v for axis %d are %d and %d: each must be from %d to %d", pads, a, lo, hi, -model.MaxElems, model.MaxElems)
 		}
 		full[a], full[r+a] = int(lo), int(hi)
 		n := int64(x.shape[a]) + lo + hi
@@ -810,7 +814,7 @@ func opResize(c *nctx) ([]*val, error) {
 		}
 		for k, a := range axes {
 			if sizes[k] <= 0 || sizes[k] > model.MaxElems {
-				return nil, c.errf("sizes %v: entries must be positive", sizes)
+				return nil, c.errf("sizes %v: entry %d = %d must be from 1 to %d", sizes, k, sizes[k], model.MaxElems)
 			}
 			out[a] = int(sizes[k])
 		}

@@ -64,8 +64,8 @@ type Options struct {
 	// its fixed dimensions must agree. Empty: dynamic dimensions are 1.
 	InputShape []int
 	// Inputs set graph inputs by name: a full shape (batch first) and,
-	// for small integer inputs, values. A setting for the first input
-	// overrides InputShape.
+	// for small integer inputs, values. A shape for the first input that
+	// differs from InputShape is an error naming both.
 	Inputs []InputSetting
 	// AllowExternal lets the reader use the filesystem for tensors whose
 	// data lies in external files: their metadata is checked against

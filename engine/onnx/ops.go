@@ -500,7 +500,7 @@ func toShape(c *nctx, s []int64, what string) ([]int, error) {
 	out := make([]int, len(s))
 	for i, d := range s {
 		if d < 0 || d > model.MaxElems {
-			return nil, c.errf("%s %v has dimension %d = %d", what, s, i, d)
+			return nil, c.errf("%s %v has dimension %d = %d: each must be from 0 to %d", what, s, i, d, model.MaxElems)
 		}
 		out[i] = int(d)
 	}
@@ -847,7 +847,7 @@ func opSplit(c *nctx) ([]*val, error) {
 			return nil, err
 		}
 		if n <= 0 || n > maxNodeIO {
-			return nil, c.errf("num_outputs = %d", n)
+			return nil, c.errf("num_outputs = %d must be from 1 to %d", n, maxNodeIO)
 		}
 		chunk := (int64(d) + n - 1) / n
 		if c.attr("num_outputs") == nil && int64(d)%n != 0 {
@@ -860,11 +860,13 @@ func opSplit(c *nctx) ([]*val, error) {
 	if len(sizes) != nout {
 		return nil, c.errf("%d split sizes for %d outputs", len(sizes), nout)
 	}
+	for i, s := range sizes {
+		if s < 0 {
+			return nil, c.errf("split sizes %v: size %d = %d is negative; sizes must be from 0 to the axis size %d", sizes, i, s, d)
+		}
+	}
 	total := int64(0)
 	for _, s := range sizes {
-		if s < 0 {
-			return nil, c.errf("split sizes %v: a size is negative", sizes)
-		}
 		total += s
 		if total > int64(d) {
 			break

@@ -22,6 +22,7 @@ const (
 	maxSpans    = 1 << 10 // packed chunks of one tensor's typed data
 	maxDecode   = 1 << 16 // elements of a constant whose values may be decoded
 	maxDepth    = 8       // nesting of subgraphs (If branches inside If branches)
+	maxWindow   = 1 << 20 // a kernel size, stride, dilation or pad of a convolution or pooling window
 )
 
 type modelProto struct {
