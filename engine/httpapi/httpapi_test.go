@@ -306,6 +306,19 @@ func TestErrorStatuses(t *testing.T) {
 		{"negative limit", "POST", "/v1/compile", "application/json", `{"model":"resnet18","chip":"M","batch":1,"limits":{"max_units":-1}}`, 400, "limits.max_units"},
 		{"inputs for a zoo network", "POST", "/v1/inspect", "application/json", `{"model":"resnet18","chip":"M","inputs":[{"name":"x","shape":[1,3,32,32]}]}`, 400, "inputs"},
 		{"nested wrong type", "POST", "/v1/compile", "application/json", `{"model":"resnet18","chip":"M","batch":1,"ga":{"population":"big"}}`, 400, "ga.population"},
+		// Hostile msgpack: declared lengths far beyond the body, deep nesting.
+		{"msgpack array of 2^32-1 elements (19 bytes)", "POST", "/v1/sweep", "application/msgpack", "\x81\xa6models\xdd\xff\xff\xff\xff", 400, ""},
+		{"msgpack map of 2^32-1 pairs", "POST", "/v1/compile", "application/msgpack", "\xdf\xff\xff\xff\xff", 400, ""},
+		{"msgpack nested map of 2^32-1 pairs", "POST", "/v1/compile", "application/msgpack", "\x81\xa6limits\xdf\xff\xff\xff\xff", 400, ""},
+		{"msgpack array16 of 65535 elements", "POST", "/v1/sweep", "application/msgpack", "\x81\xa6models\xdc\xff\xff\xa1x", 400, ""},
+		{"msgpack str of 4 GB", "POST", "/v1/compile", "application/msgpack", "\x81\xa5model\xdb\xff\xff\xff\xff", 400, ""},
+		{"msgpack bin of 4 GB", "POST", "/v1/compile", "application/msgpack", "\x81\xaamodel_data\xc6\xff\xff\xff\xff", 400, ""},
+		{"msgpack ext of 4 GB", "POST", "/v1/compile", "application/msgpack", "\x81\xa5model\xc9\xff\xff\xff\xff\x01", 400, ""},
+		{"msgpack length cut short", "POST", "/v1/sweep", "application/msgpack", "\x81\xa6models\xdd\xff", 400, ""},
+		{"msgpack nested 2000 deep", "POST", "/v1/compile", "application/msgpack", "\x81\xa6limits" + strings.Repeat("\x91", 2000) + "\xc0", 400, ""},
+		{"msgpack byte 0xc1", "POST", "/v1/compile", "application/msgpack", "\x81\xa5model\xc1", 400, ""},
+		{"msgpack trailing bytes", "POST", "/v1/compile", "application/msgpack", "\x81\xa5model\xa8resnet18\xc0", 400, ""},
+		{"msgpack not a map", "POST", "/v1/compile", "application/msgpack", "\x92\x01\x02", 400, ""},
 		{"body over the limit", "POST", "/v1/compile", "application/json", `{"model":"resnet18","chip":"M","batch":1,"model_data":"` + strings.Repeat("A", 8192) + `"}`, 413, ""},
 	}
 	for _, c := range cases {

@@ -166,7 +166,17 @@ func jsonPath(field string) string {
 // decodeMsgpack reads a msgpack map and decodes it as the same JSON
 // object, so the field names, types and checks are the JSON request's
 // (binary data, such as a model file, becomes the base64 JSON carries).
+//
+// The body is walked first (checkMsgpack): the decoder sizes slices and
+// maps by their declared lengths, so no length may exceed the body's
+// bytes, and nesting and the count of values are bounded.
 func decodeMsgpack(data []byte, v any) error {
+	if len(data) == 0 {
+		return badField("", "the request body is empty: send a msgpack map such as {\"model\":\"resnet18\"}")
+	}
+	if err := checkMsgpack(data); err != nil {
+		return badField("", "%v", err)
+	}
 	dec := msgpack.NewDecoder(bytes.NewReader(data))
 	var generic any
 	if err := dec.Decode(&generic); err != nil {
