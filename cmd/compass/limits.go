@@ -30,6 +30,8 @@ var limitFlagTable = []limitFlag{
 		func(l api.Limits) int64 { return int64(l.MaxSweepRows) }, func(l *api.Limits, v int64) { l.MaxSweepRows = int(v) }},
 	{"max-sim-events", "refuse a simulation that would process more events (instructions executed for the batch)",
 		func(l api.Limits) int64 { return l.MaxSimEvents }, func(l *api.Limits, v int64) { l.MaxSimEvents = v }},
+	{"max-sim-dram-bursts", "refuse a simulation whose DRAM transfers would take more bursts (bytes over the burst size, for the batch)",
+		func(l api.Limits) int64 { return l.MaxSimDRAMBursts }, func(l *api.Limits, v int64) { l.MaxSimDRAMBursts = v }},
 	{"max-trace-bytes", "cut the --trace timeline short beyond this many bytes in memory (32 a busy interval)",
 		func(l api.Limits) int64 { return l.MaxTraceBytes }, func(l *api.Limits, v int64) { l.MaxTraceBytes = v }},
 	{"max-program-bytes", "refuse a --program or --listing export whose instructions would take more bytes in memory (72 an instruction)",

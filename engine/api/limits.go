@@ -13,15 +13,16 @@ import (
 // The CLI sets them from flags, the page from its settings, the HTTP API
 // from its server flags (a client cannot lift the server's limits).
 type Limits struct {
-	MaxNodes        int   `json:"max_nodes,omitempty"`         // IR nodes of a model graph
-	MaxUnits        int   `json:"max_units,omitempty"`         // partition units of the mapped model
-	MaxSpans        int64 `json:"max_spans,omitempty"`         // valid spans the searches may cost (the cut graph's edges)
-	MaxGAPlanCuts   int64 `json:"max_ga_plan_cuts,omitempty"`  // a GA's population x units: the cuts its plans may hold at once (memory)
-	MaxGAWork       int64 `json:"max_ga_work,omitempty"`       // a GA's population x (generations+1) x units: the cuts it may draw (time)
-	MaxSweepRows    int   `json:"max_sweep_rows,omitempty"`    // configurations of one sweep (models x chips x batches), each bounded by the limits above
-	MaxSimEvents    int64 `json:"max_sim_events,omitempty"`    // events one simulation may process
-	MaxTraceBytes   int64 `json:"max_trace_bytes,omitempty"`   // bytes of a simulated trace
-	MaxProgramBytes int64 `json:"max_program_bytes,omitempty"` // bytes of an instruction program
+	MaxNodes         int   `json:"max_nodes,omitempty"`           // IR nodes of a model graph
+	MaxUnits         int   `json:"max_units,omitempty"`           // partition units of the mapped model
+	MaxSpans         int64 `json:"max_spans,omitempty"`           // valid spans the searches may cost (the cut graph's edges)
+	MaxGAPlanCuts    int64 `json:"max_ga_plan_cuts,omitempty"`    // a GA's population x units: the cuts its plans may hold at once (memory)
+	MaxGAWork        int64 `json:"max_ga_work,omitempty"`         // a GA's population x (generations+1) x units: the cuts it may draw (time)
+	MaxSweepRows     int   `json:"max_sweep_rows,omitempty"`      // configurations of one sweep (models x chips x batches), each bounded by the limits above
+	MaxSimEvents     int64 `json:"max_sim_events,omitempty"`      // events one simulation may process
+	MaxSimDRAMBursts int64 `json:"max_sim_dram_bursts,omitempty"` // DRAM bursts one simulation may walk (its transfers' bytes over the burst size)
+	MaxTraceBytes    int64 `json:"max_trace_bytes,omitempty"`     // bytes of a simulated trace
+	MaxProgramBytes  int64 `json:"max_program_bytes,omitempty"`   // bytes of an instruction program
 }
 
 // LimitError reports a request that asks for more work than a limit
@@ -89,17 +90,24 @@ func (e *InternalError) Unwrap() error { return e.Err }
 //     networks on S, M, L at five batches) and takes about 0.7 s.
 //   - MaxSimEvents 1<<25, MaxTraceBytes 64 MiB, MaxProgramBytes 256 MiB:
 //     the simulator's bounds (vgg16 on S at batch 16 is 224048 events).
+//   - MaxSimDRAMBursts 1<<27: the DRAM model walks every transfer burst by
+//     burst, and one LOAD or STORE may carry gigabytes, so a simulation's
+//     time grows with its bursts as well as its events. The zoo's plans
+//     take 4 to 20 bursts an event (vgg16 on S at batch 16, greedy: 3.3
+//     million; ResNet18 on M at batch 4096, greedy: 72.5 million for 9.0
+//     million events); 2^27 is about 134 million.
 func DefaultLimits() Limits {
 	return Limits{
-		MaxNodes:        50000,
-		MaxUnits:        1 << 14,
-		MaxSpans:        1 << 18,
-		MaxGAPlanCuts:   1 << 24,
-		MaxGAWork:       1 << 32,
-		MaxSweepRows:    1000,
-		MaxSimEvents:    1 << 25,
-		MaxTraceBytes:   64 << 20,
-		MaxProgramBytes: 256 << 20,
+		MaxNodes:         50000,
+		MaxUnits:         1 << 14,
+		MaxSpans:         1 << 18,
+		MaxGAPlanCuts:    1 << 24,
+		MaxGAWork:        1 << 32,
+		MaxSweepRows:     1000,
+		MaxSimEvents:     1 << 25,
+		MaxSimDRAMBursts: 1 << 27,
+		MaxTraceBytes:    64 << 20,
+		MaxProgramBytes:  256 << 20,
 	}
 }
 
@@ -121,6 +129,7 @@ func (l *Limits) WithDefaults() (Limits, error) {
 		{"limits.max_ga_plan_cuts", &out.MaxGAPlanCuts, d.MaxGAPlanCuts},
 		{"limits.max_ga_work", &out.MaxGAWork, d.MaxGAWork},
 		{"limits.max_sim_events", &out.MaxSimEvents, d.MaxSimEvents},
+		{"limits.max_sim_dram_bursts", &out.MaxSimDRAMBursts, d.MaxSimDRAMBursts},
 		{"limits.max_trace_bytes", &out.MaxTraceBytes, d.MaxTraceBytes},
 		{"limits.max_program_bytes", &out.MaxProgramBytes, d.MaxProgramBytes},
 	}
@@ -154,15 +163,16 @@ func (l *Limits) WithDefaults() (Limits, error) {
 
 // How each limit is lifted: the CLI flag, then the request field.
 const (
-	liftNodes        = "--max-nodes (limits.max_nodes)"
-	liftUnits        = "--max-units (limits.max_units)"
-	liftSpans        = "--max-spans (limits.max_spans)"
-	liftGAPlanCuts   = "--max-ga-plan-cuts (limits.max_ga_plan_cuts)"
-	liftGAWork       = "--max-ga-work (limits.max_ga_work)"
-	liftSweepRows    = "--max-sweep-rows (limits.max_sweep_rows)"
-	liftSimEvents    = "--max-sim-events (limits.max_sim_events)"
-	liftTraceBytes   = "--max-trace-bytes (limits.max_trace_bytes)"
-	liftProgramBytes = "--max-program-bytes (limits.max_program_bytes)"
+	liftNodes         = "--max-nodes (limits.max_nodes)"
+	liftUnits         = "--max-units (limits.max_units)"
+	liftSpans         = "--max-spans (limits.max_spans)"
+	liftGAPlanCuts    = "--max-ga-plan-cuts (limits.max_ga_plan_cuts)"
+	liftGAWork        = "--max-ga-work (limits.max_ga_work)"
+	liftSweepRows     = "--max-sweep-rows (limits.max_sweep_rows)"
+	liftSimEvents     = "--max-sim-events (limits.max_sim_events)"
+	liftSimDRAMBursts = "--max-sim-dram-bursts (limits.max_sim_dram_bursts)"
+	liftTraceBytes    = "--max-trace-bytes (limits.max_trace_bytes)"
+	liftProgramBytes  = "--max-program-bytes (limits.max_program_bytes)"
 )
 
 // overLimit returns a *LimitError when need exceeds limit, else nil. what

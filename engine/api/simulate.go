@@ -83,8 +83,10 @@ type SimulateResult struct {
 // programs, if not nil, receives each method's program, expanded (at most
 // Limits.MaxProgramBytes). A request whose programs must run more than
 // Limits.MaxSimEvents instructions whatever the plan is refused before the
-// plans are searched, and a plan whose program does before its simulation
-// starts, with a *LimitError; the simulator streams the program, so its
+// plans are searched, and a plan whose program does, or whose transfers
+// take more than Limits.MaxSimDRAMBursts DRAM bursts (sim.DRAMBursts),
+// before its simulation starts, with a *LimitError; ctx stops a running
+// simulation, within a few MiB of a transfer. The simulator streams the program, so its
 // memory does not grow with the batch. A simulated figure that comes out non-finite or
 // negative is an *InternalError, never a result, and so is a panic inside
 // it (a bug).
@@ -113,6 +115,10 @@ func Simulate(ctx context.Context, req CompileRequest, trace bool, programs func
 		}
 		p, err := scheduleWithin(est, mr.Cuts, method, lim, programs != nil)
 		if err != nil {
+			return nil, err
+		}
+		if err := overLimit(method+" simulated DRAM bursts at most (its transfers' bytes over the burst size, for the batch)",
+			sim.DRAMBursts(p, chip), lim.MaxSimDRAMBursts, liftSimDRAMBursts); err != nil {
 			return nil, err
 		}
 		if programs != nil {

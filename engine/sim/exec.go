@@ -100,6 +100,9 @@ func (s *sim) loop() error {
 		if err != nil {
 			return err
 		}
+		if s.stopped != nil {
+			return s.stopped
+		}
 		if blocked {
 			continue
 		}
@@ -146,12 +149,23 @@ func (s *sim) trace(core int32, op isa.Opcode, part, layer int32, start, end flo
 // dramAccess issues a transfer in 8 KiB chunks (one DRAM row each) so
 // that other requesters interleave; it returns when each chunk is done via
 // fn, and the last done time.
+//
+// Every dramCheckChunks chunks it looks at the run's context: once that is
+// done it stops the transfer and records the context's error in s.stopped,
+// which the loop returns after the instruction, so that a deadline stops
+// one instruction of gigabytes too.
 func (s *sim) dramAccess(at float64, addr uint64, bytes int64, write bool, chunkDone func(done float64, n int64)) float64 {
-	const chunk = 8 << 10
+	const chunk = dramChunkBytes
 	at = math.Max(at, s.lastDRAM)
 	s.lastDRAM = at
 	end := at
 	for off := int64(0); off < bytes; off += chunk {
+		if s.dramChunks++; s.opt.Context != nil && s.dramChunks%dramCheckChunks == 0 {
+			if err := s.opt.Context.Err(); err != nil {
+				s.stopped = err
+				return end
+			}
+		}
 		n := min(chunk, bytes-off)
 		end = s.ctrl.Access(at, addr+uint64(off), int(n), write)
 		if chunkDone != nil {

@@ -227,11 +227,15 @@ type sim struct {
 	vfuFree  []float64
 	lmPort   []calendar // per core: the local memory's port
 	lastDRAM float64
-	res      *Result
-	opt      Options
-	fn       *fnState   // functional mode, or nil
-	counts   [256]int64 // instructions executed by opcode (Result.Counts)
-	act      float64
+	// dramChunks counts the DRAM requests issued; stopped is the
+	// context's error once a transfer saw it done (dramAccess).
+	dramChunks int64
+	stopped    error
+	res        *Result
+	opt        Options
+	fn         *fnState   // functional mode, or nil
+	counts     [256]int64 // instructions executed by opcode (Result.Counts)
+	act        float64
 }
 
 // Run simulates a program on a chip. It takes each instruction from its
