@@ -62,8 +62,9 @@ func (c *Chip) Validate() error {
 	okXbars := k.intRange("crossbars_per_core", c.CrossbarsPerCore, 1, MaxCrossbarsPerCore)
 	if okCores && okXbars {
 		if total := int64(c.Cores) * int64(c.CrossbarsPerCore); total > MaxCrossbars {
-			k.addf("crossbars_per_core", "cores * crossbars_per_core = %d * %d = %d crossbars: must be at most %d in total "+
-				"(sanity cap MaxCrossbars); use fewer cores or crossbars per core",
+			k.addf("crossbars_per_core", "cores * crossbars_per_core = %d * %d = %d crossbars: must be at most %d "+
+				"crossbars in total (a cap on the memory the mapping and the simulator allocate per crossbar); "+
+				"use fewer cores or crossbars per core",
 				c.Cores, c.CrossbarsPerCore, total, MaxCrossbars)
 		}
 	}
@@ -183,8 +184,22 @@ func (d *DRAM) validate(k *checker) {
 		okTimings = k.intRange(t.key, t.v, 1, MaxDRAMTimingCycles) && okTimings
 	}
 	if okTimings && d.TREFICycles <= d.TRFCCycles {
+		// Suggest only values the ranges allow: raising trefi_cycles needs
+		// room above trfc_cycles, lowering trfc_cycles needs trefi_cycles >= 2.
+		raise, lower := d.TRFCCycles < MaxDRAMTimingCycles, d.TREFICycles >= 2
+		var fix string
+		switch {
+		case raise && lower:
+			fix = fmt.Sprintf("use trefi_cycles from %d to %d, or trfc_cycles from 1 to %d", d.TRFCCycles+1, MaxDRAMTimingCycles, d.TREFICycles-1)
+		case raise:
+			fix = fmt.Sprintf("use trefi_cycles from %d to %d", d.TRFCCycles+1, MaxDRAMTimingCycles)
+		case lower:
+			fix = fmt.Sprintf("use trfc_cycles from 1 to %d (trefi_cycles cannot exceed %d)", d.TREFICycles-1, MaxDRAMTimingCycles)
+		default:
+			fix = fmt.Sprintf("lower trfc_cycles and raise trefi_cycles so that 1 <= trfc_cycles < trefi_cycles <= %d", MaxDRAMTimingCycles)
+		}
 		k.addf("dram.trefi_cycles", "dram.trefi_cycles = %d is not above dram.trfc_cycles = %d: a refresh must finish before the next "+
-			"is due; use trefi_cycles > %d", d.TREFICycles, d.TRFCCycles, d.TRFCCycles)
+			"is due; %s", d.TREFICycles, d.TRFCCycles, fix)
 	}
 	okVDD := k.floatIn("dram.vdd_v", d.VDDV, MinDRAMVDDV, MaxDRAMVDDV, "V", false)
 
@@ -220,7 +235,7 @@ func (d *DRAM) validate(k *checker) {
 		need := (d.IDD3NMA*tras + d.IDD2NMA*trp) / (tras + trp)
 		if d.IDD0MA < need {
 			k.addf("dram.idd0_ma", "dram.idd0_ma = %v is too low: the activate energy IDD0*tRC - (IDD3N*tRAS + IDD2N*tRP) "+
-				"would be negative; use at least %.4g mA", d.IDD0MA, need)
+				"would be negative; use at least %v mA", d.IDD0MA, need)
 		}
 	}
 }
