@@ -443,6 +443,9 @@ func runMethod(ctx context.Context, req *CompileRequest, est *estimate.Estimator
 	if err != nil {
 		return nil, &InternalError{Stage: method + " plan", Err: err}
 	}
+	if err := trafficWithin(est.Batch(), spans); err != nil {
+		return nil, err
+	}
 	if err := fillMethod(mr, est, plan, tot, spans); err != nil {
 		return nil, &InternalError{Stage: method + " placement", Err: err}
 	}
@@ -542,6 +545,36 @@ func fillMethod(mr *MethodResult, est *estimate.Estimator, plan partition.Plan, 
 		mr.ReloadBytes += int64(est.Batch()) * s.ReloadBytes
 	}
 	return nil
+}
+
+// trafficWithin refuses, with a *LimitError, a plan whose DRAM traffic
+// for the batch (weights once, each input's loads, reloads, stores and
+// spills batch times) is more bytes than a result's 64-bit counts hold,
+// rather than let the sums overflow into a negative figure. It names the
+// largest batch whose traffic fits (a bound no setting lifts). A span's per-input figures are sums of
+// tensor sizes, far inside int64; their totals over the plan saturate.
+func trafficWithin(batch int, spans []*estimate.Span) error {
+	var weights, read, written int64
+	for _, s := range spans {
+		weights = addSat(weights, s.WeightBytes)
+		read = addSat(read, addSat(s.LoadBytes, s.ReloadBytes))
+		written = addSat(written, addSat(s.StoreBytes, s.SpillBytes))
+	}
+	perInput := max(read, written)
+	if perInput == 0 || int64(batch) <= (math.MaxInt64-weights)/perInput {
+		return nil
+	}
+	return &LimitError{What: fmt.Sprintf("inputs in the batch (the plan moves up to %d DRAM bytes an input, and a result counts the batch's bytes in 64-bit integers, at most %d)", perInput, int64(math.MaxInt64)),
+		Need: int64(batch), Limit: (math.MaxInt64 - weights) / perInput,
+		Lift: "nothing (the bound is fixed): use a smaller batch or smaller tensors"}
+}
+
+// addSat is a+b for non-negative a and b, math.MaxInt64 when it overflows.
+func addSat(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }
 
 // recoverInternal turns a panic of the calling function into an
