@@ -214,3 +214,36 @@ func TestServeFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestServeDefaultsMatchCLI checks that a field a request omits means what
+// the CLI's flag means when not given: each route's minimal request and
+// the command with no optional flags print the same bytes.
+func TestServeDefaultsMatchCLI(t *testing.T) {
+	base, _, _, _ := startServe(t, "--addr", "127.0.0.1:0", "--build=false", "--out", fakeBuild(t))
+	for _, c := range []struct {
+		path, body string
+		args       []string
+	}{
+		{"/v1/inspect", `{"model":"resnet18"}`, []string{"inspect", "--model", "resnet18"}},
+		{"/v1/compile", `{"model":"resnet18"}`, []string{"compile", "--model", "resnet18"}},
+		{"/v1/simulate", `{"model":"squeezenet1_1"}`, []string{"simulate", "--model", "squeezenet1_1"}},
+		// The sweep's grid cut to one configuration; its methods,
+		// objective and seed are the defaults.
+		{"/v1/sweep", `{"models":["squeezenet1_1"],"chips":["S"],"batches":[2]}`, []string{"sweep", "--models", "squeezenet1_1", "--chips", "S", "--batches", "2"}},
+		// The whole default grid: the paper's.
+		{"/v1/sweep", `{}`, []string{"sweep"}},
+	} {
+		res, got := httpDo(t, "POST", base+c.path, c.body)
+		if res.StatusCode != 200 {
+			t.Fatalf("POST %s %s: %d %s", c.path, c.body, res.StatusCode, got)
+		}
+		if want := cli(t, append(c.args, "--json")...); got != want {
+			t.Fatalf("POST %s %s differs from compass %s --json:\n%.300s\nwant\n%.300s", c.path, c.body, strings.Join(c.args, " "), got, want)
+		}
+		for _, field := range []string{`"objective":""`, `"seed":0`} {
+			if strings.Contains(got, field) {
+				t.Fatalf("POST %s %s echoes %s", c.path, c.body, field)
+			}
+		}
+	}
+}

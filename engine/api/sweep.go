@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/compass-go/compass/engine/model"
+	"github.com/compass-go/compass/engine/partition"
 )
 
 // SweepRequest is a grid of compilations.
@@ -83,7 +84,9 @@ type SweepResult struct {
 }
 
 // Sweep compiles every configuration of the grid. Configurations run in
-// parallel; the result is the same whatever the number of workers.
+// parallel; the result is the same whatever the number of workers. An
+// omitted objective is latency, as in Compile; the result names the
+// objective in force.
 func Sweep(ctx context.Context, req SweepRequest) (*SweepResult, error) {
 	for _, f := range []struct {
 		key string
@@ -93,6 +96,16 @@ func Sweep(ctx context.Context, req SweepRequest) (*SweepResult, error) {
 			return nil, &InputError{Field: f.key, Err: fmt.Errorf("the sweep needs at least one model, chip and batch; %s is empty", f.key)}
 		}
 	}
+	// The objective as Compile reads it, so that the result (and the
+	// summary's gaps) name it: omitted is latency, names are lower case.
+	obj := partition.Latency
+	if req.Objective != "" {
+		var err error
+		if obj, err = partition.ParseObjective(req.Objective); err != nil {
+			return nil, &InputError{Field: "objective", Err: err}
+		}
+	}
+	req.Objective = string(obj)
 	lim, err := req.Limits.WithDefaults()
 	if err != nil {
 		return nil, err

@@ -312,7 +312,7 @@ func (h *handler) work(w http.ResponseWriter, r *http.Request, fn func(ctx conte
 }
 
 func (h *handler) inspect(w http.ResponseWriter, r *http.Request) {
-	var body inspectBody
+	body := inspectBody{InspectRequest: defaultInspect()}
 	if err := h.decode(w, r, &body); err != nil {
 		h.fail(w, r, err)
 		return
@@ -326,7 +326,7 @@ func (h *handler) inspect(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) compile(w http.ResponseWriter, r *http.Request) {
-	var body compileBody
+	body := compileBody{CompileRequest: defaultCompile()}
 	if err := h.decode(w, r, &body); err != nil {
 		h.fail(w, r, err)
 		return
@@ -340,7 +340,7 @@ func (h *handler) compile(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) simulate(w http.ResponseWriter, r *http.Request) {
-	var body simulateBody
+	body := simulateBody{compileBody: compileBody{CompileRequest: defaultCompile()}}
 	if err := h.decode(w, r, &body); err != nil {
 		h.fail(w, r, err)
 		return
@@ -361,7 +361,7 @@ type sweepReply struct {
 }
 
 func (h *handler) sweep(w http.ResponseWriter, r *http.Request) {
-	var body sweepBody
+	body := sweepBody{SweepRequest: defaultSweep()}
 	if err := h.decode(w, r, &body); err != nil {
 		h.fail(w, r, err)
 		return

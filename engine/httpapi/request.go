@@ -296,6 +296,29 @@ func checkChip(field, name string, spec *hw.Chip) error {
 	return nil
 }
 
+// A field a request omits means what the CLI's flag means when it is not
+// given, so that a request and the command line with the same fields give
+// the same bytes: the body is filled with these before it is decoded, and
+// decoding replaces only the fields the request holds.
+
+// defaultInspect is `compass inspect`'s defaults: chip M.
+func defaultInspect() api.InspectRequest { return api.InspectRequest{Chip: "M"} }
+
+// defaultCompile is `compass compile` and `compass simulate`'s defaults:
+// chip M, batch 1, method compass, objective latency, seed 1.
+func defaultCompile() api.CompileRequest {
+	return api.CompileRequest{Chip: "M", Batch: 1, Methods: []string{api.MethodCompass}, Objective: "latency", Seed: 1}
+}
+
+// defaultSweep is `compass sweep`'s defaults: the paper's grid (its three
+// networks on chips S, M, L at batches 1, 2, 4, 8, 16) with every method,
+// objective latency, seed 1.
+func defaultSweep() api.SweepRequest {
+	g := api.PaperGrid()
+	g.Methods = api.Methods()
+	return g
+}
+
 // inspectBody is POST /v1/inspect's request: api.InspectRequest and an
 // optional uploaded model.
 type inspectBody struct {
