@@ -643,7 +643,7 @@ func TestUploadedONNXWithInputs(t *testing.T) {
 	body, _ := json.Marshal(map[string]any{"model": "ndm.onnx", "model_data": base64.StdEncoding.EncodeToString(file), "chip": "S", "batch": 1,
 		"inputs": []map[string]any{{"name": "no_such_input", "shape": []int{1, 10, 4}}}})
 	p := problemOf(t, do(t, h, http.MethodPost, "/v1/compile", "application/json", body), 422)
-	if p.Field != "model_data" || !strings.Contains(p.Detail, "no_such_input") {
+	if p.Field != "inputs[0].name" || !strings.Contains(p.Detail, "no_such_input") || !strings.Contains(p.Detail, "sensor_input") {
 		t.Fatalf("wrong input name: field %q, %s", p.Field, p.Detail)
 	}
 }

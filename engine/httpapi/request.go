@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -121,6 +122,7 @@ func decodeJSON(data []byte, v any) error {
 func jsonError(err error) error {
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
+	var b64Err base64.CorruptInputError
 	switch {
 	case errors.As(err, &typeErr):
 		field := jsonPath(typeErr.Field)
@@ -130,6 +132,8 @@ func jsonError(err error) error {
 		return badField(field, "a JSON %s cannot be a %s: see docs/deploy.md for the request fields", typeErr.Value, typeErr.Type)
 	case errors.As(err, &syntaxErr):
 		return badField("", "the body is not valid JSON (at byte %d: %v)", syntaxErr.Offset, syntaxErr)
+	case errors.As(err, &b64Err):
+		return badField("model_data", "not valid base64 (at byte %d of the string): send the model file's bytes in standard base64 with padding, or the file as a multipart \"model\" part", int64(b64Err))
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return badField("", "the body's JSON ends early: send a complete object")
 	}
@@ -256,6 +260,9 @@ func resolveModel(name string, data []byte, opt modelOptions) (*model.Graph, err
 		}
 		g, err := api.LoadModelBytesWith(name, data, api.ModelOptions{InputShape: opt.InputShape, Inputs: opt.Inputs})
 		if err != nil {
+			if inErr := inputsError(name, data, opt, err); inErr != nil {
+				return nil, inErr
+			}
 			return nil, &requestError{http.StatusUnprocessableEntity, "model_data", err}
 		}
 		return g, nil
