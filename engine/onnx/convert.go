@@ -28,6 +28,11 @@ type konst struct {
 	v    *values      // decoded or folded values; nil when not known
 	name string
 	init bool // a graph initializer (else a Constant node or folded)
+	// For a computed constant whose values are not known (v and t nil):
+	// from labels the node that computes it, and unknown says why, naming
+	// the node where the chain of unknown values starts (bounded text,
+	// whatever the chain's length).
+	from, unknown string
 }
 
 // pendingPad is a Pad whose IR node is made only if a consumer cannot

@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/compass-go/compass/engine/model"
@@ -365,4 +366,90 @@ func transposeValues(a *values, shape, perm, out []int) *values {
 		}
 	}
 	return res
+}
+
+// reduceInts folds ReduceSum, ReduceProd, ReduceMax, ReduceMin or
+// ReduceMean (op, lower case: sum, prod, max, min, mean) of small integer
+// values over the axes marked in red. The result is in row-major order of
+// the kept axes (the same with or without keepdims). It returns nil and
+// the reason when the result is not an exact 64-bit integer: a sum or
+// product that overflows, a mean that is not whole, or a maximum or
+// minimum over an empty axis.
+func reduceInts(op string, data *values, shape []int, red []bool) (*values, string) {
+	switch {
+	case data == nil || int64(len(data.f)) != prod(shape) || !small(shape):
+		return nil, fmt.Sprintf("its input has more than the %d elements this reader evaluates", maxDecode)
+	case data.i == nil || int64(len(data.i)) != prod(shape):
+		return nil, "this reader evaluates reductions of integer values only"
+	}
+	kept := make([]int, len(shape))
+	count := int64(1)
+	for a, d := range shape {
+		kept[a] = d
+		if red[a] {
+			kept[a] = 1
+			count *= int64(d)
+		}
+	}
+	n := int(prod(kept))
+	if count == 0 && (op == "max" || op == "min" || op == "mean") {
+		return nil, "it reduces an empty axis, which has no " + op
+	}
+	acc := make([]int64, n)
+	seen := make([]bool, n)
+	for k := range acc {
+		if op == "prod" {
+			acc[k] = 1
+		}
+	}
+	st, kst := strides(shape), strides(kept)
+	for src, x := range data.i {
+		dst := 0
+		for a := range shape {
+			if !red[a] {
+				dst += (src / st[a]) % shape[a] * kst[a]
+			}
+		}
+		switch op {
+		case "sum", "mean":
+			s := acc[dst] + x
+			if (x > 0 && s < acc[dst]) || (x < 0 && s > acc[dst]) {
+				return nil, "its sum overflows 64-bit integers"
+			}
+			acc[dst] = s
+		case "prod":
+			if x != 0 && acc[dst] != 0 {
+				p := acc[dst] * x
+				if p/x != acc[dst] || (x == -1 && acc[dst] == math.MinInt64) {
+					return nil, "its product overflows 64-bit integers"
+				}
+				acc[dst] = p
+			} else {
+				acc[dst] = 0
+			}
+		case "max":
+			if !seen[dst] || x > acc[dst] {
+				acc[dst] = x
+			}
+		case "min":
+			if !seen[dst] || x < acc[dst] {
+				acc[dst] = x
+			}
+		default:
+			return nil, "this reader does not evaluate it"
+		}
+		seen[dst] = true
+	}
+	res := &values{f: make([]float64, n), i: acc}
+	for k, v := range acc {
+		if op == "mean" {
+			if v%count != 0 {
+				return nil, "its mean is not a whole number"
+			}
+			v /= count
+			acc[k] = v
+		}
+		res.f[k] = float64(v)
+	}
+	return res, ""
 }

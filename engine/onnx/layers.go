@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"fmt"
 	"math"
 	"strings"
 
@@ -933,6 +934,16 @@ func opReduce(c *nctx) ([]*val, error) {
 		out = append(out, d)
 	}
 	if x.c != nil {
+		switch op := strings.TrimPrefix(c.n.op, "Reduce"); op {
+		case "Sum", "Prod", "Max", "Min", "Mean":
+			vals, why := reduceInts(strings.ToLower(op), c.r.maybeValues(x), x.shape, red)
+			f := folded(out, vals)
+			if vals == nil && x.c.unknown == "" && len(c.n.outputs) > 0 && (x.c.v != nil || x.c.t != nil) {
+				// The input's values are known: say why these are not.
+				f.c.unknown = fmt.Sprintf("node %s computes %q, and %s", label(c.n), c.n.outputs[0], why)
+			}
+			return []*val{f}, nil
+		}
 		return []*val{folded(out, nil)}, nil
 	}
 	src, err := c.r.irNode(x)

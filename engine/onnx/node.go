@@ -293,6 +293,14 @@ func (r *reader) node(n *nodeProto) error {
 			cc.name = name
 			v.c = &cc
 		}
+		if v.c != nil && v.c.t == nil && v.c.v == nil && v.c.from == "" {
+			cc := *v.c
+			cc.from = label(n)
+			if cc.unknown == "" {
+				cc.unknown = c.unknownReason(name, v.shape)
+			}
+			v.c = &cc
+		}
 		if v.c == nil && v.ir == "" && v.pad == nil {
 			return c.errf("internal error: output %q has no IR node", name)
 		}
@@ -309,6 +317,31 @@ func (r *reader) node(n *nodeProto) error {
 		r.vals[name] = &v
 	}
 	return nil
+}
+
+// unknownReason says why the node's constant output name, of the given
+// shape, has no known values: too many elements, an operator the reader
+// does not evaluate, or an input whose values are not known either (then
+// the input's own reason, which names where the chain starts).
+func (c *nctx) unknownReason(name string, shape []int) string {
+	by := fmt.Sprintf("node %s computes %q", label(c.n), name)
+	if n := prod(shape); n > maxDecode {
+		return fmt.Sprintf("%s with %d elements, more than the %d this reader evaluates", by, n, maxDecode)
+	}
+	for _, in := range c.in {
+		if in == nil || in.c == nil || in.c.v != nil {
+			continue
+		}
+		if in.c.t == nil && in.c.unknown != "" {
+			return in.c.unknown
+		}
+		if in.c.t != nil {
+			if n, err := elems(in.c.t.dims, ""); err != nil || n > maxDecode {
+				return fmt.Sprintf("%s from %q, which has more than the %d elements this reader evaluates", by, in.name, maxDecode)
+			}
+		}
+	}
+	return fmt.Sprintf("%s, and this reader does not evaluate %s on constants", by, c.n.op)
 }
 
 func nodeName(n *nodeProto) string {
@@ -416,7 +449,14 @@ func (r *reader) values(v *val) (*values, error) {
 		return v.c.v, nil
 	}
 	if v.c.t == nil {
-		return nil, fmt.Errorf("the values of constant %q are not known when the model is read (an operator this reader does not evaluate computes it, or it has more than %d elements)", v.name, maxDecode)
+		why := v.c.unknown
+		switch {
+		case why == "":
+			why = fmt.Sprintf("this reader does not compute it, or it has more than %d elements", maxDecode)
+		case !strings.HasPrefix(why, "node "+v.c.from+" "):
+			why = fmt.Sprintf("node %s computes it from unknown values: %s", v.c.from, why)
+		}
+		return nil, fmt.Errorf("the values of constant %q are not known when the model is read: %s", v.name, why)
 	}
 	vals, err := r.decode(v.c.t, fmt.Sprintf("constant %q", v.name))
 	if err != nil {
