@@ -510,7 +510,7 @@ func (c *nctx) constFloats(k int, what string) ([]float64, bool, error) {
 // axis normalises an ONNX axis (negative counts from the end).
 func (c *nctx) axis(a int64, rank int, what string) (int, error) {
 	if a < -int64(rank) || a >= int64(rank) {
-		return 0, c.errf("%s = %d is out of range for rank %d", what, a, rank)
+		return 0, c.errf("%s = %d is out of range for rank %d: it must be from %d to %d", what, a, rank, -rank, rank-1)
 	}
 	if a < 0 {
 		a += int64(rank)

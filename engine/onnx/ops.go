@@ -534,7 +534,7 @@ func opRange(c *nctx) ([]*val, error) {
 		n = 0
 	}
 	if n > float64(model.MaxElems) {
-		return nil, c.errf("range of %v elements is too large", n)
+		return nil, c.errf("range of %v elements is too large: at most %d elements", n, model.MaxElems)
 	}
 	out := []int{int(n)}
 	var res *values
@@ -1050,7 +1050,7 @@ func opFlatten(c *nctx) ([]*val, error) {
 		return nil, err
 	}
 	if a < -int64(r) || a > int64(r) {
-		return nil, c.errf("axis = %d is out of range for rank %d", a, r)
+		return nil, c.errf("axis = %d is out of range for rank %d: it must be from %d to %d", a, r, -r, r)
 	}
 	if a < 0 {
 		a += int64(r)
@@ -1093,7 +1093,7 @@ func opReshape(c *nctx) ([]*val, error) {
 		return nil, err
 	}
 	if len(target) > maxRank {
-		return nil, c.errf("target shape has %d dimensions", len(target))
+		return nil, c.errf("target shape has %d dimensions, more than %d", len(target), maxRank)
 	}
 	out := make([]int, len(target))
 	infer := -1
@@ -1112,11 +1112,11 @@ func opReshape(c *nctx) ([]*val, error) {
 			}
 			d = int64(x.shape[i])
 		case d < 0 || d > model.MaxElems:
-			return nil, c.errf("target shape %v has dimension %d = %d", target, i, d)
+			return nil, c.errf("target shape %v has dimension %d = %d: each must be -1, 0 or from 1 to %d", target, i, d, model.MaxElems)
 		}
 		out[i] = int(d)
 		if d > 0 && known > model.MaxElems/d {
-			return nil, c.errf("target shape %v is too large", target)
+			return nil, c.errf("target shape %v is too large: at most %d elements", target, model.MaxElems)
 		}
 		known *= d
 	}

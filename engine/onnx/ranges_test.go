@@ -24,6 +24,16 @@ func TestCapsStateTheirRange(t *testing.T) {
 		m.nodes = append(m.nodes, node{name: "sp", op: "Split", in: []string{"x", m.init("sizes", typeInt64, encRaw, sizes, int64(len(sizes)))}, out: []string{"a", "b"}, attrs: []attr{{"axis", 1}}})
 		return m.bytes()
 	}
+	flatten := func(axis int) []byte {
+		m := &onnxModel{name: "caps", inputs: []vinfo{img("x", "N", 3, 8, 8)}, outputs: []vinfo{{name: "f"}}}
+		m.add("f", "Flatten", []string{"x"}, attr{"axis", axis})
+		return m.bytes()
+	}
+	concat := func(axis int) []byte {
+		m := &onnxModel{name: "caps", inputs: []vinfo{img("x", "N", 3, 8, 8)}, outputs: []vinfo{{name: "k"}}}
+		m.add("k", "Concat", []string{"x", "x"}, attr{"axis", axis})
+		return m.bytes()
+	}
 	cases := []struct {
 		name string
 		data []byte
@@ -38,6 +48,8 @@ func TestCapsStateTheirRange(t *testing.T) {
 		{"negative kernel", pool(attr{"kernel_shape", i64s(-2, 2)}), []string{`node "p" (MaxPool)`, "kernel_shape", "entry 0 = -2", "must be from 1 to 1048576"}},
 		// [6 -2] sums to the axis size 4: the negative size is the fault.
 		{"negative split size", split(6, -2), []string{`node "sp" (Split)`, "size 1 = -2 is negative"}},
+		{"flatten axis past the rank", flatten(5), []string{`node "f" (Flatten)`, "axis = 5", "must be from -4 to 4"}},
+		{"concat axis past the rank", concat(-5), []string{`node "k" (Concat)`, "= -5", "must be from -4 to 3"}},
 		{"split sizes that do not add up", split(1, 2), []string{`node "sp" (Split)`, "do not add up", "size 4"}},
 	}
 	for _, c := range cases {
