@@ -43,7 +43,7 @@ func addCompileFlags(fs *flag.FlagSet) *compileFlags {
 		gaPat:      fs.Int("ga-patience", -1, "stop after this many generations without improvement; 0 never stops early (default 40)"),
 		gaInformed: fs.Bool("ga-informed", true, "informed split/move mutations (false: the paper's random ones)"),
 		limits: addLimitFlags(fs, "max-nodes", "max-units", "max-spans", "max-ga-plan-cuts", "max-ga-work",
-			"max-sim-events", "max-trace-bytes", "max-program-bytes"),
+			"max-sim-events", "max-sim-dram-bursts", "max-trace-bytes", "max-program-bytes"),
 	}
 }
 
