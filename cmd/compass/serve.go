@@ -63,13 +63,15 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", `Usage: compass serve [--addr 127.0.0.1:8080] [--out DIR] [--build=true] [--api=true]
        [--max-body BYTES] [--deadline 60s] [--max-concurrent N] [--max-batch B] [--max-sim-events N]
-       [--cors-origin https://docs.example]
+       [--cors-origin https://docs.example] [--max-units N] [--max-ga-work N] [other --max-* limits]
 
 Builds the playground (see compass build) and serves it with the HTTP API on one
 address; open the printed URL. The page runs everything in the browser; the API
 (/v1/health, /v1/models, /v1/chips, POST /v1/inspect, /v1/compile, /v1/simulate,
 /v1/sweep; docs/deploy.md) compiles on this machine for any client that can reach
-the address, so keep it on loopback unless you mean to share it.`, stdout, stderr)
+the address, so keep it on loopback unless you mean to share it. The --max-* flags
+are the engine's limits for API requests (as in compass compile); a request can
+lower them, never lift them.`, stdout, stderr)
 	def := httpapi.DefaultConfig()
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (loopback by default; anything else is reachable from other machines)")
 	out := fs.String("out", filepath.Join("out", "web"), "site directory (relative to the repository root)")
@@ -80,6 +82,15 @@ the address, so keep it on loopback unless you mean to share it.`, stdout, stder
 	maxConc := fs.Int("max-concurrent", def.MaxConcurrent, "API: requests at work at once (503 beyond)")
 	maxBatch := fs.Int("max-batch", def.MaxBatch, "API: largest batch a request may ask (422 beyond)")
 	maxEvents := fs.Int64("max-sim-events", def.MaxSimEvents, "API: events one simulation may process (422 beyond)")
+	// The engine's limits but --max-sim-events (above): a request's
+	// "limits" can lower them, never lift them.
+	var limitNames []string
+	for _, f := range limitFlagTable {
+		if f.name != "max-sim-events" {
+			limitNames = append(limitNames, f.name)
+		}
+	}
+	lf := addLimitFlags(fs, limitNames...)
 	var origins []string
 	fs.Func("cors-origin", "API: an origin (https://host[:port]) whose pages may call the API from a browser; repeat for more (default none)", func(v string) error {
 		if v != "*" && !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") {
@@ -99,8 +110,15 @@ the address, so keep it on loopback unless you mean to share it.`, stdout, stder
 			return usagef("%s must be positive", f.name)
 		}
 	}
+	lim, err := lf.limits()
+	if err != nil {
+		return err
+	}
 	apiCfg := httpapi.Config{MaxBodyBytes: *maxBody, Deadline: *deadline, MaxConcurrent: *maxConc, MaxBatch: *maxBatch,
 		MaxSimEvents: *maxEvents, AllowOrigins: origins, Version: "dev"}
+	if lim != nil {
+		apiCfg.Limits = *lim
+	}
 	dir := *out
 	var built *site.BuildResult
 	if *build {

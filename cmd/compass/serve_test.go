@@ -207,6 +207,8 @@ func TestServeFlags(t *testing.T) {
 		{"--deadline", "-1s"},
 		{"--max-body", "0"},
 		{"--cors-origin", "docs.example"},
+		{"--max-units", "-1"},
+		{"--max-ga-work", "x"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := run(append([]string{"serve", "--build=false"}, args...), &stdout, &stderr); code != exitUsage {
@@ -245,5 +247,27 @@ func TestServeDefaultsMatchCLI(t *testing.T) {
 				t.Fatalf("POST %s %s echoes %s", c.path, c.body, field)
 			}
 		}
+	}
+}
+
+// TestServeLimitFlags checks that serve's limit flags bound the API's
+// requests and that a refusal names the flag, as the server's limit.
+func TestServeLimitFlags(t *testing.T) {
+	base, _, _, _ := startServe(t, "--addr", "127.0.0.1:0", "--build=false", "--out", fakeBuild(t), "--max-units", "50", "--max-sweep-rows", "2")
+	// resnet18 maps onto 84 units of chip M, squeezenet1_1 onto 27 of
+	// chip L (compass inspect): one over the bound, one under.
+	for _, c := range []struct{ path, body, flag string }{
+		{"/v1/compile", `{"model":"resnet18"}`, "compass serve --max-units"},
+		{"/v1/sweep", `{"models":["squeezenet1_1"],"chips":["S","M","L"],"batches":[1]}`, "compass serve --max-sweep-rows"},
+		// A request cannot lift the server's limit.
+		{"/v1/compile", `{"model":"resnet18","limits":{"max_units":100000}}`, "compass serve --max-units"},
+	} {
+		res, body := httpDo(t, "POST", base+c.path, c.body)
+		if res.StatusCode != 422 || !strings.Contains(body, c.flag) || strings.Contains(body, "lift the limit with") {
+			t.Fatalf("POST %s %s: %d %s, want a 422 naming %s", c.path, c.body, res.StatusCode, body, c.flag)
+		}
+	}
+	if res, body := httpDo(t, "POST", base+"/v1/compile", `{"model":"squeezenet1_1","chip":"L","methods":["greedy"]}`); res.StatusCode != 200 {
+		t.Fatalf("a request within the limits: %d %s", res.StatusCode, body)
 	}
 }

@@ -317,7 +317,7 @@ func (h *handler) inspect(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	req, err := body.request()
+	req, err := body.request(h.cfg)
 	if err != nil {
 		h.fail(w, r, err)
 		return

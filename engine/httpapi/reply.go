@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/compass-go/compass/engine/api"
 )
@@ -108,8 +109,11 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &internal):
 		h.problem(w, r, problem{Status: http.StatusInternalServerError, Detail: internal.Error()})
 	case errors.As(err, &limitErr):
-		h.problem(w, r, problem{Status: http.StatusUnprocessableEntity, Detail: err.Error(),
-			Limit: &problemLimit{What: limitErr.What, Need: limitErr.Need, Limit: limitErr.Limit, Lift: limitErr.Lift}})
+		lift := serverLift(limitErr.Lift)
+		detail := fmt.Sprintf("the request needs %d %s, over the server's limit of %d: make the request smaller. The limit is %s",
+			limitErr.Need, limitErr.What, limitErr.Limit, lift)
+		h.problem(w, r, problem{Status: http.StatusUnprocessableEntity, Detail: strings.Replace(err.Error(), limitErr.Error(), detail, 1),
+			Limit: &problemLimit{What: limitErr.What, Need: limitErr.Need, Limit: limitErr.Limit, Lift: lift}})
 	case errors.As(err, &inputErr):
 		h.problem(w, r, problem{Status: http.StatusBadRequest, Field: inputErr.Field, Detail: err.Error()})
 	case errors.Is(err, context.DeadlineExceeded):
@@ -120,4 +124,21 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	default:
 		h.problem(w, r, problem{Status: http.StatusUnprocessableEntity, Detail: err.Error()})
 	}
+}
+
+// serverLift is how a limit is lifted, for a client of the API: the
+// engine's Lift names the CLI's flag and the request's field, e.g.
+// "--max-units (limits.max_units)", but a request can only lower the
+// server's limits. It names the serve flag that raises the limit; a Lift
+// that names no flag (a fixed bound) is kept.
+func serverLift(lift string) string {
+	flag, rest, _ := strings.Cut(lift, " ")
+	if !strings.HasPrefix(flag, "--") {
+		return lift
+	}
+	out := "the server's, which a request cannot lift; its operator sets it (compass serve " + flag + ")"
+	if field := strings.Trim(rest, "()"); strings.HasPrefix(field, "limits.") {
+		out += "; a request's " + field + " can only lower it"
+	}
+	return out
 }

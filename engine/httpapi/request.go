@@ -341,14 +341,18 @@ func (b *inspectBody) setModelFile(name string, data []byte) {
 	}
 }
 
-func (b *inspectBody) request() (api.InspectRequest, error) {
+func (b *inspectBody) request(cfg Config) (api.InspectRequest, error) {
 	req := b.InspectRequest
 	g, err := resolveModel(req.Model, b.ModelData, b.modelOptions)
 	if err != nil {
 		return req, err
 	}
 	req.Graph = g
-	return req, checkChip("chip", req.Chip, req.ChipSpec)
+	if err := checkChip("chip", req.Chip, req.ChipSpec); err != nil {
+		return req, err
+	}
+	req.Limits, err = lowerLimits(cfg.Limits, req.Limits)
+	return req, err
 }
 
 // compileBody is POST /v1/compile's request: api.CompileRequest and an
@@ -369,7 +373,7 @@ func (b *compileBody) setModelFile(name string, data []byte) {
 func (b *compileBody) request(cfg Config) (api.CompileRequest, error) {
 	req := b.CompileRequest
 	if req.Batch > cfg.MaxBatch {
-		return req, &api.LimitError{What: "inputs per batch (batch)", Need: int64(req.Batch), Limit: int64(cfg.MaxBatch), Lift: "the server's --max-batch"}
+		return req, &api.LimitError{What: "inputs per batch (batch)", Need: int64(req.Batch), Limit: int64(cfg.MaxBatch), Lift: "--max-batch"}
 	}
 	g, err := resolveModel(req.Model, b.ModelData, b.modelOptions)
 	if err != nil {
@@ -412,7 +416,7 @@ func (b *sweepBody) request(cfg Config) (api.SweepRequest, error) {
 	}
 	for _, batch := range req.Batches {
 		if batch > cfg.MaxBatch {
-			return req, &api.LimitError{What: "inputs per batch (batches)", Need: int64(batch), Limit: int64(cfg.MaxBatch), Lift: "the server's --max-batch"}
+			return req, &api.LimitError{What: "inputs per batch (batches)", Need: int64(batch), Limit: int64(cfg.MaxBatch), Lift: "--max-batch"}
 		}
 	}
 	req.Workers = 1 // the concurrency bound counts requests; one thread each
