@@ -138,6 +138,13 @@ type rig struct {
 		sync.Mutex
 		urls []string
 	}
+	// hostPage is what /e2e-host serves: a page of "another site" that
+	// embeds the widget, on the page's origin so that the test can measure
+	// the iframe's document (a cross-origin frame's document is closed to it).
+	hostPage struct {
+		sync.Mutex
+		html string
+	}
 }
 
 // startRig builds the site into a temporary directory and starts the
@@ -162,6 +169,12 @@ func startRig(tb testing.TB, timeout time.Duration) *rig {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", apiHandler)
+	mux.HandleFunc("/e2e-host", func(w http.ResponseWriter, _ *http.Request) {
+		r.hostPage.Lock()
+		defer r.hostPage.Unlock()
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(r.hostPage.html))
+	})
 	mux.Handle("/", Handler(r.out))
 	r.srv = httptest.NewServer(mux)
 	tb.Cleanup(r.srv.Close)
@@ -247,5 +260,46 @@ func setField(ctx context.Context, tb testing.TB, sel, value string) {
 	  e.dispatchEvent(new Event('input', {bubbles: true})); e.dispatchEvent(new Event('change', {bubbles: true})); return e.value; })()`, sel, value)
 	if got := eval[string](ctx, tb, js); got != value {
 		tb.Fatalf("%s: value %q after setting %q (is the option missing?)", sel, got, value)
+	}
+}
+
+// click clicks an element with the mouse as a user would, once it is
+// enabled and the page has stopped scrolling. The page scrolls smoothly
+// (to the results after a Run, to a scenario's plot); a click whose
+// target moves between DevTools measuring it and pressing the mouse lands
+// elsewhere and is lost, which made the test intermittent. The scroll is
+// at rest when its position is unchanged over several animation frames
+// (frames, not milliseconds: nothing here depends on the machine's speed).
+func click(ctx context.Context, tb testing.TB, sel string) {
+	tb.Helper()
+	waitFor(ctx, tb, sel+" to be enabled", fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && !e.disabled; })()`, sel), 2*time.Minute)
+	waitScrollRest(ctx, tb)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
+		tb.Fatalf("clicking %s: %v", sel, err)
+	}
+}
+
+// waitScrollRest waits until the window's scroll position has been the
+// same for 5 animation frames in a row.
+func waitScrollRest(ctx context.Context, tb testing.TB) {
+	tb.Helper()
+	const restJS = `new Promise((resolve) => {
+	  let last = -1, same = 0, frames = 0;
+	  const step = () => {
+	    const y = window.scrollY;
+	    same = y === last ? same + 1 : 0;
+	    last = y;
+	    if (same >= 5) return resolve(true);
+	    if (++frames > 3000) return resolve(false);
+	    requestAnimationFrame(step);
+	  };
+	  requestAnimationFrame(step);
+	})`
+	at, err := chromedp.Run(ctx, chromedp.Evaluate[bool](restJS, chromedp.EvalAwaitPromise))
+	if err != nil {
+		tb.Fatalf("waiting for the page to stop scrolling: %v", err)
+	}
+	if !at {
+		tb.Fatal("the page kept scrolling for 3000 animation frames")
 	}
 }
