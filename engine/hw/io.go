@@ -70,7 +70,7 @@ func checkKeys(data []byte) error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("missing %s: every field must be given (`compass chip M` prints a preset's complete description to start from)",
+		return fmt.Errorf("missing %s: every field must be given (`compass chip --chip M` prints a preset's complete description to start from)",
 			strings.Join(missing, ", "))
 	}
 	return nil

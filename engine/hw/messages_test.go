@@ -87,7 +87,7 @@ func TestMessagesNameNoGoIdentifiers(t *testing.T) {
 	}
 	good := writeString(t, mustPreset(t, "M"))
 	_, err := Load(strings.NewReader(strings.Replace(good, `"tck_ns": 1.25,`, "", 1)))
-	if err == nil || goName.MatchString(err.Error()) || !strings.Contains(err.Error(), "compass chip M") {
+	if err == nil || goName.MatchString(err.Error()) || !strings.Contains(err.Error(), "compass chip --chip M") {
 		t.Errorf("missing field: %v", err)
 	}
 }
