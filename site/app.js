@@ -414,7 +414,24 @@ async function onUpload() {
       updateShare();
       return;
     }
-    await loadUpload(app.pendingUpload, '');
+    try {
+      await loadUpload(app.pendingUpload, '');
+    } catch (err) {
+      // A file that reads once its inputs are set (an If that takes its
+      // branch from an integer input's value): keep it chosen, so that Run
+      // loads it with what the user types in its input fields.
+      if (err instanceof UploadError && !(err.reply.blockers && err.reply.blockers.length)) {
+        addUploadOption(file.name);
+        el.model.value = `upload:${file.name}`;
+        el.modelInputs.hidden = false;
+        updateShare();
+        const first = $('input[data-input-value]', el.modelInputs) || $('input[data-input]', el.modelInputs);
+        if (first) first.focus();
+        setStatus('error', `${uploadError(file.name, err)} Set its inputs in the fields below (the value of an integer input where a branch depends on it), then Run.`);
+        return;
+      }
+      throw err;
+    }
   } catch (err) {
     if (err instanceof CancelledError) setStatus('cancelled', `Loading ${file.name} was cancelled with the run: choose the file again.`);
     else setStatus('error', uploadError(file.name, err));

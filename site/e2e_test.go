@@ -603,9 +603,19 @@ func TestPlaygroundInChromium(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitFor(ctx, t, "the two inputs' fields", `!!document.querySelector('#input-shape') && !!document.querySelector('#input-shape-2-value')`, 30*time.Second)
-		fields := eval[[]any](ctx, t, `[...document.querySelectorAll('#model-inputs input')].map((f) => f.id + '=' + f.value + (f.classList.contains('dynamic') ? ' dynamic' : ''))`)
-		if fmt.Sprint(fields) != "[input-shape=1,128 dynamic input-shape-2=1 input-shape-2-value=]" {
-			t.Errorf("the upload's input fields are %v, want x's shape (dynamic), sr's shape and sr's value", fields)
+		// Without sr's value the If cannot be resolved: the message names sr,
+		// and the file stays chosen with its fields shown (x's dynamic batch
+		// axis is 1 unless typed, so only the value is missing).
+		waitFor(ctx, t, "the missing value's message", `document.body.dataset.state === 'error'`, 30*time.Second)
+		if status := eval[string](ctx, t, `document.querySelector('#status').textContent`); !strings.Contains(status, `"sr"`) || !strings.Contains(status, "ifsr.onnx") {
+			t.Errorf("the upload's message does not name the file and sr: %q", status)
+		}
+		if got := eval[[]any](ctx, t, `[document.querySelector('#model').value, document.querySelector('#model-inputs').hidden, document.activeElement.id]`); fmt.Sprint(got) != "[upload:ifsr.onnx false input-shape-2-value]" {
+			t.Errorf("after the upload that needs a value: model, fields hidden, focus = %v; want the upload chosen, its fields shown and sr's value focused", got)
+		}
+		fields := eval[[]any](ctx, t, `[...document.querySelectorAll('#model-inputs input')].map((f) => f.id + '=' + f.value)`)
+		if fmt.Sprint(fields) != "[input-shape=1,128 input-shape-2=1 input-shape-2-value=]" {
+			t.Errorf("the upload's input fields are %v, want x's shape, sr's shape and sr's value", fields)
 		}
 		setField(ctx, t, "#input-shape", "1,128")
 		setField(ctx, t, "#input-shape-2", "1")
