@@ -50,7 +50,8 @@ type problem struct {
 	Limit    *problemLimit `json:"limit,omitempty"`
 }
 
-// problemLimit is an api.LimitError's figures.
+// problemLimit is an api.LimitError's figures; Lift is serverLift's:
+// the serve flag that sets the server's limit.
 type problemLimit struct {
 	What  string `json:"what"`
 	Need  int64  `json:"need"`

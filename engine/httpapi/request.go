@@ -133,7 +133,7 @@ func jsonError(err error) error {
 	case errors.As(err, &syntaxErr):
 		return badField("", "the body is not valid JSON (at byte %d: %v)", syntaxErr.Offset, syntaxErr)
 	case errors.As(err, &b64Err):
-		return badField("model_data", "not valid base64 (at byte %d of the string): send the model file's bytes in standard base64 with padding, or the file as a multipart \"model\" part", int64(b64Err))
+		return badField("model_data", "not valid base64 (at byte %d of the string): send the model file's bytes in standard base64 with padding (in msgpack: as bin, not str), or the file as a multipart \"model\" part", int64(b64Err))
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return badField("", "the body's JSON ends early: send a complete object")
 	}
