@@ -78,6 +78,7 @@ echo "== fuzzing past the parsers (a short fixed count; README: how to run longe
 go test ./engine/api -run '^$' -fuzz '^FuzzChipThroughEngine$' -fuzztime 1000x
 go test ./engine/api -run '^$' -fuzz '^FuzzReadGraphJSON$' -fuzztime 20000x
 go test ./engine/onnx -run '^$' -fuzz '^FuzzRead$' -fuzztime 5000x
+go test ./engine/httpapi -run '^$' -fuzz '^FuzzDecodeMsgpack$' -fuzztime 20000x
 
 echo "== WebAssembly front end under Node (same bytes as the native CLI)"
 native=$(mktemp -d)
