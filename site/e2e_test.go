@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -725,6 +726,23 @@ func TestPlaygroundInChromium(t *testing.T) {
 		}
 		if lastBottom > frame+1 {
 			t.Errorf("the last plot (%v) ends at %v px, below the iframe's %v px: it is cut off", m[4], lastBottom, frame)
+		}
+
+		// Embedded from another origin (the real case; its document is closed
+		// to the test), the widget passes through taller and shorter layouts
+		// while it loads and runs (1,304, 922, 604 px in one run) and settles
+		// at the height measured above.
+		host := "data:text/html;charset=utf-8," + url.PathEscape("<!doctype html><html><body style='margin:0'><h1>docs</h1>"+snippet+"</body></html>")
+		if err := chromedp.Do(ctx, chromedp.Navigate(host)); err != nil {
+			t.Fatal(err)
+		}
+		settled := fmt.Sprintf(`(() => { const f = document.getElementById('compass-embed'); return !!f && f.clientHeight === %d; })()`, int(frame))
+		waitFor(ctx, t, fmt.Sprintf("the cross-origin iframe to reach %v px", frame), settled, 3*time.Minute)
+		if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`new Promise((resolve) => { let n = 0; const step = () => (++n < 30 ? requestAnimationFrame(step) : resolve(true)); requestAnimationFrame(step); })`, chromedp.EvalAwaitPromise)); err != nil || !ok {
+			t.Fatalf("waiting 30 frames: %v", err)
+		}
+		if got := eval[float64](ctx, t, `document.getElementById('compass-embed').clientHeight`); got != frame {
+			t.Errorf("the cross-origin iframe reached %v px and then moved to %v px", frame, got)
 		}
 	})
 
