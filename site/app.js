@@ -746,10 +746,17 @@ async function run(opts = {}) {
     setStatus('error', showEngineError(reply, 'the compilation'));
     return false;
   }
+  // Parsing, preparing and drawing each take their own task (a frame
+  // apart), so no one main-thread task holds all of them.
   const res = timed('parse-result', () => JSON.parse(reply.json));
   if (reply.validEnds) res.valid_ends = reply.validEnds; // the same numbers, as an Int32Array
+  await frame();
+  if (token !== app.runToken) return false;
   const chip = req.chip_spec || app.chips.get(req.chip);
-  app.result = { text: reply.json, view: timed('prepare', () => prepare(res)), chip, request: req };
+  const view = timed('prepare', () => prepare(res));
+  await frame();
+  if (token !== app.runToken) return false;
+  app.result = { text: reply.json, view, chip, request: req };
   window.compassLastResult = reply.json;
   el.download.disabled = false;
   fillExportMethods(res);
