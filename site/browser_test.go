@@ -84,25 +84,10 @@ func chromiumService(request string) bool {
 }
 
 // pageProbe runs in every document before the page's scripts. It records
-// main-thread long tasks (for the benchmark: never asserted, since their
-// length depends on the machine), uncaught errors, and the largest number
-// of elements one mutation batch (one render step) added to the document:
-// a structural measure that does not depend on the machine's speed.
+// uncaught errors and the largest number of elements one mutation batch
+// (one render step) added to the document: a structural measure that does
+// not depend on the machine's speed.
 const pageProbe = `
-window.__longTasks = [];
-try {
-  new PerformanceObserver(list => { for (const e of list.getEntries()) window.__longTasks.push(e.duration); })
-    .observe({type: 'longtask', buffered: true});
-} catch (e) { window.__longTasks = ['unsupported: ' + e]; }
-// Long animation frames name the scripts that ran in them (Chromium 123+):
-// the benchmark reports what the longest one spent its time on.
-window.__loaf = [];
-try {
-  new PerformanceObserver(list => { for (const e of list.getEntries()) window.__loaf.push({d: e.duration, block: e.blockingDuration,
-    render: e.renderStart ? e.startTime + e.duration - e.renderStart : 0,
-    scripts: (e.scripts || []).map(x => [x.invoker, Math.round(x.duration), Math.round(x.forcedStyleAndLayoutDuration || 0)])}); })
-    .observe({type: 'long-animation-frame', buffered: true});
-} catch (e) { /* not supported: the benchmark says so */ }
 window.__errors = [];
 window.addEventListener('error', e => window.__errors.push(String(e.message)));
 window.addEventListener('unhandledrejection', e => window.__errors.push(String(e.reason)));
@@ -123,6 +108,26 @@ document.addEventListener('DOMContentLoaded', () => new MutationObserver(recs =>
   }
   if (n > window.__maxAdded) { window.__maxAdded = n; window.__maxAddedAt = where; }
 }).observe(document, {childList: true, subtree: true}));
+`
+
+// timingProbe records main-thread long tasks and long animation frames.
+// Only the benchmark (scripts/bench-page.sh) installs it: task lengths
+// depend on the machine and its load, so no test reads them.
+const timingProbe = `
+window.__longTasks = [];
+try {
+  new PerformanceObserver(list => { for (const e of list.getEntries()) window.__longTasks.push(e.duration); })
+    .observe({type: 'longtask', buffered: true});
+} catch (e) { window.__longTasks = ['unsupported: ' + e]; }
+// Long animation frames name the scripts that ran in them (Chromium 123+):
+// the benchmark reports what the longest one spent its time on.
+window.__loaf = [];
+try {
+  new PerformanceObserver(list => { for (const e of list.getEntries()) window.__loaf.push({d: e.duration, block: e.blockingDuration,
+    render: e.renderStart ? e.startTime + e.duration - e.renderStart : 0,
+    scripts: (e.scripts || []).map(x => [x.invoker, Math.round(x.duration), Math.round(x.forcedStyleAndLayoutDuration || 0)])}); })
+    .observe({type: 'long-animation-frame', buffered: true});
+} catch (e) { /* not supported: the benchmark says so */ }
 `
 
 // rig is a built playground served on loopback, with the HTTP API under
@@ -202,7 +207,11 @@ func startRig(tb testing.TB, timeout time.Duration) *rig {
 	tb.Cleanup(acancel)
 	bctx, bcancel := chromedp.NewContext(actx)
 	tb.Cleanup(bcancel)
-	if _, err := chromedp.Call(bctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: pageProbe}); err != nil {
+	probe := pageProbe
+	if _, bench := tb.(*testing.B); bench {
+		probe = timingProbe + probe
+	}
+	if _, err := chromedp.Call(bctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: probe}); err != nil {
 		tb.Fatal(err)
 	}
 	// Every request the page (and its workers) makes, as DevTools reports
