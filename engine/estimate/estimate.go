@@ -140,10 +140,10 @@ type Estimator struct {
 	unitMaxRows []int     // per unit: most rows programmed in one of its crossbars
 	unitShare   []float64 // per unit: its part of the layer's matrix (outputs x rows), summing to 1 per layer
 
-	// The same four for the owned nodes before every layer (PreLayer):
+	// The same four for the owned nodes before every layer (model.Graph.BeforeEveryLayer):
 	// every partition holding any unit of the layer computes them whole,
 	// so they are not scaled by the span's share of the layer.
-	pre                                []bool  // graph node -> PreLayer
+	pre                                []bool  // graph node -> before every layer (model.Graph.BeforeEveryLayer)
 	preOps, preRead, preRecv, preWrite []int64 // ops, bytes read, received, written
 
 	memo [][]*Span // full spans asked for through Span, per start (rows made on demand)
@@ -227,7 +227,7 @@ func New(m *mapping.Mapping, batch int) (*Estimator, error) {
 		e.owner[i] = o
 	}
 	L := len(m.Layers)
-	e.pre = PreLayer(g)
+	e.pre = g.BeforeEveryLayer()
 	e.layerNodes = make([][]int, L)
 	e.ownedOps = make([]int64, L)
 	e.ownedRead = make([]int64, L)
@@ -368,30 +368,6 @@ func (e *Estimator) buffers(u, r int) *mapping.Buffer {
 // layer owns it, and a partition that needs it loads it from DRAM.
 func external(op model.Op) bool {
 	return op == model.OpInput || op == model.OpParameter || op == model.OpConstant
-}
-
-// PreLayer marks the graph's nodes that come before every Conv/Linear
-// layer: vector nodes whose inputs are all graph inputs, parameters,
-// constants or other such nodes. The estimator gives each to the first
-// layer that consumes it (Owner); every partition that holds any unit of
-// that layer computes it whole (the scheduler on a thread of its own per
-// home of the layer, since the layer's MVMs wait for it), loading its
-// operands whole, and the estimator costs it so.
-func PreLayer(g *model.Graph) []bool {
-	pre := make([]bool, len(g.Nodes))
-	for i, n := range g.Nodes {
-		if n.Op.Crossbar() || external(n.Op) {
-			continue
-		}
-		pre[i] = true
-		for _, p := range g.Producers(i) {
-			if !pre[p] && !external(g.Nodes[p].Op) {
-				pre[i] = false
-				break
-			}
-		}
-	}
-	return pre
 }
 
 // MaxBatch bounds the batch size (the paper evaluates 1 to 16).

@@ -211,7 +211,7 @@ func (e *Estimator) fracOf(i int) float64 {
 
 // dataDependence finds the span's entry and exit tensors and returns the
 // bytes loaded and stored per input. A Conv/Linear layer, and a node
-// before every layer (PreLayer), needs its whole input whatever share of
+// before every layer (model.Graph.BeforeEveryLayer), needs its whole input whatever share of
 // its units the span holds; another vector node needs
 // the share of its input that matches its own share. What the span does
 // not compute itself it loads. A tensor computed in the span is stored when
@@ -264,7 +264,7 @@ func (e *Estimator) dataDependence(s *Span, first, last int) (load, store, sent 
 		for _, n := range e.layerNodes[l] {
 			f := e.frac[l]
 			if e.pre[n] {
-				f = 1 // computed whole (PreLayer)
+				f = 1 // computed whole (model.Graph.BeforeEveryLayer)
 			}
 			cons := g.Consumers(n)
 			needed := len(cons) == 0 // a graph output

@@ -25,7 +25,7 @@ func reluBeforeWideConv(t *testing.T) *model.Graph {
 }
 
 // A span holding half of the conv computes the ReLU before it whole, as
-// the scheduler does (schedule.PreLayer): it loads the whole input x and
+// the scheduler does (model.Graph.BeforeEveryLayer): it loads the whole input x and
 // nothing of the ReLU's output, and its vector work is the ReLU's 1,024
 // elements, not half of them.
 func TestNodeBeforeEveryLayerIsComputedWholeInEverySpan(t *testing.T) {
@@ -35,8 +35,8 @@ func TestNodeBeforeEveryLayerIsComputedWholeInEverySpan(t *testing.T) {
 	if e.NumUnits() != 4 {
 		t.Fatalf("%d units, want 4 of 1,024 outputs", e.NumUnits())
 	}
-	if got := PreLayer(g); !slices.Equal(got, []bool{false, true, false}) {
-		t.Fatalf("PreLayer = %v, want only the ReLU", got)
+	if got := g.BeforeEveryLayer(); !slices.Equal(got, []bool{false, true, false}) {
+		t.Fatalf("BeforeEveryLayer = %v, want only the ReLU", got)
 	}
 	const elems = 16 * 8 * 8
 	act := float64(chip.ActivationBits) / 8

@@ -332,3 +332,30 @@ func (h *intHeap) pop() int {
 	}
 	return top
 }
+
+// BeforeEveryLayer marks the nodes that come before every Conv/Linear
+// layer: vector nodes whose inputs are all graph inputs, parameters,
+// constants or other such nodes (a normalisation or ReLU on the input).
+// The estimator gives each to the first layer that consumes it; every
+// partition that holds any unit of that layer computes it whole (the
+// scheduler on a pre-layer thread per home of the layer, since the
+// layer's MVMs wait for it), loading its operands whole, and the
+// estimator, the scheduler and the functional simulator all read this one
+// rule. The graph must be inferred (nodes in topological order).
+func (g *Graph) BeforeEveryLayer() []bool {
+	pre := make([]bool, len(g.Nodes))
+	outside := func(op Op) bool { return op == OpInput || op == OpParameter || op == OpConstant }
+	for i, n := range g.Nodes {
+		if n.Op.Crossbar() || outside(n.Op) {
+			continue
+		}
+		pre[i] = true
+		for _, p := range g.Producers(i) {
+			if !pre[p] && !outside(g.Nodes[p].Op) {
+				pre[i] = false
+				break
+			}
+		}
+	}
+	return pre
+}

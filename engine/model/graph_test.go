@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -429,5 +430,29 @@ func TestNewOpRules(t *testing.T) {
 		if err := h.Infer(); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s %q: error %v, want %q", c.n.Op, c.n.Mode, err, c.want)
 		}
+	}
+}
+
+// BeforeEveryLayer marks exactly the vector nodes fed, through other
+// such nodes, by graph inputs, parameters and constants alone.
+func TestBeforeEveryLayer(t *testing.T) {
+	b := NewBuilder("pre")
+	x := b.Input("x", 3, 4, 4)
+	y := b.Input("y", 3, 4, 4)
+	s := b.Binary(OpAdd, "s", b.Unary(OpReLU, "rx", x), y)
+	c := b.Conv("c", s, Conv2D(3, 1, 1, 0))
+	b.Binary(OpAdd, "after", b.Unary(OpReLU, "rc", c), b.Unary(OpReLU, "ry", y))
+	g, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for i, isPre := range g.BeforeEveryLayer() {
+		if isPre {
+			got = append(got, g.Nodes[i].Name)
+		}
+	}
+	if want := []string{"rx", "s", "ry"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("BeforeEveryLayer = %v, want %v", got, want)
 	}
 }

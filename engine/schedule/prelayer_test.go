@@ -1,7 +1,6 @@
 package schedule
 
 import (
-	"fmt"
 	"reflect"
 	"slices"
 	"testing"
@@ -163,30 +162,6 @@ func TestPreLayerLoopFormExpands(t *testing.T) {
 		if n := loop.Instructions(); n != int64(countInstrs(flat.Expand())) {
 			t.Errorf("batch %d: %d instructions counted, %d expanded", batch, n, countInstrs(flat.Expand()))
 		}
-	}
-}
-
-// PreLayer marks exactly the vector nodes fed, through other such nodes,
-// by graph inputs, parameters and constants alone.
-func TestPreLayer(t *testing.T) {
-	b := model.NewBuilder("pre")
-	x := b.Input("x", 3, 4, 4)
-	y := b.Input("y", 3, 4, 4)
-	s := b.Binary(model.OpAdd, "s", b.Unary(model.OpReLU, "rx", x), y)
-	c := b.Conv("c", s, model.Conv2D(3, 1, 1, 0))
-	b.Binary(model.OpAdd, "after", b.Unary(model.OpReLU, "rc", c), b.Unary(model.OpReLU, "ry", y))
-	g, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for i, isPre := range PreLayer(g) {
-		if isPre {
-			got = append(got, g.Nodes[i].Name)
-		}
-	}
-	if want := []string{"rx", "s", "ry"}; fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("PreLayer = %v, want %v", got, want)
 	}
 }
 

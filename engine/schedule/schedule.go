@@ -17,7 +17,7 @@
 // previous one. A replica whose buffers overflow its share of the core's
 // local memory (mapping.Buffer) has a third, the spill thread, that parks
 // the overflow of each input in DRAM and reads it back. Vector nodes that
-// come before every layer (PreLayer) run on a thread of their own on each
+// come before every layer (model.Graph.BeforeEveryLayer) run on a thread of their own on each
 // home of the layer that owns them, since that layer's MVMs wait for them.
 // A core runs the threads of all replicas it holds. The
 // layout (replication per layer, placement on cores) is the estimator's,
@@ -74,7 +74,11 @@ func build(e *estimate.Estimator, cuts []int, flat bool) (*isa.LoopProgram, erro
 		p.Nodes = append(p.Nodes, n.Name)
 	}
 	addr := newAddresses(e)
-	pre := PreLayer(g)
+	// Nodes before every layer run on a pre-layer thread of their own per
+	// home of the layer that owns them: the layer's MVMs wait for them, so
+	// on the vector thread, behind the hand-over of those MVMs, they would
+	// deadlock.
+	pre := g.BeforeEveryLayer()
 	stores := map[[4]int32]int64{} // storeKey -> STORE_DATA instructions of one input so far
 	for pi := 0; pi+1 < len(cuts); pi++ {
 		s, err := e.Span(cuts[pi], cuts[pi+1])
@@ -736,13 +740,6 @@ func itemStreams(e *estimate.Estimator, it item, addr *addresses, pre []bool, co
 	}
 	return out, nil
 }
-
-// PreLayer marks the graph's nodes that come before every Conv/Linear
-// layer (estimate.PreLayer, the rule the estimator costs). The scheduler
-// runs them on a thread of their own per home of the layer that owns them,
-// since the layer's MVMs wait for them (on the vector thread, behind the
-// hand-over of the same MVMs, they would deadlock).
-func PreLayer(g *model.Graph) []bool { return estimate.PreLayer(g) }
 
 // elementRange is the elements [first, first+count) of a node of elems
 // elements before every layer that home item it computes: its part of the

@@ -56,7 +56,7 @@ type fnState struct {
 	mailbox  map[[4]int64][]*slice
 	carried  map[[4]int32]*slice  // by DataKey: a stripe's partial sums of one input, all positions
 	nodeVals map[[5]int64][]int64 // (partition, unit, first position, input, node)
-	pre      []bool               // nodes before every layer (schedule.PreLayer): computed by element range into the partition's tensor
+	pre      []bool               // nodes before every layer (model.Graph.BeforeEveryLayer): computed by element range into the partition's tensor
 	qmax     int64
 }
 
@@ -93,28 +93,7 @@ func newFunctional(f *Functional) (*fnState, error) {
 	return &fnState{f: f, m: f.Mapping, g: g, cells: map[[2]int32]*crossbar{}, firstX: map[int]int32{},
 		tensors: map[[3]int32][]int64{}, dram: map[[4]int32][]int64{}, buffers: map[[4]int64]*slice{},
 		mailbox: map[[4]int64][]*slice{}, carried: map[[4]int32]*slice{}, nodeVals: map[[5]int64][]int64{},
-		pre: preLayer(g), qmax: int64(1)<<f.Mapping.Chip.ActivationBits - 1}, nil
-}
-
-// preLayer marks the vector nodes that come before every Conv/Linear
-// layer (all their inputs are graph inputs or such nodes): the scheduler
-// computes them by element range on a thread of their own
-// (schedule.PreLayer; the sim tests check the two agree).
-func preLayer(g *model.Graph) []bool {
-	pre := make([]bool, len(g.Nodes))
-	for i, n := range g.Nodes {
-		if n.Op.Crossbar() || n.Op == model.OpInput || n.Op == model.OpParameter || n.Op == model.OpConstant {
-			continue
-		}
-		pre[i] = true
-		for _, p := range g.Producers(i) {
-			if op := g.Nodes[p].Op; !pre[p] && op != model.OpInput && op != model.OpParameter && op != model.OpConstant {
-				pre[i] = false
-				break
-			}
-		}
-	}
-	return pre
+		pre: g.BeforeEveryLayer(), qmax: int64(1)<<f.Mapping.Chip.ActivationBits - 1}, nil
 }
 
 // crosses reports whether node n's output leaves its layer: those tensors
