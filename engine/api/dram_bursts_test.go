@@ -28,7 +28,7 @@ func bigConvGraph(t *testing.T) *model.Graph {
 // The repro runs few events but about a billion DRAM bursts (50 s with
 // greedy before this limit): the default limits refuse it before the
 // simulation starts, naming the bursts and the flag that lifts them.
-func TestBounds2HugeTransfersRefusedBeforeTheRun(t *testing.T) {
+func TestHugeTransfersRefusedBeforeTheRun(t *testing.T) {
 	req := CompileRequest{Graph: bigConvGraph(t), Chip: "M", Batch: 1, Methods: []string{MethodGreedy}, Seed: 1}
 	start := time.Now()
 	_, err := Simulate(context.Background(), req, false, nil)
@@ -49,7 +49,7 @@ func TestBounds2HugeTransfersRefusedBeforeTheRun(t *testing.T) {
 // With the burst limit lifted, a context deadline stops the simulation
 // inside one huge transfer: Simulate returns the context's error rather
 // than walking every burst first.
-func TestBounds2DeadlineStopsAHugeTransfer(t *testing.T) {
+func TestDeadlineStopsAHugeTransfer(t *testing.T) {
 	req := CompileRequest{Graph: bigConvGraph(t), Chip: "M", Batch: 1, Methods: []string{MethodGreedy}, Seed: 1,
 		Limits: &Limits{MaxSimDRAMBursts: 1 << 40}}
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)

@@ -37,7 +37,7 @@ func deepBigGraph(t *testing.T, n int) *model.Graph {
 // *LimitError naming the batch and the largest batch that fits, never an
 // InternalError with a negative byte count. The largest batch it names
 // compiles with positive byte counts, and one more is refused.
-func TestBounds2TrafficOverflowIsALimitNotAnInternalError(t *testing.T) {
+func TestTrafficOverflowIsALimitNotAnInternalError(t *testing.T) {
 	g := deepBigGraph(t, 300)
 	compile := func(batch int, method string) (*CompileResult, error) {
 		return Compile(context.Background(), CompileRequest{Graph: g, Chip: "M", Batch: batch, Methods: []string{method}, Seed: 1})
@@ -67,7 +67,7 @@ func TestBounds2TrafficOverflowIsALimitNotAnInternalError(t *testing.T) {
 }
 
 // The saturating sum never wraps to a negative figure.
-func TestBounds2AddSatSaturates(t *testing.T) {
+func TestAddSatSaturates(t *testing.T) {
 	if got := addSat(math.MaxInt64-1, 2); got != math.MaxInt64 {
 		t.Errorf("addSat(MaxInt64-1, 2) = %d, want MaxInt64", got)
 	}
