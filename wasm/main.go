@@ -26,7 +26,6 @@ import (
 
 	"github.com/compass-go/compass/engine/api"
 	"github.com/compass-go/compass/engine/model"
-	"github.com/compass-go/compass/engine/partition"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -304,7 +303,7 @@ func compile(args []js.Value) (any, error) {
 	}
 	if len(args) > 1 && args[1].Type() == js.TypeFunction {
 		cb := args[1]
-		req.Progress = func(method string, gen partition.Generation) {
+		req.Progress = func(method string, gen api.Generation) {
 			cb.Invoke(method, map[string]any{"index": gen.Index, "best_score": gen.BestScore, "mean_score": gen.MeanScore,
 				"best_partitions": gen.BestPartitions, "mean_partitions": gen.MeanPartitions})
 		}

@@ -14,7 +14,7 @@ import (
 	"strings"
 
 	"github.com/compass-go/compass/engine/hw"
-	"github.com/compass-go/compass/engine/mapping"
+	"github.com/compass-go/compass/engine/internal/mapping"
 	"github.com/compass-go/compass/engine/model"
 	"github.com/compass-go/compass/engine/model/zoo"
 )

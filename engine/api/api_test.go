@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/compass-go/compass/engine/internal/partition"
 	"github.com/compass-go/compass/engine/isa"
-	"github.com/compass-go/compass/engine/partition"
 )
 
 func TestSweepDoesNotDependOnWorkers(t *testing.T) {

@@ -9,11 +9,11 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/compass-go/compass/engine/estimate"
 	"github.com/compass-go/compass/engine/hw"
-	"github.com/compass-go/compass/engine/mapping"
+	"github.com/compass-go/compass/engine/internal/estimate"
+	"github.com/compass-go/compass/engine/internal/mapping"
+	"github.com/compass-go/compass/engine/internal/partition"
 	"github.com/compass-go/compass/engine/model"
-	"github.com/compass-go/compass/engine/partition"
 )
 
 // Method names.
@@ -79,8 +79,12 @@ type CompileRequest struct {
 	Limits    *Limits      `json:"limits,omitempty"` // bounds on the work (nil: DefaultLimits)
 
 	// Progress, if set, receives the GA's generations (method, generation).
-	Progress func(method string, g partition.Generation) `json:"-"`
+	Progress func(method string, g Generation) `json:"-"`
 }
+
+// Generation is one generation of a GA search as reported to
+// CompileRequest.Progress and in a result's history.
+type Generation = partition.Generation
 
 // Seconds and joules in results; the engine works in ns and pJ.
 const (
@@ -173,9 +177,9 @@ type ParetoPointResult struct {
 
 // GAReport is the GA's convergence history.
 type GAReport struct {
-	Options      partition.GAOptions    `json:"options"`
-	History      []partition.Generation `json:"history"`
-	StoppedEarly bool                   `json:"stopped_early"`
+	Options      partition.GAOptions `json:"options"`
+	History      []Generation        `json:"history"`
+	StoppedEarly bool                `json:"stopped_early"`
 }
 
 // MethodResult is one method's plan and figures.

@@ -67,7 +67,7 @@ import (
 
 	"github.com/compass-go/compass/engine/api"
 	"github.com/compass-go/compass/engine/hw"
-	"github.com/compass-go/compass/engine/mapping"
+	"github.com/compass-go/compass/engine/internal/mapping"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 

@@ -8,9 +8,9 @@ import (
 	"testing"
 
 	"github.com/compass-go/compass/engine/hw"
-	"github.com/compass-go/compass/engine/mapping"
+	"github.com/compass-go/compass/engine/internal/mapping"
+	"github.com/compass-go/compass/engine/internal/partition"
 	"github.com/compass-go/compass/engine/model/zoo"
-	"github.com/compass-go/compass/engine/partition"
 )
 
 // presetCopy returns a fresh copy of a preset chip.

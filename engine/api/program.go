@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/compass-go/compass/engine/internal/schedule"
 	"github.com/compass-go/compass/engine/isa"
-	"github.com/compass-go/compass/engine/schedule"
 )
 
 // Program compiles the request with its single method and schedules the

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/compass-go/compass/engine/estimate"
 	"github.com/compass-go/compass/engine/hw"
+	"github.com/compass-go/compass/engine/internal/estimate"
 	"github.com/compass-go/compass/engine/model"
 )
 

@@ -6,10 +6,10 @@ import (
 	"math"
 	"reflect"
 
-	"github.com/compass-go/compass/engine/estimate"
+	"github.com/compass-go/compass/engine/internal/estimate"
+	"github.com/compass-go/compass/engine/internal/schedule"
+	"github.com/compass-go/compass/engine/internal/sim"
 	"github.com/compass-go/compass/engine/isa"
-	"github.com/compass-go/compass/engine/schedule"
-	"github.com/compass-go/compass/engine/sim"
 )
 
 // SimPartition is one partition's simulated phases: each phase's length

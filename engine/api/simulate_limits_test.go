@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/compass-go/compass/engine/internal/partition"
 	"github.com/compass-go/compass/engine/isa"
-	"github.com/compass-go/compass/engine/partition"
 )
 
 // simulateOne runs one method of a small request with the given limits.

@@ -6,8 +6,8 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/compass-go/compass/engine/internal/partition"
 	"github.com/compass-go/compass/engine/model"
-	"github.com/compass-go/compass/engine/partition"
 )
 
 // SweepRequest is a grid of compilations.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/compass-go/compass/engine/estimate"
+	"github.com/compass-go/compass/engine/internal/estimate"
 	"github.com/compass-go/compass/engine/model"
 )
 

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/compass-go/compass/engine/hw"
-	"github.com/compass-go/compass/engine/mapping"
+	"github.com/compass-go/compass/engine/internal/mapping"
 	"github.com/compass-go/compass/engine/model"
 )
 

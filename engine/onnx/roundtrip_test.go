@@ -5,12 +5,12 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/compass-go/compass/engine/estimate"
 	"github.com/compass-go/compass/engine/hw"
-	"github.com/compass-go/compass/engine/mapping"
+	"github.com/compass-go/compass/engine/internal/estimate"
+	"github.com/compass-go/compass/engine/internal/mapping"
+	"github.com/compass-go/compass/engine/internal/partition"
 	"github.com/compass-go/compass/engine/model"
 	"github.com/compass-go/compass/engine/model/zoo"
-	"github.com/compass-go/compass/engine/partition"
 )
 
 // sameGraph checks that got has want's nodes, in order, with the same
