@@ -187,4 +187,3 @@ func runMethod(ctx context.Context, req *CompileRequest, est *estimate.Estimator
 	}
 	return mr, nil
 }
-
