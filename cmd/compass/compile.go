@@ -90,7 +90,7 @@ func (f *compileFlags) request(fs *flag.FlagSet) (api.CompileRequest, error) {
 	}
 	methods, err := api.ParseMethods(*f.methods)
 	if err != nil {
-		return api.CompileRequest{}, usageError{err.Error()}
+		return api.CompileRequest{}, usagef("--method: %v", err)
 	}
 	req := api.CompileRequest{Model: *f.model, Chip: *f.chip, Batch: *f.batch, Methods: methods,
 		Objective: *f.objective, Seed: *f.seed}
@@ -296,7 +296,7 @@ throughput ratios per network beside the ratios the paper reports.`, stdout, std
 	}
 	ms, err := api.ParseMethods(*methods)
 	if err != nil {
-		return usageError{err.Error()}
+		return usagef("--method: %v", err)
 	}
 	req.Methods = ms
 	start := time.Now()

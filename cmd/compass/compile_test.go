@@ -77,9 +77,9 @@ func TestCompileErrors(t *testing.T) {
 	}{
 		{[]string{"compile"}, exitUsage, "--model is required"},
 		{[]string{"compile", "--model", "resnet18", "--method", "annealing"}, exitUsage, `"annealing"`},
-		{[]string{"compile", "--model", "resnet18", "--batch", "0"}, exitError, "batch = 0"},
-		{[]string{"compile", "--model", "resnet18", "--objective", "speed"}, exitError, `"speed"`},
-		{[]string{"compile", "--model", "resnet18", "--ga-keep", "500"}, exitError, "keep = 500"},
+		{[]string{"compile", "--model", "resnet18", "--batch", "0"}, exitUsage, "--batch: batch = 0"},
+		{[]string{"compile", "--model", "resnet18", "--objective", "speed"}, exitUsage, `--objective: objective "speed"`},
+		{[]string{"compile", "--model", "resnet18", "--ga-keep", "500"}, exitUsage, "--ga-keep: ga keep = 500"},
 		{[]string{"sweep", "--batches", "1,x"}, exitUsage, `"x"`},
 	}
 	for _, c := range cases {

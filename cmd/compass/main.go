@@ -8,8 +8,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/compass-go/compass/engine/api"
 	"github.com/compass-go/compass/engine/hw"
@@ -46,6 +48,7 @@ Commands:
   build     build the browser playground into a static directory (WebAssembly, precompressed)
   chips     list the chip presets
   chip      print one chip description as JSON (a starting point for a custom chip file)
+  export    write a model as a JSON graph file (a starting point for a network of your own)
   help      show this help, or a command's help: compass help inspect
 
 Every command takes --json for machine-readable output.
@@ -85,6 +88,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdServe(rest, stdout, stderr)
 	case "build":
 		err = cmdBuild(rest, stdout, stderr)
+	case "export":
+		err = cmdExport(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		if len(rest) > 0 && rest[0] != "help" {
 			return run([]string{rest[0], "--help"}, stdout, stderr)
@@ -92,7 +97,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, mainUsage)
 		return exitOK
 	default:
-		fmt.Fprintf(stderr, "compass: unknown command %q\n\n%s", cmd, mainUsage)
+		if near := closestCommand(cmd); near != "" {
+			fmt.Fprintf(stderr, "compass: unknown command %q; did you mean %s?\n", cmd, near)
+		} else {
+			fmt.Fprintf(stderr, "compass: unknown command %q (compass help lists the commands)\n", cmd)
+		}
 		return exitUsage
 	}
 	switch {
@@ -103,10 +112,62 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case errors.As(err, new(usageError)):
 		fmt.Fprintf(stderr, "compass %s: %v\n", cmd, err)
 		return exitUsage
+	case flagOfInputError(cmd, err) != "":
+		var ie *api.InputError
+		errors.As(err, &ie)
+		msg := err // wrapped (a sweep names the configuration): keep its context
+		if err == error(ie) {
+			msg = ie.Err
+		}
+		fmt.Fprintf(stderr, "compass %s: --%s: %v\n", cmd, flagOfInputError(cmd, err), msg)
+		return exitUsage
 	default:
 		fmt.Fprintf(stderr, "compass %s: %v\n", cmd, err)
 		return exitError
 	}
+}
+
+// closestCommand is the command of mainUsage closest to a mistyped one,
+// or "".
+func closestCommand(name string) string {
+	_, list, _ := strings.Cut(mainUsage, "Commands:\n")
+	best, bestDist := "", len(name)/3+1
+	for _, line := range strings.Split(list, "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 || !strings.HasPrefix(line, "  ") {
+			break
+		}
+		if d := editDistance(name, fields[0]); d < bestDist {
+			best, bestDist = fields[0], d
+		}
+	}
+	return best
+}
+
+// requestFlags maps the request fields the engine checks (its
+// *api.InputError fields) to the flags that set them, per command: a value
+// the engine refuses is a usage error (exit 2) naming the flag.
+var requestFlags = map[string]map[string]string{
+	"compile": {"batch": "batch", "objective": "objective", "methods": "method",
+		"ga.population": "ga-population", "ga.generations": "ga-generations", "ga.keep": "ga-keep", "ga.patience": "ga-patience"},
+	"sweep": {"batch": "batches", "objective": "objective", "methods": "method", "models": "models", "chips": "chips", "batches": "batches"},
+}
+
+func init() {
+	requestFlags["simulate"] = requestFlags["compile"]
+}
+
+// flagOfInputError is the flag of cmd that set the request field an
+// *api.InputError names, or "" when err is no such error.
+func flagOfInputError(cmd string, err error) string {
+	var ie *api.InputError
+	if !errors.As(err, &ie) {
+		return ""
+	}
+	if name, ok := strings.CutPrefix(ie.Field, "limits."); ok {
+		return strings.ReplaceAll(name, "_", "-")
+	}
+	return requestFlags[cmd][ie.Field]
 }
 
 // newFlags makes a flag set whose parse errors are usage errors and whose
@@ -123,17 +184,144 @@ func newFlags(name, synopsis string, stdout, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// parse parses a command's flags. The help (-h, --help) goes to stdout;
+// a bad flag is one line naming it, with the closest flag for a typo,
+// never the whole help printed around it.
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	help, out := fs.Usage, fs.Output()
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard) // the flag package's own message is replaced by flagError's
+	err := fs.Parse(args)
+	fs.Usage = help
+	fs.SetOutput(out)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			help()
 			return err
 		}
-		return usageError{err.Error()}
+		return flagError(fs, err)
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q (flags go before nothing else: see compass help %s)", fs.Arg(0), fs.Name())
 	}
 	return nil
+}
+
+// flagError rewrites one of the flag package's parse errors as a usage
+// error that names the flag the way it is typed (--name) and says what to
+// give instead.
+func flagError(fs *flag.FlagSet, err error) error {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		name = strings.TrimLeft(name, "-")
+		if near := closestFlag(fs, name); near != "" {
+			return usagef("unknown flag --%s; did you mean --%s?", name, near)
+		}
+		return usagef("unknown flag --%s (compass help %s lists the flags)", name, fs.Name())
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		return usagef("--%s needs a value (compass help %s says what it takes)", strings.TrimLeft(name, "-"), fs.Name())
+	}
+	// invalid value "V" for flag -NAME: ERR, or invalid boolean value "V" for -NAME: ERR
+	if rest, ok := strings.CutPrefix(msg, "invalid "); ok {
+		if q := strings.IndexByte(rest, '"'); q >= 0 {
+			if v, after, ok := cutQuoted(rest[q:]); ok {
+				if i := strings.Index(after, "-"); i >= 0 {
+					name, reason, _ := strings.Cut(after[i+1:], ": ")
+					if fl := fs.Lookup(name); fl != nil {
+						if want := flagWants(fl); want != "" {
+							return usagef("--%s %s: %s", name, v, want)
+						}
+						return usagef("--%s %s: %s", name, v, reason)
+					}
+				}
+			}
+		}
+	}
+	return usageError{msg}
+}
+
+// cutQuoted splits a Go-quoted string off the front of s.
+func cutQuoted(s string) (value, rest string, ok bool) {
+	for i := 1; i < len(s); i++ {
+		if s[i] == '\\' {
+			i++
+			continue
+		}
+		if s[i] == '"' {
+			return s[:i+1], s[i+1:], true
+		}
+	}
+	return "", s, false
+}
+
+// flagWants says what a typed flag accepts, or "" for a flag whose own
+// error message says it (a Func or Var flag).
+func flagWants(fl *flag.Flag) string {
+	g, ok := fl.Value.(flag.Getter)
+	if !ok {
+		return ""
+	}
+	switch g.Get().(type) {
+	case bool:
+		return "give true or false"
+	case int, int64:
+		return "give a whole number"
+	case uint, uint64:
+		return fmt.Sprintf("give a whole number from 0 to %d", uint64(math.MaxUint64))
+	case float64:
+		return "give a number"
+	case time.Duration:
+		return "give a duration such as 60s, 1m30s or 500ms"
+	}
+	return ""
+}
+
+// closestFlag is the flag whose name is closest to a mistyped one (at most
+// a third of its letters, and at least one, wrong), or a flag the name
+// starts, or "".
+func closestFlag(fs *flag.FlagSet, name string) string {
+	best, bestDist := "", len(name)/3+1
+	var prefixed []string
+	fs.VisitAll(func(fl *flag.Flag) {
+		if d := editDistance(name, fl.Name); d < bestDist || (d == bestDist && best != "" && fl.Name < best) {
+			best, bestDist = fl.Name, d
+		}
+		if len(name) >= 2 && strings.HasPrefix(fl.Name, name) {
+			prefixed = append(prefixed, fl.Name)
+		}
+	})
+	if best == "" && len(prefixed) == 1 {
+		return prefixed[0]
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, with a swap
+// of two adjacent letters counted as one edit.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev2 := make([]int, len(rb)+1)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(rb)]
 }
 
 // jsonOutput is the --json and --indent flags every reporting command has.

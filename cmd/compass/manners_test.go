@@ -1,0 +1,95 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// A mistyped flag gets one line naming it and the flag it is closest to,
+// with exit 2, not the command's help printed around the error.
+func TestUnknownFlagIsOneLineWithTheClosestFlag(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"compile", "--modle", "resnet18"}, "compass compile: unknown flag --modle; did you mean --model?\n"},
+		{[]string{"compile", "--model", "resnet18", "--bacth", "4"}, "compass compile: unknown flag --bacth; did you mean --batch?\n"},
+		{[]string{"simulate", "--model", "resnet18", "--trcae", "t.json"}, "compass simulate: unknown flag --trcae; did you mean --trace?\n"},
+		{[]string{"inspect", "-chp", "M"}, "compass inspect: unknown flag --chp; did you mean --chip?\n"},
+		{[]string{"sweep", "--modles", "resnet18"}, "compass sweep: unknown flag --modles; did you mean --models?\n"},
+		{[]string{"compile", "--max-unit", "5"}, "compass compile: unknown flag --max-unit; did you mean --max-units?\n"},
+		{[]string{"compile", "--frobnicate"}, "compass compile: unknown flag --frobnicate (compass help compile lists the flags)\n"},
+		{[]string{"compile", "--model"}, "compass compile: --model needs a value (compass help compile says what it takes)\n"},
+		{[]string{"compil", "--model", "resnet18"}, "compass: unknown command \"compil\"; did you mean compile?\n"},
+		{[]string{"frobnicate"}, "compass: unknown command \"frobnicate\" (compass help lists the commands)\n"},
+	}
+	for _, c := range cases {
+		code, out, errOut := runCLI(c.args...)
+		if code != exitUsage || errOut != c.want || out != "" {
+			t.Errorf("%v: exit %d, stderr %q, stdout %d bytes; want exit %d, stderr %q and no stdout",
+				c.args, code, errOut, len(out), exitUsage, c.want)
+		}
+	}
+}
+
+// A flag value outside its range exits 2 like any usage error, with one
+// line naming the flag and what it accepts.
+func TestOutOfRangeFlagValueIsAUsageError(t *testing.T) {
+	cases := []struct {
+		args []string
+		want []string // in the one stderr line
+	}{
+		{[]string{"compile", "--model", "resnet18", "--batch", "0"}, []string{"compass compile: --batch:", "from 1 to 65536"}},
+		{[]string{"compile", "--model", "resnet18", "--batch", "65537"}, []string{"--batch:", "from 1 to 65536"}},
+		{[]string{"simulate", "--model", "resnet18", "--batch", "-4"}, []string{"compass simulate: --batch:", "from 1 to 65536"}},
+		{[]string{"compile", "--model", "resnet18", "--seed", "-1"}, []string{`--seed "-1"`, "from 0 to 18446744073709551615"}},
+		{[]string{"compile", "--model", "resnet18", "--batch", "four"}, []string{`--batch "four"`, "whole number"}},
+		{[]string{"compile", "--model", "resnet18", "--simulate=perhaps"}, []string{`--simulate "perhaps"`, "true or false"}},
+		{[]string{"compile", "--model", "resnet18", "--objective", "speed"}, []string{"--objective:", "latency, energy, edp"}},
+		{[]string{"compile", "--model", "resnet18", "--method", "fastest"}, []string{"--method:", "greedy", "optimal"}},
+		{[]string{"compile", "--model", "resnet18", "--ga-population", "1"}, []string{"--ga-population:", "from 2 to"}},
+		{[]string{"compile", "--model", "resnet18", "--max-units", "-3"}, []string{"--max-units", "positive"}},
+		{[]string{"inspect", "--model", "resnet18", "--max-nodes", "-1"}, []string{"--max-nodes", "positive"}},
+		{[]string{"sweep", "--models", "resnet18", "--chips", "M", "--batches", "0"}, []string{"--batches", "positive integer"}},
+		{[]string{"sweep", "--models", "resnet18", "--chips", "M", "--batches", "70000", "--method", "greedy"}, []string{"compass sweep: --batches:", "from 1 to 65536"}},
+		{[]string{"sweep", "--objective", "speed"}, []string{"--objective:", "latency, energy, edp"}},
+		{[]string{"serve", "--max-concurrent", "0", "--build=false"}, []string{"--max-concurrent", "positive"}},
+		{[]string{"serve", "--deadline", "soon", "--build=false"}, []string{`--deadline "soon"`, "duration such as 60s"}},
+	}
+	for _, c := range cases {
+		code, _, errOut := runCLI(c.args...)
+		if code != exitUsage || strings.Count(errOut, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q: want exit %d and one line", c.args, code, errOut, exitUsage)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(errOut, w) {
+				t.Errorf("%v: stderr %q lacks %q", c.args, errOut, w)
+			}
+		}
+	}
+}
+
+// The help still goes to stdout with exit 0, and asking for it never
+// prints an error.
+func TestHelpFlagStillPrintsHelp(t *testing.T) {
+	for _, args := range [][]string{{"compile", "--help"}, {"compile", "-h"}, {"help", "simulate"}, {"export", "--help"}} {
+		code, out, errOut := runCLI(args...)
+		if code != exitOK || errOut != "" || !strings.Contains(out, "Usage: compass "+args[len(args)-1]) && !strings.Contains(out, "Usage: compass "+args[0]) {
+			t.Errorf("%v: exit %d, stderr %q, stdout starts %.60q", args, code, errOut, out)
+		}
+	}
+}
+
+// Unknown flags are matched against the command's own flags, not a fixed
+// list: the distance is small for typos and large for other words.
+func TestEditDistance(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		d    int
+	}{{"model", "model", 0}, {"modle", "model", 1}, {"mdel", "model", 1}, {"bacth", "batch", 1}, {"chip", "chips", 1}, {"seed", "json", 4}, {"", "abc", 3}} {
+		if got := editDistance(c.a, c.b); got != c.d {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", c.a, c.b, got, c.d)
+		}
+	}
+}
