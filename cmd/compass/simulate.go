@@ -21,7 +21,8 @@ Compiles like compile, schedules each method's plan into per-core instruction
 streams and runs them on the discrete-event simulator (crossbars, vector units,
 the shared bus and a bank-level LPDDR3 model), reporting the simulated latency,
 throughput, energy by component, DRAM traffic and row-hit rate, and each
-partition's phases, with the estimator's figures beside them.`, stdout, stderr)
+partition's phases (weight load, crossbar write, compute, activation I/O), with
+the estimator's figures beside them. It takes compile's flags, and --trace.`, stdout, stderr)
 	f := addCompileFlags(fs)
 	traceFile := fs.String("trace", "", "write each method's per-core timeline as JSON to this file")
 	listingFile := fs.String("listing", "", "write the instruction listing to this file (one --method)")
@@ -80,6 +81,17 @@ partition's phases, with the estimator's figures beside them.`, stdout, stderr)
 	}
 	if err := t.write(stdout); err != nil {
 		return err
+	}
+	for _, r := range res.Results {
+		fmt.Fprintf(stdout, "\n%s partitions: each phase's simulated length (first to last instruction; phases overlap), the estimator's beside it\n", r.Method)
+		p := table{header: []string{"#", "weight load", "estimated", "write", "estimated", "compute", "estimated", "act. I/O", "estimated", "ends at", "spilled"}}
+		for _, sp := range r.Partitions {
+			p.add(sp.Index, seconds(sp.WeightLoadS), seconds(sp.EstWeightLoadS), seconds(sp.WriteS), seconds(sp.EstWriteS),
+				seconds(sp.ComputeS), seconds(sp.EstComputeS), seconds(sp.IOS), seconds(sp.EstIOS), seconds(sp.End), mib(sp.SpillBytes))
+		}
+		if err := p.write(stdout); err != nil {
+			return err
+		}
 	}
 	for _, r := range res.Results {
 		e := r.EnergyBreakdownJ
