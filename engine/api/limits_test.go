@@ -47,7 +47,7 @@ func TestBadFieldsAreInputErrorsNamingTheField(t *testing.T) {
 		{"objective", CompileRequest{Model: "resnet18", Chip: "M", Batch: 1, Objective: "joy"}, "objective"},
 		{"ga population", CompileRequest{Model: "resnet18", Chip: "M", Batch: 1, GA: &GASettings{Population: ptr(1)}}, "ga.population"},
 		{"ga keep", CompileRequest{Model: "resnet18", Chip: "M", Batch: 1, GA: &GASettings{Keep: ptr(500)}}, "ga.keep"},
-		{"ga move reach", CompileRequest{Model: "resnet18", Chip: "M", Batch: 1, GA: &GASettings{MoveReach: ptr(-2)}}, "ga.move_reach"},
+		{"ga move reach (retired)", CompileRequest{Model: "resnet18", Chip: "M", Batch: 1, GA: &GASettings{MoveReach: ptr(-2)}}, "ga.move_reach"},
 		{"chip_spec", CompileRequest{Model: "resnet18", ChipSpec: slowClock, Batch: 1}, "chip_spec.clock_hz"},
 		{"first of two", CompileRequest{Model: "resnet18", ChipSpec: twoBad, Batch: 1}, "chip_spec.clock_hz"},
 		{"limit", CompileRequest{Model: "resnet18", Chip: "M", Batch: 1, Limits: &Limits{MaxUnits: -1}}, "limits.max_units"},
@@ -92,7 +92,7 @@ func TestLimitsRefuseWorkBeforeItStarts(t *testing.T) {
 		{Limits{MaxUnits: 83}, "partition units", 84, "--max-units"},
 		{Limits{MaxSpans: 1269}, "valid spans", 1270, "--max-spans"},
 		{Limits{MaxGAPlanCuts: 100*84 - 1}, "GA plan cuts", 100 * 84, "--max-ga-plan-cuts"},
-		{Limits{MaxGAWork: 100*301*84 - 1}, "GA work", 100 * 301 * 84, "--max-ga-work"},
+		{Limits{MaxGAWork: 100*31*84 - 1}, "GA work", 100 * 31 * 84, "--max-ga-work"},
 	}
 	for _, c := range cases {
 		lim := c.lim
@@ -108,7 +108,7 @@ func TestLimitsRefuseWorkBeforeItStarts(t *testing.T) {
 		}
 	}
 	// Exactly at the figures, nothing is refused.
-	lim := Limits{MaxNodes: 70, MaxUnits: 84, MaxSpans: 1270, MaxGAPlanCuts: 100 * 84, MaxGAWork: 100 * 301 * 84}
+	lim := Limits{MaxNodes: 70, MaxUnits: 84, MaxSpans: 1270, MaxGAPlanCuts: 100 * 84, MaxGAWork: 100 * 31 * 84}
 	if _, err := Compile(context.Background(), CompileRequest{Model: "resnet18", Chip: "M", Batch: 1,
 		Methods: []string{MethodCompass, MethodOptimal}, Limits: &lim}); err != nil {
 		t.Fatalf("at the limits: %v", err)

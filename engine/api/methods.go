@@ -13,59 +13,99 @@ import (
 
 // Method names.
 const (
-	MethodCompass      = "compass"       // the GA with this project's defaults (partition.DefaultGAOptions)
-	MethodCompassPaper = "compass-paper" // the GA with the paper's settings (partition.PaperGAOptions)
-	MethodGreedy       = "greedy"
-	MethodLayerwise    = "layerwise"
-	MethodOptimal      = "optimal"
+	MethodGreedy    = "greedy"    // the paper's greedy baseline
+	MethodLayerwise = "layerwise" // the paper's layerwise baseline
+	MethodCompass   = "compass"   // the paper's genetic algorithm as published (partition.PaperGAOptions)
+	MethodOptimal   = "optimal"   // the exact optimum by dynamic programming over the cut graph
 )
 
-// Methods lists every method in the order results are reported.
+// Methods lists the methods "all" runs, in the order results are
+// reported.
 func Methods() []string {
-	return []string{MethodGreedy, MethodLayerwise, MethodCompassPaper, MethodCompass, MethodOptimal}
+	return []string{MethodGreedy, MethodLayerwise, MethodCompass, MethodOptimal}
+}
+
+// knownMethods are every method a request may name, in report order.
+func knownMethods() []string { return Methods() }
+
+// MethodCompassPaper is the retired name of the paper's GA, now compass;
+// a request naming it is refused with what to use instead.
+//
+// Deprecated: kept only until cmd/compass stops naming it (issue 12).
+const MethodCompassPaper = "compass-paper"
+
+// retiredMethods are names a request may still use, with what to use
+// instead.
+var retiredMethods = map[string]string{
+	"compass-paper": "compass is now the paper's GA as published (population 100, 30 generations, keep 20); optimal gives the exact optimum",
 }
 
 // ParseMethods expands a comma-separated method list; "all" means every
-// method.
+// method of Methods.
 func ParseMethods(spec string) ([]string, error) {
 	if strings.TrimSpace(spec) == "" {
-		return nil, fmt.Errorf("no method given: use one or more of %s, or all", strings.Join(Methods(), ", "))
+		return nil, fmt.Errorf("no method given: use one or more of %s, or all", strings.Join(knownMethods(), ", "))
 	}
 	var out []string
 	for _, m := range strings.Split(spec, ",") {
 		m = strings.ToLower(strings.TrimSpace(m))
 		if m == "all" {
-			return Methods(), nil
+			for _, a := range Methods() {
+				if !slices.Contains(out, a) {
+					out = append(out, a)
+				}
+			}
+			continue
 		}
-		if !slices.Contains(Methods(), m) {
-			return nil, fmt.Errorf("method %q is not one of %s, all", m, strings.Join(Methods(), ", "))
+		if why, ok := retiredMethods[m]; ok {
+			return nil, fmt.Errorf("method %q is no longer a method: %s", m, why)
+		}
+		if !slices.Contains(knownMethods(), m) {
+			return nil, fmt.Errorf("method %q is not one of %s, all", m, strings.Join(knownMethods(), ", "))
 		}
 		if !slices.Contains(out, m) {
 			out = append(out, m)
 		}
 	}
 	// Report in the canonical order whatever order they were asked in.
-	slices.SortFunc(out, func(a, b string) int { return slices.Index(Methods(), a) - slices.Index(Methods(), b) })
+	known := knownMethods()
+	slices.SortFunc(out, func(a, b string) int { return slices.Index(known, a) - slices.Index(known, b) })
 	return out, nil
 }
 
-// GASettings override the GA options of the compass method (nil fields
-// keep DefaultGAOptions).
+// GASettings override the compass method's GA settings (nil fields keep
+// the paper's, partition.PaperGAOptions: population 100, 30 generations,
+// keep 20, patience 10).
 type GASettings struct {
-	Population  *int  `json:"population,omitempty"`
-	Generations *int  `json:"generations,omitempty"`
-	Keep        *int  `json:"keep,omitempty"`
-	Patience    *int  `json:"patience,omitempty"`
-	Informed    *bool `json:"informed,omitempty"`
-	MoveReach   *int  `json:"move_reach,omitempty"`
+	Population  *int `json:"population,omitempty"`
+	Generations *int `json:"generations,omitempty"`
+	Keep        *int `json:"keep,omitempty"`
+	Patience    *int `json:"patience,omitempty"`
+
+	// Informed and MoveReach were settings of the retired project GA; a
+	// request that sets either is refused with what to use instead.
+	Informed  *bool `json:"informed,omitempty"`
+	MoveReach *int  `json:"move_reach,omitempty"`
 }
 
+// retiredGA is why a retired GA setting is refused.
+const retiredGA = "the project's GA with informed mutations was retired: compass is the paper's GA as published (its settings are population, generations, keep and patience), and optimal gives the exact optimum"
+
+// gaOptions are the GA options the request gives the GA method named
+// (compass, the only one): the paper's settings with the request's "ga"
+// overrides. A bad override is an *InputError naming its "ga" key.
 func (req *CompileRequest) gaOptions(method string) (partition.GAOptions, error) {
-	if method == MethodCompassPaper {
-		return partition.PaperGAOptions(req.Seed), nil
+	if method != MethodCompass {
+		return partition.GAOptions{}, &InputError{Field: "methods", Err: fmt.Errorf("method %q is not a genetic algorithm: only %s takes GA settings", method, MethodCompass)}
 	}
-	o := partition.DefaultGAOptions(req.Seed)
+	o := partition.PaperGAOptions(req.Seed)
 	if s := req.GA; s != nil {
+		if s.Informed != nil {
+			return o, &InputError{Field: "ga.informed", Err: errors.New(retiredGA)}
+		}
+		if s.MoveReach != nil {
+			return o, &InputError{Field: "ga.move_reach", Err: errors.New(retiredGA)}
+		}
 		if s.Population != nil {
 			o.Population = *s.Population
 		}
@@ -77,12 +117,6 @@ func (req *CompileRequest) gaOptions(method string) (partition.GAOptions, error)
 		}
 		if s.Patience != nil {
 			o.Patience = *s.Patience
-		}
-		if s.Informed != nil {
-			o.Informed = *s.Informed
-		}
-		if s.MoveReach != nil {
-			o.MoveReach = *s.MoveReach
 		}
 	}
 	if err := o.Check(); err != nil {
@@ -100,7 +134,7 @@ func (req *CompileRequest) gaOptions(method string) (partition.GAOptions, error)
 func (req *CompileRequest) checkMethodWork(methods []string, units int64, lim Limits) error {
 	for _, method := range methods {
 		switch method {
-		case MethodCompass, MethodCompassPaper:
+		case MethodCompass:
 			opt, err := req.gaOptions(method)
 			if err != nil {
 				return err
@@ -118,7 +152,8 @@ func (req *CompileRequest) checkMethodWork(methods []string, units int64, lim Li
 }
 
 // searches reports whether any method costs every valid span (the GA and
-// the optimum do; greedy and layerwise cost only their plan's spans).
+// the optimal searches do; greedy and layerwise cost only their plan's
+// spans).
 func searches(methods []string) bool {
 	for _, m := range methods {
 		if m != MethodGreedy && m != MethodLayerwise {
@@ -136,7 +171,7 @@ func runMethod(ctx context.Context, req *CompileRequest, est *estimate.Estimator
 		plan = partition.Greedy(est)
 	case MethodLayerwise:
 		plan = partition.Layerwise(est)
-	case MethodCompass, MethodCompassPaper:
+	case MethodCompass:
 		opt, err := req.gaOptions(method)
 		if err != nil {
 			return nil, err
@@ -154,16 +189,7 @@ func runMethod(ctx context.Context, req *CompileRequest, est *estimate.Estimator
 	case MethodOptimal:
 		op, err := partition.Optimal(ctx, est, obj)
 		if err != nil {
-			var fe *partition.FrontError
-			if errors.As(err, &fe) {
-				what := "Pareto points of one prefix in the exact EDP optimum"
-				if fe.Total {
-					what = "Pareto points over all prefixes in the exact EDP optimum"
-				}
-				return nil, &LimitError{What: what, Need: int64(fe.Points), Limit: int64(fe.Limit),
-					Lift: "nothing (the bound is fixed): use the compass method, or the latency or energy objective"}
-			}
-			return nil, err
+			return nil, frontLimit(err)
 		}
 		plan = op.Plan
 		b := float64(est.Batch())
@@ -186,4 +212,19 @@ func runMethod(ctx context.Context, req *CompileRequest, est *estimate.Estimator
 		return nil, err
 	}
 	return mr, nil
+}
+
+// frontLimit turns an EDP optimum's Pareto fronts grown past their fixed
+// bound (*partition.FrontError) into a *LimitError; other errors pass.
+func frontLimit(err error) error {
+	var fe *partition.FrontError
+	if !errors.As(err, &fe) {
+		return err
+	}
+	what := "Pareto points of one prefix in the exact EDP optimum"
+	if fe.Total {
+		what = "Pareto points over all prefixes in the exact EDP optimum"
+	}
+	return &LimitError{What: what, Need: int64(fe.Points), Limit: int64(fe.Limit),
+		Lift: "nothing (the bound is fixed): use the compass method, or the latency or energy objective"}
 }

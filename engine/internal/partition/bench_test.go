@@ -24,7 +24,7 @@ func benchGA(b *testing.B, net, chip string, batch int) {
 	var gens int
 	for b.Loop() {
 		e := newEstimator(b, m, batch)
-		res, err := partition.GA(ctx, e, partition.Latency, partition.DefaultGAOptions(1))
+		res, err := partition.GA(ctx, e, partition.Latency, partition.PaperGAOptions(1))
 		if err != nil {
 			b.Fatal(err)
 		}

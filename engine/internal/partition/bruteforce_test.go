@@ -312,7 +312,7 @@ func TestOptimalMatchesBruteForce(t *testing.T) {
 					}
 				}
 				opt := partition.GAOptions{Population: 12, Generations: 8, Keep: 3, Patience: 4,
-					Seed: uint64(ii*10 + batch), Informed: ii%2 == 0}
+					Seed: uint64(ii*10 + batch)}
 				ga, err := partition.GA(ctx, e, obj, opt)
 				if err != nil {
 					t.Fatalf("%s %s: GA: %v", label, obj, err)

@@ -1,10 +1,8 @@
 package partition
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"slices"
 
@@ -20,16 +18,6 @@ type GAOptions struct {
 	Patience    int    `json:"patience"`    // stop after this many generations without a better best; 0 = never stop early
 	Seed        uint64 `json:"seed"`        // all randomness comes from this seed
 
-	// Informed makes the split and move mutations pick the best of their
-	// candidates (the split point, or the boundary and direction of the
-	// move, with the lowest cost of the spans they change) instead of a
-	// random one. The paper draws them at random.
-	Informed bool `json:"informed"`
-	// MoveReach is how many neighbours, at most, on each side of the target
-	// the informed move re-draws (the count is drawn from 1 to MoveReach);
-	// 0 means DefaultMoveReach.
-	MoveReach int `json:"move_reach,omitempty"`
-
 	// Progress, if set, is called after every generation (the initial
 	// population is generation 0).
 	Progress func(Generation) `json:"-"`
@@ -41,22 +29,6 @@ type GAOptions struct {
 // reports the best partition count settling by generation 9-10).
 func PaperGAOptions(seed uint64) GAOptions {
 	return GAOptions{Population: 100, Generations: 30, Keep: 20, Patience: 10, Seed: seed}
-}
-
-// DefaultMoveReach is the informed move's default reach: up to 16
-// neighbours on each side, enough for a run of partitions to consolidate on
-// the paper's grid (VGG16's first FC layer spans some 44 partitions on chip
-// S).
-const DefaultMoveReach = 16
-
-// DefaultGAOptions are this project's defaults for the `compass` method:
-// the paper's population, selection and mutations, with informed split and
-// move mutations and a longer run (up to 300 generations, stopping after 40
-// without improvement). On the paper's grid they bring the GA within a few
-// tenths of a percent of the exact optimum where the paper's settings can
-// be 5-20% away (docs/reproduction.md has both).
-func DefaultGAOptions(seed uint64) GAOptions {
-	return GAOptions{Population: 100, Generations: 300, Keep: 20, Patience: 40, Seed: seed, Informed: true, MoveReach: DefaultMoveReach}
 }
 
 // OptionError is a GA option out of its range: Field is its JSON key
@@ -83,8 +55,6 @@ func (o GAOptions) Check() error {
 		return bad("generations", "%d: must be from 0 to 100000", o.Generations)
 	case o.Patience < 0:
 		return bad("patience", "%d: must be 0 (never stop early) or positive", o.Patience)
-	case o.MoveReach < 0 || o.MoveReach > 1000:
-		return bad("move_reach", "%d: must be from 1 to 1000 (0 for the default %d)", o.MoveReach, DefaultMoveReach)
 	}
 	return nil
 }
@@ -124,16 +94,11 @@ type individual struct {
 
 // gaRun holds the state of one GA run.
 type gaRun struct {
-	e         *estimate.Estimator
-	obj       Objective
-	informed  bool
-	moveReach int
-	rng       *rand.Rand
-	n         int
-	exp       []float64 // prefix sums of the population-expected cost per unit
-
-	dpBest []float64 // scratch for reoptimise
-	dpFrom []int
+	e   *estimate.Estimator
+	obj Objective
+	rng *rand.Rand
+	n   int
+	exp []float64 // prefix sums of the population-expected cost per unit
 }
 
 // GA runs the COMPASS genetic algorithm without crossover, as the paper
@@ -158,7 +123,7 @@ func GA(ctx context.Context, e *estimate.Estimator, obj Objective, opt GAOptions
 	if err := opt.Check(); err != nil {
 		return nil, err
 	}
-	r := &gaRun{e: e, obj: obj, n: e.NumUnits(), informed: opt.Informed, moveReach: cmp.Or(opt.MoveReach, DefaultMoveReach),
+	r := &gaRun{e: e, obj: obj, n: e.NumUnits(),
 		rng: rand.New(rand.NewPCG(opt.Seed, opt.Seed^0x9e3779b97f4a7c15))}
 	r.exp = make([]float64, r.n+1)
 	pop := make([]*individual, opt.Population)
@@ -312,10 +277,8 @@ func (r *gaRun) ratio(ind *individual, i int) float64 {
 
 func (r *gaRun) mutate(parent *individual) *individual {
 	target, bestPart := 0, 0
-	sum := 0.0
 	for i := range parent.costs {
 		ri := r.ratio(parent, i)
-		sum += ri
 		if ri > r.ratio(parent, target) {
 			target = i
 		}
@@ -323,33 +286,14 @@ func (r *gaRun) mutate(parent *individual) *individual {
 			bestPart = i
 		}
 	}
-	if r.informed && sum > 0 {
-		// Roulette: partitions are targeted in proportion to R, so a
-		// parent whose worst partition cannot improve still moves.
-		x := r.rng.Float64() * sum
-		for i := range parent.costs {
-			if x -= r.ratio(parent, i); x < 0 {
-				target = i
-				break
-			}
-		}
-	}
 	var cuts []int
 	switch r.rng.IntN(numMutations) {
 	case mutMerge:
 		cuts = r.merge(parent)
 	case mutSplit:
-		if r.informed {
-			cuts = r.bestSplit(parent, target)
-		} else {
-			cuts = r.split(parent.cuts, target)
-		}
+		cuts = r.split(parent.cuts, target)
 	case mutMove:
-		if r.informed {
-			cuts = r.bestMove(parent, target)
-		} else {
-			cuts = r.move(parent.cuts, target)
-		}
+		cuts = r.move(parent.cuts, target)
 	}
 	if cuts == nil {
 		cuts = r.fixedRandom(parent.cuts, bestPart)
@@ -433,92 +377,7 @@ func (r *gaRun) fixedRandom(c []int, keep int) []int {
 }
 
 // row returns the energy and time of every valid span starting at a
-// (index b-a-1), kept by the estimator in 16 bytes a span: the mutations'
-// small dynamic programmes look spans up many times, and a flat slice is
+// (index b-a-1), kept by the estimator in 16 bytes a span: a flat slice is
 // much cheaper than the estimator's checked lookup, in WebAssembly
 // especially.
 func (r *gaRun) row(a int) []estimate.SpanCost { return r.e.Costs(a) }
-
-// bestSplit splits partition i into the pieces with the lowest total cost:
-// the paper's random two-way split, generalised to the best split into any
-// number of pieces. It returns nil when keeping the partition whole is
-// best.
-func (r *gaRun) bestSplit(ind *individual, i int) []int {
-	return r.reoptimise(ind, i, i+1)
-}
-
-// bestMove re-draws the boundaries of a window of partitions around
-// partition i (1 to MoveReach neighbours on each side, drawn at random) at
-// their lowest-cost positions: the paper's one-unit move across a boundary,
-// generalised to moving several boundaries by the best distances at once,
-// which lets a run of partitions consolidate into fewer.
-func (r *gaRun) bestMove(ind *individual, i int) []int {
-	parts := len(ind.cuts) - 1
-	if parts < 2 {
-		return nil
-	}
-	lo := max(0, i-1-r.rng.IntN(r.moveReach))
-	hi := min(parts, i+2+r.rng.IntN(r.moveReach))
-	return r.reoptimise(ind, lo, hi)
-}
-
-// reoptimise replaces partitions [i0, i1) of ind by the partitioning of
-// the same units with the lowest total cost (a dynamic programme over the
-// validity map restricted to those units). It returns nil if nothing
-// changes.
-func (r *gaRun) reoptimise(ind *individual, i0, i1 int) []int {
-	a, b := ind.cuts[i0], ind.cuts[i1]
-	n := b - a
-	if n < 2 {
-		return nil
-	}
-	best := r.dpBest[:0]
-	from := r.dpFrom[:0]
-	for k := 0; k <= n; k++ {
-		best = append(best, math.Inf(1))
-		from = append(from, -1) // -1: not reached yet
-	}
-	best[0], from[0] = 0, 0
-	// A span's cost for comparing candidate mutations of ind: the
-	// objective for additive objectives, the share E/E_ind + T/T_ind for
-	// EDP. Each start's row of costs is fetched once.
-	for x := 0; x < n; x++ {
-		bx := best[x]
-		if from[x] < 0 {
-			continue
-		}
-		row := r.row(a + x)
-		last := min(n, r.e.MaxEnd(a+x)-a)
-		for y := x + 1; y <= last; y++ {
-			sc := row[y-x-1]
-			var c float64
-			switch r.obj {
-			case EDP:
-				c = bx + (sc.EnergyPJ/ind.energy + sc.TimeNs/ind.time)
-			case Energy:
-				c = bx + sc.EnergyPJ
-			default:
-				c = bx + sc.TimeNs
-			}
-			// The first path to reach y is kept whatever its cost (an
-			// infinite or NaN cost compares false), so every unit end the
-			// validity map reaches gets a valid predecessor.
-			if from[y] < 0 || c < best[y] {
-				best[y], from[y] = c, x
-			}
-		}
-	}
-	r.dpBest, r.dpFrom = best, from
-	var inner []int
-	for y := from[n]; y > 0; y = from[y] {
-		inner = append(inner, a+y)
-	}
-	slices.Reverse(inner)
-	if slices.Equal(inner, ind.cuts[i0+1:i1]) {
-		return nil
-	}
-	out := make([]int, 0, len(ind.cuts)-(i1-i0-1)+len(inner))
-	out = append(out, ind.cuts[:i0+1]...)
-	out = append(out, inner...)
-	return append(out, ind.cuts[i1:]...)
-}

@@ -19,7 +19,7 @@ func TestGADeterministic(t *testing.T) {
 	ctx := context.Background()
 	m := zooMapping(t, "resnet18", "M")
 	for _, obj := range partition.Objectives() {
-		opt := partition.DefaultGAOptions(42)
+		opt := partition.PaperGAOptions(42)
 		e1 := newEstimator(t, m, 4)
 		r1, err := partition.GA(ctx, e1, obj, opt)
 		if err != nil {
@@ -45,7 +45,7 @@ func TestGADeterministic(t *testing.T) {
 			t.Errorf("%s: GA Score %v but its plan evaluates to %v", obj, r1.Score, tot.Score(obj))
 		}
 		// Another seed is allowed to give another run; report it.
-		r4, err := partition.GA(ctx, e1, obj, partition.DefaultGAOptions(43))
+		r4, err := partition.GA(ctx, e1, obj, partition.PaperGAOptions(43))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,12 +65,11 @@ func TestGAHistoryAndProgress(t *testing.T) {
 	m := zooMapping(t, "squeezenet1_1", "S")
 	for _, obj := range partition.Objectives() {
 		for _, opt := range []partition.GAOptions{
-			partition.DefaultGAOptions(5),
 			partition.PaperGAOptions(5),
 			{Population: 20, Generations: 25, Keep: 5, Patience: 0, Seed: 9},
-			{Population: 20, Generations: 400, Keep: 5, Patience: 3, Seed: 9, Informed: true},
+			{Population: 20, Generations: 400, Keep: 5, Patience: 3, Seed: 9},
 		} {
-			label := fmt.Sprintf("%s pop %d gens %d keep %d patience %d informed %v", obj, opt.Population, opt.Generations, opt.Keep, opt.Patience, opt.Informed)
+			label := fmt.Sprintf("%s pop %d gens %d keep %d patience %d", obj, opt.Population, opt.Generations, opt.Keep, opt.Patience)
 			e := newEstimator(t, m, 2)
 			var calls []partition.Generation
 			opt.Progress = func(g partition.Generation) { calls = append(calls, g) }
@@ -158,7 +157,7 @@ func TestGACancel(t *testing.T) {
 	e := newEstimator(t, m, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	opt := partition.DefaultGAOptions(1)
+	opt := partition.PaperGAOptions(1)
 	opt.Generations = 100000
 	opt.Patience = 0 // would run for a long time if not cancelled
 	var seen []int
@@ -193,7 +192,7 @@ func TestGACancel(t *testing.T) {
 // naming the field and its value, before any work, and that the built-in
 // settings pass.
 func TestGAOptionsCheck(t *testing.T) {
-	for _, o := range []partition.GAOptions{partition.DefaultGAOptions(0), partition.PaperGAOptions(0),
+	for _, o := range []partition.GAOptions{partition.PaperGAOptions(0),
 		{Population: 2, Keep: 1, Generations: 0}, {Population: 100000, Keep: 99999, Generations: 100000, Patience: 1}} {
 		if err := o.Check(); err != nil {
 			t.Errorf("Check(%+v) = %v", o, err)

@@ -1,10 +1,22 @@
 // Package partition chooses where to cut a network's sequence of partition
 // units so that each partition fits the chip: the paper's two baselines
-// (greedy and layerwise), the COMPASS genetic algorithm, and an exact
-// optimum by dynamic programming over the validity map. Every method draws
-// partitions only through the validity map (estimate.Estimator.MaxEnd), so
-// every partitioning it returns is valid, and every method is costed by the
-// same estimator.
+// (greedy and layerwise), the COMPASS genetic algorithm as the paper
+// publishes it (GA, PaperGAOptions), the exact optimum by dynamic
+// programming (Optimal), and the k best plans (KBest) for checking the
+// estimator's choice on the simulator.
+//
+// The estimator costs each partition (a span [a, b) of units) on its own:
+// a span's time and energy do not depend on its neighbours. Partitioning
+// is then a shortest path from unit 0 to unit n over the cut graph, whose
+// nodes are the cut positions and whose edges are the valid spans, and the
+// dynamic programme in Optimal solves it exactly in milliseconds on the
+// whole zoo (EDP, a product of two sums, needs a Pareto front per node,
+// still exact). The GA is reproduced for fidelity to the paper and for
+// comparison, not because the problem needs a heuristic.
+//
+// Every method draws partitions only through the validity map
+// (estimate.Estimator.MaxEnd), so every partitioning it returns is valid,
+// and every method is costed by the same estimator.
 package partition
 
 import (

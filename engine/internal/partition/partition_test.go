@@ -42,7 +42,7 @@ func TestPlansValidOnZoo(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: Optimal: %v", label, err)
 				}
-				ga, err := partition.GA(ctx, e, partition.Latency, partition.DefaultGAOptions(uint64(batch)))
+				ga, err := partition.GA(ctx, e, partition.Latency, partition.PaperGAOptions(uint64(batch)))
 				if err != nil {
 					t.Fatalf("%s: GA: %v", label, err)
 				}
@@ -148,15 +148,15 @@ type gridRow struct {
 	net, chip                  string
 	batch                      int
 	optimal, greedy, layerwise float64 // batch time, ns
-	ga, paperGA                float64
-	gaGenerations, paperGAGens int
+	ga                         float64
+	gaGenerations              int
 }
 
 // TestPaperGrid runs the paper's grid (VGG16, ResNet18, SqueezeNet 1.1 on
 // chips S, M, L at batch 1, 2, 4, 8, 16) for latency. The exact optimum
-// must be at least as fast as every other method; the project's default GA
-// must be no slower than either baseline and within 2% of the optimum. The
-// paper's GA settings are only reported.
+// must be at least as fast as every other method; the GA with the paper's
+// settings (the compass method) is only reported: the paper's GA is
+// reproduced for fidelity, not expected to reach the optimum.
 func TestPaperGrid(t *testing.T) {
 	ctx := context.Background()
 	var rows []gridRow
@@ -181,52 +181,37 @@ func TestPaperGrid(t *testing.T) {
 				r.optimal = timeOf("optimal", opt.Plan)
 				r.greedy = timeOf("greedy", partition.Greedy(e))
 				r.layerwise = timeOf("layerwise", partition.Layerwise(e))
-				ga, err := partition.GA(ctx, e, partition.Latency, partition.DefaultGAOptions(1))
+				ga, err := partition.GA(ctx, e, partition.Latency, partition.PaperGAOptions(1))
 				if err != nil {
 					t.Fatalf("%s: GA: %v", label, err)
 				}
 				r.ga = timeOf("ga", ga.Plan)
 				r.gaGenerations = len(ga.History) - 1
-				pga, err := partition.GA(ctx, e, partition.Latency, partition.PaperGAOptions(1))
-				if err != nil {
-					t.Fatalf("%s: paper GA: %v", label, err)
-				}
-				r.paperGA = timeOf("paper ga", pga.Plan)
-				r.paperGAGens = len(pga.History) - 1
 				rows = append(rows, r)
 
 				for _, o := range []struct {
 					name string
 					ns   float64
-				}{{"greedy", r.greedy}, {"layerwise", r.layerwise}, {"ga", r.ga}, {"paper ga", r.paperGA}} {
+				}{{"greedy", r.greedy}, {"layerwise", r.layerwise}, {"ga", r.ga}} {
 					if !leq(r.optimal, o.ns, relTol) {
 						t.Errorf("%s: optimal %v ns is slower than %s %v ns", label, r.optimal, o.name, o.ns)
 					}
-				}
-				if !leq(r.ga, r.greedy, relTol) || !leq(r.ga, r.layerwise, relTol) {
-					t.Errorf("%s: default GA %v ns is slower than greedy %v ns or layerwise %v ns", label, r.ga, r.greedy, r.layerwise)
-				}
-				if gap := r.ga/r.optimal - 1; gap >= 0.02 {
-					t.Errorf("%s: default GA is %.2f%% slower than the optimum (%v ns vs %v ns)", label, 100*gap, r.ga, r.optimal)
 				}
 			}
 		}
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "latency grid (gap = GA time / optimal time - 1; x greedy, x layerwise = GA throughput / baseline throughput)\n")
-	fmt.Fprintf(&b, "%-14s %-2s %3s | %12s | %9s %9s %9s %5s | %9s %9s %9s %5s\n",
-		"network", "ch", "B", "optimal ns", "GA gap", "x greedy", "x lw", "gens", "paper gap", "x greedy", "x lw", "gens")
-	var worst, worstPaper, sumPaper float64
+	fmt.Fprintf(&b, "%-14s %-2s %3s | %12s | %9s %9s %9s %5s\n",
+		"network", "ch", "B", "optimal ns", "GA gap", "x greedy", "x lw", "gens")
+	var worst, sum float64
 	for _, r := range rows {
-		gap, pgap := r.ga/r.optimal-1, r.paperGA/r.optimal-1
-		worst, worstPaper, sumPaper = max(worst, gap), max(worstPaper, pgap), sumPaper+pgap
-		fmt.Fprintf(&b, "%-14s %-2s %3d | %12.0f | %8.3f%% %9.3f %9.3f %5d | %8.2f%% %9.3f %9.3f %5d\n",
-			r.net, r.chip, r.batch, r.optimal,
-			100*gap, r.greedy/r.ga, r.layerwise/r.ga, r.gaGenerations,
-			100*pgap, r.greedy/r.paperGA, r.layerwise/r.paperGA, r.paperGAGens)
+		gap := r.ga/r.optimal - 1
+		worst, sum = max(worst, gap), sum+gap
+		fmt.Fprintf(&b, "%-14s %-2s %3d | %12.0f | %8.2f%% %9.3f %9.3f %5d\n",
+			r.net, r.chip, r.batch, r.optimal, 100*gap, r.greedy/r.ga, r.layerwise/r.ga, r.gaGenerations)
 	}
-	fmt.Fprintf(&b, "default GA: worst gap %.3f%%; paper GA: worst gap %.2f%%, mean gap %.2f%%",
-		100*worst, 100*worstPaper, 100*sumPaper/float64(len(rows)))
+	fmt.Fprintf(&b, "paper GA: worst gap %.2f%%, mean gap %.2f%%", 100*worst, 100*sum/float64(len(rows)))
 	t.Log(b.String())
 }
 
@@ -263,7 +248,7 @@ func TestOptimalEDP(t *testing.T) {
 		{"layerwise", partition.Layerwise(e)},
 	}
 	for _, obj := range partition.Objectives() {
-		ga, err := partition.GA(ctx, e, obj, partition.DefaultGAOptions(3))
+		ga, err := partition.GA(ctx, e, obj, partition.PaperGAOptions(3))
 		if err != nil {
 			t.Fatal(err)
 		}
