@@ -1,6 +1,7 @@
 package hw
 
 import (
+	"bytes"
 	"math"
 	"reflect"
 	"strings"
@@ -22,7 +23,7 @@ func mustPreset(t *testing.T, name string) *Chip {
 }
 
 func TestPresetNamesOrder(t *testing.T) {
-	want := []string{"S", "M", "L", "ReRAM"}
+	want := []string{"S", "M", "L", "ReRAM", "S-fit", "M-fit", "L-fit"}
 	if got := PresetNames(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("PresetNames() = %v, want %v", got, want)
 	}
@@ -284,4 +285,34 @@ func TestDerivedOnInvalidChip(t *testing.T) {
 	_ = c.MVMLatencyNs() + c.MVMIntervalNs() + c.MVMEnergyPJ() + c.PeakPowerMW()
 	_ = c.CrossbarWriteNs(3) + c.VFUNs(3) + c.LocalMemoryReadNs(3)
 	_ = c.DRAM.PeakBandwidthBytesPerS()
+}
+
+// The fitted chips are the sourced S, M, L with only the MVM timing and
+// energy replaced: every other field, the DRAM included, is the same.
+func TestFittedChipsDifferOnlyInFreeFigures(t *testing.T) {
+	p, err := Fitted()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"S", "M", "L"} {
+		src, fit := mustPreset(t, n), mustPreset(t, n+"-fit")
+		if fit.ADCLatencyNs != p.ADCLatencyNs {
+			t.Errorf("%s-fit: adc_latency_ns = %v, fitted.json has %v", n, fit.ADCLatencyNs, p.ADCLatencyNs)
+		}
+		if !near(fit.MVMSliceEnergyPJ, src.MVMSliceEnergyPJ*p.MVMEnergyScale) ||
+			!near(fit.ADCEnergyPerConversionPJ, src.ADCEnergyPerConversionPJ*p.MVMEnergyScale) {
+			t.Errorf("%s-fit: MVM energies %v, %v are not the sourced %v, %v scaled by %v", n,
+				fit.MVMSliceEnergyPJ, fit.ADCEnergyPerConversionPJ, src.MVMSliceEnergyPJ, src.ADCEnergyPerConversionPJ, p.MVMEnergyScale)
+		}
+		// Put the free figures back: the rest must be identical.
+		back := *fit
+		back.Name, back.Description = src.Name, src.Description
+		back.ADCLatencyNs, back.MVMSliceEnergyPJ, back.ADCEnergyPerConversionPJ = src.ADCLatencyNs, src.MVMSliceEnergyPJ, src.ADCEnergyPerConversionPJ
+		if !reflect.DeepEqual(&back, src) {
+			t.Errorf("%s-fit differs from %s in more than the fitted figures", n, n)
+		}
+	}
+	if got := p.JSON(); !bytes.Equal(got, FittedJSON()) {
+		t.Errorf("fitted.json is not in its canonical form (FitParams.JSON):\n%s\nwant\n%s", FittedJSON(), got)
+	}
 }

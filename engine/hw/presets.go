@@ -214,16 +214,25 @@ func reramChip() *Chip {
 // presets lists the built-in chips in PresetNames order.
 var presets = []struct {
 	name string
-	make func() *Chip
+	make func() (*Chip, error)
 }{
-	{"S", func() *Chip { return sramChip("S", 16, 9) }},  // COMPASS Table I: 1.125 MiB
-	{"M", func() *Chip { return sramChip("M", 16, 16) }}, // COMPASS Table I: 2.0 MiB
-	{"L", func() *Chip { return sramChip("L", 36, 16) }}, // COMPASS Table I: 4.5 MiB
-	{"ReRAM", reramChip},
+	{"S", sourced(func() *Chip { return sramChip("S", 16, 9) })},  // COMPASS Table I: 1.125 MiB
+	{"M", sourced(func() *Chip { return sramChip("M", 16, 16) })}, // COMPASS Table I: 2.0 MiB
+	{"L", sourced(func() *Chip { return sramChip("L", 36, 16) })}, // COMPASS Table I: 4.5 MiB
+	{"ReRAM", sourced(reramChip)},
+	// S, M, L with the figures the paper does not publish fitted to its
+	// published results (fitted.json, engine/internal/calibrate).
+	{"S-fit", func() (*Chip, error) { return fittedChip("S", 16, 9) }},
+	{"M-fit", func() (*Chip, error) { return fittedChip("M", 16, 16) }},
+	{"L-fit", func() (*Chip, error) { return fittedChip("L", 36, 16) }},
+}
+
+func sourced(f func() *Chip) func() (*Chip, error) {
+	return func() (*Chip, error) { return f(), nil }
 }
 
 // PresetNames returns the names of the built-in chips: S, M, L, then the
-// others (ReRAM).
+// others (ReRAM), then the paper-fitted S-fit, M-fit, L-fit.
 func PresetNames() []string {
 	names := make([]string, len(presets))
 	for i, p := range presets {
@@ -238,7 +247,7 @@ func Preset(name string) (*Chip, error) {
 	n := strings.TrimSpace(name)
 	for _, p := range presets {
 		if strings.EqualFold(p.name, n) {
-			return p.make(), nil
+			return p.make()
 		}
 	}
 	return nil, fmt.Errorf("unknown chip preset %q: available presets are %s",
