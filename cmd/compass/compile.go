@@ -5,7 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -276,7 +276,7 @@ throughput ratios per network beside the ratios the paper reports.`, stdout, std
 	methods := fs.String("method", "all", "comma-separated methods, or all")
 	objective := fs.String("objective", grid.Objective, "latency, energy or edp")
 	seed := fs.Uint64("seed", grid.Seed, "seed of every random choice")
-	simulate := fs.Bool("simulate", false, "also schedule and simulate every plan, and print the simulated throughput beside the estimate")
+	simulate := fs.Bool("simulate", false, "also schedule and simulate every plan, and print the simulated throughput and the spread of estimated / simulated latency and energy")
 	asJSON := addJSONFlags(fs, "print JSON")
 	lf := addLimitFlags(fs)
 	if err := parse(fs, args); err != nil {
@@ -408,21 +408,21 @@ func joules(j float64) string {
 }
 
 // printSimulated prints the simulated throughput of every plan and the
-// spread of estimator / simulator latency.
+// spread of estimator / simulator latency and energy.
 func printSimulated(w io.Writer, res *api.SweepResult, methods []string) error {
 	header := []string{"model", "chip", "batch"}
 	for _, m := range methods {
 		header = append(header, m)
 	}
 	t := table{header: header}
-	lo, hi, sum, n := math.Inf(1), math.Inf(-1), 0.0, 0
+	var latency, energy []float64
 	for _, row := range res.Rows {
 		cells := []any{row.Model, row.Chip, row.Batch}
 		for _, m := range methods {
 			f := row.Figure(m)
 			cells = append(cells, perSecond(f.SimThroughputPerS))
-			r := f.LatencyS / f.SimLatencyS
-			lo, hi, sum, n = math.Min(lo, r), math.Max(hi, r), sum+r, n+1
+			latency = append(latency, f.LatencyS/f.SimLatencyS)
+			energy = append(energy, f.EnergyPerInferenceJ/f.SimEnergyPerInferenceJ)
 		}
 		t.add(cells...)
 	}
@@ -430,8 +430,28 @@ func printSimulated(w io.Writer, res *api.SweepResult, methods []string) error {
 	if err := t.write(w); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "estimated / simulated latency over %d plans: %.3f to %.3f, mean %.3f\n", n, lo, hi, sum/float64(n))
+	fmt.Fprintf(w, "estimated / simulated latency over %d plans: %s\n", len(latency), spread(latency))
+	fmt.Fprintf(w, "estimated / simulated energy per inference over %d plans: %s\n", len(energy), spread(energy))
 	return nil
+}
+
+// spread says the range, mean and median of ratios.
+func spread(v []float64) string {
+	if len(v) == 0 {
+		return "none"
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	mean := 0.0
+	for _, x := range s {
+		mean += x
+	}
+	mean /= float64(len(s))
+	median := s[len(s)/2]
+	if len(s)%2 == 0 {
+		median = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return fmt.Sprintf("%.3f to %.3f, mean %.3f, median %.3f", s[0], s[len(s)-1], mean, median)
 }
 
 // perSecond formats a rate: one decimal from 1 up (the tables' usual

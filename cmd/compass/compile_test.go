@@ -188,10 +188,16 @@ func TestSweepSimulate(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"simulated throughput", "estimated / simulated latency over 4 plans"} {
+	for _, want := range []string{"simulated throughput", "estimated / simulated latency over 4 plans: ", "estimated / simulated energy per inference over 4 plans: "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("sweep --simulate output lacks %q", want)
 		}
+	}
+	if got, want := spread([]float64{1, 3, 2, 4.5}), "1.000 to 4.500, mean 2.625, median 2.500"; got != want {
+		t.Errorf("spread = %q, want %q", got, want)
+	}
+	if got, want := spread([]float64{0.9, 1.1, 1}), "0.900 to 1.100, mean 1.000, median 1.000"; got != want {
+		t.Errorf("spread = %q, want %q", got, want)
 	}
 }
 
