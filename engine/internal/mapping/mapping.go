@@ -4,8 +4,9 @@
 // partition units, the smallest granule of the partition search (each unit
 // fits one core). It also says whether the whole model fits the chip at
 // once, which is all that compilers without weight replacement can do,
-// and what a replica of a unit keeps in its core's local memory and
-// spills to DRAM (Buffer, buffer.go).
+// how a unit's rows and columns spread over its crossbars (Crossbar,
+// crossbars.go), and what a replica of a unit keeps in its core's local
+// memory and spills to DRAM (Buffer, buffer.go).
 //
 // Matrix layout. A layer with G groups has, per group, a matrix of
 // rows = kernel area x input channels per group and cols = output channels
