@@ -10,6 +10,7 @@ import (
 
 	"github.com/compass-go/compass/engine/hw"
 	"github.com/compass-go/compass/engine/internal/estimate"
+	"github.com/compass-go/compass/engine/internal/layout"
 	"github.com/compass-go/compass/engine/internal/mapping"
 	"github.com/compass-go/compass/engine/internal/partition"
 	"github.com/compass-go/compass/engine/model"
@@ -148,6 +149,11 @@ type MethodResult struct {
 	Partitions          []PartitionResult   `json:"partitions"`
 	GA                  *GAReport           `json:"ga,omitempty"`
 	Pareto              []ParetoPointResult `json:"pareto,omitempty"`
+
+	// layout is the plan laid out (the placement reported above), for
+	// Simulate and Program to schedule; the facade clears it before it
+	// returns the result.
+	layout *layout.Layout
 }
 
 // LayerInfo places a layer's units in the unit sequence (for drawing).
@@ -284,37 +290,22 @@ func Compile(ctx context.Context, req CompileRequest) (_ *CompileResult, err err
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", method, err)
 		}
+		mr.layout = nil
 		res.Results = append(res.Results, *mr)
 	}
 	return res, nil
 }
 
-// place maps a span's replicated units onto cores (best-fit decreasing,
-// the placement whose existence the estimator's packing check decided).
-func place(m *mapping.Mapping, s *estimate.Span) ([]Slot, error) {
+// place reports a partition's layout: one slot per piece of a replica,
+// in core and crossbar order, runs of consecutive replicas of one unit
+// side by side with the same buffers merged into one slot.
+func place(p *layout.Partition) []Slot {
 	var slots []Slot
-	var sizes []int
-	for _, lp := range s.Layers {
-		for u := s.Start; u < s.End; u++ {
-			if m.Units[u].Layer != lp.Layer {
-				continue
-			}
-			l := m.Layers[lp.Layer]
-			for r := 0; r < lp.Replicas; r++ {
-				_, positions := mapping.ReplicaPositions(l.Positions, lp.Replicas, r)
-				buf := m.ReplicaBuffer(u, positions)
-				slots = append(slots, Slot{Crossbars: m.Units[u].Crossbars, Layer: lp.Layer, Unit: u, Replica: r, Count: 1,
-					BufferBytes: buf.NeedBytes, ShareBytes: buf.ShareBytes, SpillBytes: buf.SpillBytes, ReloadBytes: buf.ReloadBytes})
-				sizes = append(sizes, m.Units[u].Crossbars)
-			}
+	for _, r := range p.Replicas {
+		for _, pc := range r.Pieces {
+			slots = append(slots, Slot{Core: pc.Core, FirstCrossbar: pc.FirstCrossbar, Crossbars: pc.Crossbars, Layer: r.Layer, Unit: r.Unit, Replica: r.Index, Count: 1,
+				BufferBytes: r.Buffer.NeedBytes, ShareBytes: r.Buffer.ShareBytes, SpillBytes: r.Buffer.SpillBytes, ReloadBytes: r.Buffer.ReloadBytes})
 		}
-	}
-	core, off, ok := mapping.PlaceCores(sizes, m.Chip.Cores, m.Chip.CrossbarsPerCore)
-	if !ok {
-		return nil, fmt.Errorf("units [%d, %d) with their replication do not place on the chip (estimator and placement disagree)", s.Start, s.End)
-	}
-	for i := range slots {
-		slots[i].Core, slots[i].FirstCrossbar = core[i], off[i]
 	}
 	slices.SortStableFunc(slots, func(a, b Slot) int {
 		if a.Core != b.Core {
@@ -327,7 +318,7 @@ func place(m *mapping.Mapping, s *estimate.Span) ([]Slot, error) {
 	for _, sl := range slots {
 		if k := len(out) - 1; k >= 0 {
 			p := &out[k]
-			if p.Core == sl.Core && p.Unit == sl.Unit && p.Replica+p.Count == sl.Replica &&
+			if p.Core == sl.Core && p.Unit == sl.Unit && p.Replica+p.Count == sl.Replica && p.Crossbars == sl.Crossbars &&
 				p.FirstCrossbar+p.Count*p.Crossbars == sl.FirstCrossbar &&
 				p.BufferBytes == sl.BufferBytes && p.SpillBytes == sl.SpillBytes {
 				p.Count++
@@ -336,7 +327,7 @@ func place(m *mapping.Mapping, s *estimate.Span) ([]Slot, error) {
 		}
 		out = append(out, sl)
 	}
-	return out, nil
+	return out
 }
 
 func fillMethod(mr *MethodResult, est *estimate.Estimator, plan partition.Plan, tot partition.Totals, spans []*estimate.Span) error {
@@ -349,6 +340,11 @@ func fillMethod(mr *MethodResult, est *estimate.Estimator, plan partition.Plan, 
 	mr.LatencyS = tot.TimeNs * nsToS
 	mr.EnergyBreakdownJ = energyJ(tot.Energy, 1/b)
 	mr.Cuts = slices.Clone(plan.Cuts)
+	lay, err := est.Layout(plan.Cuts)
+	if err != nil {
+		return err
+	}
+	mr.layout = lay
 	names := func(nodes []int) []string {
 		out := make([]string, len(nodes))
 		for i, n := range nodes {
@@ -367,11 +363,7 @@ func fillMethod(mr *MethodResult, est *estimate.Estimator, plan partition.Plan, 
 		for _, lp := range s.Layers {
 			pr.Replication = append(pr.Replication, Replica{Layer: m.Layers[lp.Layer].Name, Units: lp.Units, Crossbars: lp.Crossbars, Replicas: lp.Replicas})
 		}
-		slots, err := place(m, s)
-		if err != nil {
-			return err
-		}
-		pr.Placement = slots
+		pr.Placement = place(&lay.Partitions[i])
 		mr.Partitions = append(mr.Partitions, pr)
 		mr.DRAMBytesRead += s.WeightBytes + int64(est.Batch())*(s.LoadBytes+s.ReloadBytes)
 		mr.DRAMBytesWritten += int64(est.Batch()) * (s.StoreBytes + s.SpillBytes)

@@ -31,7 +31,7 @@ func Program(ctx context.Context, req CompileRequest) (_ *isa.Program, err error
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", methods[0], err)
 	}
-	p, err := schedule.Build(est, mr.Cuts)
+	p, err := schedule.Compile(est, mr.layout)
 	if err != nil {
 		return nil, &InternalError{Stage: "schedule", Err: fmt.Errorf("%s: %w", methods[0], err)}
 	}

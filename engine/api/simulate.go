@@ -7,6 +7,7 @@ import (
 	"reflect"
 
 	"github.com/compass-go/compass/engine/internal/estimate"
+	"github.com/compass-go/compass/engine/internal/layout"
 	"github.com/compass-go/compass/engine/internal/schedule"
 	"github.com/compass-go/compass/engine/internal/sim"
 	"github.com/compass-go/compass/engine/isa"
@@ -113,7 +114,7 @@ func Simulate(ctx context.Context, req CompileRequest, trace bool, programs func
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", method, err)
 		}
-		p, err := scheduleWithin(est, mr.Cuts, method, lim, programs != nil)
+		p, err := scheduleWithin(est, mr.layout, method, lim, programs != nil)
 		if err != nil {
 			return nil, err
 		}
@@ -139,6 +140,7 @@ func Simulate(ctx context.Context, req CompileRequest, trace bool, programs func
 			DRAMBytesRead: r.DRAM.BytesRead, DRAMBytesWritten: r.DRAM.BytesWritten, DRAMRowHitRate: r.DRAM.RowHitRate(),
 			SpillBytes: r.SpillBytes, ReloadBytes: r.ReloadBytes, Instructions: map[string]int64{}, MVMs: r.MVMs, Events: r.Events, Estimated: *mr,
 			Trace: r.Trace, TraceTruncated: r.TraceTruncated}
+		sr.Estimated.layout = nil
 		if trace {
 			sr.TraceEvents, sr.TraceEndS = r.TraceEvents, r.TraceEndNs*nsToS
 		}
@@ -167,12 +169,12 @@ func Simulate(ctx context.Context, req CompileRequest, trace bool, programs func
 	return out, nil
 }
 
-// scheduleWithin schedules a plan into its program and checks the work
+// scheduleWithin schedules a plan's layout into its program and checks the work
 // it asks for against the limits: the simulated events (one per
 // instruction executed) and, when the program is to be expanded for
 // export, its bytes. A plan that does not schedule is an engine fault.
-func scheduleWithin(est *estimate.Estimator, cuts []int, method string, lim Limits, expand bool) (*isa.LoopProgram, error) {
-	p, err := schedule.Build(est, cuts)
+func scheduleWithin(est *estimate.Estimator, lay *layout.Layout, method string, lim Limits, expand bool) (*isa.LoopProgram, error) {
+	p, err := schedule.Compile(est, lay)
 	if err != nil {
 		return nil, &InternalError{Stage: "schedule", Err: fmt.Errorf("%s: %w", method, err)}
 	}

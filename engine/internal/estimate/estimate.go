@@ -41,38 +41,15 @@ import (
 	"slices"
 
 	"github.com/compass-go/compass/engine/hw"
+	"github.com/compass-go/compass/engine/internal/energy"
+	"github.com/compass-go/compass/engine/internal/layout"
 	"github.com/compass-go/compass/engine/internal/mapping"
 	"github.com/compass-go/compass/engine/model"
 )
 
-// Energy is an energy breakdown in picojoules.
-type Energy struct {
-	MVM         float64 `json:"mvm"`          // crossbar arrays and DACs
-	ADC         float64 `json:"adc"`          // analog-to-digital conversions
-	VFU         float64 `json:"vfu"`          // vector functional units
-	LocalMemory float64 `json:"local_memory"` // core local memories
-	Bus         float64 `json:"bus"`          // on-chip bus
-	DRAM        float64 `json:"dram"`         // external memory (bursts, activates, background, refresh)
-	Write       float64 `json:"write"`        // crossbar programming
-	Static      float64 `json:"static"`       // chip static power x time
-}
-
-// Total sums the components.
-func (e Energy) Total() float64 {
-	return e.MVM + e.ADC + e.VFU + e.LocalMemory + e.Bus + e.DRAM + e.Write + e.Static
-}
-
-// Add accumulates o into e.
-func (e *Energy) Add(o Energy) {
-	e.MVM += o.MVM
-	e.ADC += o.ADC
-	e.VFU += o.VFU
-	e.LocalMemory += o.LocalMemory
-	e.Bus += o.Bus
-	e.DRAM += o.DRAM
-	e.Write += o.Write
-	e.Static += o.Static
-}
+// Energy is an energy breakdown in picojoules (energy.Breakdown, which
+// the simulator reports too).
+type Energy = energy.Breakdown
 
 // LayerPlan is one layer's share of a span and its layout.
 type LayerPlan struct {
@@ -122,12 +99,12 @@ type Estimator struct {
 	batch int
 	ends  []int
 
-	owner       []int     // graph node -> owning layer (index into m.Layers), -1 for graph inputs/parameters
+	owners      *layout.Owners
+	owner       []int     // graph node -> owning layer (owners.Of), -1 for graph inputs/parameters
 	isLayer     []bool    // graph node is a Conv/Linear layer
 	tensorBytes []float64 // output bytes of each graph node at activation precision
 	layerPreds  [][]int   // layer -> layers whose outputs it waits for
 	ownedPreds  [][]int   // layer -> other layers whose outputs the vector nodes it owns read (its vector work waits for them)
-	layerNodes  [][]int   // layer -> graph nodes it owns (itself first)
 	ownedOps    []int64   // vector ops of the nodes a layer owns, its partial sums and a ConvTranspose's overlap adds, per input
 	ownedRead   []int64   // local-memory bytes read by those nodes and overlap adds, per input
 	ownedRecv   []int64   // bytes of their operands from other layers (or DRAM), written on arrival, per input
@@ -184,6 +161,7 @@ func New(m *mapping.Mapping, batch int) (*Estimator, error) {
 	g, chip := m.Graph, m.Chip
 	e := &Estimator{m: m, g: g, chip: chip, batch: batch, ends: m.ValidEnds()}
 	n := len(g.Nodes)
+	e.owners = layout.NewOwners(m)
 	e.owner = make([]int, n)
 	e.isLayer = make([]bool, n)
 	e.tensorBytes = make([]float64, n)
@@ -198,37 +176,10 @@ func New(m *mapping.Mapping, batch int) (*Estimator, error) {
 	actBytes := float64(chip.ActivationBits) / 8
 	for i, nd := range g.Nodes {
 		e.tensorBytes[i] = math.Ceil(float64(nd.Out.Elems()) * actBytes)
-		switch {
-		case layerOfNode[i] >= 0:
-			e.owner[i] = layerOfNode[i]
-		case external(nd.Op):
-			e.owner[i] = -1
-		default:
-			// A vector node joins the latest layer among its producers.
-			o := -1
-			for _, p := range g.Producers(i) {
-				o = max(o, e.owner[p])
-			}
-			e.owner[i] = o
-		}
-	}
-	// Vector nodes fed only by graph inputs run with the first layer that
-	// consumes them.
-	for i := n - 1; i >= 0; i-- {
-		if e.owner[i] >= 0 || external(g.Nodes[i].Op) {
-			continue
-		}
-		o := len(m.Layers) - 1
-		for _, c := range g.Consumers(i) {
-			if e.owner[c] >= 0 {
-				o = min(o, e.owner[c])
-			}
-		}
-		e.owner[i] = o
+		e.owner[i] = e.owners.Of(i)
 	}
 	L := len(m.Layers)
 	e.pre = g.BeforeEveryLayer()
-	e.layerNodes = make([][]int, L)
 	e.ownedOps = make([]int64, L)
 	e.ownedRead = make([]int64, L)
 	e.ownedRecv = make([]int64, L)
@@ -244,7 +195,6 @@ func New(m *mapping.Mapping, batch int) (*Estimator, error) {
 		if o < 0 {
 			continue
 		}
-		e.layerNodes[o] = append(e.layerNodes[o], i)
 		if e.isLayer[i] {
 			continue
 		}
@@ -302,7 +252,7 @@ func New(m *mapping.Mapping, batch int) (*Estimator, error) {
 	}
 	e.ownedPreds = make([][]int, L)
 	for li := range m.Layers {
-		for _, n := range e.layerNodes[li] {
+		for _, n := range e.owners.Nodes(li) {
 			if e.isLayer[n] {
 				continue
 			}
@@ -320,21 +270,13 @@ func New(m *mapping.Mapping, batch int) (*Estimator, error) {
 	e.unitMaxRows = make([]int, U)
 	e.unitShare = make([]float64, U)
 	e.unitPsumSend = make([]int64, U)
-	R := chip.CrossbarRows
 	for k, u := range m.Units {
 		l := m.Layers[u.Layer]
 		rows := u.RowEnd - u.RowStart
 		outs := u.OutEnd - u.OutStart
-		if l.GroupsPerCrossbar > 1 {
-			// Packed groups: each group uses its own rows of one crossbar.
-			groups := outs / l.Cols
-			e.unitRows[k] = int64(groups * l.Rows)
-			e.unitMaxRows[k] = min(l.GroupsPerCrossbar, groups) * l.Rows
-		} else {
-			rowBlocks := (rows + R - 1) / R
-			stripes := u.Crossbars / rowBlocks
-			e.unitRows[k] = int64(rows) * int64(stripes)
-			e.unitMaxRows[k] = min(rows, R)
+		for _, r := range m.CrossbarRows(k) {
+			e.unitRows[k] += int64(r)
+			e.unitMaxRows[k] = max(e.unitMaxRows[k], r)
 		}
 		e.unitRead[k] = int64(math.Ceil(float64(m.InputElems(k)) * actBytes))
 		e.unitWrite[k] = int64(math.Ceil(float64(outs) * actBytes))
@@ -361,13 +303,6 @@ func (e *Estimator) buffers(u, r int) *mapping.Buffer {
 		e.buf[u] = e.m.ReplicatedBuffers(u, r)
 	}
 	return &e.buf[u]
-}
-
-// external reports whether a node's tensor comes from outside the chip's
-// computation (graph inputs, learned parameters, imported constants): no
-// layer owns it, and a partition that needs it loads it from DRAM.
-func external(op model.Op) bool {
-	return op == model.OpInput || op == model.OpParameter || op == model.OpConstant
 }
 
 // MaxBatch bounds the batch size (the paper evaluates 1 to 16).
@@ -409,13 +344,8 @@ func (e *Estimator) endOr(a int) int {
 	return -1
 }
 
-// Owner is the layer (index into the mapping's layers) whose partition
-// computes graph node i, or -1 for graph inputs and parameters.
-func (e *Estimator) Owner(i int) int { return e.owner[i] }
-
-// LayerNodes lists the graph nodes layer l owns, in topological order, the
-// layer's own Conv/Linear node first.
-func (e *Estimator) LayerNodes(l int) []int { return e.layerNodes[l] }
+// Owners says which layer computes each graph node (layout.Owners).
+func (e *Estimator) Owners() *layout.Owners { return e.owners }
 
 // TensorBytes is the size of node i's output at activation precision.
 func (e *Estimator) TensorBytes(i int) float64 { return e.tensorBytes[i] }

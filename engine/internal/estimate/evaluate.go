@@ -230,7 +230,7 @@ func (e *Estimator) dataDependence(s *Span, first, last int) (load, store, sent 
 		e.gen = 1
 	}
 	for l := first; l <= last; l++ {
-		for _, n := range e.layerNodes[l] {
+		for _, n := range e.owners.Nodes(l) {
 			fn := e.frac[l]
 			want := fn
 			if e.isLayer[n] || e.pre[n] {
@@ -261,7 +261,7 @@ func (e *Estimator) dataDependence(s *Span, first, last int) (load, store, sent 
 		load += e.lookupBytes[l]
 	}
 	for l := first; l <= last; l++ {
-		for _, n := range e.layerNodes[l] {
+		for _, n := range e.owners.Nodes(l) {
 			f := e.frac[l]
 			if e.pre[n] {
 				f = 1 // computed whole (model.Graph.BeforeEveryLayer)

@@ -125,7 +125,11 @@ func TestWeightBitsFunctional(t *testing.T) {
 		}
 		inputs[0] = append(inputs[0], v)
 	}
-	f := &sim.Functional{Mapping: m, Owner: e.Owner, Weights: weights, Inputs: inputs, Shift: 6}
+	lay, err := e.Layout(plan.Cuts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &sim.Functional{Layout: lay, Weights: weights, Inputs: inputs, Shift: 6}
 	want, err := sim.Reference(f)
 	if err != nil {
 		t.Fatal(err)

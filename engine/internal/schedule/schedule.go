@@ -19,9 +19,11 @@
 // the overflow of each input in DRAM and reads it back. Vector nodes that
 // come before every layer (model.Graph.BeforeEveryLayer) run on a thread of their own on each
 // home of the layer that owns them, since that layer's MVMs wait for them.
-// A core runs the threads of all replicas it holds. The
-// layout (replication per layer, placement on cores) is the estimator's,
-// so the simulator executes exactly the partitions the search chose.
+// A core runs the threads of all replicas it holds. Where each replica
+// sits, which positions it computes, what it buffers and which layer owns
+// each node come from the plan's layout (package layout), whose
+// replication is the estimator's, so the simulator executes exactly the
+// partitions the search chose.
 package schedule
 
 import (
@@ -30,12 +32,14 @@ import (
 	"math/bits"
 
 	"github.com/compass-go/compass/engine/internal/estimate"
+	"github.com/compass-go/compass/engine/internal/layout"
 	"github.com/compass-go/compass/engine/internal/mapping"
 	"github.com/compass-go/compass/engine/isa"
 	"github.com/compass-go/compass/engine/model"
 )
 
-// item is one replica of one unit, placed on a core.
+// item is one replica of one unit as the layout placed it, with what the
+// scheduler adds: its spill block and its shares of the layer's work.
 type item struct {
 	unit, replica int
 	core, firstX  int
@@ -52,18 +56,35 @@ type item struct {
 	rowsPerCrossbar       []int
 }
 
-// Build schedules the plan given by cuts (0 = c0 < ... < ck = units). Every
-// stream's per-input instructions are stored once (isa.LoopStream), so the
-// program's size does not grow with the batch; Expand materialises it.
+// Build schedules the plan given by cuts (0 = c0 < ... < ck = units): it
+// lays the plan out (Estimator.Layout) and compiles the layout (Compile).
 func Build(e *estimate.Estimator, cuts []int) (*isa.LoopProgram, error) {
 	return build(e, cuts, false)
 }
 
-// build schedules the plan; with flat, every input's instructions are
-// generated into the streams' heads (no repetition), the reference the
-// loop form must expand to.
+// Compile schedules a plan's layout, made by e.Layout. Every stream's
+// per-input instructions are stored once (isa.LoopStream), so the
+// program's size does not grow with the batch; Expand materialises it.
+func Compile(e *estimate.Estimator, lay *layout.Layout) (*isa.LoopProgram, error) {
+	return compile(e, lay, false)
+}
+
+// build lays out and schedules the plan; with flat, every input's
+// instructions are generated into the streams' heads (no repetition), the
+// reference the loop form must expand to.
 func build(e *estimate.Estimator, cuts []int, flat bool) (*isa.LoopProgram, error) {
+	lay, err := e.Layout(cuts)
+	if err != nil {
+		return nil, err
+	}
+	return compile(e, lay, flat)
+}
+
+func compile(e *estimate.Estimator, lay *layout.Layout, flat bool) (*isa.LoopProgram, error) {
 	m := e.Mapping()
+	if lay.Mapping != m {
+		return nil, fmt.Errorf("schedule: the layout is of another mapping than the estimator's")
+	}
 	g := m.Graph
 	B := e.Batch()
 	p := &isa.LoopProgram{Model: g.Name, Chip: m.Chip.Name, Batch: B}
@@ -80,12 +101,13 @@ func build(e *estimate.Estimator, cuts []int, flat bool) (*isa.LoopProgram, erro
 	// deadlock.
 	pre := g.BeforeEveryLayer()
 	stores := map[[4]int32]int64{} // storeKey -> STORE_DATA instructions of one input so far
-	for pi := 0; pi+1 < len(cuts); pi++ {
-		s, err := e.Span(cuts[pi], cuts[pi+1])
+	for pi := range lay.Partitions {
+		lp := &lay.Partitions[pi]
+		s, err := e.Span(lp.Start, lp.End)
 		if err != nil {
 			return nil, fmt.Errorf("partition %d: %w", pi, err)
 		}
-		part, err := buildPartition(e, s, pi, addr, pre, stores, flat)
+		part, err := buildPartition(e, lay, s, pi, addr, pre, stores, flat)
 		if err != nil {
 			return nil, fmt.Errorf("partition %d: %w", pi, err)
 		}
@@ -220,36 +242,14 @@ func (a *addresses) of(node, input int, offset float64) uint64 {
 	return a.tensor[node] + uint64(input)*a.stride[node] + uint64(offset)
 }
 
-// unitRows lists the rows programmed in each crossbar of a unit.
-func unitRows(m *mapping.Mapping, u mapping.Unit) []int {
-	l := m.Layers[u.Layer]
-	R := m.Chip.CrossbarRows
-	var rows []int
-	if l.GroupsPerCrossbar > 1 {
-		groups := (u.OutEnd - u.OutStart) / l.Cols
-		for x := 0; x < u.Crossbars; x++ {
-			gx := min(l.GroupsPerCrossbar, groups-x*l.GroupsPerCrossbar)
-			rows = append(rows, gx*l.Rows)
-		}
-		return rows
-	}
-	n := u.RowEnd - u.RowStart
-	blocks := (n + R - 1) / R
-	for s := 0; s < u.Crossbars/blocks; s++ {
-		for b := 0; b < blocks; b++ {
-			rows = append(rows, min(R, n-b*R))
-		}
-	}
-	return rows
-}
-
-func buildPartition(e *estimate.Estimator, s *estimate.Span, pi int, addr *addresses, pre []bool, stores map[[4]int32]int64, flat bool) (*isa.LoopPartition, error) {
+func buildPartition(e *estimate.Estimator, lay *layout.Layout, s *estimate.Span, pi int, addr *addresses, pre []bool, stores map[[4]int32]int64, flat bool) (*isa.LoopPartition, error) {
 	m := e.Mapping()
 	g := m.Graph
 	B := e.Batch()
+	owners := lay.Owners
 	inSpan := func(layer int) bool { return layer >= m.Units[s.Start].Layer && layer <= m.Units[s.End-1].Layer }
 	frac := func(node int) float64 {
-		o := e.Owner(node)
+		o := owners.Of(node)
 		if o < 0 || !inSpan(o) {
 			return 0
 		}
@@ -260,33 +260,21 @@ func buildPartition(e *estimate.Estimator, s *estimate.Span, pi int, addr *addre
 		}
 		return 0
 	}
-	// Items and their placement.
+	// Items: the layout's replicas, in its order (unit by unit, each
+	// unit's replicas in order).
 	var items []item
-	var sizes []int
-	replicas := map[int]int{}
-	for _, lp := range s.Layers {
-		replicas[lp.Layer] = lp.Replicas
-		l := m.Layers[lp.Layer]
-		for u := s.Start; u < s.End; u++ {
-			unit := m.Units[u]
-			if unit.Layer != lp.Layer {
-				continue
-			}
-			home := u
-			for home > s.Start && m.Units[home-1].Layer == unit.Layer && m.Units[home-1].OutStart == unit.OutStart && unit.InputSplit > 0 && m.Units[home].InputSplit > 0 {
-				home--
-			}
-			rows := unitRows(m, unit)
-			for k := 0; k < lp.Replicas; k++ {
-				first, pos := mapping.ReplicaPositions(l.Positions, lp.Replicas, k)
-				it := item{unit: u, replica: k, home: home, firstPos: first, positions: pos, rowsPerCrossbar: rows}
-				if home == u {
-					it.share = float64(unit.OutEnd-unit.OutStart) / float64(l.Cols*l.Groups) * float64(pos) / float64(l.Positions)
-				}
-				items = append(items, it)
-				sizes = append(sizes, unit.Crossbars)
-			}
+	for _, r := range lay.Partitions[pi].Replicas {
+		if len(r.Pieces) != 1 {
+			return nil, fmt.Errorf("unit %d replica %d is placed in %d pieces; the scheduler compiles replicas placed whole on one core", r.Unit, r.Index, len(r.Pieces))
 		}
+		l := m.Layers[r.Layer]
+		unit := m.Units[r.Unit]
+		it := item{unit: r.Unit, replica: r.Index, home: r.Home, firstPos: r.FirstPos, positions: r.Positions, rowsPerCrossbar: r.Rows,
+			core: r.Pieces[0].Core, firstX: r.Pieces[0].FirstCrossbar, buf: r.Buffer}
+		if r.IsHome() {
+			it.share = float64(unit.OutEnd-unit.OutStart) / float64(l.Cols*l.Groups) * float64(r.Positions) / float64(l.Positions)
+		}
+		items = append(items, it)
 	}
 	homeWork := map[int]uint64{} // layer -> outputs x positions of its homes in the span
 	for i := range items {
@@ -302,14 +290,9 @@ func buildPartition(e *estimate.Estimator, s *estimate.Span, pi int, addr *addre
 	for i := range items {
 		items[i].preOf = homeWork[m.Units[items[i].unit].Layer]
 	}
-	core, off, ok := mapping.PlaceCores(sizes, m.Chip.Cores, m.Chip.CrossbarsPerCore)
-	if !ok {
-		return nil, fmt.Errorf("units [%d, %d) with their replication do not place on the chip", s.Start, s.End)
-	}
 	for i := range items {
 		it := &items[i]
-		it.core, it.firstX = core[i], off[i]
-		if it.buf = m.ReplicaBuffer(it.unit, it.positions); it.buf.SpillBytes > 0 {
+		if it.buf.SpillBytes > 0 {
 			it.spillAddr = addr.spill
 			addr.spill = align(addr.spill + uint64(max(it.buf.SpillBytes, it.buf.ReloadBytes)))
 		}
@@ -319,11 +302,11 @@ func buildPartition(e *estimate.Estimator, s *estimate.Span, pi int, addr *addre
 	contrib := map[int]int64{} // node -> contributions per input
 	sendsOf := map[int][]int{} // layer -> nodes its homes SEND
 	for _, lp := range s.Layers {
-		for _, n := range e.LayerNodes(lp.Layer) {
+		for _, n := range owners.Nodes(lp.Layer) {
 			for _, c := range g.Consumers(n) {
 				// A node before every layer is computed on its own thread,
 				// so its layer's later vector nodes receive it too.
-				if frac(c) > 0 && (g.Nodes[c].Op.Crossbar() || e.Owner(c) != lp.Layer || (pre[n] && !pre[c])) {
+				if frac(c) > 0 && (g.Nodes[c].Op.Crossbar() || owners.Of(c) != lp.Layer || (pre[n] && !pre[c])) {
 					sendsOf[lp.Layer] = append(sendsOf[lp.Layer], n)
 					break
 				}
@@ -356,7 +339,7 @@ func buildPartition(e *estimate.Estimator, s *estimate.Span, pi int, addr *addre
 	// holds homes of their layer: the layer's MVMs need all of them, and a
 	// share computed by a later partition could not be loaded. Their
 	// operands then load whole, and they themselves never load.
-	entries, share := entryLoads(e, s, pre, inSpan)
+	entries, share := entryLoads(e, owners, s, pre, inSpan)
 	for _, ent := range entries {
 		contrib[ent]++
 	}
@@ -384,7 +367,7 @@ func buildPartition(e *estimate.Estimator, s *estimate.Span, pi int, addr *addre
 		exits[x] = true
 	}
 	for _, it := range items {
-		st, err := itemStreams(e, it, addr, pre, contrib, psums, sendsOf, exits, s, stores, flat)
+		st, err := itemStreams(e, owners, it, addr, pre, contrib, psums, sendsOf, exits, s, stores, flat)
 		if err != nil {
 			return nil, fmt.Errorf("unit %d replica %d: %w", it.unit, it.replica, err)
 		}
@@ -396,13 +379,13 @@ func buildPartition(e *estimate.Estimator, s *estimate.Span, pi int, addr *addre
 // entryLoads lists the tensors the partition loads and the share of each:
 // the span's entries (estimate.Span), except the nodes before every layer
 // it computes whole itself, whose operands it loads whole.
-func entryLoads(e *estimate.Estimator, s *estimate.Span, pre []bool, inSpan func(layer int) bool) ([]int, []float64) {
+func entryLoads(e *estimate.Estimator, owners *layout.Owners, s *estimate.Span, pre []bool, inSpan func(layer int) bool) ([]int, []float64) {
 	g := e.Mapping().Graph
 	whole := map[int]bool{}
 	for n, isPre := range pre {
-		if isPre && inSpan(e.Owner(n)) {
+		if isPre && inSpan(owners.Of(n)) {
 			for _, p := range g.Producers(n) {
-				if !pre[p] || !inSpan(e.Owner(p)) {
+				if !pre[p] || !inSpan(owners.Of(p)) {
 					whole[p] = true
 				}
 			}
@@ -411,7 +394,7 @@ func entryLoads(e *estimate.Estimator, s *estimate.Span, pre []bool, inSpan func
 	var entries []int
 	var share []float64
 	for k, ent := range s.Entries {
-		if pre[ent] && inSpan(e.Owner(ent)) {
+		if pre[ent] && inSpan(owners.Of(ent)) {
 			continue
 		}
 		entries, share = append(entries, ent), append(share, s.EntryShare[k])
@@ -465,7 +448,7 @@ type threads struct{ xbar, vec, spill []isa.Instr }
 
 // itemStreams schedules one replica: its crossbar thread, its vector
 // thread and, when its buffers spill, its spill thread, in that order.
-func itemStreams(e *estimate.Estimator, it item, addr *addresses, pre []bool, contrib map[int]int64,
+func itemStreams(e *estimate.Estimator, owners *layout.Owners, it item, addr *addresses, pre []bool, contrib map[int]int64,
 	psums map[[2]int]int64, sendsOf map[int][]int, exits map[int]bool, span *estimate.Span, stores map[[4]int32]int64, flat bool) ([]isa.LoopStream, error) {
 	m := e.Mapping()
 	g := m.Graph
@@ -591,12 +574,12 @@ func itemStreams(e *estimate.Estimator, it item, addr *addresses, pre []bool, co
 				vemit(v)
 			}
 		}
-		for _, n := range e.LayerNodes(layer) {
+		for _, n := range owners.Nodes(layer) {
 			if n == l.Node || pre[n] {
 				continue
 			}
 			for _, p := range g.Producers(n) {
-				if e.Owner(p) != layer || pre[p] {
+				if owners.Of(p) != layer || pre[p] {
 					rv := base
 					rv.Op, rv.Node, rv.Input, rv.Count = isa.Recv, int32(p), int32(b), contrib[p]
 					rv.Bytes = int64(math.Ceil(e.TensorBytes(p) * it.share)) // the operand's slice this home works on
@@ -620,7 +603,7 @@ func itemStreams(e *estimate.Estimator, it item, addr *addresses, pre []bool, co
 			sd.Bytes = int64(math.Ceil(e.TensorBytes(n) * it.share))
 			vemit(sd)
 		}
-		for _, n := range e.LayerNodes(layer) {
+		for _, n := range owners.Nodes(layer) {
 			if !exits[n] || pre[n] {
 				continue
 			}
@@ -636,7 +619,7 @@ func itemStreams(e *estimate.Estimator, it item, addr *addresses, pre []bool, co
 	// nodes before every layer that its layer owns.
 	var preNodes []int
 	if isHome {
-		for _, n := range e.LayerNodes(layer) {
+		for _, n := range owners.Nodes(layer) {
 			if pre[n] {
 				preNodes = append(preNodes, n)
 			}
@@ -649,7 +632,7 @@ func itemStreams(e *estimate.Estimator, it item, addr *addresses, pre []bool, co
 	before := func(b int) (out []isa.Instr) {
 		for _, n := range preNodes {
 			for _, p := range g.Producers(n) {
-				if e.Owner(p) != layer {
+				if owners.Of(p) != layer {
 					rv := base
 					rv.Op, rv.Node, rv.Input, rv.Count = isa.Recv, int32(p), int32(b), contrib[p]
 					rv.Bytes = int64(math.Ceil(e.TensorBytes(p) * sh))

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 
+	"github.com/compass-go/compass/engine/internal/layout"
 	"github.com/compass-go/compass/engine/internal/mapping"
 	"github.com/compass-go/compass/engine/isa"
 	"github.com/compass-go/compass/engine/model"
@@ -25,10 +26,12 @@ import (
 // vector ops are the element-wise ones a home can compute on its slice:
 // ReLU, Clip, Add, Identity, Flatten and Reshape.
 type Functional struct {
-	Mapping *mapping.Mapping
-	// Owner gives the layer that computes each graph node (the
-	// estimator's Owner), which decides where tensors cross layers.
-	Owner func(node int) int
+	// Layout is the plan's layout (package layout) the program was
+	// compiled from: every WRITE_WEIGHT must program a crossbar where the
+	// layout put that crossbar of that unit in that partition, which
+	// also says which of the unit's crossbars it is; its owners decide
+	// where tensors cross layers.
+	Layout *layout.Layout
 	// Weights holds, per mapping layer, its weights as [output][row] with
 	// rows = kernel area x input channels per group, row r = (ci*KH +
 	// kh)*KW + kw; each value must fit the layer's bits (mapping.Layer.WeightBits) as a
@@ -48,8 +51,9 @@ type fnState struct {
 	f        *Functional
 	m        *mapping.Mapping
 	g        *model.Graph
+	owners   *layout.Owners
 	cells    map[[2]int32]*crossbar
-	firstX   map[int]int32 // stream -> its first crossbar
+	placed   map[[3]int32][2]int // (partition, core, crossbar) -> (unit, the unit's crossbar) as the layout placed them
 	tensors  map[[3]int32][]int64
 	dram     map[[4]int32][]int64 // by isa.Instr.DataKey
 	buffers  map[[4]int64]*slice  // (partition, unit, first position, input)
@@ -78,10 +82,11 @@ type slice struct {
 }
 
 func newFunctional(f *Functional) (*fnState, error) {
-	if f.Mapping == nil || f.Owner == nil || len(f.Weights) != len(f.Mapping.Layers) {
-		return nil, fmt.Errorf("functional run: a mapping, an owner function and weights for each layer are needed")
+	if f.Layout == nil || len(f.Weights) != len(f.Layout.Mapping.Layers) {
+		return nil, fmt.Errorf("functional run: a layout and weights for each layer are needed")
 	}
-	g := f.Mapping.Graph
+	m := f.Layout.Mapping
+	g := m.Graph
 	for _, n := range g.Nodes {
 		switch n.Op {
 		case model.OpInput, model.OpConv, model.OpLinear, model.OpReLU, model.OpClip, model.OpAdd, model.OpIdentity, model.OpFlatten, model.OpReshape:
@@ -89,18 +94,28 @@ func newFunctional(f *Functional) (*fnState, error) {
 			return nil, fmt.Errorf("functional run: node %q is a %s; the functional mode computes Conv, Linear and the element-wise ops ReLU, Clip, Add, Identity, Flatten, Reshape", n.Name, n.Op)
 		}
 	}
+	placed := map[[3]int32][2]int{}
+	for pi, p := range f.Layout.Partitions {
+		for _, r := range p.Replicas {
+			for _, pc := range r.Pieces {
+				for j := range pc.Crossbars {
+					placed[[3]int32{int32(pi), int32(pc.Core), int32(pc.FirstCrossbar + j)}] = [2]int{r.Unit, pc.UnitCrossbar + j}
+				}
+			}
+		}
+	}
 	f.Outputs = map[int][][]int64{}
-	return &fnState{f: f, m: f.Mapping, g: g, cells: map[[2]int32]*crossbar{}, firstX: map[int]int32{},
+	return &fnState{f: f, m: m, g: g, owners: f.Layout.Owners, cells: map[[2]int32]*crossbar{}, placed: placed,
 		tensors: map[[3]int32][]int64{}, dram: map[[4]int32][]int64{}, buffers: map[[4]int64]*slice{},
 		mailbox: map[[4]int64][]*slice{}, carried: map[[4]int32]*slice{}, nodeVals: map[[5]int64][]int64{},
-		pre: g.BeforeEveryLayer(), qmax: int64(1)<<f.Mapping.Chip.ActivationBits - 1}, nil
+		pre: g.BeforeEveryLayer(), qmax: int64(1)<<m.Chip.ActivationBits - 1}, nil
 }
 
 // crosses reports whether node n's output leaves its layer: those tensors
 // are requantised.
-func crosses(g *model.Graph, owner func(int) int, n int) bool {
+func crosses(g *model.Graph, owners *layout.Owners, n int) bool {
 	for _, c := range g.Consumers(n) {
-		if g.Nodes[c].Op.Crossbar() || owner(c) != owner(n) {
+		if g.Nodes[c].Op.Crossbar() || owners.Of(c) != owners.Of(n) {
 			return true
 		}
 	}
@@ -109,22 +124,9 @@ func crosses(g *model.Graph, owner func(int) int, n int) bool {
 
 func requant(v int64, shift int, qmax int64) int64 { return min(max(v>>shift, 0), qmax) }
 
-// stripes lists a layer's column stripes (first output, end output, group)
-// in the mapping's order: group-major, then blocks of whole weights.
-func stripes(m *mapping.Mapping, l mapping.Layer) [][3]int {
-	per := m.Chip.CrossbarCols / l.ColsPerWeight
-	var out [][3]int
-	for g := 0; g < l.Groups; g++ {
-		for o := 0; o < l.Cols; o += per {
-			out = append(out, [3]int{g*l.Cols + o, g*l.Cols + min(o+per, l.Cols), g})
-		}
-	}
-	return out
-}
-
-// buildCrossbar lays out crossbar j of unit u from the weights: the unit's
-// blocks (one per crossbar for dense layers; several groups on the
-// diagonal for packed grouped convolutions), each weight offset-binary in
+// buildCrossbar lays out crossbar j of unit u from the weights: its blocks
+// (mapping.Crossbar: one for dense layers; several groups on the diagonal
+// for packed grouped convolutions), each weight offset-binary in
 // ColsPerWeight adjacent cells of BitsPerCell bits, least significant first.
 func (fs *fnState) buildCrossbar(u, j int) (*crossbar, error) {
 	m := fs.m
@@ -141,51 +143,32 @@ func (fs *fnState) buildCrossbar(u, j int) (*crossbar, error) {
 	for c := range xb.colOut {
 		xb.colOut[c] = -1
 	}
-	type block struct{ g, r0, r1, o0, o1 int }
-	var blocks []block
-	if l.GroupsPerCrossbar > 1 {
-		g0 := unit.OutStart/l.Cols + j*l.GroupsPerCrossbar
-		for g := g0; g < min(g0+l.GroupsPerCrossbar, unit.OutEnd/l.Cols); g++ {
-			blocks = append(blocks, block{g, 0, l.Rows, g * l.Cols, (g + 1) * l.Cols})
-		}
-	} else {
-		n := unit.RowEnd - unit.RowStart
-		nb := (n + R - 1) / R
-		var mine [][3]int
-		for _, s := range stripes(m, l) {
-			if s[0] >= unit.OutStart && s[0] < unit.OutEnd {
-				mine = append(mine, s)
-			}
-		}
-		s, rb := j/nb, j%nb
-		if s >= len(mine) {
-			return nil, fmt.Errorf("unit %d has no crossbar %d", u, j)
-		}
-		r0 := unit.RowStart + rb*R
-		blocks = append(blocks, block{mine[s][2], r0, min(unit.RowEnd, r0+R), mine[s][0], mine[s][1]})
+	blocks, err := m.Crossbar(u, j)
+	if err != nil {
+		return nil, err
 	}
 	offset := int64(1) << (cpw*b - 1)
 	mask := int64(1)<<b - 1
 	row, col := 0, 0
 	for _, bl := range blocks {
-		if row+bl.r1-bl.r0 > R || col+(bl.o1-bl.o0)*cpw > C {
+		if row+bl.RowEnd-bl.RowStart > R || col+(bl.OutEnd-bl.OutStart)*cpw > C {
 			return nil, fmt.Errorf("unit %d crossbar %d: its blocks overflow the crossbar", u, j)
 		}
-		for r := bl.r0; r < bl.r1; r++ {
-			xb.rowGroup[row+r-bl.r0], xb.rowIndex[row+r-bl.r0] = bl.g, r
+		for r := bl.RowStart; r < bl.RowEnd; r++ {
+			xb.rowGroup[row+r-bl.RowStart], xb.rowIndex[row+r-bl.RowStart] = bl.Group, r
 		}
-		for o := bl.o0; o < bl.o1; o++ {
+		for o := bl.OutStart; o < bl.OutEnd; o++ {
 			for q := 0; q < cpw; q++ {
-				c := col + (o-bl.o0)*cpw + q
+				c := col + (o-bl.OutStart)*cpw + q
 				xb.colOut[c], xb.colSlice[c] = o, q
-				for r := bl.r0; r < bl.r1; r++ {
+				for r := bl.RowStart; r < bl.RowEnd; r++ {
 					w := fs.f.Weights[unit.Layer][o*l.Rows+r] + offset
-					xb.cells[row+r-bl.r0][c] = (w >> (q * b)) & mask
+					xb.cells[row+r-bl.RowStart][c] = (w >> (q * b)) & mask
 				}
 			}
 		}
-		row += bl.r1 - bl.r0
-		col += (bl.o1 - bl.o0) * cpw
+		row += bl.RowEnd - bl.RowStart
+		col += (bl.OutEnd - bl.OutStart) * cpw
 	}
 	return xb, nil
 }
@@ -225,15 +208,24 @@ func bufKey(part int32, unit int32, pos int64, input int32) [4]int64 {
 	return [4]int64{int64(part), int64(unit), pos, int64(input)}
 }
 
+// placedWhat describes what the layout placed on a crossbar, for an error.
+func (fs *fnState) placedWhat(at [2]int, ok bool) string {
+	if !ok {
+		return "nothing"
+	}
+	return fmt.Sprintf("crossbar %d of unit %d", at[1], at[0])
+}
+
 // exec performs an instruction's arithmetic; the timing model has made
 // sure its operands are complete.
 func (fs *fnState) exec(id int, part, core int32, in isa.Instr) error {
 	switch in.Op {
 	case isa.WriteWeight:
-		if _, ok := fs.firstX[id]; !ok {
-			fs.firstX[id] = in.Xbar
+		at, ok := fs.placed[[3]int32{part, core, in.Xbar}]
+		if !ok || at[0] != int(in.Unit) {
+			return fmt.Errorf("partition %d: WRITE_WEIGHT of unit %d on core %d crossbar %d, where the layout placed %s", part, in.Unit, core, in.Xbar, fs.placedWhat(at, ok))
 		}
-		xb, err := fs.buildCrossbar(int(in.Unit), int(in.Xbar-fs.firstX[id]))
+		xb, err := fs.buildCrossbar(at[0], at[1])
 		if err != nil {
 			return err
 		}
@@ -424,7 +416,7 @@ func (fs *fnState) valuesOf(part int32, unit int32, pos int64, input int32, n in
 		return nil, nil, fmt.Errorf("node %s has no values yet", fs.g.Nodes[n].Name)
 	}
 	v := buf.values
-	if crosses(fs.g, fs.f.Owner, n) {
+	if crosses(fs.g, fs.owners, n) {
 		v = make([]int64, len(buf.values))
 		for i, x := range buf.values {
 			v[i] = requant(x, fs.f.Shift, fs.qmax)
@@ -447,7 +439,7 @@ func (fs *fnState) vector(part int32, in isa.Instr) error {
 		return fmt.Errorf("%s: no buffer of unit %d", node.Name, in.Unit)
 	}
 	operand := func(p int) ([]int64, error) {
-		if fs.f.Owner(p) == layer && !fs.pre[p] {
+		if fs.owners.Of(p) == layer && !fs.pre[p] {
 			v, _, err := fs.valuesOf(part, in.Unit, in.Pos, in.Input, p)
 			return v, err
 		}
@@ -486,7 +478,7 @@ func (fs *fnState) vector(part int32, in isa.Instr) error {
 	default: // Identity, Flatten, Reshape keep the elements in order
 		copy(out, a)
 	}
-	if crosses(fs.g, fs.f.Owner, n) {
+	if crosses(fs.g, fs.owners, n) {
 		for i, x := range out {
 			out[i] = requant(x, fs.f.Shift, fs.qmax)
 		}
@@ -513,7 +505,7 @@ func (fs *fnState) before(part int32, in isa.Instr) error {
 			return fmt.Errorf("%s: the functional mode adds tensors of the same shape only", node.Name)
 		}
 	}
-	cross := crosses(fs.g, fs.f.Owner, n)
+	cross := crosses(fs.g, fs.owners, n)
 	for i := in.Pos; i < in.Pos+in.Count; i++ {
 		v := a[i]
 		switch node.Op {
@@ -560,7 +552,7 @@ func (fs *fnState) publish(part int32, in isa.Instr, dst []int64) error {
 // and the same requantisation where tensors leave a layer. It returns,
 // per graph output node, each input's tensor.
 func Reference(f *Functional) (map[int][][]int64, error) {
-	m := f.Mapping
+	m := f.Layout.Mapping
 	g := m.Graph
 	layerOf := map[int]int{}
 	for li, l := range m.Layers {
@@ -610,7 +602,7 @@ func Reference(f *Functional) (map[int][][]int64, error) {
 			default:
 				return nil, fmt.Errorf("reference: node %q is a %s", n.Name, n.Op)
 			}
-			if n.Op != model.OpInput && crosses(g, f.Owner, i) {
+			if n.Op != model.OpInput && crosses(g, f.Layout.Owners, i) {
 				for k, x := range v {
 					v[k] = requant(x, f.Shift, qmax)
 				}

@@ -87,7 +87,11 @@ func randomInputs(rng *rand.Rand, g *model.Graph, batch, activationBits int) map
 func checkFunctional(t *testing.T, what string, e *estimate.Estimator, plan partition.Plan, weights [][]int64, inputs map[int][][]int64) (*isa.LoopProgram, *Result) {
 	t.Helper()
 	m := e.Mapping()
-	f := &Functional{Mapping: m, Owner: e.Owner, Weights: weights, Inputs: inputs, Shift: 4}
+	lay, err := e.Layout(plan.Cuts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &Functional{Layout: lay, Weights: weights, Inputs: inputs, Shift: 4}
 	want, err := Reference(f)
 	if err != nil {
 		t.Fatal(err)

@@ -37,7 +37,7 @@ import (
 
 	"github.com/compass-go/compass/engine/hw"
 	"github.com/compass-go/compass/engine/internal/dram"
-	"github.com/compass-go/compass/engine/internal/estimate"
+	"github.com/compass-go/compass/engine/internal/energy"
 	"github.com/compass-go/compass/engine/isa"
 )
 
@@ -104,7 +104,7 @@ type Options struct {
 // Result is a simulated batch.
 type Result struct {
 	LatencyNs      float64
-	Energy         estimate.Energy // pJ, per batch
+	Energy         energy.Breakdown // pJ, per batch
 	EnergyPJ       float64
 	DRAM           dram.Stats
 	Partitions     []PartitionResult

@@ -1,0 +1,188 @@
+// Package layout is the stage between the partition search and the
+// scheduler: for a plan (the cuts the search chose, each partition's
+// per-layer replication from the estimator) it says, once, where every
+// replica of every unit sits and what it holds, and which layer computes
+// each graph node (Owners). The facade reports the placement from it, the
+// scheduler compiles every partition from it, and the functional
+// simulator checks each crossbar write against it; the estimator reads
+// only its Owners, and decides replication and fit by the packing rule
+// of package mapping that the placement policies here realise.
+//
+// A partition's replicas come in the scheduler's order: unit by unit, and
+// each unit's replicas in order. A replica has
+//
+//   - its unit and replica index, and its home: the unit of the same
+//     stripe in the partition that adds the partial sums of an
+//     input-split stripe and does the layer's vector work (itself
+//     when it is not a later split);
+//   - the run of the layer's output positions it computes
+//     (mapping.ReplicaPositions);
+//   - its placement, a list of pieces, each a run of crossbars on one
+//     core, together holding the unit's crossbars in order;
+//   - the rows programmed in each of its crossbars (mapping.CrossbarRows);
+//   - its local-memory buffers and what of them spills to DRAM
+//     (mapping.Buffer).
+//
+// A placement policy decides the pieces. PolicyUnit, the one built,
+// keeps every replica whole on one core and places replicas by best-fit
+// decreasing (mapping.PlaceCores, the placement whose existence the
+// estimator's packing check and the validity map decide), so each
+// replica is one piece.
+package layout
+
+import (
+	"fmt"
+
+	"github.com/compass-go/compass/engine/internal/mapping"
+)
+
+// Policy is a placement policy: how replicas become pieces on cores.
+type Policy string
+
+// PolicyUnit places every replica of a unit whole on one core.
+const PolicyUnit Policy = "unit"
+
+// Piece is a run of a replica's crossbars on one core: the unit's
+// crossbars UnitCrossbar .. UnitCrossbar+Crossbars-1 sit on crossbars
+// FirstCrossbar .. FirstCrossbar+Crossbars-1 of core Core.
+type Piece struct {
+	Core          int
+	FirstCrossbar int
+	Crossbars     int
+	UnitCrossbar  int
+}
+
+// Replica is one replica of one unit in a partition, placed.
+type Replica struct {
+	Unit      int   // global unit index
+	Layer     int   // index into Mapping.Layers
+	Index     int   // which replica of the unit, 0 .. replication-1
+	Home      int   // the unit that adds the stripe's partial sums and does the vector work (Unit itself for a home)
+	FirstPos  int64 // the first output position it computes
+	Positions int64 // how many
+	Pieces    []Piece
+	Rows      []int          // matrix rows programmed in each of the unit's crossbars (shared by its replicas: do not modify)
+	Buffer    mapping.Buffer // what it keeps in local memory and spills
+}
+
+// IsHome reports whether the replica is its stripe's home.
+func (r *Replica) IsHome() bool { return r.Home == r.Unit }
+
+// Crossbar is where the unit's crossbar j of this replica sits.
+func (r *Replica) Crossbar(j int) (core, crossbar int, ok bool) {
+	for _, p := range r.Pieces {
+		if j >= p.UnitCrossbar && j < p.UnitCrossbar+p.Crossbars {
+			return p.Core, p.FirstCrossbar + j - p.UnitCrossbar, true
+		}
+	}
+	return 0, 0, false
+}
+
+// Partition is one partition of the plan, laid out.
+type Partition struct {
+	Start, End  int   // its units [Start, End)
+	FirstLayer  int   // the layer of unit Start
+	Replication []int // replicas of each layer FirstLayer, FirstLayer+1, ... of the span
+	Replicas    []Replica
+}
+
+// Replication of layer l in the partition (0 if it holds none of it).
+func (p *Partition) ReplicationOf(l int) int {
+	if i := l - p.FirstLayer; i >= 0 && i < len(p.Replication) {
+		return p.Replication[i]
+	}
+	return 0
+}
+
+// Span is a partition as New takes it: its units and the replication of
+// each of its layers, in order from the layer of unit Start.
+type Span struct {
+	Start, End int
+	Replicas   []int
+}
+
+// Layout is a plan laid out on the chip.
+type Layout struct {
+	Mapping    *mapping.Mapping
+	Owners     *Owners
+	Policy     Policy
+	Partitions []Partition
+}
+
+// New lays out the plan whose partitions are spans (contiguous, from
+// unit 0 to the last) under a placement policy. A span whose replicas do
+// not fit the chip is an error naming it.
+func New(m *mapping.Mapping, spans []Span, policy Policy) (*Layout, error) {
+	if m == nil {
+		return nil, fmt.Errorf("layout: nil mapping")
+	}
+	switch policy {
+	case PolicyUnit:
+	default:
+		return nil, fmt.Errorf("layout: placement policy %q is not one of %q", policy, PolicyUnit)
+	}
+	lay := &Layout{Mapping: m, Owners: NewOwners(m), Policy: policy, Partitions: make([]Partition, len(spans))}
+	rows := make([][]int, len(m.Units)) // per unit, made on first use
+	next := 0
+	for pi, s := range spans {
+		if s.Start != next || s.End <= s.Start || s.End > len(m.Units) {
+			return nil, fmt.Errorf("layout: partition %d spans units [%d, %d); it must start at unit %d and end after it, by unit %d", pi, s.Start, s.End, next, len(m.Units))
+		}
+		next = s.End
+		first, last := m.Units[s.Start].Layer, m.Units[s.End-1].Layer
+		if len(s.Replicas) != last-first+1 {
+			return nil, fmt.Errorf("layout: partition %d holds layers %d..%d but has %d replication counts", pi, first, last, len(s.Replicas))
+		}
+		for i, r := range s.Replicas {
+			if r < 1 {
+				return nil, fmt.Errorf("layout: partition %d gives layer %q %d replicas; every layer needs at least 1", pi, m.Layers[first+i].Name, r)
+			}
+		}
+		p := &lay.Partitions[pi]
+		p.Start, p.End, p.FirstLayer = s.Start, s.End, first
+		p.Replication = append([]int(nil), s.Replicas...)
+		for u := s.Start; u < s.End; u++ {
+			unit := m.Units[u]
+			l := m.Layers[unit.Layer]
+			reps := s.Replicas[unit.Layer-first]
+			if rows[u] == nil {
+				rows[u] = m.CrossbarRows(u)
+			}
+			home := u
+			for home > s.Start && m.Units[home-1].Layer == unit.Layer && m.Units[home-1].OutStart == unit.OutStart && unit.InputSplit > 0 && m.Units[home].InputSplit > 0 {
+				home--
+			}
+			for k := 0; k < reps; k++ {
+				firstPos, positions := mapping.ReplicaPositions(l.Positions, reps, k)
+				p.Replicas = append(p.Replicas, Replica{Unit: u, Layer: unit.Layer, Index: k, Home: home,
+					FirstPos: firstPos, Positions: positions, Rows: rows[u], Buffer: m.ReplicaBuffer(u, positions)})
+			}
+		}
+		if err := placeUnits(m, p); err != nil {
+			return nil, fmt.Errorf("layout: partition %d: %w", pi, err)
+		}
+	}
+	if next != len(m.Units) {
+		return nil, fmt.Errorf("layout: the partitions end at unit %d; they must cover all %d units", next, len(m.Units))
+	}
+	return lay, nil
+}
+
+// placeUnits is PolicyUnit: each replica whole on one core, best-fit
+// decreasing.
+func placeUnits(m *mapping.Mapping, p *Partition) error {
+	sizes := make([]int, len(p.Replicas))
+	for i, r := range p.Replicas {
+		sizes[i] = m.Units[r.Unit].Crossbars
+	}
+	core, off, ok := mapping.PlaceCores(sizes, m.Chip.Cores, m.Chip.CrossbarsPerCore)
+	if !ok {
+		return fmt.Errorf("units [%d, %d) with their replication do not place on the chip's %d cores of %d crossbars", p.Start, p.End, m.Chip.Cores, m.Chip.CrossbarsPerCore)
+	}
+	pieces := make([]Piece, len(p.Replicas))
+	for i := range p.Replicas {
+		pieces[i] = Piece{Core: core[i], FirstCrossbar: off[i], Crossbars: sizes[i]}
+		p.Replicas[i].Pieces = pieces[i : i+1 : i+1]
+	}
+	return nil
+}
