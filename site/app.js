@@ -8,11 +8,14 @@ import * as ChipForm from './chipform.js';
 import { bytes, esc, int, si } from './format.js';
 import {
   TIMELINE_LANES, drawBatches, drawChip, drawConvergence, drawEnergy, drawPhases, drawStrip, drawTimeline, drawValidity,
-  laneOfOpcode, optimumScore, prepare, summaryHTML, zoomWindows,
+  laneOfOpcode, prepare, summaryHTML, zoomWindows,
 } from './plots.js';
 import { SCENARIOS } from './scenarios.js';
-import { BATCHES, FieldError, GA_DEFAULTS, checkBatch, checkSeed, defaultState, gaRequest, parseQuery, toQuery } from './state.js';
-import { METHODS, installPatterns } from './svg.js';
+import { FieldError, checkBatch, checkSeed, defaultState, embedOptions, gaRequest, parseQuery, toQuery } from './state.js';
+import { installPatterns } from './svg.js';
+import {
+  comparisonBatches, engineMeta, gaDefaults, gaGenerations, gaScore, maxBatch, methodNames, minBatch, setMeta,
+} from './meta.js';
 import { RemoteEngine } from './remote.js';
 
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -177,9 +180,9 @@ function stopSweep() {
 
 async function boot() {
   installPatterns(document);
-  const { state, warnings } = parseQuery(location.search);
-  app.embed = state.embed;
-  if (state.plots && state.plots.length) app.embedPlots = state.plots;
+  const early = embedOptions(location.search);
+  app.embed = early.embed;
+  if (early.plots && early.plots.length) app.embedPlots = early.plots;
   document.body.classList.toggle('embed', app.embed);
   for (const name of app.embedPlots) fig(name).classList.add('embed-shown');
   if (app.embed) reportHeight();
@@ -187,7 +190,9 @@ async function boot() {
   const engine = startEngine();
   try {
     await engine.ready;
-    const [models, chips] = await Promise.all([engine.json('models'), engine.json('chips')]);
+    const [meta, models, chips] = await Promise.all([engine.json('meta'), engine.json('models'), engine.json('chips')]);
+    setMeta(meta.value);
+    window.compassMeta = meta.text; // for tests: the description the page runs on
     app.models = models.value;
     for (const c of chips.value) app.chips.set(c.name, c);
     if (engine.version) el.version.textContent = `${engine.version.version} (${engine.version.go})`;
@@ -195,6 +200,10 @@ async function boot() {
     setStatus('error', `Could not start the engine: ${err.message}`);
     return;
   }
+  // The URL is read once the engine has said which methods, objectives and
+  // GA settings it has.
+  const { state, warnings } = parseQuery(location.search);
+  fillFromMeta();
   fillModels();
   fillChips();
   el.model.disabled = false;
@@ -249,6 +258,30 @@ function reportHeight() {
 
 // ------------------------------------------------------------------ inputs
 
+// fillFromMeta writes the engine's methods (with their one-line summaries),
+// objectives, GA settings and batch bounds into the form.
+function fillFromMeta() {
+  const meta = engineMeta();
+  const legend = $('legend', $('fieldset.methods'));
+  $('fieldset.methods').innerHTML = legend.outerHTML + meta.methods.map((m) =>
+    `<label><input type="checkbox" name="method" value="${esc(m.name)}" checked> ${esc(m.name)} <small>${esc(m.summary)}</small></label>`).join('');
+  el.objective.innerHTML = meta.objectives.map((o) => `<option value="${esc(o.name)}">${esc(o.summary)}</option>`).join('');
+  $('[data-role=comparison-batches]').textContent = comparisonBatches().join(', ');
+  el.batch.min = String(minBatch());
+  el.batch.max = String(maxBatch());
+  const settable = meta.methods.filter((m) => m.ga_settable);
+  const fixed = meta.methods.filter((m) => m.ga && !m.ga_settable);
+  const list = (ms) => ms.map((m) => `<code>${esc(m.name)}</code> (${esc(m.summary)})`).join(', ');
+  const settings = (m) => meta.ga_settings.map((g) => `${g.key} ${int(m.ga[g.key])}`).join(', ');
+  $('#ga-hint').innerHTML = settable.length
+    ? `These apply to ${list(settable)}; each field starts at its default.` +
+      fixed.map((m) => ` <code>${esc(m.name)}</code> always runs with ${settings(m)}.`).join('')
+    : 'No method takes these settings.';
+  $('#ga-settings').innerHTML = meta.ga_settings.map((g) => `<div class="control narrow"><label for="ga-${esc(g.key)}" title="${esc(g.summary)}">` +
+    `${esc(g.key[0].toUpperCase() + g.key.slice(1))} <small>(${esc(g.summary)})</small></label>` +
+    `<input id="ga-${esc(g.key)}" data-ga="${esc(g.key)}" type="number" min="0" step="1" value="${esc(String(g.default))}" inputmode="numeric"></div>`).join('');
+}
+
 function fillModels() {
   const zoo = app.models.map((m) => `<option value="${esc(m.name)}" title="${esc(m.description || m.family)}">${esc(m.name)}</option>`).join('');
   const up = app.uploads.map((u) => `<option value="upload:${esc(u.name)}">${esc(u.name)} (uploaded)</option>`).join('');
@@ -297,11 +330,10 @@ function applyState(s) {
   for (const cb of $$('input[name=method]')) cb.checked = s.methods.includes(cb.value);
   el.objective.value = s.objective;
   el.seed.value = s.seed;
+  const defaults = gaDefaults();
   for (const input of $$('[data-ga]')) {
     const k = input.dataset.ga;
-    const v = k in s.ga ? s.ga[k] : GA_DEFAULTS[k];
-    if (input.type === 'checkbox') input.checked = v === true || v === 'true' || v === '1';
-    else input.value = v;
+    input.value = k in s.ga ? s.ga[k] : defaults[k];
   }
   const unknown = ChipForm.applyEdits(el.chipForm, s.chipEdits);
   if (unknown.length) problems.push({ field: '', text: `chip ${el.chip.value} has no parameter ${unknown.join(', ').slice(0, 120)}` });
@@ -312,9 +344,10 @@ function applyState(s) {
 
 function readGA() {
   const ga = {};
+  const defaults = gaDefaults();
   for (const input of $$('[data-ga]')) {
     const k = input.dataset.ga;
-    if (input.type === 'checkbox') { if (input.checked !== GA_DEFAULTS[k]) ga[k] = input.checked; } else if (input.value !== String(GA_DEFAULTS[k])) ga[k] = input.value;
+    if (input.value !== String(defaults[k])) ga[k] = input.value;
   }
   return ga;
 }
@@ -350,7 +383,7 @@ function buildRequest(s) {
   const req = { model: s.model, chip: s.chip };
   if (Object.keys(s.chipEdits).length) req.chip_spec = ChipForm.spec(preset(), s.chipEdits);
   req.batch = checkBatch(s.batch);
-  req.methods = METHODS.filter((m) => s.methods.includes(m));
+  req.methods = methodNames().filter((m) => s.methods.includes(m));
   req.objective = s.objective;
   req.seed = checkSeed(s.seed);
   const ga = gaRequest(s.ga);
@@ -682,8 +715,6 @@ async function exportProgram(kind) {
 
 // --------------------------------------------------------------------- run
 
-const GA_GENERATIONS = { 'compass-paper': 30 };
-
 // target is where a call runs: the HTTP API when the user named one and it
 // answers the call (not for an uploaded model, which stays in the page),
 // else the in-page worker.
@@ -720,12 +751,11 @@ async function run(opts = {}) {
   const engine = target('compile', req, app.engine);
   setStatus('running', `Compiling ${what}${engine === app.remote ? ` on ${app.remote.base}` : ''}…`);
   const t0 = performance.now();
-  const maxGen = { ...GA_GENERATIONS, compass: req.ga && req.ga.generations !== undefined ? req.ga.generations : GA_DEFAULTS.generations };
   const onProgress = (method, gen) => {
     // Methods run one after another in canonical order: progress is the
     // methods done plus the current GA's share of its generation budget.
     const i = req.methods.indexOf(method);
-    const frac = (i + Math.min(1, (gen.index + 1) / ((maxGen[method] ?? 100) + 1))) / req.methods.length;
+    const frac = (i + Math.min(1, (gen.index + 1) / ((gaGenerations(method, req.ga) ?? 100) + 1))) / req.methods.length;
     el.progress.value = Math.round(100 * frac);
     el.status.textContent = `Compiling ${what}… ${method}: generation ${gen.index}`;
   };
@@ -883,9 +913,9 @@ function batchesNote(text) {
   $('.readout', f).textContent = '';
 }
 
-// startBatchComparison compiles the current model and chip at batches 1-16
-// in the second worker: compass.sweep for a preset chip, one compile per
-// batch (same figures) for an edited chip, which sweep cannot take.
+// startBatchComparison compiles the current model and chip (a preset, or
+// the edited chip as the sweep's chip_specs) again at the engine's
+// comparison batches, in the second worker or on the HTTP API.
 async function startBatchComparison(req) {
   const token = ++app.sweepToken;
   app.sweep = null;
@@ -894,23 +924,16 @@ async function startBatchComparison(req) {
   setRunning(false);
   batchesNote('Comparing batch sizes…');
   const sweeper = startSweeper();
-  const remote = req.chip_spec ? null : target('sweep', { models: [req.model] }, null);
   const onProgress = (done, total) => {
     if (token === app.sweepToken) batchesNote(`Comparing batch sizes… ${done} of ${total} done.`);
   };
   try {
-    let out;
-    if (req.chip_spec) {
-      out = await sweeper.json('batchCompare', [JSON.stringify({
-        model: req.model, chip: req.chip, chip_spec: req.chip_spec, batches: BATCHES, methods: req.methods, objective: req.objective, seed: req.seed,
-      })], onProgress);
-    } else {
-      out = await (remote || sweeper).json('sweep', [JSON.stringify({
-        models: [req.model], chips: [req.chip], batches: BATCHES, methods: req.methods, objective: req.objective, seed: req.seed,
-      })], onProgress);
-    }
+    const sweep = { models: [req.model], chips: req.chip_spec ? [] : [req.chip], batches: comparisonBatches(), methods: req.methods, objective: req.objective, seed: req.seed };
+    if (req.chip_spec) sweep.chip_specs = [req.chip_spec];
+    const out = await target('sweep', sweep, sweeper).json('sweep', [JSON.stringify(sweep)], onProgress);
     if (token !== app.sweepToken) return;
     app.sweep = out.value;
+    window.compassLastSweep = out.text;
     await frame();
     timed('batches', renderBatches);
     scenarioAfterSweep();
@@ -1012,12 +1035,13 @@ const RENDERERS = {
     const series = res.results.filter((r) => r.ga).map((r) => ({ method: r.method, history: r.ga.history, stoppedEarly: r.ga.stopped_early }));
     if (!series.length) {
       ready(f, false);
-      $('.plot-body', f).innerHTML = '<svg class="chart empty" aria-hidden="true"></svg><p class="placeholder">No genetic algorithm ran: tick compass or compass-paper to see its convergence.</p>';
+      const gas = engineMeta().methods.filter((m) => m.ga).map((m) => m.name);
+      $('.plot-body', f).innerHTML = `<svg class="chart empty" aria-hidden="true"></svg><p class="placeholder">No genetic algorithm ran: tick ${esc(gas.join(' or '))} to see its convergence.</p>`;
       $('.readout', f).textContent = '';
       return;
     }
     const opt = view.byMethod.optimal;
-    const optimum = opt ? optimumScore(opt, res.objective, res.batch) : null;
+    const optimum = opt ? gaScore(opt, res.objective, res.batch) : null;
     drawConvergence($('.plot-body', f), $('.readout', f), series, optimum, res.objective, plotWidth(f));
     ready(f);
   },

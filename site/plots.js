@@ -4,6 +4,7 @@
 // `view`, the parsed CompileResult with lookup tables added by prepare().
 
 import { bytes, esc, int, num, pct, ratio, si } from './format.js';
+import { objective as objectiveMeta, objectiveValue } from './meta.js';
 import {
   CURSOR, ENERGY, PHASES, UNUSED, attachCursor, axisUnit, cyclic, fillSwatch, legendHTML, linear, marker,
   methodStyle, methodSwatch, niceDomain, niceTicks, patternId, stepIndex, svgOpen, xAxis, yAxis,
@@ -26,13 +27,6 @@ export function prepare(res) {
     byMethod[r.method] = r;
   }
   return { res, unitLayer, layerIndex, byMethod };
-}
-
-// objectiveValue is the figure a method minimises under the run's objective.
-export function objectiveValue(r, objective) {
-  if (objective === 'energy') return r.energy_per_inference_j;
-  if (objective === 'edp') return r.edp_j_s;
-  return r.latency_s;
 }
 
 function layerText(view, li) {
@@ -356,24 +350,6 @@ export function drawPhases(body, readout, view, method, mode, width) {
 
 // ------------------------------------------------------------ convergence
 
-// The GA's best_score is in engine units: batch time in ns (latency), batch
-// energy in pJ (energy), or their product in pJ·ns (edp). SCORE converts to
-// SI units for the axis.
-const SCORE = {
-  latency: { k: 1e-9, unit: 's', title: 'batch time' },
-  energy: { k: 1e-12, unit: 'J', title: 'batch energy' },
-  edp: { k: 1e-21, unit: 'J·s', title: 'batch energy × batch time' },
-};
-
-// optimumScore is the optimal method's objective in best_score units.
-export function optimumScore(opt, objective, batch) {
-  const timeNs = opt.latency_s * 1e9;
-  const energyPJ = opt.energy_per_inference_j * batch * 1e12;
-  if (objective === 'energy') return energyPJ;
-  if (objective === 'edp') return energyPJ * timeNs;
-  return timeNs;
-}
-
 // logScale maps [d0, d1] (both > 0) onto [r0, r1] logarithmically.
 function logScale(d0, d1, r0, r1) {
   const l0 = Math.log10(d0);
@@ -395,7 +371,9 @@ function logTicks(lo, hi) {
 // drawConvergence: series = [{method, history, stoppedEarly}], optimum in
 // best_score units or null.
 export function drawConvergence(body, readout, series, optimum, objective, width) {
-  const sc = SCORE[objective] || SCORE.latency;
+  // best_score x to_si is in the objective's SI unit (the engine's meta).
+  const score = objectiveMeta(objective).ga_score;
+  const sc = { k: score.to_si, unit: score.unit, title: score.title };
   const ml = 64;
   const mr = 56;
   const mt = 14;

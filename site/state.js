@@ -6,13 +6,11 @@
 // defaults / the preset. run=1 runs on load; embed=1 is the compact widget
 // (plots=summary,strip,... chooses its plots); scenario=NAME opens a guided
 // experiment. A first visit (no query string) runs the defaults at once.
+// The methods, objectives, GA settings and batch bounds are the engine's
+// (meta.js), so this module is used once boot() has loaded them.
 
-import { METHODS } from './svg.js';
+import { gaDefaults, maxBatch, methodNames, minBatch, objectiveNames } from './meta.js';
 
-export const OBJECTIVES = ['latency', 'energy', 'edp'];
-export const GA_DEFAULTS = { population: 100, generations: 300, keep: 20, patience: 40, informed: true };
-export const BATCHES = [1, 2, 4, 8, 16];
-export const MAX_BATCH = 65536; // the engine's estimate.MaxBatch
 export const PLOTS = ['summary', 'strip', 'validity', 'phases', 'convergence', 'batches', 'chip', 'energy', 'timeline'];
 
 // FieldError is a bad value of one input: field is its path in the engine's
@@ -24,7 +22,7 @@ export class FieldError extends Error {
 
 export function defaultState() {
   return {
-    model: 'resnet18', chip: 'M', batch: 16, methods: [...METHODS], objective: 'latency', seed: 1,
+    model: 'resnet18', chip: 'M', batch: 16, methods: methodNames(), objective: objectiveNames()[0], seed: 1,
     ga: {}, // edited GA fields only
     chipEdits: {}, // "cores" or "dram.banks" -> value as typed (string)
   };
@@ -44,19 +42,20 @@ export function parseQuery(search) {
     try {
       s.batch = checkBatch(q.get('batch'));
     } catch (err) {
-      warn('batch', `batch=${q.get('batch').slice(0, 40)} in the link is not a batch size: give a whole number from 1 to ${MAX_BATCH}`);
+      warn('batch', `batch=${q.get('batch').slice(0, 40)} in the link is not a batch size: give a whole number from ${minBatch()} to ${maxBatch()}`);
     }
   }
   if (q.has('methods')) {
     const ms = q.get('methods').split(',').map((m) => m.trim()).filter(Boolean);
-    const bad = ms.filter((m) => !METHODS.includes(m));
-    if (bad.length) warn('methods', `unknown method ${bad.join(', ').slice(0, 80)} in the link (the methods are ${METHODS.join(', ')})`);
-    s.methods = METHODS.filter((m) => ms.includes(m));
+    const all = methodNames();
+    const bad = ms.filter((m) => !all.includes(m));
+    if (bad.length) warn('methods', `unknown method ${bad.join(', ').slice(0, 80)} in the link (the methods are ${all.join(', ')})`);
+    s.methods = all.filter((m) => ms.includes(m));
   }
   if (q.has('objective')) {
     const o = q.get('objective');
-    if (OBJECTIVES.includes(o)) s.objective = o;
-    else warn('objective', `unknown objective ${o.slice(0, 40)} in the link (use ${OBJECTIVES.join(', ')})`);
+    if (objectiveNames().includes(o)) s.objective = o;
+    else warn('objective', `unknown objective ${o.slice(0, 40)} in the link (use ${objectiveNames().join(', ')})`);
   }
   if (q.has('seed')) {
     try {
@@ -65,23 +64,35 @@ export function parseQuery(search) {
       warn('seed', `seed=${q.get('seed').slice(0, 40)} in the link is not a seed: give a whole number, 0 or more`);
     }
   }
-  for (const k of Object.keys(GA_DEFAULTS)) {
+  for (const k of Object.keys(gaDefaults())) {
     if (q.has(`ga.${k}`)) s.ga[k] = q.get(`ga.${k}`);
   }
   for (const [k, v] of q) {
     if (k.startsWith('chip.')) s.chipEdits[k.slice(5)] = v;
   }
   s.run = q.get('run') === '1';
-  s.embed = q.get('embed') === '1';
   s.first = search === '' || search === '?'; // a first visit: run the defaults at once
   s.scenario = q.get('scenario') || '';
+  const e = embedOptions(search);
+  s.embed = e.embed;
+  s.plots = e.plots;
+  if (e.badPlots.length) warn('', `unknown plot ${e.badPlots.join(', ').slice(0, 80)} in the link (the plots are ${PLOTS.join(', ')})`);
+  return { state: s, warnings };
+}
+
+// embedOptions reads the widget's settings from a query string: embed=1
+// and the plots= it shows (null when not given; badPlots: unknown names).
+// It needs nothing from the engine, so the page applies it before the
+// engine is up.
+export function embedOptions(search) {
+  const q = new URLSearchParams(search);
+  const out = { embed: q.get('embed') === '1', plots: null, badPlots: [] };
   if (q.has('plots')) {
     const ps = q.get('plots').split(',').map((p) => p.trim()).filter(Boolean);
-    const bad = ps.filter((p) => !PLOTS.includes(p));
-    if (bad.length) warn('', `unknown plot ${bad.join(', ').slice(0, 80)} in the link (the plots are ${PLOTS.join(', ')})`);
-    s.plots = PLOTS.filter((p) => ps.includes(p));
+    out.badPlots = ps.filter((p) => !PLOTS.includes(p));
+    out.plots = PLOTS.filter((p) => ps.includes(p));
   }
-  return { state: s, warnings };
+  return out;
 }
 
 // toQuery writes a state as a query string (without the leading "?").
@@ -93,7 +104,7 @@ export function toQuery(s, { run = false, embed = false, plots = null } = {}) {
   q.set('methods', s.methods.join(','));
   q.set('objective', s.objective);
   q.set('seed', String(s.seed));
-  for (const k of Object.keys(GA_DEFAULTS)) {
+  for (const k of Object.keys(gaDefaults())) {
     if (k in s.ga) q.set(`ga.${k}`, String(s.ga[k]));
   }
   for (const [k, v] of Object.entries(s.chipEdits)) q.set(`chip.${k}`, String(v));
@@ -108,15 +119,12 @@ export function toQuery(s, { run = false, embed = false, plots = null } = {}) {
 // null when nothing differs from the defaults. Throws on a bad value.
 export function gaRequest(ga) {
   const out = {};
+  const defaults = gaDefaults();
   for (const [k, v] of Object.entries(ga)) {
-    if (k === 'informed') {
-      const b = v === true || v === 'true' || v === '1';
-      if (b !== GA_DEFAULTS.informed) out.informed = b;
-      continue;
-    }
+    if (!(k in defaults)) continue;
     const n = Number(v);
     if (String(v).trim() === '' || !Number.isInteger(n) || n < 0) throw new FieldError(`ga.${k}`, `GA ${k} = ${v}: must be a whole number, 0 or more`);
-    if (n !== GA_DEFAULTS[k]) out[k] = n;
+    if (n !== defaults[k]) out[k] = n;
   }
   return Object.keys(out).length ? out : null;
 }
@@ -124,8 +132,8 @@ export function gaRequest(ga) {
 // checkBatch / checkSeed validate the two free numeric inputs.
 export function checkBatch(v) {
   const n = Number(v);
-  if (String(v).trim() === '' || !Number.isInteger(n) || n < 1 || n > MAX_BATCH) {
-    throw new FieldError('batch', `batch = ${String(v).slice(0, 40)}: must be a whole number from 1 to ${MAX_BATCH}`);
+  if (String(v).trim() === '' || !Number.isInteger(n) || n < minBatch() || n > maxBatch()) {
+    throw new FieldError('batch', `batch = ${String(v).slice(0, 40)}: must be a whole number from ${minBatch()} to ${maxBatch()}`);
   }
   return n;
 }

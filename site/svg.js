@@ -22,15 +22,16 @@ export const UNUSED = '#DDDDDD';
 
 export function cyclic(i) { return CYCLIC[((i % CYCLIC.length) + CYCLIC.length) % CYCLIC.length]; }
 
-// Methods: a colour, a marker shape and a dash pattern each, so lines differ
-// without colour too.
-export const METHODS = ['greedy', 'layerwise', 'compass-paper', 'compass', 'optimal'];
+// Methods (their names and order are the engine's, meta.js): a colour, a
+// marker shape and a dash pattern each, so lines differ without colour too.
+// A method without a style here is drawn grey with circles.
 export const METHOD_STYLE = {
   greedy: { color: OKABE_ITO.orange, marker: 'square', dash: '7 4' },
   layerwise: { color: OKABE_ITO.sky, marker: 'triangle', dash: '2 3' },
-  'compass-paper': { color: OKABE_ITO.purple, marker: 'diamond', dash: '9 3 2 3' },
   compass: { color: OKABE_ITO.blue, marker: 'circle', dash: '' },
+  'compass-paper': { color: OKABE_ITO.purple, marker: 'diamond', dash: '9 3 2 3' },
   optimal: { color: OKABE_ITO.green, marker: 'cross', dash: '' },
+  'optimal-sim': { color: OKABE_ITO.vermillion, marker: 'diamond', dash: '9 3 2 3' },
 };
 export function methodStyle(m) { return METHOD_STYLE[m] || { color: '#666', marker: 'circle', dash: '' }; }
 

@@ -2,7 +2,7 @@
 // COMPASS-Go so the page never blocks. Classic worker script.
 //
 // Protocol (see site/README.md):
-//   page -> worker  {id, cmd, args}            cmd: a function of self.compass, or "batchCompare"
+//   page -> worker  {id, cmd, args}            cmd: a function of self.compass, or "binTimeline"
 //   worker -> page  {kind: "ready", version}   the engine is up (version = its JSON text)
 //                   {kind: "fatal", error}     the engine could not start or has stopped
 //                   {kind: "progress", id, args}   a progress callback's arguments
@@ -61,11 +61,11 @@ function handle(msg) {
 function run(id, cmd, args) {
   const progress = (...a) => self.postMessage({ kind: 'progress', id, args: a });
   switch (cmd) {
-    case 'version': case 'models': case 'chips':
+    case 'version': case 'models': case 'chips': case 'meta':
       return self.compass[cmd]();
     case 'inspect':
       return self.compass.inspect(args[0]);
-    case 'compile': case 'sweep':
+    case 'compile': case 'sweep': case 'reproduce':
       return self.compass[cmd](args[0], progress);
     case 'loadModel':
       return self.compass.loadModel(args[0], args[1], args[2] || '');
@@ -73,36 +73,11 @@ function run(id, cmd, args) {
       return self.compass.modelInputs(args[0], args[1]);
     case 'program': case 'simulate':
       return self.compass[cmd](args[0]);
-    case 'batchCompare':
-      return batchCompare(JSON.parse(args[0]), progress);
     case 'binTimeline':
       return binTimeline(args[0]);
     default:
       return { ok: false, json: '', error: `unknown engine call ${cmd}` };
   }
-}
-
-// batchCompare is the batch sweep for a chip the user edited (compass.sweep
-// takes preset names only): one compile per batch, reduced to the sweep's
-// row format {model, chip, batch, figures} so the page draws both alike.
-function batchCompare(req, progress) {
-  const rows = [];
-  for (let i = 0; i < req.batches.length; i++) {
-    const one = { model: req.model, chip: req.chip, batch: req.batches[i], methods: req.methods, objective: req.objective, seed: req.seed };
-    if (req.chip_spec) one.chip_spec = req.chip_spec;
-    const r = self.compass.compile(JSON.stringify(one));
-    if (!r.ok) return r;
-    const res = JSON.parse(r.json);
-    rows.push({
-      model: res.model, chip: res.chip, batch: res.batch,
-      figures: res.results.map((m) => ({
-        method: m.method, throughput_per_s: m.throughput_per_s, energy_per_inference_j: m.energy_per_inference_j,
-        edp_j_s: m.edp_j_s, latency_s: m.latency_s, partitions: m.partitions.length,
-      })),
-    });
-    progress(i + 1, req.batches.length);
-  }
-  return { ok: true, json: JSON.stringify({ objective: req.objective, seed: req.seed, rows }), error: '' };
 }
 
 // binTimeline folds a simulated trace (typed arrays core, op, start, end in

@@ -25,7 +25,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/compass-go/compass/engine/api"
-	"github.com/compass-go/compass/engine/model"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -33,7 +32,7 @@ var version = "dev"
 
 // uploads holds models the page loaded from files, by the name returned
 // to it ("upload:<file name>").
-var uploads = map[string]*model.Graph{}
+var uploads api.Uploads
 
 func main() {
 	c := js.Global().Get("Object").New()
@@ -42,6 +41,7 @@ func main() {
 	}))
 	c.Set("models", export(func([]js.Value) (any, error) { return api.Models() }))
 	c.Set("chips", export(func([]js.Value) (any, error) { return api.Chips() }))
+	c.Set("meta", export(func([]js.Value) (any, error) { return api.Meta(), nil }))
 	c.Set("inspect", export(inspect))
 	c.Set("compile", export(compile))
 	c.Set("sweep", export(sweep))
@@ -260,24 +260,12 @@ func kindWords(t reflect.Type) string {
 	return "a " + t.String()
 }
 
-// graphFor resolves an uploaded model name; zoo names resolve in the API.
-func graphFor(name string) (*model.Graph, error) {
-	if !strings.HasPrefix(name, "upload:") {
-		return nil, nil
-	}
-	g, ok := uploads[name]
-	if !ok {
-		return nil, fmt.Errorf("model %q is not loaded in this page: upload the file again", name)
-	}
-	return g, nil
-}
-
 func inspect(args []js.Value) (any, error) {
 	var req api.InspectRequest
 	if err := decode(args, 0, &req); err != nil {
 		return nil, err
 	}
-	g, err := graphFor(req.Model)
+	g, err := uploads.Resolve(req.Model)
 	if err != nil {
 		return nil, err
 	}
@@ -291,7 +279,7 @@ func compileRequest(args []js.Value) (api.CompileRequest, error) {
 	if err := decode(args, 0, &req); err != nil {
 		return req, err
 	}
-	g, err := graphFor(req.Model)
+	g, err := uploads.Resolve(req.Model)
 	req.Graph = g
 	return req, err
 }
@@ -386,7 +374,7 @@ func sweep(args []js.Value) (any, error) {
 		return nil, err
 	}
 	for _, name := range req.Models {
-		g, err := graphFor(name)
+		g, err := uploads.Resolve(name)
 		if err != nil {
 			return nil, err
 		}
@@ -447,15 +435,7 @@ func loadModel(args []js.Value) (any, error) {
 			return nil, err
 		}
 	}
-	g, err := api.LoadModelBytesWith(name, data, opt)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	key := "upload:" + name
-	uploads[key] = g
-	t := g.Totals()
-	return api.ModelInfo{Name: key, Family: "uploaded", Description: name, Nodes: len(g.Nodes),
-		Layers: len(g.CrossbarLayers()), Params: t.Params, Weights: t.Weights, MACs: t.MACs}, nil
+	return uploads.Load(name, data, opt)
 }
 
 // maxUploadBytes bounds an uploaded model (512 MiB).

@@ -12,6 +12,7 @@ import (
 	"syscall/js"
 	"testing"
 
+	"github.com/compass-go/compass/engine/api"
 	"github.com/compass-go/compass/engine/isa"
 	"github.com/compass-go/compass/engine/onnx/onnxtest"
 )
@@ -299,3 +300,35 @@ func TestUploadInputsAndBlockers(t *testing.T) {
 // A minimal ONNX (protobuf) writer for tests: a graph of one Conv (its
 // weight an initializer) and an optional extra operator, with input dims
 // given as sizes or named dynamic dimensions.
+
+// The sweep takes an edited chip as chip_specs through the strict JSON
+// decoder, and its rows name the edited chip.
+func TestSweepTakesAnEditedChip(t *testing.T) {
+	chip, err := api.LoadChip("S")
+	if err != nil {
+		t.Fatal(err)
+	}
+	chip.Name = "S, 2 cores"
+	chip.Cores = 2
+	spec, err := json.Marshal(chip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := fmt.Sprintf(`{"models":["squeezenet1_1"],"chips":[],"chip_specs":[%s],"batches":[1,2],"methods":["greedy","optimal"],"objective":"latency","seed":1}`, spec)
+	ok, text, msg := call(t, sweep, req)
+	if !ok {
+		t.Fatal(msg)
+	}
+	var res struct {
+		Rows []struct {
+			Chip  string `json:"chip"`
+			Batch int    `json:"batch"`
+		} `json:"rows"`
+	}
+	if err := json.Unmarshal([]byte(text), &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != 2 || res.Rows[0].Chip != chip.Name || res.Rows[1].Batch != 2 {
+		t.Errorf("rows %+v, want two rows of chip %q at batches 1 and 2", res.Rows, chip.Name)
+	}
+}

@@ -2,26 +2,33 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 
+	"github.com/compass-go/compass/engine/hw"
 	"github.com/compass-go/compass/engine/internal/partition"
 	"github.com/compass-go/compass/engine/model"
 )
 
 // SweepRequest is a grid of compilations.
 type SweepRequest struct {
-	Models    []string       `json:"models"`
-	Graphs    []*model.Graph `json:"-"` // optional, parallel to Models: already loaded models
-	Chips     []string       `json:"chips"`
-	Batches   []int          `json:"batches"`
-	Methods   []string       `json:"methods"`
-	Objective string         `json:"objective"`
-	Seed      uint64         `json:"seed"`
-	Simulate  bool           `json:"simulate,omitempty"` // also schedule and simulate every plan
-	Limits    *Limits        `json:"limits,omitempty"`   // bounds on each compilation's work (nil: DefaultLimits)
-	Workers   int            `json:"-"`                  // parallel compilations; 0 = GOMAXPROCS. Results do not depend on it.
+	Models []string       `json:"models"`
+	Graphs []*model.Graph `json:"-"` // optional, parallel to Models: already loaded models
+	Chips  []string       `json:"chips"`
+	// ChipSpecs are full chip descriptions (an edited preset, as
+	// CompileRequest's chip_spec), swept after the named Chips; a row names
+	// its chip by the description's name.
+	ChipSpecs []*hw.Chip `json:"chip_specs,omitempty"`
+	Batches   []int      `json:"batches"`
+	Methods   []string   `json:"methods"`
+	Objective string     `json:"objective"`
+	Seed      uint64     `json:"seed"`
+	Simulate  bool       `json:"simulate,omitempty"` // also schedule and simulate every plan
+	Limits    *Limits    `json:"limits,omitempty"`   // bounds on each compilation's work (nil: DefaultLimits)
+	Workers   int        `json:"-"`                  // parallel compilations; 0 = GOMAXPROCS. Results do not depend on it.
 
 	Progress func(done, total int) `json:"-"`
 }
@@ -91,9 +98,14 @@ func Sweep(ctx context.Context, req SweepRequest) (*SweepResult, error) {
 	for _, f := range []struct {
 		key string
 		n   int
-	}{{"models", len(req.Models)}, {"chips", len(req.Chips)}, {"batches", len(req.Batches)}} {
+	}{{"models", len(req.Models)}, {"chips", len(req.Chips) + len(req.ChipSpecs)}, {"batches", len(req.Batches)}} {
 		if f.n == 0 {
-			return nil, &InputError{Field: f.key, Err: fmt.Errorf("the sweep needs at least one model, chip and batch; %s is empty", f.key)}
+			return nil, &InputError{Field: f.key, Err: fmt.Errorf("the sweep needs at least one model, chip (in chips or chip_specs) and batch; %s is empty", f.key)}
+		}
+	}
+	for i, c := range req.ChipSpecs {
+		if err := checkSweepChip(i, c); err != nil {
+			return nil, err
 		}
 	}
 	// The objective as Compile reads it, so that the result (and the
@@ -110,7 +122,14 @@ func Sweep(ctx context.Context, req SweepRequest) (*SweepResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows := int64(len(req.Models)) * int64(len(req.Chips)) * int64(len(req.Batches))
+	chips := make([]sweepChip, 0, len(req.Chips)+len(req.ChipSpecs))
+	for _, c := range req.Chips {
+		chips = append(chips, sweepChip{name: c})
+	}
+	for _, c := range req.ChipSpecs {
+		chips = append(chips, sweepChip{name: c.Name, spec: c})
+	}
+	rows := int64(len(req.Models)) * int64(len(chips)) * int64(len(req.Batches))
 	if err := overLimit("sweep configurations (models x chips x batches)", rows, int64(lim.MaxSweepRows), liftSweepRows); err != nil {
 		return nil, err
 	}
@@ -129,14 +148,14 @@ func Sweep(ctx context.Context, req SweepRequest) (*SweepResult, error) {
 		}
 		graphs[i] = g
 	}
-	type job struct{ row, model int }
+	type job struct{ row, model, chip int }
 	var jobs []job
 	res := &SweepResult{Objective: req.Objective, Seed: req.Seed}
 	for mi, name := range req.Models {
-		for _, c := range req.Chips {
+		for ci, c := range chips {
 			for _, b := range req.Batches {
-				jobs = append(jobs, job{len(res.Rows), mi})
-				res.Rows = append(res.Rows, SweepRow{Model: name, Chip: c, Batch: b})
+				jobs = append(jobs, job{len(res.Rows), mi, ci})
+				res.Rows = append(res.Rows, SweepRow{Model: name, Chip: c.name, Batch: b})
 			}
 		}
 	}
@@ -155,7 +174,7 @@ func Sweep(ctx context.Context, req SweepRequest) (*SweepResult, error) {
 			defer wg.Done()
 			for j := range next {
 				row := &res.Rows[j.row]
-				creq := CompileRequest{Graph: graphs[j.model], Chip: row.Chip, Batch: row.Batch,
+				creq := CompileRequest{Graph: graphs[j.model], Chip: row.Chip, ChipSpec: chips[j.chip].spec, Batch: row.Batch,
 					Methods: req.Methods, Objective: req.Objective, Seed: req.Seed, Limits: &lim}
 				err := sweepRow(ctx, req.Simulate, creq, row)
 				if err != nil {
@@ -188,6 +207,39 @@ func Sweep(ctx context.Context, req SweepRequest) (*SweepResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// sweepChip is one chip of the grid: a preset name or chip file, or a
+// full description.
+type sweepChip struct {
+	name string
+	spec *hw.Chip
+}
+
+// checkSweepChip validates chip_specs[i] before any compilation; a bad key
+// is an *InputError on "chip_specs[i].<key>" (several joined), as
+// chipSpecError gives a compile request's "chip_spec.<key>".
+func checkSweepChip(i int, c *hw.Chip) error {
+	field := fmt.Sprintf("chip_specs[%d]", i)
+	if c == nil {
+		return &InputError{Field: field, Err: fmt.Errorf("is null: give a chip description (compass chip --chip M prints one)")}
+	}
+	err := c.Validate()
+	if err == nil {
+		return nil
+	}
+	err = chipSpecError(err)
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for _, e := range errs {
+		var in *InputError
+		if errors.As(e, &in) {
+			in.Field = field + strings.TrimPrefix(in.Field, "chip_spec")
+		}
+	}
+	return err
 }
 
 // sweepRow compiles (or simulates) one configuration into row. A panic

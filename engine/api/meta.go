@@ -1,0 +1,180 @@
+package api
+
+import (
+	"reflect"
+	"strings"
+
+	"github.com/compass-go/compass/engine/internal/estimate"
+	"github.com/compass-go/compass/engine/internal/partition"
+)
+
+// PageMeta is what a front end shows about the engine beside its results:
+// the methods with one line each, the objectives with the figure each
+// minimises, the GA settings a request may change with their defaults, the
+// batch bounds and the batch sizes of a comparison across batches. The
+// playground reads it from the engine (compass.meta in the WebAssembly
+// module) instead of keeping copies that could drift from it.
+type PageMeta struct {
+	Methods    []MethodMeta    `json:"methods"`    // in the order results are reported
+	Objectives []ObjectiveMeta `json:"objectives"` // the first is the default
+	// GASettings are the keys of a request's "ga" object, with the
+	// defaults of the methods they apply to.
+	GASettings []GASettingMeta `json:"ga_settings"`
+	MinBatch   int             `json:"min_batch"`
+	MaxBatch   int             `json:"max_batch"`
+	// ComparisonBatches are the batch sizes of the paper's grid, which a
+	// front end compiles again to compare the methods across batches.
+	ComparisonBatches []int `json:"comparison_batches"`
+}
+
+// MethodMeta is one partitioning method.
+type MethodMeta struct {
+	Name    string `json:"name"`
+	Summary string `json:"summary"` // one line, lower case, for a label
+	// GA is the method's genetic-algorithm settings when no "ga" is given
+	// (nil when the method is not a GA): its generations bound the history
+	// a progress bar counts.
+	GA *GADefaults `json:"ga,omitempty"`
+	// GASettable says whether a request's "ga" changes this method.
+	GASettable bool `json:"ga_settable"`
+}
+
+// GADefaults are a GA method's settings in a request's "ga" keys.
+type GADefaults struct {
+	Population  int `json:"population"`
+	Generations int `json:"generations"`
+	Keep        int `json:"keep"`
+	Patience    int `json:"patience"`
+}
+
+// ObjectiveMeta is one objective a search minimises.
+type ObjectiveMeta struct {
+	Name    string `json:"name"`
+	Summary string `json:"summary"`
+	// Minimises is the MethodResult JSON field the objective makes as
+	// small as possible ("latency_s", "energy_per_inference_j", "edp_j_s").
+	Minimises string `json:"minimises"`
+	// GAScore says how a GA generation's best_score and mean_score (the
+	// engine's units) relate to the figures.
+	GAScore GAScoreMeta `json:"ga_score"`
+}
+
+// GAScoreMeta relates a GA score to a result's figures:
+// score x ToSI = Minimises x batch^BatchPower, in Unit.
+type GAScoreMeta struct {
+	Title      string  `json:"title"` // what the score measures, e.g. "batch time"
+	Unit       string  `json:"unit"`  // the SI unit of score x ToSI
+	ToSI       float64 `json:"to_si"`
+	BatchPower int     `json:"batch_power"`
+}
+
+// GASettingMeta is one key of a request's "ga" object.
+type GASettingMeta struct {
+	Key     string `json:"key"`
+	Summary string `json:"summary"`
+	Default int    `json:"default"` // the value for the methods it applies to
+}
+
+// methodSummaries are the methods' one-line descriptions. Every name
+// Methods returns has one (a test checks it).
+var methodSummaries = map[string]string{
+	MethodGreedy:    "packs as many whole layers as fit into each partition (the paper's baseline)",
+	MethodLayerwise: "one layer per partition, replicated to fill the chip (the paper's baseline)",
+	MethodCompass:   "the paper's genetic algorithm, as published",
+	MethodOptimal:   "the exact optimum: a shortest path over the cuts, by dynamic programming",
+	"optimal-sim":   "the estimator's best plans, each scheduled and simulated; the best by the simulator",
+	"compass-paper": "the paper's genetic algorithm with the paper's settings",
+}
+
+// gaMethods are the methods that run the genetic algorithm (a test checks
+// that exactly these report a GA history).
+var gaMethods = map[string]bool{MethodCompass: true, "compass-paper": true}
+
+// objectiveMeta holds, per objective, the figure it minimises and its GA
+// score's relation to that figure (partition.Totals.Score: batch time in
+// ns, batch energy in pJ, or their product).
+var objectiveMeta = map[partition.Objective]ObjectiveMeta{
+	partition.Latency: {Summary: "latency (throughput)", Minimises: "latency_s",
+		GAScore: GAScoreMeta{Title: "batch time", Unit: "s", ToSI: nsToS, BatchPower: 0}},
+	partition.Energy: {Summary: "energy per inference", Minimises: "energy_per_inference_j",
+		GAScore: GAScoreMeta{Title: "batch energy", Unit: "J", ToSI: pJToJ, BatchPower: 1}},
+	partition.EDP: {Summary: "energy-delay product", Minimises: "edp_j_s",
+		GAScore: GAScoreMeta{Title: "batch energy × batch time", Unit: "J·s", ToSI: pJToJ * nsToS, BatchPower: 2}},
+}
+
+// gaSettingSummaries describe the keys of GASettings.
+var gaSettingSummaries = map[string]string{
+	"population":  "individuals per generation",
+	"generations": "generations after the initial one",
+	"keep":        "best individuals kept each generation",
+	"patience":    "stop after this many generations without a better best (0: never stop early)",
+}
+
+// Meta returns the engine's PageMeta.
+func Meta() PageMeta {
+	var m PageMeta
+	var settable *GADefaults
+	for _, name := range Methods() {
+		mm := MethodMeta{Name: name, Summary: methodSummaries[name]}
+		if gaMethods[name] {
+			mm.GA = gaDefaults(&CompileRequest{}, name)
+			// A request's "ga" applies to the method if changing it
+			// changes the method's options.
+			probe := mm.GA.Population + 1
+			changed := gaDefaults(&CompileRequest{GA: &GASettings{Population: &probe}}, name)
+			mm.GASettable = changed.Population == probe
+			if mm.GASettable {
+				settable = mm.GA
+			}
+		}
+		m.Methods = append(m.Methods, mm)
+	}
+	for _, o := range partition.Objectives() {
+		om := objectiveMeta[o]
+		om.Name = string(o)
+		m.Objectives = append(m.Objectives, om)
+	}
+	if settable != nil {
+		m.GASettings = gaSettings(*settable)
+	}
+	m.MinBatch, m.MaxBatch = 1, estimate.MaxBatch
+	m.ComparisonBatches = PaperGrid().Batches
+	return m
+}
+
+// gaDefaults are the GA options a request gives method, in its "ga" keys.
+func gaDefaults(req *CompileRequest, method string) *GADefaults {
+	o, err := req.gaOptions(method)
+	if err != nil {
+		return nil
+	}
+	return &GADefaults{Population: o.Population, Generations: o.Generations, Keep: o.Keep, Patience: o.Patience}
+}
+
+// gaSettings lists the integer keys of GASettings (the request's "ga"
+// object) with their defaults d; the keys come from GASettings' own JSON
+// tags, so a setting added or removed there follows.
+func gaSettings(d GADefaults) []GASettingMeta {
+	defaults := map[string]int{}
+	dv := reflect.ValueOf(d)
+	for i := 0; i < dv.NumField(); i++ {
+		defaults[jsonKey(dv.Type().Field(i))] = int(dv.Field(i).Int())
+	}
+	var out []GASettingMeta
+	st := reflect.TypeOf(GASettings{})
+	for i := 0; i < st.NumField(); i++ {
+		key := jsonKey(st.Field(i))
+		v, ok := defaults[key]
+		if !ok {
+			continue
+		}
+		out = append(out, GASettingMeta{Key: key, Summary: gaSettingSummaries[key], Default: v})
+	}
+	return out
+}
+
+// jsonKey is a struct field's JSON name.
+func jsonKey(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+	return name
+}

@@ -1,0 +1,125 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/compass-go/compass/engine/hw"
+)
+
+// A sweep over an edited chip gives, row for row, the figures of a
+// compile request carrying the same chip_spec, and the preset itself
+// given as a spec gives the preset's figures.
+func TestSweepTakesChipSpecs(t *testing.T) {
+	m, err := hw.Preset("M")
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := *m
+	same.Name = "M as a spec"
+	edited := *m
+	edited.Name = "M with 8 cores"
+	edited.Cores = 8
+	batches := []int{1, 4}
+	methods := []string{MethodGreedy, MethodLayerwise, MethodOptimal}
+	res, err := Sweep(context.Background(), SweepRequest{Models: []string{"squeezenet1_1"}, Chips: []string{"M"},
+		ChipSpecs: []*hw.Chip{&same, &edited}, Batches: batches, Methods: methods, Objective: "latency", Seed: 1, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var chips []string
+	for _, r := range res.Rows {
+		if !slices.Contains(chips, r.Chip) {
+			chips = append(chips, r.Chip)
+		}
+	}
+	if want := []string{"M", same.Name, edited.Name}; !slices.Equal(chips, want) {
+		t.Fatalf("rows name chips %v, want %v (named chips first, then the specs)", chips, want)
+	}
+	rowsOf := func(chip string) []SweepRow {
+		var out []SweepRow
+		for _, r := range res.Rows {
+			if r.Chip == chip {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	preset, asSpec := rowsOf("M"), rowsOf(same.Name)
+	for i := range preset {
+		if !slices.Equal(preset[i].Figures, asSpec[i].Figures) {
+			t.Errorf("batch %d: the preset as a spec gives %+v, the preset %+v", preset[i].Batch, asSpec[i].Figures, preset[i].Figures)
+		}
+	}
+	for i, row := range rowsOf(edited.Name) {
+		if row.Batch != batches[i] {
+			t.Fatalf("row %d has batch %d, want %d", i, row.Batch, batches[i])
+		}
+		cr, err := Compile(context.Background(), CompileRequest{Model: "squeezenet1_1", Chip: "ignored", ChipSpec: &edited,
+			Batch: row.Batch, Methods: methods, Objective: "latency", Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range row.Figures {
+			r := cr.Result(f.Method)
+			if f.ThroughputPerS != r.ThroughputPerS || f.EnergyPerInferenceJ != r.EnergyPerInferenceJ || f.Partitions != len(r.Partitions) {
+				t.Errorf("batch %d %s: sweep %+v, compile %v/s %v J %d partitions", row.Batch, f.Method, f, r.ThroughputPerS, r.EnergyPerInferenceJ, len(r.Partitions))
+			}
+		}
+		if p := rowsOf("M")[i].Figure(MethodOptimal); p.ThroughputPerS == row.Figure(MethodOptimal).ThroughputPerS {
+			t.Errorf("batch %d: halving the cores left the optimum's throughput at %v: the spec was not used", row.Batch, p.ThroughputPerS)
+		}
+	}
+}
+
+// Only chip_specs (no preset) is a whole grid; a bad spec is refused
+// before any compilation, naming chip_specs[i] and its key.
+func TestSweepChipSpecErrorsNameTheirField(t *testing.T) {
+	m, err := hw.Preset("S")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := *m
+	if _, err := Sweep(context.Background(), SweepRequest{Models: []string{"squeezenet1_1"}, ChipSpecs: []*hw.Chip{&ok},
+		Batches: []int{1}, Methods: []string{MethodGreedy}}); err != nil {
+		t.Errorf("a sweep with chip_specs and no chips: %v", err)
+	}
+	bad := *m
+	bad.Cores = 0
+	bad.ClockHz = -1
+	for _, c := range []struct {
+		specs  []*hw.Chip
+		fields []string
+	}{
+		{[]*hw.Chip{&ok, &bad}, []string{"chip_specs[1].cores", "chip_specs[1].clock_hz"}},
+		{[]*hw.Chip{nil}, []string{"chip_specs[0]"}},
+	} {
+		_, err := Sweep(context.Background(), SweepRequest{Models: []string{"squeezenet1_1"}, ChipSpecs: c.specs,
+			Batches: []int{1}, Methods: []string{MethodGreedy}})
+		if err == nil {
+			t.Errorf("%v: no error", c.fields)
+			continue
+		}
+		var got []string
+		errs := []error{err}
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			errs = j.Unwrap()
+		}
+		for _, e := range errs {
+			var in *InputError
+			if errors.As(e, &in) {
+				got = append(got, in.Field)
+			}
+		}
+		for _, f := range c.fields {
+			if !slices.Contains(got, f) {
+				t.Errorf("error %q names fields %v, want %s among them", err, got, f)
+			}
+		}
+	}
+	if _, err := Sweep(context.Background(), SweepRequest{Models: []string{"squeezenet1_1"}, Batches: []int{1}}); err == nil {
+		t.Error("a sweep with no chip at all: no error")
+	}
+}
