@@ -21,8 +21,7 @@ type compileFlags struct {
 	batch                           *int
 	seed                            *uint64
 	asJSON                          jsonOutput
-	gaPop, gaGens, gaKeep, gaPat    *int
-	gaInformed                      *bool
+	ga                              map[string]*optionalInt // by GA setting key (population, generations, ...)
 	limits                          limitFlags
 }
 
@@ -33,18 +32,60 @@ func addCompileFlags(fs *flag.FlagSet) *compileFlags {
 		inputs:     addInputFlag(fs),
 		chip:       fs.String("chip", "M", "chip preset (see compass chips) or a chip .json file"),
 		batch:      fs.Int("batch", 1, "inputs per batch: each partition runs the whole batch before its weights are replaced"),
-		methods:    fs.String("method", "compass", "comma-separated: "+strings.Join(api.Methods(), ", ")+", or all"),
+		methods:    fs.String("method", "compass", "comma-separated: "+strings.Join(api.Methods(), ", ")+", or all (every one of these)"),
 		objective:  fs.String("objective", "latency", "what the search minimises: latency (maximises throughput), energy, or edp"),
 		seed:       fs.Uint64("seed", 1, "seed of every random choice (the GA's)"),
 		asJSON:     addJSONFlags(fs, "print the result as JSON"),
-		gaPop:      fs.Int("ga-population", -1, "GA population (default 100)"),
-		gaGens:     fs.Int("ga-generations", -1, "GA generations after the initial one (default 300; the paper's 30 is method compass-paper)"),
-		gaKeep:     fs.Int("ga-keep", -1, "individuals kept per generation (default 20)"),
-		gaPat:      fs.Int("ga-patience", -1, "stop after this many generations without improvement; 0 never stops early (default 40)"),
-		gaInformed: fs.Bool("ga-informed", true, "informed split/move mutations (false: the paper's random ones)"),
+		ga:         addGAFlags(fs),
 		limits: addLimitFlags(fs, "max-nodes", "max-units", "max-spans", "max-ga-plan-cuts", "max-ga-work",
 			"max-sim-events", "max-sim-dram-bursts", "max-trace-bytes", "max-program-bytes"),
 	}
+}
+
+// optionalInt is an integer flag that stays unset until given, so that
+// the engine's default applies; its help shows that default, not a
+// sentinel.
+type optionalInt struct{ v *int }
+
+func (o *optionalInt) String() string {
+	if o == nil || o.v == nil {
+		return ""
+	}
+	return strconv.Itoa(*o.v)
+}
+
+func (o *optionalInt) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return fmt.Errorf("give a whole number")
+	}
+	o.v = &n
+	return nil
+}
+
+// addGAFlags defines --ga-KEY for each GA setting a request may change,
+// with the engine's summary and default (api.Meta).
+func addGAFlags(fs *flag.FlagSet) map[string]*optionalInt {
+	out := map[string]*optionalInt{}
+	for _, s := range api.Meta().GASettings {
+		v := &optionalInt{}
+		fs.Var(v, "ga-"+s.Key, fmt.Sprintf("GA `N`: %s (method compass; default %d, the paper's)", s.Summary, s.Default))
+		out[s.Key] = v
+	}
+	return out
+}
+
+// gaSettings are the GA settings the flags give, and whether any is set.
+func (f *compileFlags) gaSettings() (*api.GASettings, bool) {
+	ga := &api.GASettings{}
+	set := false
+	for key, dst := range map[string]**int{"population": &ga.Population, "generations": &ga.Generations, "keep": &ga.Keep, "patience": &ga.Patience} {
+		if o := f.ga[key]; o != nil && o.v != nil {
+			*dst = o.v
+			set = true
+		}
+	}
+	return ga, set
 }
 
 // inputList collects the repeatable --input flag.
@@ -99,26 +140,7 @@ func (f *compileFlags) request(fs *flag.FlagSet) (api.CompileRequest, error) {
 			return api.CompileRequest{}, err
 		}
 	}
-	ga := &api.GASettings{}
-	set := false
-	for _, p := range []struct {
-		v   *int
-		dst **int
-	}{{f.gaPop, &ga.Population}, {f.gaGens, &ga.Generations}, {f.gaKeep, &ga.Keep}, {f.gaPat, &ga.Patience}} {
-		if *p.v >= 0 {
-			v := *p.v
-			*p.dst = &v
-			set = true
-		}
-	}
-	fs.Visit(func(fl *flag.Flag) {
-		if fl.Name == "ga-informed" {
-			v := *f.gaInformed
-			ga.Informed = &v
-			set = true
-		}
-	})
-	if set {
+	if ga, set := f.gaSettings(); set {
 		req.GA = ga
 	}
 	if req.Limits, err = f.limits.limits(); err != nil {
@@ -130,8 +152,8 @@ func (f *compileFlags) request(fs *flag.FlagSet) (api.CompileRequest, error) {
 func cmdCompile(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("compile", `Usage: compass compile --model NAME|file.onnx|file.json --chip S|M|L|file.json [--batch B]
        [--input NAME=1,3,224,224]... [--input NAME:value=16000]... [--input-shape 1,3,224,224]
-       [--method compass|compass-paper|greedy|layerwise|optimal|all] [--objective latency|energy|edp]
-       [--seed N] [--json]
+       [--method compass|greedy|layerwise|optimal|all] [--objective latency|energy|edp]
+       [--seed N] [--ga-population N] [--ga-generations N] [--ga-keep N] [--ga-patience N] [--json]
 
 Cuts the model into partitions that each fit the chip, runs them one after another
 with weight replacement from DRAM between them, and reports each partition (layers,
@@ -348,7 +370,7 @@ throughput ratios per network beside the ratios the paper reports.`, stdout, std
 				continue
 			}
 			vg, vl := fmt.Sprintf("%.2fx", ns.VsGreedy[m]), fmt.Sprintf("%.2fx", ns.VsLayerwise[m])
-			if paper != nil && (m == api.MethodCompass || m == api.MethodCompassPaper) {
+			if paper != nil && m == api.MethodCompass {
 				vg += fmt.Sprintf(" (%.2fx)", paper.VsGreedy)
 				vl += fmt.Sprintf(" (%.2fx)", paper.VsLayerwise)
 			}

@@ -51,7 +51,8 @@ Commands:
   export    write a model as a JSON graph file (a starting point for a network of your own)
   help      show this help, or a command's help: compass help inspect
 
-Every command takes --json for machine-readable output.
+models, inspect, inputs, chips, compile, simulate and sweep take --json for
+machine-readable output; chip and export always print JSON.
 Exit status: 0 on success, 2 on a usage error, 1 on any other error.
 `
 

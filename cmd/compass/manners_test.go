@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -91,5 +93,46 @@ func TestEditDistance(t *testing.T) {
 		if got := editDistance(c.a, c.b); got != c.d {
 			t.Errorf("editDistance(%q, %q) = %d, want %d", c.a, c.b, got, c.d)
 		}
+	}
+}
+
+var defaultValue = regexp.MustCompile(`default [-0-9"]`)
+
+// No help line shows two defaults: a flag whose default is the engine's
+// (the GA settings) says that default once, not also a sentinel.
+func TestHelpShowsOneDefaultPerFlag(t *testing.T) {
+	for _, cmd := range []string{"models", "inspect", "inputs", "chips", "chip", "compile", "simulate", "sweep", "export", "build", "serve"} {
+		_, out, _ := runCLI(cmd, "--help")
+		if !strings.Contains(out, "Flags:") {
+			t.Fatalf("compass %s --help printed no flags", cmd)
+		}
+		for _, line := range strings.Split(out, "\n") {
+			if len(defaultValue.FindAllString(line, -1)) > 1 {
+				t.Errorf("compass %s --help: %q names more than one default", cmd, line)
+			}
+		}
+	}
+}
+
+// The GA flags reach the request: two generations without patience run
+// the initial generation and two more.
+func TestGAFlagsReachTheSearch(t *testing.T) {
+	code, out, errOut := runCLI("compile", "--model", "squeezenet1_1", "--chip", "S", "--method", "compass",
+		"--ga-population", "8", "--ga-keep", "2", "--ga-generations", "2", "--ga-patience", "0", "--json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var res struct {
+		Results []struct {
+			GA struct {
+				History []json.RawMessage `json:"history"`
+			} `json:"ga"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Results) != 1 {
+		t.Fatalf("%v: %.300s", err, out)
+	}
+	if n := len(res.Results[0].GA.History); n != 3 {
+		t.Errorf("--ga-generations 2: the history has %d generations, want 3 (the initial one and two)", n)
 	}
 }
