@@ -4,7 +4,7 @@
 # used to exhaust memory or run for minutes, and whether each is refused
 # up front (LimitError: the figure and the flag that lifts it) or runs.
 # The figures depend on the machine and its load, so they are measured
-# here and reported in the README and docs/estimator.md, not asserted by
+# here (scripts/bench.sh puts them in docs/figures.md), not asserted by
 # tests. Chips and graphs are generated under a temporary directory.
 # Usage: bash scripts/bench-bounds.sh
 # Needs Go, jq and GNU time (/usr/bin/time).

@@ -4,7 +4,7 @@
 # longest main-thread task, how many tasks exceeded 50 ms (the browser's
 # Long Tasks API) and the most elements one render step added. These
 # figures depend on the machine and its load, so they are measured here
-# (and reported in the README), not asserted by the browser test.
+# (scripts/bench.sh puts them in docs/figures.md), not asserted by the browser test.
 # Usage: bash scripts/bench-page.sh                 (every run, several minutes)
 #        COMPASS_BENCH_PAGES=resnet18:M:16,resnet34:L:16 bash scripts/bench-page.sh
 # Needs chromium (scripts/test.sh installs it) and Go.

@@ -8,7 +8,8 @@
 # before it starts; COMPASS_BENCH_SIM_LIFT=1 lifts that limit (to 2^40) to
 # measure the run itself (ResNet18-M at batch 65536 runs 329 M events,
 # a few minutes). Figures depend on the machine and its load, so they are
-# measured here and reported in the README, not asserted by a test.
+# measured here (scripts/bench.sh puts them in docs/figures.md), not
+# asserted by a test.
 # Usage: bash scripts/bench-sim.sh
 #        COMPASS_BENCH_SIM_BATCHES="16 1024" COMPASS_BENCH_SIM_LIFT=1 bash scripts/bench-sim.sh
 set -euo pipefail
@@ -19,7 +20,7 @@ trap 'rm -rf "$(dirname "$bin")"' EXIT
 go build -o "$bin" ./cmd/compass
 lift=()
 [ "${COMPASS_BENCH_SIM_LIFT:-0}" = 1 ] && lift=(--max-sim-events $((1 << 40)))
-echo "== $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(git rev-parse --short HEAD)"
+echo "== $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(git rev-parse --short HEAD 2>/dev/null || echo "not a git checkout")"
 printf '%-8s %-12s %-10s %-14s %s\n' batch wall "peak RSS" instructions outcome
 for n in ${COMPASS_BENCH_SIM_BATCHES:-16 1024 4096 65536}; do
   out="$(mktemp)"
