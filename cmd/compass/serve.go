@@ -145,6 +145,9 @@ lower them, never lift them.`, stdout, stderr)
 		return err
 	}
 	ln, err := net.Listen("tcp", *addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%s is in use (another compass serve, or another server): stop it, or serve on another port with --addr 127.0.0.1:8081", *addr)
+	}
 	if err != nil {
 		return err
 	}

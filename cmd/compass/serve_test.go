@@ -271,3 +271,17 @@ func TestServeLimitFlags(t *testing.T) {
 		t.Fatalf("a request within the limits: %d %s", res.StatusCode, body)
 	}
 }
+
+// A busy port is one line saying so and how to pick another, not the
+// socket layer's message alone.
+func TestServeBusyPort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	code, _, errOut := runCLI("serve", "--build=false", "--out", fakeBuild(t), "--addr", ln.Addr().String())
+	if code != exitError || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, ln.Addr().String()+" is in use") || !strings.Contains(errOut, "--addr") {
+		t.Errorf("serve on a busy port: exit %d, stderr %q", code, errOut)
+	}
+}
