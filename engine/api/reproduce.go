@@ -204,3 +204,7 @@ func Calibrate(ctx context.Context, req CalibrateRequest) (_ *CalibrateResult, e
 	targets := reproduce.WithRole(reproduce.PaperFigures(), reproduce.RoleFit)
 	return calibrate.Fit(ctx, targets, reproduceOptions(req.Seed, lim, req.Progress))
 }
+
+// ReproducedBreakdown is one method's plan on ResNet18-M-16 in a
+// ReproduceResult.
+type ReproducedBreakdown = reproduce.MethodBreakdown

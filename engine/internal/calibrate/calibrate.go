@@ -8,34 +8,39 @@
 // The search is deterministic: a log-spaced grid over the conversion time
 // and a golden-section refinement around the best grid point, each point
 // the paper's latency grid planned with greedy, layerwise and the paper's
-// GA (a fixed seed); at each conversion time the energy scale is solved
-// the same way in one dimension, exactly, because latency plans do not
-// depend on energy and the MVM energy is linear in the scale.
+// GA (a fixed seed). At each conversion time the energy scale is chosen on
+// a fine log grid without re-planning, which is exact: latency plans do
+// not depend on energy, and the MVM energy is linear in the scale.
 package calibrate
 
 import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/compass-go/compass/engine/hw"
 	"github.com/compass-go/compass/engine/internal/reproduce"
 )
 
-// The search space, in multiples of the sourced figure (ISAAC's ADC at
-// 1.2 GS/s for the conversion time, the D1 derivation for the energy;
-// docs/hardware.md).
-const (
-	timeGridLowLog2  = -1.0 // 0.5x the sourced conversion time
-	timeGridHighLog2 = 4.0  // 16x
-	timeGridStepLog2 = 1.0
-	timeRefineSteps  = 6
+// space is the search space, in log2 of multiples of the sourced figure
+// (ISAAC's ADC at 1.2 GS/s for the conversion time, the D1 derivation for
+// the energy; docs/hardware.md): each range, its grid step and, for the
+// time, the golden-section steps that refine the best grid point.
+type space struct {
+	timeLow, timeHigh, timeStep       float64
+	timeRefine                        int
+	energyLow, energyHigh, energyStep float64
+}
 
-	energyGridLowLog2  = -8.0
-	energyGridHighLog2 = 2.0
-	energyGridStepLog2 = 0.25
-	energyRefineSteps  = 40
-)
+// searchSpace is the fit's: conversion times from 0.5x to 16x the
+// sourced one (6 grid points, 12 more in the refinement), energy scales
+// from 1/256x to 4x in steps of 2^(1/64) (every scale is cheap: no plan
+// changes with it).
+var searchSpace = space{
+	timeLow: -1, timeHigh: 4, timeStep: 1, timeRefine: 10,
+	energyLow: -8, energyHigh: 2, energyStep: 1.0 / 64,
+}
 
 // Step is one conversion time the search evaluated.
 type Step struct {
@@ -53,16 +58,17 @@ type Result struct {
 }
 
 // Fit searches the free figures that bring the paper's fit targets
-// closest: the loss is the sum of the targets' squared distances. targets
-// must all have role "fit"; opt.Seed seeds the GA.
-func Fit(ctx context.Context, targets []reproduce.PaperFigure, opt reproduce.Options) (*Result, error) {
+// closest: the loss is the sum of the targets' squared distances. Of
+// figs it reads only the figures of role "fit" (the held-out ones are
+// dropped before anything is computed); opt.Seed seeds the GA.
+func Fit(ctx context.Context, figs []reproduce.PaperFigure, opt reproduce.Options) (*Result, error) {
+	return fit(ctx, figs, opt, searchSpace)
+}
+
+func fit(ctx context.Context, figs []reproduce.PaperFigure, opt reproduce.Options, sp space) (*Result, error) {
+	targets := reproduce.WithRole(figs, reproduce.RoleFit)
 	if len(targets) == 0 {
-		return nil, fmt.Errorf("calibrate: no fit targets")
-	}
-	for _, f := range targets {
-		if f.Role != reproduce.RoleFit {
-			return nil, fmt.Errorf("calibrate: figure %s has role %q: the fit reads only figures of role %q", f.ID, f.Role, reproduce.RoleFit)
-		}
+		return nil, fmt.Errorf("calibrate: no figure of role %q to fit", reproduce.RoleFit)
 	}
 	opt.LatencyOnly = true
 	base, err := sourcedFamily()
@@ -70,11 +76,11 @@ func Fit(ctx context.Context, targets []reproduce.PaperFigure, opt reproduce.Opt
 		return nil, err
 	}
 	t0 := base[0].ADCLatencyNs
-	f := &fitter{ctx: ctx, targets: targets, opt: opt, base: base, memo: map[float64]evaluation{}}
+	f := &fitter{ctx: ctx, targets: targets, opt: opt, base: base, sp: sp, memo: map[float64]evaluation{}}
 	// Grid over log2(time / sourced time).
 	best := math.Inf(1)
 	bestX := 0.0
-	for x := timeGridLowLog2; x <= timeGridHighLog2+1e-9; x += timeGridStepLog2 {
+	for x := sp.timeLow; x <= sp.timeHigh+1e-9; x += sp.timeStep {
 		ev, err := f.at(t0 * math.Exp2(x))
 		if err != nil {
 			return nil, err
@@ -84,8 +90,8 @@ func Fit(ctx context.Context, targets []reproduce.PaperFigure, opt reproduce.Opt
 		}
 	}
 	// Golden section between the best point's neighbours.
-	lo, hi := bestX-timeGridStepLog2, bestX+timeGridStepLog2
-	if _, err := golden(lo, hi, timeRefineSteps, func(x float64) (float64, error) {
+	lo, hi := bestX-sp.timeStep, bestX+sp.timeStep
+	if _, err := golden(lo, hi, sp.timeRefine, func(x float64) (float64, error) {
 		ev, err := f.at(t0 * math.Exp2(x))
 		return ev.loss, err
 	}); err != nil {
@@ -128,6 +134,7 @@ type fitter struct {
 	targets []reproduce.PaperFigure
 	opt     reproduce.Options
 	base    []*hw.Chip
+	sp      space
 	memo    map[float64]evaluation
 	steps   []Step
 }
@@ -153,24 +160,26 @@ func (f *fitter) at(t float64) (evaluation, error) {
 		}
 		return lossOf(figs), nil
 	}
-	best, bestX := math.Inf(1), 0.0
-	for x := energyGridLowLog2; x <= energyGridHighLog2+1e-9; x += energyGridStepLog2 {
-		l, err := loss(math.Exp2(x))
+	// Every scale of a fine grid (cheap: nothing is re-planned); of the
+	// run of grid points with the least loss (a flat run when every energy
+	// target lies inside its range) the middle one.
+	n := int(math.Round((f.sp.energyHigh-f.sp.energyLow)/f.sp.energyStep)) + 1
+	losses := make([]float64, n)
+	best := math.Inf(1)
+	for i := range losses {
+		l, err := loss(math.Exp2(f.sp.energyLow + float64(i)*f.sp.energyStep))
 		if err != nil {
 			return evaluation{}, err
 		}
-		if l < best {
-			best, bestX = l, x
-		}
+		losses[i] = l
+		best = min(best, l)
 	}
-	x, err := golden(bestX-energyGridStepLog2, bestX+energyGridStepLog2, energyRefineSteps, func(x float64) (float64, error) { return loss(math.Exp2(x)) })
-	if err != nil {
-		return evaluation{}, err
+	first := slices.IndexFunc(losses, func(l float64) bool { return l <= best })
+	last := first
+	for last+1 < n && losses[last+1] <= best {
+		last++
 	}
-	s := math.Exp2(x)
-	if l, _ := loss(s); l > best { // the grid point was better
-		s = math.Exp2(bestX)
-	}
+	s := math.Exp2(f.sp.energyLow + float64((first+last)/2)*f.sp.energyStep)
 	figs, err := scaled(r, f.targets, s)
 	if err != nil {
 		return evaluation{}, err
@@ -208,11 +217,15 @@ func lossOf(figs []reproduce.Figure) float64 {
 }
 
 // golden minimises f over [lo, hi] by golden-section search with a fixed
-// number of steps and returns the best point it evaluated.
+// number of steps and returns the best point it evaluated (with steps < 0
+// it evaluates nothing).
 func golden(lo, hi float64, steps int, f func(float64) (float64, error)) (float64, error) {
 	const r = 0.6180339887498949 // (sqrt(5) - 1) / 2
 	a, b := lo, hi
 	c, d := b-r*(b-a), a+r*(b-a)
+	if steps < 0 {
+		return (lo + hi) / 2, nil
+	}
 	fc, err := f(c)
 	if err != nil {
 		return 0, err
