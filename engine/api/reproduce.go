@@ -192,17 +192,23 @@ type CalibrateResult = calibrate.Result
 // Calibrate fits the figures the paper does not publish (the ADC
 // conversion time and the MVM energy of chips S, M, L) to the paper's fit
 // targets (the figures of role "fit" in PaperFiguresJSON; the held-out
-// ones are never read). It is deterministic, runs the latency grid about
-// 14 times (seconds; bounded per configuration by req.Limits) and stops
-// when ctx is done.
+// ones are never read). It is deterministic, plans the paper's latency
+// grid (45 configurations) once per conversion time its search tries, a
+// fixed number of times (the total checked against Limits.MaxSweepRows,
+// each configuration bounded as Compile bounds it; seconds), and stops
+// when ctx is done. Progress counts the configurations (network,
+// chip) of each grid run.
 func Calibrate(ctx context.Context, req CalibrateRequest) (_ *CalibrateResult, err error) {
 	defer recoverInternal("calibrate", &err)
 	lim, err := req.Limits.WithDefaults()
 	if err != nil {
 		return nil, err
 	}
-	targets := reproduce.WithRole(reproduce.PaperFigures(), reproduce.RoleFit)
-	return calibrate.Fit(ctx, targets, reproduceOptions(req.Seed, lim, req.Progress))
+	runs := int64(calibrate.GridRuns()) * 3 * 3 * 5
+	if err := overLimit("fit configurations (the paper's latency grid, once per conversion time the search tries)", runs, int64(lim.MaxSweepRows), liftSweepRows); err != nil {
+		return nil, err
+	}
+	return calibrate.Fit(ctx, reproduce.PaperFigures(), reproduceOptions(req.Seed, lim, req.Progress))
 }
 
 // ReproducedBreakdown is one method's plan on ResNet18-M-16 in a

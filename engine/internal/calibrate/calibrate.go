@@ -42,6 +42,12 @@ var searchSpace = space{
 	energyLow: -8, energyHigh: 2, energyStep: 1.0 / 64,
 }
 
+// GridRuns is the most latency grids a fit plans: one per grid point and
+// per golden-section evaluation (two, then one a step).
+func GridRuns() int {
+	return int(math.Round((searchSpace.timeHigh-searchSpace.timeLow)/searchSpace.timeStep)) + 1 + 2 + searchSpace.timeRefine
+}
+
 // Step is one conversion time the search evaluated.
 type Step struct {
 	ADCLatencyNs   float64 `json:"adc_latency_ns"`
