@@ -66,6 +66,28 @@ func BenchmarkOptimalEDPResNet18M16(b *testing.B) {
 	benchOptimal(b, "resnet18", "M", 16, partition.EDP)
 }
 
+// benchKBest times the k best plans on a cold estimator (the span costs
+// included, as in benchOptimal).
+func benchKBest(b *testing.B, net, chip string, batch int, obj partition.Objective, k int) {
+	m := zooMapping(b, net, chip)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		e := newEstimator(b, m, batch)
+		if _, err := partition.KBest(ctx, e, obj, k); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkKBest8VGG16S1(b *testing.B) { benchKBest(b, "vgg16", "S", 1, partition.Latency, 8) }
+
+func BenchmarkKBest64VGG16S1(b *testing.B) { benchKBest(b, "vgg16", "S", 1, partition.Latency, 64) }
+
+func BenchmarkKBest8ResNet18M16(b *testing.B) {
+	benchKBest(b, "resnet18", "M", 16, partition.Latency, 8)
+}
+
 // smallCrossbarMapping maps ResNet18 on chip M with 32x32 crossbars, 4 per
 // core: 11436 units and 182888 valid spans, the "many tiny crossbars"
 // shape that once made the searches hold every span's full estimate

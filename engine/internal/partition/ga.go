@@ -86,10 +86,9 @@ const (
 )
 
 type individual struct {
-	cuts         []int
-	costs        []float64 // per-partition cost f(P) used for mutation targeting
-	score        float64
-	energy, time float64 // totals over partitions
+	cuts  []int
+	costs []float64 // per-partition cost f(P) used for mutation targeting
+	score float64
 }
 
 // gaRun holds the state of one GA run.
@@ -223,7 +222,6 @@ func (r *gaRun) evaluate(cuts []int) *individual {
 			ind.costs[i] = c.TimeNs
 		}
 	}
-	ind.energy, ind.time = te, tt
 	switch r.obj {
 	case EDP:
 		ind.score = te * tt
