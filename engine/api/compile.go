@@ -28,9 +28,26 @@ type CompileRequest struct {
 	Seed      uint64       `json:"seed"`
 	GA        *GASettings  `json:"ga,omitempty"`
 	Limits    *Limits      `json:"limits,omitempty"` // bounds on the work (nil: DefaultLimits)
+	// Placement is the placement policy (PlacementPolicies): "unit"
+	// (the default when empty) keeps every replica of a unit whole on one
+	// core; "crossbar" fills the cores crossbar by crossbar, a replica
+	// that does not fit what is left of a core continuing on the next
+	// (its partial sums sent back and added), so a span fits when its
+	// crossbars do.
+	Placement string `json:"placement,omitempty"`
 
 	// Progress, if set, receives the GA's generations (method, generation).
 	Progress func(method string, g Generation) `json:"-"`
+}
+
+// PlacementPolicies lists the values CompileRequest.Placement takes, the
+// default first.
+func PlacementPolicies() []string {
+	var out []string
+	for _, p := range layout.Policies() {
+		out = append(out, string(p))
+	}
+	return out
 }
 
 // Generation is one generation of a GA search as reported to
@@ -172,6 +189,7 @@ type CompileResult struct {
 	Batch              int            `json:"batch"`
 	Objective          string         `json:"objective"`
 	Seed               uint64         `json:"seed"`
+	Placement          string         `json:"placement,omitempty"` // the request's placement policy, if it named one
 	Units              int            `json:"units"`
 	CrossbarsNeeded    int            `json:"crossbars_needed"`
 	CrossbarsAvailable int            `json:"crossbars_available"`
@@ -234,6 +252,13 @@ func (req *CompileRequest) prepare() (*estimate.Estimator, partition.Objective, 
 	if err := checkUnits(g, chip, lim); err != nil {
 		return nil, "", nil, err
 	}
+	policy := layout.PolicyUnit
+	if req.Placement != "" {
+		policy = layout.Policy(req.Placement)
+		if err := policy.Check(); err != nil {
+			return nil, "", nil, &InputError{Field: "placement", Err: err}
+		}
+	}
 	m, err := mapping.Map(g, chip)
 	if err != nil {
 		return nil, "", nil, asInputError("model", err)
@@ -243,14 +268,14 @@ func (req *CompileRequest) prepare() (*estimate.Estimator, partition.Objective, 
 	}
 	if searches(methods) {
 		var spans int64
-		for a, end := range m.ValidEnds() {
+		for a, end := range layout.ValidEnds(m, policy) {
 			spans += int64(end - a)
 		}
 		if err := overLimit("valid spans to cost (the searches cost every one)", spans, lim.MaxSpans, liftSpans); err != nil {
 			return nil, "", nil, err
 		}
 	}
-	est, err := estimate.New(m, req.Batch)
+	est, err := estimate.NewPlaced(m, req.Batch, policy)
 	if err != nil {
 		return nil, "", nil, &InputError{Field: "batch", Err: err}
 	}
@@ -279,9 +304,10 @@ func Compile(ctx context.Context, req CompileRequest) (_ *CompileResult, err err
 	}
 	m := est.Mapping()
 	g, chip := m.Graph, m.Chip
-	res := &CompileResult{Model: g.Name, Chip: chip.Name, Batch: req.Batch, Objective: string(obj), Seed: req.Seed,
+	ends := layout.ValidEnds(m, est.Policy())
+	res := &CompileResult{Model: g.Name, Chip: chip.Name, Batch: req.Batch, Objective: string(obj), Seed: req.Seed, Placement: req.Placement,
 		Units: len(m.Units), CrossbarsNeeded: m.CrossbarsNeeded, CrossbarsAvailable: m.CrossbarsAvailable,
-		Fits: m.Fits, ValidEnds: slices.Clone(m.ValidEnds())}
+		Fits: ends[0] == len(m.Units), ValidEnds: slices.Clone(ends)}
 	for _, l := range m.Layers {
 		res.Layers = append(res.Layers, LayerInfo{Name: l.Name, Op: string(l.Op), FirstUnit: l.FirstUnit, Units: l.NumUnits, Crossbars: l.Crossbars})
 	}

@@ -93,11 +93,12 @@ type Span struct {
 // Estimator costs spans of one mapping at one batch size. It is not safe
 // for concurrent use; make one per goroutine.
 type Estimator struct {
-	m     *mapping.Mapping
-	g     *model.Graph
-	chip  *hw.Chip
-	batch int
-	ends  []int
+	m      *mapping.Mapping
+	g      *model.Graph
+	chip   *hw.Chip
+	batch  int
+	policy layout.Policy // the placement policy whose packing rule decides fit and replication
+	ends   []int
 
 	owners      *layout.Owners
 	owner       []int     // graph node -> owning layer (owners.Of), -1 for graph inputs/parameters
@@ -150,16 +151,29 @@ type Estimator struct {
 	finish  []float64
 }
 
-// New prepares an estimator for the mapping at batch size batch.
+// New prepares an estimator for the mapping at batch size batch, for
+// the default placement policy (layout.PolicyUnit).
 func New(m *mapping.Mapping, batch int) (*Estimator, error) {
+	return NewPlaced(m, batch, layout.PolicyUnit)
+}
+
+// NewPlaced prepares an estimator for the mapping at batch size batch
+// whose spans are placed by the given policy: its rule decides which
+// spans are valid (layout.ValidEnds) and which replications pack
+// (Policy.Packs), and under layout.PolicyCrossbar the estimate counts the
+// partial sums that replicas split over two cores send and add.
+func NewPlaced(m *mapping.Mapping, batch int, policy layout.Policy) (*Estimator, error) {
 	if m == nil {
 		return nil, fmt.Errorf("estimate: nil mapping")
 	}
 	if batch < 1 || batch > MaxBatch {
 		return nil, fmt.Errorf("batch = %d: must be an integer from 1 to %d", batch, MaxBatch)
 	}
+	if err := policy.Check(); err != nil {
+		return nil, err
+	}
 	g, chip := m.Graph, m.Chip
-	e := &Estimator{m: m, g: g, chip: chip, batch: batch, ends: m.ValidEnds()}
+	e := &Estimator{m: m, g: g, chip: chip, batch: batch, policy: policy, ends: layout.ValidEnds(m, policy)}
 	n := len(g.Nodes)
 	e.owners = layout.NewOwners(m)
 	e.owner = make([]int, n)
@@ -320,6 +334,9 @@ func (e *Estimator) NumUnits() int { return len(e.m.Units) }
 // MaxEnd is the validity map: [a, b) is a valid partition iff
 // a < b <= MaxEnd(a).
 func (e *Estimator) MaxEnd(a int) int { return e.ends[a] }
+
+// Policy is the placement policy the estimator's spans are placed by.
+func (e *Estimator) Policy() layout.Policy { return e.policy }
 
 // Span returns the memoised cost of units [a, b), which must be valid.
 func (e *Estimator) Span(a, b int) (*Span, error) {

@@ -3,6 +3,7 @@ package estimate
 import (
 	"math"
 
+	"github.com/compass-go/compass/engine/internal/layout"
 	"github.com/compass-go/compass/engine/internal/mapping"
 )
 
@@ -80,6 +81,7 @@ func (e *Estimator) evaluate(a, b int) *Span {
 	for i := range s.Layers {
 		s.BottleneckNs = max(s.BottleneckNs, s.Layers[i].StageNs)
 	}
+	split := e.splitReplicas(s, acc, first)
 	// The layers share the cores they occupy: their vector units and
 	// local-memory ports serve all of them, so the interval is at least
 	// the whole span's vector work and memory traffic spread over those
@@ -87,7 +89,7 @@ func (e *Estimator) evaluate(a, b int) *Span {
 	{
 		K := chip.CrossbarsPerCore
 		cores := int64(min(chip.Cores, (s.CrossbarsUsed+K-1)/K))
-		var ops, lm int64
+		ops, lm := split.ops, split.read
 		for i := range acc {
 			ops += acc[i].ops
 			lm += acc[i].lmBytes
@@ -119,7 +121,7 @@ func (e *Estimator) evaluate(a, b int) *Span {
 	// Inputs the replicas receive into local memory, partial sums they
 	// send, and buffers beyond their shares of local memory, which spill
 	// to DRAM.
-	var received, psumSent int64
+	received, psumSent := split.received, split.sent
 	for i := range acc {
 		for u := acc[i].firstUnit; u < acc[i].endUnit; u++ {
 			buf := e.buffers(u, s.Layers[i].Replicas)
@@ -150,7 +152,8 @@ func (e *Estimator) evaluate(a, b int) *Span {
 	s.TimeNs = s.WeightLoadNs + s.WriteNs + s.ComputeNs + s.IONs
 
 	// Energy per batch.
-	var mvms, ops, lmRead, lmWrite, rowsWritten float64
+	var mvms, lmRead, lmWrite, rowsWritten float64
+	ops, lmRead := float64(split.ops), float64(split.read)
 	for i, la := range acc {
 		mvms += float64(la.pos) * float64(la.crossbars)
 		ops += float64(la.ops)
@@ -375,7 +378,56 @@ func (e *Estimator) packs(acc []layerAcc, reps []int) bool {
 			e.counts[e.m.Units[u].Crossbars] += reps[i]
 		}
 	}
-	return mapping.PackCounts(e.counts, e.chip.Cores, e.chip.CrossbarsPerCore)
+	return e.policy.Packs(e.counts, e.chip.Cores, e.chip.CrossbarsPerCore)
+}
+
+// splitWork is the work per input that replicas split over two cores add
+// (layout.PolicyCrossbar): the second piece receives the replica's input
+// too and reads its input vectors for its MVMs, sends its results to the
+// first piece's core as partial sums, and that core's vector unit adds
+// them, as the scheduler compiles it.
+type splitWork struct {
+	replicas int   // replicas split
+	ops      int64 // vector additions
+	read     int64 // local-memory bytes the second pieces' MVMs read
+	received int64 // input bytes the second pieces receive
+	sent     int64 // partial-sum bytes they send
+}
+
+// splitReplicas finds the replicas PolicyCrossbar's placement splits (it
+// fills cores crossbar by crossbar, replicas in unit order, so a replica
+// is split where a multiple of crossbars_per_core falls inside it) and
+// their work; none under PolicyUnit.
+func (e *Estimator) splitReplicas(s *Span, acc []layerAcc, first int) (w splitWork) {
+	if e.policy != layout.PolicyCrossbar {
+		return w
+	}
+	m := e.m
+	K := e.chip.CrossbarsPerCore
+	act := float64(e.chip.ActivationBits) / 8
+	at := 0
+	for i := range acc {
+		r := s.Layers[i].Replicas
+		positions := m.Layers[first+i].Positions
+		for u := acc[i].firstUnit; u < acc[i].endUnit; u++ {
+			c := m.Units[u].Crossbars
+			end := at + r*c
+			for b := (at/K + 1) * K; b < end; b += K {
+				if (b-at)%c == 0 {
+					continue // a core ends between two replicas
+				}
+				_, p := mapping.ReplicaPositions(positions, r, (b-at)/c)
+				outs := int64(m.Units[u].OutEnd - m.Units[u].OutStart)
+				w.replicas++
+				w.ops += outs * p
+				w.read += p * e.unitRead[u]
+				w.received += m.ReplicaBuffer(u, p).InputBytes
+				w.sent += int64(math.Ceil(float64(outs*p) * act))
+			}
+			at = end
+		}
+	}
+	return w
 }
 
 // replicate chooses the replication of every layer in the span (see the

@@ -26,5 +26,5 @@ func (e *Estimator) Layout(cuts []int) (*layout.Layout, error) {
 		}
 		spans = append(spans, layout.Span{Start: s.Start, End: s.End, Replicas: reps})
 	}
-	return layout.New(e.m, spans, layout.PolicyUnit)
+	return layout.New(e.m, spans, e.policy)
 }

@@ -23,11 +23,26 @@
 //   - its local-memory buffers and what of them spills to DRAM
 //     (mapping.Buffer).
 //
-// A placement policy decides the pieces. PolicyUnit, the one built,
-// keeps every replica whole on one core and places replicas by best-fit
-// decreasing (mapping.PlaceCores, the placement whose existence the
-// estimator's packing check and the validity map decide), so each
-// replica is one piece.
+// A placement policy decides the pieces, and with them which spans fit
+// (ValidEnds, the validity map) and which replications pack (Packs): the
+// estimator and the validity map read the same rule the placement
+// realises.
+//
+//   - PolicyUnit keeps every replica whole on one core and places
+//     replicas by best-fit decreasing (mapping.PlaceCores, the placement
+//     whose existence mapping.PackCounts and Mapping.ValidEnds decide), so
+//     each replica is one piece.
+//   - PolicyCrossbar fills the cores crossbar by crossbar, replicas in
+//     order: a replica that does not fit what is left of a core continues
+//     on the next one, so a span fits when its crossbars do (the bound
+//     ceil(crossbars / crossbars_per_core) cores) and a replica is at most
+//     two pieces (a unit never has more crossbars than a core). Its first
+//     piece is its home: the crossbars of the second read the same input,
+//     and send their results to the first's core as partial sums, which
+//     its vector unit adds (costed by the estimator, scheduled and
+//     simulated like the partial sums of an input-split stripe). Local
+//     memory is shared by crossbars as under PolicyUnit, a replica's
+//     buffers split between its pieces' cores as its crossbars are.
 package layout
 
 import (
@@ -39,8 +54,66 @@ import (
 // Policy is a placement policy: how replicas become pieces on cores.
 type Policy string
 
-// PolicyUnit places every replica of a unit whole on one core.
-const PolicyUnit Policy = "unit"
+// The placement policies (see the package comment).
+const (
+	PolicyUnit     Policy = "unit"
+	PolicyCrossbar Policy = "crossbar"
+)
+
+// Policies lists the placement policies, the default first.
+func Policies() []Policy { return []Policy{PolicyUnit, PolicyCrossbar} }
+
+// Check reports an unknown policy, naming the known ones.
+func (p Policy) Check() error {
+	for _, q := range Policies() {
+		if p == q {
+			return nil
+		}
+	}
+	return fmt.Errorf("placement policy %q is not one of %q", p, Policies())
+}
+
+// Packs reports whether items of the given crossbar counts (counts[s]
+// items of s crossbars, s = 1 .. perCore) fit cores cores of perCore
+// crossbars under the policy.
+func (p Policy) Packs(counts []int, cores, perCore int) bool {
+	if p == PolicyCrossbar {
+		var total int64
+		for s, c := range counts {
+			total += int64(s) * int64(c)
+		}
+		return total <= int64(cores)*int64(perCore)
+	}
+	return mapping.PackCounts(counts, cores, perCore)
+}
+
+// ValidEnds is the validity map under the policy, in the compact form of
+// Mapping.ValidEnds: [a, b) is valid iff a < b <= ValidEnds[a]. The
+// returned slice must not be modified.
+func ValidEnds(m *mapping.Mapping, p Policy) []int {
+	if p != PolicyCrossbar {
+		return m.ValidEnds()
+	}
+	// A span fits when its crossbars do: two pointers over the units.
+	n := len(m.Units)
+	ends := make([]int, n)
+	capacity := m.Chip.Cores * m.Chip.CrossbarsPerCore
+	b, sum := 0, 0
+	for a := range n {
+		if b < a {
+			b, sum = a, 0
+		}
+		for b < n && sum+m.Units[b].Crossbars <= capacity {
+			sum += m.Units[b].Crossbars
+			b++
+		}
+		ends[a] = b
+		if b > a {
+			sum -= m.Units[a].Crossbars
+		}
+	}
+	return ends
+}
 
 // Piece is a run of a replica's crossbars on one core: the unit's
 // crossbars UnitCrossbar .. UnitCrossbar+Crossbars-1 sit on crossbars
@@ -116,10 +189,8 @@ func New(m *mapping.Mapping, spans []Span, policy Policy) (*Layout, error) {
 	if m == nil {
 		return nil, fmt.Errorf("layout: nil mapping")
 	}
-	switch policy {
-	case PolicyUnit:
-	default:
-		return nil, fmt.Errorf("layout: placement policy %q is not one of %q", policy, PolicyUnit)
+	if err := policy.Check(); err != nil {
+		return nil, fmt.Errorf("layout: %w", err)
 	}
 	lay := &Layout{Mapping: m, Owners: NewOwners(m), Policy: policy, Partitions: make([]Partition, len(spans))}
 	rows := make([][]int, len(m.Units)) // per unit, made on first use
@@ -158,7 +229,11 @@ func New(m *mapping.Mapping, spans []Span, policy Policy) (*Layout, error) {
 					FirstPos: firstPos, Positions: positions, Rows: rows[u], Buffer: m.ReplicaBuffer(u, positions)})
 			}
 		}
-		if err := placeUnits(m, p); err != nil {
+		place := placeUnits
+		if policy == PolicyCrossbar {
+			place = placeCrossbars
+		}
+		if err := place(m, p); err != nil {
 			return nil, fmt.Errorf("layout: partition %d: %w", pi, err)
 		}
 	}
@@ -185,4 +260,42 @@ func placeUnits(m *mapping.Mapping, p *Partition) error {
 		p.Replicas[i].Pieces = pieces[i : i+1 : i+1]
 	}
 	return nil
+}
+
+// placeCrossbars is PolicyCrossbar: the cores filled crossbar by
+// crossbar, replicas in order, a replica that does not fit what is left of
+// a core continuing on the next.
+func placeCrossbars(m *mapping.Mapping, p *Partition) error {
+	K := m.Chip.CrossbarsPerCore
+	core, used := 0, 0
+	for i := range p.Replicas {
+		r := &p.Replicas[i]
+		size := m.Units[r.Unit].Crossbars
+		r.Pieces = nil
+		for at := 0; at < size; {
+			if used == K {
+				core, used = core+1, 0
+			}
+			if core >= m.Chip.Cores {
+				return fmt.Errorf("units [%d, %d) with their replication need more than the chip's %d cores of %d crossbars", p.Start, p.End, m.Chip.Cores, K)
+			}
+			n := min(size-at, K-used)
+			r.Pieces = append(r.Pieces, Piece{Core: core, FirstCrossbar: used, Crossbars: n, UnitCrossbar: at})
+			at += n
+			used += n
+		}
+	}
+	return nil
+}
+
+// CoresUsed is the number of distinct cores the partition's pieces
+// occupy.
+func (p *Partition) CoresUsed() int {
+	seen := map[int]bool{}
+	for _, r := range p.Replicas {
+		for _, pc := range r.Pieces {
+			seen[pc.Core] = true
+		}
+	}
+	return len(seen)
 }

@@ -2,6 +2,7 @@ package layout_test
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,6 +14,10 @@ import (
 )
 
 func estimator(t *testing.T, model, chip string, batch int) *estimate.Estimator {
+	return placedEstimator(t, model, chip, batch, layout.PolicyUnit)
+}
+
+func placedEstimator(t *testing.T, model, chip string, batch int, policy layout.Policy) *estimate.Estimator {
 	t.Helper()
 	g, err := zoo.Build(model)
 	if err != nil {
@@ -26,7 +31,7 @@ func estimator(t *testing.T, model, chip string, batch int) *estimate.Estimator 
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := estimate.New(m, batch)
+	e, err := estimate.NewPlaced(m, batch, policy)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,13 +225,25 @@ func checkOwners(t *testing.T, what string, m *mapping.Mapping, o *layout.Owners
 }
 
 func TestLayoutProperties(t *testing.T) {
+	for _, p := range layout.Policies() {
+		t.Run(string(p), func(t *testing.T) { checkPolicy(t, p) })
+	}
+}
+
+func checkPolicy(t *testing.T, policy layout.Policy) {
 	rng := rand.New(rand.NewPCG(14, 1))
+	split := 0
+	defer func() {
+		if policy == layout.PolicyCrossbar && split == 0 {
+			t.Error("crossbar placement split no replica over two cores: the checks above did not see it")
+		}
+	}()
 	for _, c := range []struct {
 		model, chip string
 		batch       int
 	}{{"resnet18", "M", 16}, {"resnet18", "S", 1}, {"vgg16", "S", 2}, {"squeezenet1_1", "L", 4},
 		{"mobilenet_v2", "M", 1}, {"googlenet", "M", 8}, {"vit_b_16", "L", 1}} {
-		e := estimator(t, c.model, c.chip, c.batch)
+		e := placedEstimator(t, c.model, c.chip, c.batch, policy)
 		for trial := range 6 {
 			cuts := randomCuts(e, rng)
 			if trial == 0 { // one partition per start's longest span
@@ -239,13 +256,18 @@ func TestLayoutProperties(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s on %s: %v", c.model, c.chip, err)
 			}
-			if lay.Policy != layout.PolicyUnit {
-				t.Fatalf("policy %q", lay.Policy)
+			if lay.Policy != policy {
+				t.Fatalf("policy %q, want %q", lay.Policy, policy)
 			}
 			for _, p := range lay.Partitions {
 				for _, r := range p.Replicas {
-					if len(r.Pieces) != 1 {
-						t.Fatalf("%s: PolicyUnit placed unit %d in %d pieces", c.model, r.Unit, len(r.Pieces))
+					// A unit is at most a core: whole under PolicyUnit, at
+					// most two pieces on two cores under PolicyCrossbar.
+					if n := len(r.Pieces); n != 1 && (policy == layout.PolicyUnit || n != 2 || r.Pieces[0].Core == r.Pieces[1].Core) {
+						t.Fatalf("%s: %s placement put unit %d replica %d in pieces %+v", c.model, policy, r.Unit, r.Index, r.Pieces)
+					}
+					if len(r.Pieces) > 1 {
+						split++
 					}
 				}
 			}
@@ -287,5 +309,53 @@ func TestLayoutErrors(t *testing.T) {
 	}
 	if _, err := layout.New(nil, nil, layout.PolicyUnit); err == nil {
 		t.Error("a nil mapping is accepted")
+	}
+}
+
+// The validity map is the placement's own rule: under each policy, the
+// longest valid span from every start lays out at replication 1, and one
+// unit more does not (the other units each alone, which always fits).
+func TestValidEndsArePlacementsRule(t *testing.T) {
+	for _, c := range []struct{ model, chip string }{{"resnet18", "M"}, {"squeezenet1_1", "S"}, {"mobilenet_v2", "S"}, {"vgg16", "L"}} {
+		e := estimator(t, c.model, c.chip, 1)
+		m := e.Mapping()
+		n := len(m.Units)
+		spans := func(a, b int) []layout.Span {
+			var out []layout.Span
+			one := func(s, t int) layout.Span {
+				reps := make([]int, m.Units[t-1].Layer-m.Units[s].Layer+1)
+				for i := range reps {
+					reps[i] = 1
+				}
+				return layout.Span{Start: s, End: t, Replicas: reps}
+			}
+			for u := 0; u < a; u++ {
+				out = append(out, one(u, u+1))
+			}
+			out = append(out, one(a, b))
+			for u := b; u < n; u++ {
+				out = append(out, one(u, u+1))
+			}
+			return out
+		}
+		for _, p := range layout.Policies() {
+			ends := layout.ValidEnds(m, p)
+			if p == layout.PolicyUnit && !slices.Equal(ends, m.ValidEnds()) {
+				t.Fatalf("%s: the unit policy's validity map is not the mapping's", c.model)
+			}
+			for a := range n {
+				if ends[a] <= a || ends[a] > n {
+					t.Fatalf("%s %s: ValidEnds[%d] = %d", c.model, p, a, ends[a])
+				}
+				if _, err := layout.New(m, spans(a, ends[a]), p); err != nil {
+					t.Fatalf("%s %s: the valid span [%d, %d) does not lay out: %v", c.model, p, a, ends[a], err)
+				}
+				if ends[a] < n {
+					if _, err := layout.New(m, spans(a, ends[a]+1), p); err == nil {
+						t.Fatalf("%s %s: [%d, %d) lays out but the validity map ends it at %d", c.model, p, a, ends[a]+1, ends[a])
+					}
+				}
+			}
+		}
 	}
 }

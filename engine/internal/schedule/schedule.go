@@ -53,7 +53,8 @@ type item struct {
 	// (elementRange): [preFrom, preTo) of preOf, in units of its outputs x
 	// positions over the partition's homes of the layer.
 	preFrom, preTo, preOf uint64
-	rowsPerCrossbar       []int
+	rowsPerCrossbar       []int          // rows of each of the unit's crossbars
+	pieces                []layout.Piece // where its crossbars sit: the first on core, from firstX; the others (layout.PolicyCrossbar) on cores of their own
 }
 
 // Build schedules the plan given by cuts (0 = c0 < ... < ck = units): it
@@ -264,13 +265,13 @@ func buildPartition(e *estimate.Estimator, lay *layout.Layout, s *estimate.Span,
 	// unit's replicas in order).
 	var items []item
 	for _, r := range lay.Partitions[pi].Replicas {
-		if len(r.Pieces) != 1 {
-			return nil, fmt.Errorf("unit %d replica %d is placed in %d pieces; the scheduler compiles replicas placed whole on one core", r.Unit, r.Index, len(r.Pieces))
+		if len(r.Pieces) == 0 || r.Pieces[0].UnitCrossbar != 0 {
+			return nil, fmt.Errorf("unit %d replica %d: its first piece does not hold its first crossbar", r.Unit, r.Index)
 		}
 		l := m.Layers[r.Layer]
 		unit := m.Units[r.Unit]
 		it := item{unit: r.Unit, replica: r.Index, home: r.Home, firstPos: r.FirstPos, positions: r.Positions, rowsPerCrossbar: r.Rows,
-			core: r.Pieces[0].Core, firstX: r.Pieces[0].FirstCrossbar, buf: r.Buffer}
+			core: r.Pieces[0].Core, firstX: r.Pieces[0].FirstCrossbar, buf: r.Buffer, pieces: r.Pieces}
 		if r.IsHome() {
 			it.share = float64(unit.OutEnd-unit.OutStart) / float64(l.Cols*l.Groups) * float64(r.Positions) / float64(l.Positions)
 		}
@@ -317,6 +318,11 @@ func buildPartition(e *estimate.Estimator, lay *layout.Layout, s *estimate.Span,
 	allHomes := map[int]int64{} // layer -> home items (each computes its range of the nodes before every layer)
 	psums := map[[2]int]int64{}
 	for _, it := range items {
+		// The further pieces of a replica split over cores send their
+		// results to its stripe's home as partial sums.
+		if len(it.pieces) > 1 {
+			psums[[2]int{it.home, it.replica}] += int64(len(it.pieces) - 1)
+		}
 		if it.home == it.unit {
 			allHomes[m.Units[it.unit].Layer]++
 			if !carriesOut(m, s, it.unit) {
@@ -464,7 +470,8 @@ func itemStreams(e *estimate.Estimator, owners *layout.Owners, it item, addr *ad
 		in.Op, in.Bytes, in.Addr = isa.LoadWeight, (unit.Cells*int64(chip.BitsPerCell)+7)/8, addr.weight[it.unit]
 		head = append(head, in)
 	}
-	for x, rows := range it.rowsPerCrossbar {
+	own := it.pieces[0].Crossbars // the crossbars on the replica's own core
+	for x, rows := range it.rowsPerCrossbar[:own] {
 		in := base
 		in.Op, in.Xbar, in.Count = isa.WriteWeight, int32(it.firstX+x), int64(rows)
 		head = append(head, in)
@@ -506,7 +513,7 @@ func itemStreams(e *estimate.Estimator, owners *layout.Owners, it item, addr *ad
 		in.Bytes = it.buf.InputBytes // the rows its positions read, written into its local memory
 		emit(in)
 		outs := int64(unit.OutEnd - unit.OutStart)
-		for x := range it.rowsPerCrossbar {
+		for x := range own {
 			mv := base
 			mv.Op, mv.Xbar, mv.Input, mv.Count, mv.Pos = isa.MVMul, int32(it.firstX+x), int32(b), it.positions, it.firstPos
 			if x == 0 { // the input vectors, read once for all of the replica's crossbars
@@ -705,6 +712,13 @@ func itemStreams(e *estimate.Estimator, owners *layout.Owners, it item, addr *ad
 		return nil, fmt.Errorf("vector thread: %w", err)
 	}
 	out := []isa.LoopStream{xs, vs}
+	for _, pc := range it.pieces[1:] {
+		ps, err := pieceStream(m, it, pc, base, contrib[inNode], inBytes, B, flat)
+		if err != nil {
+			return nil, fmt.Errorf("piece on core %d: %w", pc.Core, err)
+		}
+		out = append(out, ps)
+	}
 	if len(preNodes) > 0 {
 		pb := bar
 		pb.Pos = 0
@@ -722,6 +736,47 @@ func itemStreams(e *estimate.Estimator, owners *layout.Owners, it item, addr *ad
 		out = append(out, ss)
 	}
 	return out, nil
+}
+
+// pieceStream is the crossbar thread of a further piece of a replica
+// split over cores (layout.PolicyCrossbar), on the piece's core: it
+// programs the piece's crossbars, then per input receives the replica's
+// input, runs the MVMs of its crossbars over the replica's positions and
+// sends the results to the stripe's home as partial sums (all the unit's
+// outputs, as an input split's partial sums go), which the home's VACC
+// adds.
+func pieceStream(m *mapping.Mapping, it item, pc layout.Piece, base isa.Instr, inputs int64, inBytes int64, batch int, flat bool) (isa.LoopStream, error) {
+	unit := m.Units[it.unit]
+	l := m.Layers[unit.Layer]
+	act := float64(m.Chip.ActivationBits) / 8
+	var head []isa.Instr
+	for x := range pc.Crossbars {
+		in := base
+		in.Op, in.Xbar, in.Count = isa.WriteWeight, int32(pc.FirstCrossbar+x), int64(it.rowsPerCrossbar[pc.UnitCrossbar+x])
+		head = append(head, in)
+	}
+	outs := int64(unit.OutEnd - unit.OutStart)
+	input := func(b int) []isa.Instr {
+		rv := base
+		rv.Op, rv.Node, rv.Input, rv.Count, rv.Bytes = isa.Recv, int32(m.Graph.Producers(l.Node)[0]), int32(b), inputs, it.buf.InputBytes
+		out := []isa.Instr{rv}
+		for x := range pc.Crossbars {
+			mv := base
+			mv.Op, mv.Xbar, mv.Input, mv.Count, mv.Pos = isa.MVMul, int32(pc.FirstCrossbar+x), int32(b), it.positions, it.firstPos
+			if x == 0 {
+				mv.Bytes = it.positions * inBytes
+			}
+			out = append(out, mv)
+		}
+		ps := base
+		ps.Op, ps.Node, ps.Input, ps.Unit, ps.Xbar, ps.Peer = isa.Send, isa.PsumNode, int32(b), int32(it.home), int32(it.replica), int32(it.unit)
+		ps.Pos = it.firstPos
+		ps.Bytes = int64(math.Ceil(float64(outs*it.positions) * act))
+		return append(out, ps)
+	}
+	bar := base
+	bar.Op = isa.Barrier
+	return loop(int32(pc.Core), head, input, []isa.Instr{bar}, batch, flat)
 }
 
 // elementRange is the elements [first, first+count) of a node of elems

@@ -53,7 +53,8 @@ type fnState struct {
 	g        *model.Graph
 	owners   *layout.Owners
 	cells    map[[2]int32]*crossbar
-	placed   map[[3]int32][2]int // (partition, core, crossbar) -> (unit, the unit's crossbar) as the layout placed them
+	placed   map[[3]int32][3]int // (partition, core, crossbar) -> (unit, the unit's crossbar, which piece of its replica) as the layout placed them
+	pieces   map[[5]int64]*slice // (partition, unit, first position, input, core): results of a further piece of a split replica, until it sends them
 	tensors  map[[3]int32][]int64
 	dram     map[[4]int32][]int64 // by isa.Instr.DataKey
 	buffers  map[[4]int64]*slice  // (partition, unit, first position, input)
@@ -72,6 +73,7 @@ type crossbar struct {
 	colOut   []int     // per column: output channel, -1 unused
 	colSlice []int     // per column: which digit of the weight
 	unit     int
+	piece    int // which piece of its replica holds it (0: the one on the replica's own core)
 }
 
 // slice is a home's part of a layer output: outputs [o0, o1) x positions
@@ -94,18 +96,18 @@ func newFunctional(f *Functional) (*fnState, error) {
 			return nil, fmt.Errorf("functional run: node %q is a %s; the functional mode computes Conv, Linear and the element-wise ops ReLU, Clip, Add, Identity, Flatten, Reshape", n.Name, n.Op)
 		}
 	}
-	placed := map[[3]int32][2]int{}
+	placed := map[[3]int32][3]int{}
 	for pi, p := range f.Layout.Partitions {
 		for _, r := range p.Replicas {
-			for _, pc := range r.Pieces {
+			for k, pc := range r.Pieces {
 				for j := range pc.Crossbars {
-					placed[[3]int32{int32(pi), int32(pc.Core), int32(pc.FirstCrossbar + j)}] = [2]int{r.Unit, pc.UnitCrossbar + j}
+					placed[[3]int32{int32(pi), int32(pc.Core), int32(pc.FirstCrossbar + j)}] = [3]int{r.Unit, pc.UnitCrossbar + j, k}
 				}
 			}
 		}
 	}
 	f.Outputs = map[int][][]int64{}
-	return &fnState{f: f, m: m, g: g, owners: f.Layout.Owners, cells: map[[2]int32]*crossbar{}, placed: placed,
+	return &fnState{f: f, m: m, g: g, owners: f.Layout.Owners, cells: map[[2]int32]*crossbar{}, placed: placed, pieces: map[[5]int64]*slice{},
 		tensors: map[[3]int32][]int64{}, dram: map[[4]int32][]int64{}, buffers: map[[4]int64]*slice{},
 		mailbox: map[[4]int64][]*slice{}, carried: map[[4]int32]*slice{}, nodeVals: map[[5]int64][]int64{},
 		pre: g.BeforeEveryLayer(), qmax: int64(1)<<m.Chip.ActivationBits - 1}, nil
@@ -209,7 +211,7 @@ func bufKey(part int32, unit int32, pos int64, input int32) [4]int64 {
 }
 
 // placedWhat describes what the layout placed on a crossbar, for an error.
-func (fs *fnState) placedWhat(at [2]int, ok bool) string {
+func (fs *fnState) placedWhat(at [3]int, ok bool) string {
 	if !ok {
 		return "nothing"
 	}
@@ -229,6 +231,7 @@ func (fs *fnState) exec(id int, part, core int32, in isa.Instr) error {
 		if err != nil {
 			return err
 		}
+		xb.piece = at[2]
 		fs.cells[[2]int32{core, in.Xbar}] = xb
 	case isa.LoadData:
 		if in.Node == isa.SpillNode || in.Node == isa.TableNode { // buffers parked in DRAM, a lookup's rows: timing and energy only
@@ -260,6 +263,11 @@ func (fs *fnState) exec(id int, part, core int32, in isa.Instr) error {
 		case isa.PsumNode: // partial sums go to the home unit's accumulator
 			k := bufKey(part, in.Unit, in.Pos, in.Input)
 			src := fs.buffers[bufKey(part, in.Peer, in.Pos, in.Input)]
+			pk := [5]int64{int64(part), int64(in.Peer), in.Pos, int64(in.Input), int64(core)}
+			if p, ok := fs.pieces[pk]; ok { // from a further piece of a split replica, on its own core
+				src = p
+				delete(fs.pieces, pk)
+			}
 			if src == nil {
 				return fmt.Errorf("partial sums of unit %d at position %d were never computed", in.Peer, in.Pos)
 			}
@@ -347,10 +355,18 @@ func (fs *fnState) mvm(part, core int32, in isa.Instr) error {
 	chip := m.Chip
 	k := bufKey(part, int32(xb.unit), in.Pos, in.Input)
 	buf := fs.buffers[k]
+	pk := [5]int64{k[0], k[1], k[2], k[3], int64(core)}
+	if xb.piece > 0 { // a further piece accumulates apart, until it sends
+		buf = fs.pieces[pk]
+	}
 	if buf == nil {
 		buf = &slice{o0: unit.OutStart, o1: unit.OutEnd, p0: int(in.Pos), n: int(in.Count), positions: int(l.Positions)}
 		buf.values = make([]int64, (buf.o1-buf.o0)*buf.n)
-		fs.buffers[k] = buf
+		if xb.piece > 0 {
+			fs.pieces[pk] = buf
+		} else {
+			fs.buffers[k] = buf
+		}
 	}
 	x := fs.tensor(part, fs.g.Producers(l.Node)[0], in.Input)
 	R, C, b := chip.CrossbarRows, chip.CrossbarCols, chip.BitsPerCell
