@@ -340,7 +340,12 @@ func writeReproduction(w io.Writer, rep *reproduction, seed uint64) error {
 	pf("the paper's %.1f-%.1f. The fit reads it that way; %d of its 5 curve points are inside the paper's ranges, with\n", b1.Low-1, *b1.High-1, curveInside(fit))
 	pf("an MVM energy %.4fx the sourced one (sourced MVM %.0f pJ, of which %.0f pJ are the 256 ADC conversions per\n", p.MVMEnergyScale, sM.MVMEnergyPJ(), sM.MVMADCEnergyPJ())
 	pf("slice x %d slices). The sourced MVM energy comes from the paper's chip power over ISAAC's ADC timing\n", sM.InputSlices())
-	pf("(`docs/hardware.md`, D1); the fitted one no longer matches Table I's chip power.\n\n")
+	mFit, err := hw.Preset("M-fit")
+	if err != nil {
+		return err
+	}
+	pf("(`docs/hardware.md`, D1); the fitted one no longer matches Table I's chip power: chip M-fit's peak power\n")
+	pf("(`PeakPowerMW`, every crossbar running MVMs back to back) is %.0f mW against sourced M's %.0f mW, Table I's figure.\n\n", mFit.PeakPowerMW(), sM.PeakPowerMW())
 
 	pf("## Why the figures differ from the paper's\n\n")
 	pf("The paper does not publish its clock, MVM and ADC timing, per-operation energies, DRAM or bus\n")

@@ -316,3 +316,21 @@ func TestFittedChipsDifferOnlyInFreeFigures(t *testing.T) {
 		t.Errorf("fitted.json is not in its canonical form (FitParams.JSON):\n%s\nwant\n%s", FittedJSON(), got)
 	}
 }
+
+// docs/hardware.md describes the fit as an MVM "about four times slower
+// and about ten times cheaper" than the sourced one; a refit that moves
+// far from that must update the doc.
+func TestFittedFiguresAsDocumented(t *testing.T) {
+	p, err := Fitted()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := mustPreset(t, "M")
+	fit := mustPreset(t, "M-fit")
+	if slower := fit.MVMIntervalNs() / m.MVMIntervalNs(); slower < 3 || slower > 5 {
+		t.Errorf("the fitted MVM is %.2fx slower than the sourced one; docs/hardware.md says about four times", slower)
+	}
+	if cheaper := m.MVMEnergyPJ() / fit.MVMEnergyPJ(); cheaper < 8 || cheaper > 12 || !near(cheaper, 1/p.MVMEnergyScale) {
+		t.Errorf("the fitted MVM is %.2fx cheaper than the sourced one; docs/hardware.md says about ten times", cheaper)
+	}
+}
