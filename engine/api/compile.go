@@ -117,7 +117,9 @@ type PartitionResult struct {
 
 // Slot is a run of replicas of one unit placed side by side on one core:
 // replicas Replica .. Replica+Count-1, each Crossbars wide, starting at
-// crossbar FirstCrossbar of core Core.
+// crossbar FirstCrossbar of core Core. Under the "crossbar" placement a
+// replica split over two cores is two slots of Count 1, one per piece,
+// their Crossbars summing to the unit's.
 type Slot struct {
 	Core          int `json:"core"`
 	FirstCrossbar int `json:"first_crossbar"`
