@@ -41,14 +41,15 @@ dirty=$(git status --porcelain --untracked-files=no 2>/dev/null | wc -l)
 started=$(date -u +%Y-%m-%dT%H:%MZ)
 log() { echo "bench.sh: $*" >&2; }
 
-# fenced: runs a command, writes it and its output (stdout and stderr) as a
-# section; fails when the command does.
-fenced() { # TITLE, then the command as words
-  local title=$1
-  shift
+# fenced: runs a command, writes it (as SHOWN, or as run when SHOWN is
+# empty) and its output (stdout and stderr) as a section; fails when the
+# command does.
+fenced() { # TITLE, SHOWN, then the command as words
+  local title=$1 shown=$2
+  shift 2
   log "$title"
   {
-    printf '\n### %s\n\n`%s`\n\n```text\n' "$title" "$*"
+    printf '\n### %s\n\n`%s`\n\n```text\n' "$title" "${shown:-$*}"
     "$@" 2>&1
     printf '```\n'
   } >>"$out"
@@ -126,11 +127,11 @@ else
 fi
 
 printf '\n## Scripts\n' >>"$out"
-fenced "the simulator's memory as the batch grows" bash scripts/bench-sim.sh
-fenced "work refused before it starts, and adversarial chips and graphs" bash scripts/bench-bounds.sh
+fenced "the simulator's memory as the batch grows" "" bash scripts/bench-sim.sh
+fenced "work refused before it starts, and adversarial chips and graphs" "" bash scripts/bench-bounds.sh
 
 printf '\n## The playground\n' >>"$out"
-fenced "the WebAssembly module's size (a fresh build)" "$bin" build --out "$tmp/web"
+fenced "the WebAssembly module's size (a fresh build)" "compass build --out DIR" "$bin" build --out "$tmp/web"
 # compass serve from its start to the URL line, with the build cached by
 # the build above (what a second `go run ./cmd/compass serve` waits).
 log "serve to its URL"
@@ -149,12 +150,12 @@ serve_pid=
 printf '\n### `compass serve` from its start to the URL line, build cached\n\n`compass serve --addr 127.0.0.1:0` (after the build above): %.2f s. A cold start (empty Go build cache and\ncompression cache) compiles the engine for WebAssembly first and takes minutes.\n' "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')" >>"$out"
 
 if [ "${COMPASS_BENCH_PAGE:-0}" = 1 ]; then
-  fenced "the page's main thread in headless Chromium" bash scripts/bench-page.sh
+  fenced "the page's main thread in headless Chromium" "" bash scripts/bench-page.sh
 else
   printf '\n(The page benchmark, `bash scripts/bench-page.sh`, was not run: set COMPASS_BENCH_PAGE=1.)\n' >>"$out"
 fi
 if [ "${COMPASS_BENCH_API:-0}" = 1 ]; then
-  fenced "one HTTP API request, natively and in workerd" bash scripts/bench-api.sh 20
+  fenced "one HTTP API request, natively and in workerd" "" bash scripts/bench-api.sh 20
 else
   printf '\n(The HTTP API benchmark, `bash scripts/bench-api.sh`, was not run: set COMPASS_BENCH_API=1.)\n' >>"$out"
 fi
