@@ -72,6 +72,19 @@ type grid struct {
 	edp     []config // ResNet18 on the family's first chip (S) x Batches
 }
 
+// of is one network's latency configurations, chip by chip, batch by
+// batch.
+func (g *grid) of(model string) []*config {
+	var out []*config
+	for i := range g.latency {
+		if g.latency[i].model == model {
+			out = append(out, &g.latency[i])
+		}
+	}
+	return out
+}
+
+// at is one latency configuration, or nil.
 func (g *grid) at(model string, chip, batch int) *config {
 	for i := range g.latency {
 		c := &g.latency[i]

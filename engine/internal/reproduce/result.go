@@ -184,19 +184,13 @@ func (g *grid) throughput() []NetworkThroughput {
 	for _, name := range Networks {
 		nt := NetworkThroughput{Model: name}
 		var vg, vl []float64
-		for ci, chip := range g.chips {
-			for _, b := range Batches {
-				c := g.at(name, ci, b)
-				if c == nil {
-					continue
-				}
-				bars := Bars{Chip: chip.Name, Batch: b, Greedy: c.runs[0].totals.ThroughputPerS(),
-					Layerwise: c.runs[1].totals.ThroughputPerS(), Compass: c.runs[2].totals.ThroughputPerS()}
-				nt.Bars = append(nt.Bars, bars)
-				vg = append(vg, bars.Compass/bars.Greedy)
-				vl = append(vl, bars.Compass/bars.Layerwise)
-				nt.Tallest = max(nt.Tallest, bars.Greedy, bars.Layerwise, bars.Compass)
-			}
+		for _, c := range g.of(name) {
+			bars := Bars{Chip: g.chips[c.chip].Name, Batch: c.batch, Greedy: c.runs[0].totals.ThroughputPerS(),
+				Layerwise: c.runs[1].totals.ThroughputPerS(), Compass: c.runs[2].totals.ThroughputPerS()}
+			nt.Bars = append(nt.Bars, bars)
+			vg = append(vg, bars.Compass/bars.Greedy)
+			vl = append(vl, bars.Compass/bars.Layerwise)
+			nt.Tallest = max(nt.Tallest, bars.Greedy, bars.Layerwise, bars.Compass)
 		}
 		nt.VsGreedy, nt.VsLayerwise = mean(vg), mean(vl)
 		out = append(out, nt)
@@ -247,18 +241,12 @@ func replacementPJ(chip *hw.Chip, spans []*estimate.Span) float64 {
 // replacement is ResNet18's curve on the compass plans.
 func (g *grid) replacement() []ReplacementPoint {
 	var out []ReplacementPoint
-	for ci, chip := range g.chips {
-		for _, b := range Batches {
-			c := g.at("resnet18", ci, b)
-			if c == nil {
-				continue
-			}
-			r := c.runs[2]
-			rep := replacementPJ(chip, r.spans)
-			mvm := r.totals.Energy.MVM + r.totals.Energy.ADC
-			out = append(out, ReplacementPoint{Chip: chip.Name, Batch: b, ReplacementJ: rep * 1e-12, MVMJ: mvm * 1e-12,
-				Ratio: rep / mvm, WithMVM: 1 + rep/mvm})
-		}
+	for _, c := range g.of("resnet18") {
+		chip, r := g.chips[c.chip], c.runs[2]
+		rep := replacementPJ(chip, r.spans)
+		mvm := r.totals.Energy.MVM + r.totals.Energy.ADC
+		out = append(out, ReplacementPoint{Chip: chip.Name, Batch: c.batch, ReplacementJ: rep * 1e-12, MVMJ: mvm * 1e-12,
+			Ratio: rep / mvm, WithMVM: 1 + rep/mvm})
 	}
 	return out
 }
@@ -293,15 +281,10 @@ func (g *grid) serialisedIO() []SerialisedRatio {
 	var out []SerialisedRatio
 	for _, name := range Networks {
 		var est, ser []float64
-		for ci, chip := range g.chips {
-			for _, b := range Batches {
-				c := g.at(name, ci, b)
-				if c == nil {
-					continue
-				}
-				est = append(est, c.runs[1].totals.TimeNs/c.runs[2].totals.TimeNs)
-				ser = append(ser, serialisedNs(chip, b, c.runs[1].spans)/serialisedNs(chip, b, c.runs[2].spans))
-			}
+		for _, c := range g.of(name) {
+			chip := g.chips[c.chip]
+			est = append(est, c.runs[1].totals.TimeNs/c.runs[2].totals.TimeNs)
+			ser = append(ser, serialisedNs(chip, c.batch, c.runs[1].spans)/serialisedNs(chip, c.batch, c.runs[2].spans))
 		}
 		out = append(out, SerialisedRatio{Model: name, Estimated: mean(est), Serialised: mean(ser)})
 	}
