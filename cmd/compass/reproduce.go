@@ -218,7 +218,13 @@ func writeReproduction(w io.Writer, rep *reproduction, seed uint64) error {
 	pf("  `docs/hardware.md`, \"The paper-fitted family\"). The fit: ADC conversion time %.3f ns (sourced %.3f ns,\n", p.ADCLatencyNs, sM.ADCLatencyNs)
 	pf("  so an MVM takes %.2fx as long) and MVM energy (arrays and ADCs) %.4fx the sourced figure.\n\n", p.ADCLatencyNs/sM.ADCLatencyNs, p.MVMEnergyScale)
 	pf("The figures of role `held-out` are never read by the fit; their distance to the paper measures it.\n")
-	pf("`compass` is the paper's GA with its published settings (population 100, 30 generations, seed %d);\n", seed)
+	ga := api.GADefaults{}
+	for _, m := range api.Meta().Methods {
+		if m.Name == api.MethodCompass && m.GA != nil {
+			ga = *m.GA
+		}
+	}
+	pf("`compass` is the paper's GA with its published settings (population %d, %d generations, %d kept, seed %d);\n", ga.Population, ga.Generations, ga.Keep, seed)
 	pf("greedy and layerwise are the paper's baselines. A figure's distance is |ln(ours / paper)|, 0 inside\n")
 	pf("a range the paper gives.\n\n")
 
