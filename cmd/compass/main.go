@@ -44,6 +44,8 @@ Commands:
   compile   partition a model for a chip (greedy, layerwise, the COMPASS GA, the exact optimum)
   simulate  compile, schedule into per-core instructions and simulate (crossbars, bus, LPDDR3)
   sweep     compile a grid of models x chips x batches and compare methods (the paper's grid by default)
+  reproduce the paper's published figures for the sourced and the paper-fitted chips (writes docs/reproduction.md)
+  calibrate fit the paper-fitted chips S-fit, M-fit, L-fit (--out engine/hw/fitted.json)
   serve     build the browser playground and serve it on a loopback address
   build     build the browser playground into a static directory (WebAssembly, precompressed)
   chips     list the chip presets
@@ -51,8 +53,8 @@ Commands:
   export    write a model as a JSON graph file (a starting point for a network of your own)
   help      show this help, or a command's help: compass help inspect
 
-models, inspect, inputs, chips, compile, simulate and sweep take --json for
-machine-readable output; chip and export always print JSON.
+models, inspect, inputs, chips, compile, simulate, sweep, reproduce and calibrate
+take --json for machine-readable output; chip and export always print JSON.
 Exit status: 0 on success, 2 on a usage error, 1 on any other error.
 `
 
@@ -91,6 +93,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdBuild(rest, stdout, stderr)
 	case "export":
 		err = cmdExport(rest, stdout, stderr)
+	case "reproduce":
+		err = cmdReproduce(rest, stdout, stderr)
+	case "calibrate":
+		err = cmdCalibrate(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		if len(rest) > 0 && rest[0] != "help" {
 			return run([]string{rest[0], "--help"}, stdout, stderr)

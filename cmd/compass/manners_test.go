@@ -101,7 +101,7 @@ var defaultValue = regexp.MustCompile(`default [-0-9"]`)
 // No help line shows two defaults: a flag whose default is the engine's
 // (the GA settings) says that default once, not also a sentinel.
 func TestHelpShowsOneDefaultPerFlag(t *testing.T) {
-	for _, cmd := range []string{"models", "inspect", "inputs", "chips", "chip", "compile", "simulate", "sweep", "export", "build", "serve"} {
+	for _, cmd := range []string{"models", "inspect", "inputs", "chips", "chip", "compile", "simulate", "sweep", "export", "build", "serve", "reproduce", "calibrate"} {
 		_, out, _ := runCLI(cmd, "--help")
 		if !strings.Contains(out, "Flags:") {
 			t.Fatalf("compass %s --help printed no flags", cmd)
