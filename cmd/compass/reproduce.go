@@ -399,6 +399,11 @@ func writeReproduction(w io.Writer, rep *reproduction, seed uint64) error {
 	pf("Held-out distance with 4 ADCs: %.3f (1 ADC: %.3f). The unpublished MVM timing moves the ratios as\n", rep.FourADCs.HeldOutDistance, src.HeldOutDistance)
 	pf("much as any modelling choice here.\n\n")
 
+	// Both pipeline modes: once the row-level pipeline (a Pipeline field
+	// on the compile request) is merged, ReproduceRequest takes the same
+	// field (engine/internal/reproduce's runJob hands it to the
+	// estimator), reproduceAll runs each family in both modes, and this
+	// section gives each mode's figures and held-out distance side by side.
 	pf("## Pipeline modes\n\n")
 	pf("Every figure above uses the per-input pipeline (a stage starts on an input once the previous layer's\n")
 	pf("whole output for it is ready), the default of `compass compile`.\n\n")

@@ -18,17 +18,17 @@ import (
 // The paper's grid: its three networks on chips S, M, L (in that order in
 // a family) at batches 1, 2, 4, 8, 16, and the methods of its figures.
 var (
-	Networks = []string{"vgg16", "resnet18", "squeezenet1_1"}
-	Batches  = []int{1, 2, 4, 8, 16}
-	Methods  = []string{MethodGreedy, MethodLayerwise, MethodCompass}
+	networks = []string{"vgg16", "resnet18", "squeezenet1_1"}
+	batches  = []int{1, 2, 4, 8, 16}
+	methods  = []string{methodGreedy, methodLayerwise, methodCompass}
 )
 
 // Method names as the paper's figures use them: compass is the paper's
 // GA with its published settings (partition.PaperGAOptions).
 const (
-	MethodGreedy    = "greedy"
-	MethodLayerwise = "layerwise"
-	MethodCompass   = "compass"
+	methodGreedy    = "greedy"
+	methodLayerwise = "layerwise"
+	methodCompass   = "compass"
 )
 
 // Options are the settings of a measurement.
@@ -54,7 +54,7 @@ type run struct {
 }
 
 // config is one network on one chip at one batch under one objective,
-// with a run per method in Methods order.
+// with a run per method in methods order.
 type config struct {
 	model string
 	chip  int // index into the family
@@ -68,8 +68,8 @@ type config struct {
 // grid holds every configuration a Result is computed from.
 type grid struct {
 	chips   []*hw.Chip
-	latency []config // Networks x chips x Batches, in that order
-	edp     []config // ResNet18 on the family's first chip (S) x Batches
+	latency []config // networks x chips x batches, in that order
+	edp     []config // ResNet18 on the family's first chip (S) x batches
 }
 
 // of is one network's latency configurations, chip by chip, batch by
@@ -110,22 +110,22 @@ func measure(ctx context.Context, chips []*hw.Chip, opt Options) (*grid, error) 
 		return nil, fmt.Errorf("a chip family is three chips (S, M, L), got %d", len(chips))
 	}
 	gr := &grid{chips: chips}
-	for _, m := range Networks {
+	for _, m := range networks {
 		for ci := range chips {
-			for _, b := range Batches {
+			for _, b := range batches {
 				gr.latency = append(gr.latency, config{model: m, chip: ci, batch: b, obj: partition.Latency})
 			}
 		}
 	}
 	if !opt.LatencyOnly {
-		for _, b := range Batches {
+		for _, b := range batches {
 			gr.edp = append(gr.edp, config{model: "resnet18", chip: 0, batch: b, obj: partition.EDP})
 		}
 	}
 	var jobs []job
-	for i := 0; i < len(gr.latency); i += len(Batches) {
+	for i := 0; i < len(gr.latency); i += len(batches) {
 		j := job{model: gr.latency[i].model, chip: gr.latency[i].chip, obj: partition.Latency}
-		for k := range Batches {
+		for k := range batches {
 			j.out = append(j.out, &gr.latency[i+k])
 		}
 		jobs = append(jobs, j)
@@ -138,7 +138,7 @@ func measure(ctx context.Context, chips []*hw.Chip, opt Options) (*grid, error) 
 		jobs = append(jobs, j)
 	}
 	graphs := map[string]*model.Graph{}
-	for _, name := range Networks {
+	for _, name := range networks {
 		g, err := zoo.Build(name)
 		if err != nil {
 			return nil, err
@@ -232,10 +232,10 @@ func runJob(ctx context.Context, g *model.Graph, chip *hw.Chip, j job, opt Optio
 		for k, p := range plans {
 			tot, spans, err := partition.Evaluate(est, p)
 			if err != nil {
-				return fmt.Errorf("%s plan at batch %d: %w", Methods[k], c.batch, err)
+				return fmt.Errorf("%s plan at batch %d: %w", methods[k], c.batch, err)
 			}
 			if !(tot.TimeNs > 0) || math.IsInf(tot.TimeNs, 0) || !(tot.EnergyPJ > 0) || math.IsInf(tot.EnergyPJ, 0) {
-				return fmt.Errorf("%s plan at batch %d: time %v ns, energy %v pJ: not finite and positive", Methods[k], c.batch, tot.TimeNs, tot.EnergyPJ)
+				return fmt.Errorf("%s plan at batch %d: time %v ns, energy %v pJ: not finite and positive", methods[k], c.batch, tot.TimeNs, tot.EnergyPJ)
 			}
 			c.runs[k] = run{totals: tot, spans: spans}
 		}

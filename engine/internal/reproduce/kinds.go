@@ -61,7 +61,7 @@ func network(model string, f func(*NetworkThroughput) float64) func(*Result) (fl
 
 func breakdown(f func([]MethodBreakdown) float64) func(*Result) (float64, error) {
 	return func(r *Result) (float64, error) {
-		if len(r.Breakdown) != len(Methods) {
+		if len(r.Breakdown) != len(methods) {
 			return 0, fmt.Errorf("no ResNet18-M-16 breakdown")
 		}
 		return f(r.Breakdown), nil

@@ -181,7 +181,7 @@ func mean(v []float64) float64 {
 
 func (g *grid) throughput() []NetworkThroughput {
 	var out []NetworkThroughput
-	for _, name := range Networks {
+	for _, name := range networks {
 		nt := NetworkThroughput{Model: name}
 		var vg, vl []float64
 		for _, c := range g.of(name) {
@@ -208,7 +208,7 @@ func (g *grid) breakdown() []MethodBreakdown {
 	name := func(u int) string { return m.Layers[m.Units[u].Layer].Name }
 	var out []MethodBreakdown
 	for k, r := range c.runs {
-		mb := MethodBreakdown{Method: Methods[k], ThroughputPerS: r.totals.ThroughputPerS(), LatencyS: r.totals.TimeNs * 1e-9}
+		mb := MethodBreakdown{Method: methods[k], ThroughputPerS: r.totals.ThroughputPerS(), LatencyS: r.totals.TimeNs * 1e-9}
 		for _, s := range r.spans {
 			mb.Partitions = append(mb.Partitions, PartitionTime{FirstLayer: name(s.Start), LastLayer: name(s.End - 1),
 				Crossbars: s.CrossbarsUsed, WeightLoadS: s.WeightLoadNs * 1e-9, WriteS: s.WriteNs * 1e-9,
@@ -279,7 +279,7 @@ func serialisedNs(chip *hw.Chip, batch int, spans []*estimate.Span) float64 {
 
 func (g *grid) serialisedIO() []SerialisedRatio {
 	var out []SerialisedRatio
-	for _, name := range Networks {
+	for _, name := range networks {
 		var est, ser []float64
 		for _, c := range g.of(name) {
 			chip := g.chips[c.chip]
