@@ -22,7 +22,8 @@ streams and runs them on the discrete-event simulator (crossbars, vector units,
 the shared bus and a bank-level LPDDR3 model), reporting the simulated latency,
 throughput, energy by component, DRAM traffic and row-hit rate, and each
 partition's phases (weight load, crossbar write, compute, activation I/O), with
-the estimator's figures beside them. It takes compile's flags, and --trace.`, stdout, stderr)
+the estimator's figures beside them. It takes compile's flags (but --simulate),
+and --trace.`, stdout, stderr)
 	f := addCompileFlags(fs)
 	traceFile := fs.String("trace", "", "write each method's per-core timeline as JSON to this file")
 	listingFile := fs.String("listing", "", "write the instruction listing to this file (one --method)")
