@@ -108,6 +108,7 @@ type PartitionResult struct {
 	StoreBytes         int64     `json:"store_bytes_per_inference"`
 	SpillBytes         int64     `json:"spill_bytes_per_inference"`  // buffers beyond local memory, written to DRAM
 	ReloadBytes        int64     `json:"reload_bytes_per_inference"` // and read back
+	SplitReplicas      int       `json:"split_replicas,omitempty"`   // replicas split over two cores (the crossbar placement), their partial sums sent between them
 	Entries            []string  `json:"entries"`
 	Exits              []string  `json:"exits"`
 	// Placement is the core mapping: which crossbars of which core hold
@@ -387,7 +388,7 @@ func fillMethod(mr *MethodResult, est *estimate.Estimator, plan partition.Plan, 
 			WeightLoadS: s.WeightLoadNs * nsToS, WriteS: s.WriteNs * nsToS, ComputeS: s.ComputeNs * nsToS,
 			IOS: s.IONs * nsToS, TimeS: s.TimeNs * nsToS, BottleneckS: s.BottleneckNs * nsToS, EnergyJ: s.EnergyPJ * pJToJ,
 			WeightBytes: s.WeightBytes, LoadBytes: s.LoadBytes, StoreBytes: s.StoreBytes, SpillBytes: s.SpillBytes, ReloadBytes: s.ReloadBytes,
-			Entries: names(s.Entries), Exits: names(s.Exits)}
+			SplitReplicas: s.SplitReplicas, Entries: names(s.Entries), Exits: names(s.Exits)}
 		for _, lp := range s.Layers {
 			pr.Replication = append(pr.Replication, Replica{Layer: m.Layers[lp.Layer].Name, Units: lp.Units, Crossbars: lp.Crossbars, Replicas: lp.Replicas})
 		}

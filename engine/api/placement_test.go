@@ -67,14 +67,19 @@ func TestPlacementPolicyInTheReport(t *testing.T) {
 			if total != p.CrossbarsUsed {
 				t.Errorf("%s partition %d: slots hold %d crossbars, the partition uses %d", r.Method, p.Index, total, p.CrossbarsUsed)
 			}
+			inTwo := 0
 			for _, n := range slots {
 				if n > 2 {
 					t.Fatalf("%s partition %d: a replica in %d slots", r.Method, p.Index, n)
 				}
 				if n == 2 {
-					split++
+					inTwo++
 				}
 			}
+			if inTwo != p.SplitReplicas {
+				t.Errorf("%s partition %d: %d replicas in two slots, split_replicas says %d", r.Method, p.Index, inTwo, p.SplitReplicas)
+			}
+			split += inTwo
 		}
 	}
 	if split == 0 {

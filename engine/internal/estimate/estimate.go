@@ -80,14 +80,15 @@ type Span struct {
 	Energy   Energy  // per batch
 	EnergyPJ float64 // Energy.Total()
 
-	WeightBytes int64     // unique weights read from DRAM, per batch
-	LoadBytes   int64     // entry activations and Embedding table rows read from DRAM, per input
-	StoreBytes  int64     // exit activations written to DRAM, per input
-	SpillBytes  int64     // buffers beyond local memory written to DRAM, per input (mapping.Buffer)
-	ReloadBytes int64     // and read back, per input
-	Entries     []int     // graph nodes whose outputs the span loads
-	EntryShare  []float64 // per entry: the fraction of the tensor loaded
-	Exits       []int     // graph nodes whose outputs the span stores
+	WeightBytes   int64     // unique weights read from DRAM, per batch
+	LoadBytes     int64     // entry activations and Embedding table rows read from DRAM, per input
+	StoreBytes    int64     // exit activations written to DRAM, per input
+	SplitReplicas int       // replicas the placement splits over two cores (layout.PolicyCrossbar), whose partial sums are costed
+	SpillBytes    int64     // buffers beyond local memory written to DRAM, per input (mapping.Buffer)
+	ReloadBytes   int64     // and read back, per input
+	Entries       []int     // graph nodes whose outputs the span loads
+	EntryShare    []float64 // per entry: the fraction of the tensor loaded
+	Exits         []int     // graph nodes whose outputs the span stores
 }
 
 // Estimator costs spans of one mapping at one batch size. It is not safe

@@ -82,6 +82,7 @@ func (e *Estimator) evaluate(a, b int) *Span {
 		s.BottleneckNs = max(s.BottleneckNs, s.Layers[i].StageNs)
 	}
 	split := e.splitReplicas(s, acc, first)
+	s.SplitReplicas = split.replicas
 	// The layers share the cores they occupy: their vector units and
 	// local-memory ports serve all of them, so the interval is at least
 	// the whole span's vector work and memory traffic spread over those

@@ -8,6 +8,7 @@ import (
 
 	"github.com/compass-go/compass/engine/hw"
 	"github.com/compass-go/compass/engine/internal/estimate"
+	"github.com/compass-go/compass/engine/internal/layout"
 	"github.com/compass-go/compass/engine/internal/mapping"
 	"github.com/compass-go/compass/engine/internal/partition"
 	"github.com/compass-go/compass/engine/isa"
@@ -18,8 +19,16 @@ import (
 // weight bytes, per layer and input one MVM per output position on every
 // crossbar of the layer's units, every RECV answered by exactly the
 // contributions it waits for, the exits stored, no core's buffers beyond
-// its local memory, and what does not fit spilled as the estimator counts.
+// its local memory, and what does not fit spilled as the estimator counts;
+// and it programs exactly the crossbars the layout placed the units on.
+// So under either placement policy.
 func TestProgramMatchesTheEstimate(t *testing.T) {
+	for _, p := range layout.Policies() {
+		t.Run(string(p), func(t *testing.T) { programMatchesTheEstimate(t, p) })
+	}
+}
+
+func programMatchesTheEstimate(t *testing.T, policy layout.Policy) {
 	var spilled int64
 	defer func() {
 		if !t.Failed() && spilled == 0 {
@@ -39,7 +48,7 @@ func TestProgramMatchesTheEstimate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e, err := estimate.New(m, c.batch)
+		e, err := estimate.NewPlaced(m, c.batch, policy)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -47,7 +56,11 @@ func TestProgramMatchesTheEstimate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		lp, err := Build(e, ga.Plan.Cuts)
+		lay, err := e.Layout(ga.Plan.Cuts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lp, err := Compile(e, lay)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,15 +74,21 @@ func TestProgramMatchesTheEstimate(t *testing.T) {
 			mvms := map[[2]int32]int64{} // (layer, input) -> MVMs
 			contributions := map[[4]int32]int64{}
 			waits := map[[4]int32]int64{}
-			resident := map[int32]int64{} // core -> bytes of buffers kept in its local memory
+			resident := map[int32]int64{}  // core -> bytes of buffers kept in its local memory
+			written := map[[3]int32]bool{} // (core, crossbar, unit) programmed
 			for _, st := range part.Streams {
 				if st.Core < 0 || int(st.Core) >= chip.Cores {
 					t.Fatalf("stream on core %d", st.Core)
 				}
 				// A crossbar thread is one replica: its first MVM names the
-				// unit and how many positions it computes.
+				// unit and how many positions it computes. (Under crossbar
+				// placement the layout test checks the memory of split
+				// replicas, shared between their cores.)
 				for _, in := range st.Instrs {
-					if in.Op == isa.MVMul {
+					if in.Op == isa.WriteWeight {
+						written[[3]int32{st.Core, in.Xbar, in.Unit}] = true
+					}
+					if in.Op == isa.MVMul && policy == layout.PolicyUnit {
 						buf := m.ReplicaBuffer(int(in.Unit), in.Count)
 						resident[st.Core] += min(buf.NeedBytes, buf.ShareBytes)
 						break
@@ -105,6 +124,20 @@ func TestProgramMatchesTheEstimate(t *testing.T) {
 						waits[key] = in.Count
 					}
 				}
+			}
+			placed := 0
+			for _, r := range lay.Partitions[pi].Replicas {
+				for _, pc := range r.Pieces {
+					for x := range pc.Crossbars {
+						placed++
+						if !written[[3]int32{int32(pc.Core), int32(pc.FirstCrossbar + x), int32(r.Unit)}] {
+							t.Fatalf("%s p%d: the layout puts unit %d on core %d crossbar %d; the program does not program it", c.model, pi, r.Unit, pc.Core, pc.FirstCrossbar+x)
+						}
+					}
+				}
+			}
+			if len(written) != placed {
+				t.Fatalf("%s p%d: the program programs %d crossbars, the layout places %d", c.model, pi, len(written), placed)
 			}
 			for core, bytes := range resident {
 				if bytes > int64(chip.LocalMemoryBytes) {
