@@ -46,8 +46,11 @@ func TestFitReproducesCommittedPreset(t *testing.T) {
 	}
 	// The best conversion time lies inside the searched range, not on
 	// its edge (else the range would be cut too short).
-	t0 := res.Steps[0].ADCLatencyNs * 2 // the sourced time: the grid starts at half of it
-	if x := math.Log2(res.Params.ADCLatencyNs / t0); x <= searchSpace.timeLow || x >= searchSpace.timeHigh {
+	m, err := hw.Preset("M")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x := math.Log2(res.Params.ADCLatencyNs / m.ADCLatencyNs); x <= searchSpace.timeLow || x >= searchSpace.timeHigh {
 		t.Errorf("fitted conversion time %v ns is at the edge of the search (log2 %v of the sourced)", res.Params.ADCLatencyNs, x)
 	}
 }

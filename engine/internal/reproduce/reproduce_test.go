@@ -283,3 +283,21 @@ func TestRunHooksRefuse(t *testing.T) {
 		t.Errorf("refused: %v", err)
 	}
 }
+
+// The whole reproduction of one family (the paper's grid with three
+// methods, and the EDP runs): what `compass reproduce` runs three times.
+func BenchmarkRunSourced(b *testing.B) {
+	var chips []*hw.Chip
+	for _, n := range []string{"S", "M", "L"} {
+		c, err := hw.Preset(n)
+		if err != nil {
+			b.Fatal(err)
+		}
+		chips = append(chips, c)
+	}
+	for b.Loop() {
+		if _, err := Run(context.Background(), "sourced", chips, PaperFigures(), Options{Seed: 1, Workers: 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
