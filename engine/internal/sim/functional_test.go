@@ -8,6 +8,7 @@ import (
 
 	"github.com/compass-go/compass/engine/hw"
 	"github.com/compass-go/compass/engine/internal/estimate"
+	"github.com/compass-go/compass/engine/internal/layout"
 	"github.com/compass-go/compass/engine/internal/mapping"
 	"github.com/compass-go/compass/engine/internal/partition"
 	"github.com/compass-go/compass/engine/isa"
@@ -74,14 +75,14 @@ func functionalNets() map[string]*model.Builder {
 	return nets
 }
 
-// The generated instructions compute the network: executed numerically
-// (bit-sliced crossbars, ideal ADC, shift-and-add, partial sums) they give
-// bit-exactly what a direct integer computation gives, for every method's
-// partitioning, on 1-bit and 2-bit cells, at batch 1 and 3.
-func TestFunctionalBitExact(t *testing.T) {
-	rng := rand.New(rand.NewPCG(7, 11))
-	var replicated, carried, packed, inputSplit, spilled bool
-	for name, b := range functionalNets() {
+// forFunctionalPlans runs every method's plan (greedy, layerwise, the GA)
+// of every network numerically under a placement policy, on 1-bit and
+// 2-bit cells, at batch 1 and 3, with random weights and inputs, checks
+// each bit-exact against Reference, and hands each run to visit.
+func forFunctionalPlans(t *testing.T, nets map[string]*model.Builder, policy layout.Policy, rng *rand.Rand,
+	visit func(what string, e *estimate.Estimator, plan partition.Plan, lp *isa.LoopProgram)) {
+	t.Helper()
+	for name, b := range nets {
 		g, err := b.Build()
 		if err != nil {
 			t.Fatal(err)
@@ -92,12 +93,9 @@ func TestFunctionalBitExact(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if name == "split" && m.Layers[0].InputSplits < 2 {
-				t.Fatalf("the split network is not split along its inputs (%d splits)", m.Layers[0].InputSplits)
-			}
 			weights := randomWeights(rng, m)
 			for _, batch := range []int{1, 3} {
-				e, err := estimate.New(m, batch)
+				e, err := estimate.NewPlaced(m, batch, policy)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -109,27 +107,52 @@ func TestFunctionalBitExact(t *testing.T) {
 				plans := map[string]partition.Plan{"greedy": partition.Greedy(e), "layerwise": partition.Layerwise(e), "compass": ga.Plan}
 				for _, method := range []string{"greedy", "layerwise", "compass"} {
 					plan := plans[method]
-					what := fmt.Sprintf("%s, %d-bit cells, batch %d, %s (%d partitions)", name, bits, batch, method, plan.Partitions())
+					what := fmt.Sprintf("%s, %d-bit cells, batch %d, %s (%d partitions), %s placement", name, bits, batch, method, plan.Partitions(), policy)
 					lp, _ := checkFunctional(t, what, e, plan, weights, inputs)
-					p := lp.Expand()
-					for pi := range p.Partitions {
-						sp := e.MustSpan(plan.Cuts[pi], plan.Cuts[pi+1])
-						for _, lp := range sp.Layers {
-							replicated = replicated || lp.Replicas > 1
-							packed = packed || m.Layers[lp.Layer].GroupsPerCrossbar > 1
-							inputSplit = inputSplit || m.Layers[lp.Layer].InputSplits > 1
-						}
-						for _, st := range p.Partitions[pi].Streams {
-							for _, in := range st.Instrs {
-								carried = carried || (in.Op == isa.LoadData && in.Node == isa.PsumNode)
-								spilled = spilled || (in.Op == isa.StoreData && in.Node == isa.SpillNode)
-							}
-						}
-					}
+					visit(what, e, plan, lp)
 				}
 			}
 		}
 	}
+}
+
+// The generated instructions compute the network: executed numerically
+// (bit-sliced crossbars, ideal ADC, shift-and-add, partial sums) they give
+// bit-exactly what a direct integer computation gives, for every method's
+// partitioning, on 1-bit and 2-bit cells, at batch 1 and 3.
+func TestFunctionalBitExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	var replicated, carried, packed, inputSplit, spilled bool
+	for name, b := range functionalNets() {
+		if name != "split" {
+			continue
+		}
+		g, err := b.Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m, err := mapping.Map(g, smallChip(t, 1)); err != nil || m.Layers[0].InputSplits < 2 {
+			t.Fatalf("the split network is not split along its inputs (%v)", err)
+		}
+	}
+	forFunctionalPlans(t, functionalNets(), layout.PolicyUnit, rng, func(what string, e *estimate.Estimator, plan partition.Plan, lp *isa.LoopProgram) {
+		m := e.Mapping()
+		p := lp.Expand()
+		for pi := range p.Partitions {
+			sp := e.MustSpan(plan.Cuts[pi], plan.Cuts[pi+1])
+			for _, lp := range sp.Layers {
+				replicated = replicated || lp.Replicas > 1
+				packed = packed || m.Layers[lp.Layer].GroupsPerCrossbar > 1
+				inputSplit = inputSplit || m.Layers[lp.Layer].InputSplits > 1
+			}
+			for _, st := range p.Partitions[pi].Streams {
+				for _, in := range st.Instrs {
+					carried = carried || (in.Op == isa.LoadData && in.Node == isa.PsumNode)
+					spilled = spilled || (in.Op == isa.StoreData && in.Node == isa.SpillNode)
+				}
+			}
+		}
+	})
 	// The cases the test is for must all have occurred.
 	if !replicated || !carried || !packed || !inputSplit || !spilled {
 		t.Errorf("coverage: replicated %v, partial sums carried across partitions %v, packed groups %v, input splits %v, spilled buffers %v",

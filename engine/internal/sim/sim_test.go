@@ -11,6 +11,7 @@ import (
 
 	"github.com/compass-go/compass/engine/hw"
 	"github.com/compass-go/compass/engine/internal/estimate"
+	"github.com/compass-go/compass/engine/internal/layout"
 	"github.com/compass-go/compass/engine/internal/mapping"
 	"github.com/compass-go/compass/engine/internal/partition"
 	"github.com/compass-go/compass/engine/internal/schedule"
@@ -20,8 +21,21 @@ import (
 
 // The paper's grid, every method's plan scheduled and simulated: the run
 // finishes, the figures obey the bounds the chip imposes, and the
-// estimator agrees with the simulator.
+// estimator agrees with the simulator; under either placement policy
+// (under crossbar placement, with replicas split over two cores).
 func TestPaperGridSimulates(t *testing.T) {
+	for _, p := range layout.Policies() {
+		t.Run(string(p), func(t *testing.T) { paperGridSimulates(t, p) })
+	}
+}
+
+func paperGridSimulates(t *testing.T, policy layout.Policy) {
+	splits := 0
+	defer func() {
+		if policy == layout.PolicyCrossbar && !t.Failed() && splits == 0 {
+			t.Error("no replica was split over two cores: the grid did not exercise crossbar placement")
+		}
+	}()
 	type gap struct {
 		name  string
 		ratio float64
@@ -39,7 +53,7 @@ func TestPaperGridSimulates(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, B := range gridBatches() {
-				e, err := estimate.New(m, B)
+				e, err := estimate.NewPlaced(m, B, policy)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -61,6 +75,9 @@ func TestPaperGridSimulates(t *testing.T) {
 					name := fmt.Sprintf("%s/%s/%d/%s", mn, cn, B, meth)
 					plan := plans[meth]
 					tot, _, r := simulatePlan(t, name, e, plan, Options{})
+					for pi := 0; pi < plan.Partitions(); pi++ {
+						splits += e.MustSpan(plan.Cuts[pi], plan.Cuts[pi+1]).SplitReplicas
+					}
 					ratio := tot.TimeNs / r.LatencyNs
 					gaps = append(gaps, gap{name, ratio})
 					// The estimator chooses the cuts; it must agree with the
