@@ -87,7 +87,8 @@ cat >"$out" <<EOF
 
 Written by \`bash scripts/bench.sh\`; do not edit by hand, run the script again. Every figure
 depends on the machine and its load, so none is asserted by a test, and the README and the other
-docs quote none: they point here.
+docs quote none: they point here. A load average above the core count means other work shared
+the machine during the run, and the times are longer than on an idle one.
 
 - measured: $started (UTC), commit $commit$([ "$dirty" -gt 0 ] && echo " with $dirty files changed in the work tree")
 - machine: $cpu, $(nproc) cores, $(go version | cut -d' ' -f3-), $(uname -sr)
