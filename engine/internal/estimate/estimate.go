@@ -23,13 +23,20 @@
 //
 // Replication: each layer in the span gets one replication count (rule 2
 // of the paper's validity); replicas split the layer's output positions.
-// The counts minimise the pipeline bottleneck subject to every replicated
-// unit fitting a core (rule 3): the estimator bisects on the bottleneck
+// The counts minimise the pipeline bottleneck subject to the replicated
+// units fitting the chip by the placement policy's rule (rule 3; under
+// layout.PolicyUnit every replicated unit on one core, under
+// layout.PolicyCrossbar the crossbars in total, a replica split over two
+// cores costing the partial sums it sends): the estimator bisects on the bottleneck
 // time T, giving each layer the fewest replicas that bring its stage under
 // T, and keeps the smallest T whose replicas pack. This is the optimum that
 // PIMCOMP-style greedy replication (repeatedly replicate the bottleneck
 // layer while it fits) reaches, found in O(log) packing checks instead of
 // one per replica.
+//
+// The estimator costs spans and does not place them: once the search has
+// chosen cuts, Layout hands each partition's replication to the layout
+// stage (package layout), which places the replicas.
 //
 // Every hardware figure comes from the hw.Chip through its cost-model
 // methods; docs/estimator.md derives each term.
