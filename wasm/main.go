@@ -49,6 +49,7 @@ func main() {
 	c.Set("modelInputs", export(modelInputs))
 	c.Set("program", export(program))
 	c.Set("simulate", export(simulate))
+	c.Set("reproduce", export(reproduce))
 	js.Global().Set("compass", c)
 	if ready := js.Global().Get("compassReady"); ready.Type() == js.TypeFunction {
 		ready.Invoke()
@@ -390,6 +391,21 @@ func sweep(args []js.Value) (any, error) {
 		return nil, err
 	}
 	return sweepReply{res, res.Summarise()}, nil
+}
+
+// reproduce computes the COMPASS paper's figures for a chip family
+// (api.ReproduceRequest), the paper's values beside; a second argument,
+// a function, receives the configurations done and their total.
+func reproduce(args []js.Value) (any, error) {
+	var req api.ReproduceRequest
+	if err := decode(args, 0, &req); err != nil {
+		return nil, err
+	}
+	if len(args) > 1 && args[1].Type() == js.TypeFunction {
+		cb := args[1]
+		req.Progress = func(done, total int) { cb.Invoke(done, total) }
+	}
+	return api.Reproduce(context.Background(), req)
 }
 
 // fileArgs reads (fileName, Uint8Array) arguments.

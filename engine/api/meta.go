@@ -25,6 +25,22 @@ type PageMeta struct {
 	// ComparisonBatches are the batch sizes of the paper's grid, which a
 	// front end compiles again to compare the methods across batches.
 	ComparisonBatches []int `json:"comparison_batches"`
+	// PaperFamilies are the chip families Reproduce redraws the paper's
+	// figures on (ReproduceRequest.Family); the first is the default.
+	PaperFamilies []FamilyMeta `json:"paper_families"`
+}
+
+// FamilyMeta is one chip family of Reproduce.
+type FamilyMeta struct {
+	Name    string   `json:"name"`
+	Chips   []string `json:"chips"` // in the roles of the paper's S, M and L
+	Summary string   `json:"summary"`
+}
+
+// familySummaries describe the chip families.
+var familySummaries = map[string]string{
+	FamilySourced: "every chip parameter from a cited source (docs/hardware.md)",
+	FamilyFit:     "the sourced chips with the MVM timing and energy the paper does not publish fitted to its fit targets",
 }
 
 // MethodMeta is one partitioning method.
@@ -139,6 +155,15 @@ func Meta() PageMeta {
 	}
 	m.MinBatch, m.MaxBatch = 1, estimate.MaxBatch
 	m.ComparisonBatches = PaperGrid().Batches
+	for _, f := range []string{FamilySourced, FamilyFit} {
+		fm := FamilyMeta{Name: f, Summary: familySummaries[f]}
+		if _, chips, err := familyChips(f, nil); err == nil {
+			for _, c := range chips {
+				fm.Chips = append(fm.Chips, c.Name)
+			}
+		}
+		m.PaperFamilies = append(m.PaperFamilies, fm)
+	}
 	return m
 }
 

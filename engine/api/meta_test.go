@@ -245,3 +245,38 @@ func TestMetaJSONIsStable(t *testing.T) {
 		}
 	}
 }
+
+// The paper families are the ones Reproduce takes, with their chips; the
+// first is the family an empty request gets.
+func TestMetaPaperFamiliesAreReproduces(t *testing.T) {
+	m := Meta()
+	if len(m.PaperFamilies) < 2 {
+		t.Fatalf("paper families %+v: want the sourced and the fitted one", m.PaperFamilies)
+	}
+	for _, f := range m.PaperFamilies {
+		if f.Summary == "" || len(f.Chips) != 3 {
+			t.Errorf("family %+v: want a summary and three chips", f)
+		}
+		for _, c := range f.Chips {
+			if _, err := LoadChip(c); err != nil {
+				t.Errorf("family %s: chip %s is not a preset: %v", f.Name, c, err)
+			}
+		}
+	}
+	for i, f := range append([]FamilyMeta{{}}, m.PaperFamilies...) {
+		res, err := Reproduce(context.Background(), ReproduceRequest{Family: f.Name, Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := f
+		if i == 0 {
+			want = m.PaperFamilies[0] // an empty family is the default
+		}
+		if res.Family != want.Name || !slices.Equal(res.Chips, want.Chips) {
+			t.Errorf("family %q reproduces %s on %v; the meta says %s on %v", f.Name, res.Family, res.Chips, want.Name, want.Chips)
+		}
+	}
+	if _, err := Reproduce(context.Background(), ReproduceRequest{Family: "no-such-family"}); err == nil {
+		t.Error("an unknown family reproduced")
+	}
+}
