@@ -16,6 +16,7 @@ import (
 // compileFlags are the flags compile (and later simulate) share.
 type compileFlags struct {
 	model, chip, methods, objective *string
+	placement                       *string
 	inputShape                      *string
 	inputs                          *inputList
 	batch                           *int
@@ -35,8 +36,10 @@ func addCompileFlags(fs *flag.FlagSet) *compileFlags {
 		methods:    fs.String("method", "compass", "comma-separated: "+strings.Join(api.Methods(), ", ")+", or all (every one of these)"),
 		objective:  fs.String("objective", "latency", "what the search minimises: latency (maximises throughput), energy, or edp"),
 		seed:       fs.Uint64("seed", 1, "seed of every random choice (the GA's)"),
-		asJSON:     addJSONFlags(fs, "print the result as JSON"),
-		ga:         addGAFlags(fs),
+		placement: fs.String("placement", api.PlacementPolicies()[0], "how replicas take a core's crossbars: "+strings.Join(api.PlacementPolicies(), " or ")+
+			" (unit: every replica of a unit whole on one core; crossbar: cores filled crossbar by crossbar, a replica may continue on the next core)"),
+		asJSON: addJSONFlags(fs, "print the result as JSON"),
+		ga:     addGAFlags(fs),
 		limits: addLimitFlags(fs, "max-nodes", "max-units", "max-spans", "max-ga-plan-cuts", "max-ga-work",
 			"max-sim-events", "max-sim-dram-bursts", "max-trace-bytes", "max-program-bytes"),
 	}
@@ -134,7 +137,7 @@ func (f *compileFlags) request(fs *flag.FlagSet) (api.CompileRequest, error) {
 		return api.CompileRequest{}, usagef("--method: %v", err)
 	}
 	req := api.CompileRequest{Model: *f.model, Chip: *f.chip, Batch: *f.batch, Methods: methods,
-		Objective: *f.objective, Seed: *f.seed}
+		Objective: *f.objective, Seed: *f.seed, Placement: *f.placement}
 	if len(opt.InputShape) > 0 || len(opt.Inputs) > 0 {
 		if req.Graph, err = api.LoadModelWith(*f.model, opt); err != nil {
 			return api.CompileRequest{}, err
@@ -153,7 +156,8 @@ func cmdCompile(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("compile", `Usage: compass compile --model NAME|file.onnx|file.json --chip S|M|L|file.json [--batch B]
        [--input NAME=1,3,224,224]... [--input NAME:value=16000]... [--input-shape 1,3,224,224]
        [--method compass|greedy|layerwise|optimal|all] [--objective latency|energy|edp]
-       [--seed N] [--ga-population N] [--ga-generations N] [--ga-keep N] [--ga-patience N] [--json]
+       [--seed N] [--placement unit|crossbar] [--ga-population N] [--ga-generations N] [--ga-keep N]
+       [--ga-patience N] [--json]
 
 Cuts the model into partitions that each fit the chip, runs them one after another
 with weight replacement from DRAM between them, and reports each partition (layers,

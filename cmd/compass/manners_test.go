@@ -50,6 +50,7 @@ func TestOutOfRangeFlagValueIsAUsageError(t *testing.T) {
 		{[]string{"compile", "--model", "resnet18", "--objective", "speed"}, []string{"--objective:", "latency, energy, edp"}},
 		{[]string{"compile", "--model", "resnet18", "--method", "fastest"}, []string{"--method:", "greedy", "optimal"}},
 		{[]string{"compile", "--model", "resnet18", "--ga-population", "1"}, []string{"--ga-population:", "from 2 to"}},
+		{[]string{"simulate", "--model", "resnet18", "--placement", "diagonal"}, []string{"compass simulate: --placement:", `"unit"`, `"crossbar"`}},
 		{[]string{"compile", "--model", "resnet18", "--max-units", "-3"}, []string{"--max-units", "positive"}},
 		{[]string{"inspect", "--model", "resnet18", "--max-nodes", "-1"}, []string{"--max-nodes", "positive"}},
 		{[]string{"sweep", "--models", "resnet18", "--chips", "M", "--batches", "0"}, []string{"--batches", "positive integer"}},
@@ -134,5 +135,15 @@ func TestGAFlagsReachTheSearch(t *testing.T) {
 	}
 	if n := len(res.Results[0].GA.History); n != 3 {
 		t.Errorf("--ga-generations 2: the history has %d generations, want 3 (the initial one and two)", n)
+	}
+}
+
+// --placement reaches the request, and the result names the policy in force.
+func TestPlacementFlag(t *testing.T) {
+	for _, p := range []string{"unit", "crossbar"} {
+		code, out, errOut := runCLI("compile", "--model", "squeezenet1_1", "--chip", "S", "--method", "greedy", "--placement", p, "--json")
+		if code != exitOK || !strings.Contains(out, `"placement":"`+p+`"`) {
+			t.Errorf("--placement %s: exit %d (%s), the result does not name it", p, code, errOut)
+		}
 	}
 }
