@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"os"
 
 	"github.com/compass-go/compass/engine/api"
 )
@@ -104,4 +105,25 @@ func ExampleLoadModelBytes() {
 	// conv: 27x16 weight matrix on 1 crossbar(s)
 	// fc: 16x10 weight matrix on 1 crossbar(s)
 	// fits without partitioning: true
+}
+
+// Write a network as a JSON graph file that --model file.json (and
+// LoadModel) reads back: one node a line, without the inferred shapes.
+func ExampleWriteGraphJSON() {
+	g, err := api.LoadModelBytes("tiny.json", []byte(`{"name": "tiny", "nodes": [
+	  {"name": "x", "op": "Input", "shape": [16]},
+	  {"name": "fc", "op": "Linear", "inputs": ["x"], "linear": {"out_features": 4, "bias": true}},
+	  {"name": "act", "op": "ReLU", "inputs": ["fc"]}]}`))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := api.WriteGraphJSON(os.Stdout, g); err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// {"name": "tiny", "nodes": [
+	//   {"name":"x","op":"Input","shape":[16]},
+	//   {"name":"fc","op":"Linear","inputs":["x"],"linear":{"out_features":4,"bias":true}},
+	//   {"name":"act","op":"ReLU","inputs":["fc"]}
+	// ]}
 }
