@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -212,5 +213,36 @@ func TestReadmeExampleParts(t *testing.T) {
 	}
 	if _, err := readmeExamples([]string{"```", "$ go run ./cmd/compass compile --model 'x'", "```"}); err == nil {
 		t.Error("a quoted argument was accepted")
+	}
+}
+
+// measuredTime is a wall-clock figure in prose: "0.56 s", "52 ms",
+// "2.0 us", "6.7x faster".
+var measuredTime = regexp.MustCompile(`\b[0-9]+(\.[0-9]+)? ?(ms|us|µs|s)\b|[0-9.]+x (faster|slower)`)
+
+// The README quotes no measured timing in its prose (outside the checked
+// example blocks and the indented commands): timings live in
+// docs/figures.md, which scripts/bench.sh writes.
+func TestReadmeQuotesNoTimings(t *testing.T) {
+	data, err := os.ReadFile(readmePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inBlock := false
+	for i, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "```") {
+			inBlock = !inBlock
+			continue
+		}
+		if inBlock || strings.HasPrefix(line, "    ") {
+			continue
+		}
+		if m := measuredTime.FindString(line); m != "" {
+			t.Errorf("README line %d quotes a timing (%q): move it to docs/figures.md (scripts/bench.sh) and point there", i+1, m)
+		}
+	}
+	figures, err := os.ReadFile(filepath.Join("..", "..", "docs", "figures.md"))
+	if err != nil || !strings.Contains(string(figures), "Written by `bash scripts/bench.sh`") {
+		t.Errorf("docs/figures.md is missing or not the output of scripts/bench.sh (%v)", err)
 	}
 }
