@@ -17,6 +17,7 @@ import {
   comparisonBatches, engineMeta, gaDefaults, gaGenerations, gaScore, maxBatch, methodNames, minBatch, setMeta,
 } from './meta.js';
 import { RemoteEngine } from './remote.js';
+import { initPaper, showPaper } from './paper.js';
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
@@ -34,6 +35,7 @@ const el = {
 const fig = (name) => $(`figure[data-plot="${name}"]`);
 
 const app = {
+  view: 'playground', // or 'paper'
   embed: false,
   embedPlots: ['summary', 'strip'], // the plots an embed shows (?plots=)
   scenario: null, // the guided experiment being shown, by name
@@ -218,6 +220,14 @@ async function boot() {
   wirePlots();
   wireScenarios();
   updateShare();
+  initPaper((family) => { if (app.view === 'paper') history.replaceState(null, '', `?view=paper&family=${encodeURIComponent(family)}`); });
+  wireViews();
+  if (state.view === 'paper' && !app.embed) {
+    // The Paper view opens on its own figures; the playground waits for Run.
+    setStatus('idle', 'Ready. Choose a model and a chip, then Run.');
+    setView('paper', state.family);
+    return;
+  }
   if (problems.length) {
     for (const p of problems) if (p.field) showFieldError(p.field, p.text);
     setStatus('error', `This link could not be applied fully: ${problems.map((p) => p.text).join('; ')}. Correct it and press Run.`);
@@ -236,6 +246,26 @@ async function boot() {
     }
   }
   refreshInspect();
+}
+
+// ------------------------------------------------------------------ views
+
+// setView shows the playground or the Paper view (the paper's figures
+// redrawn from this engine); the Paper view computes its figures on first
+// showing, in a worker of its own.
+function setView(name, family = '') {
+  app.view = name;
+  document.body.dataset.view = name;
+  for (const b of $$('[data-view]')) b.setAttribute('aria-pressed', String(b.dataset.view === name));
+  const paper = name === 'paper';
+  $('#paper').hidden = !paper;
+  for (const id of ['scenarios', 'inputs', 'results', 'share']) $(`#${id}`).hidden = paper;
+  if (paper) showPaper(family || $('#paper-family').value);
+  else history.replaceState(null, '', `?${toQuery(readState())}`);
+}
+
+function wireViews() {
+  for (const b of $$('[data-view]')) b.addEventListener('click', () => { if (app.view !== b.dataset.view) setView(b.dataset.view); });
 }
 
 // ----------------------------------------------------------------- embed

@@ -5,10 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/compass-go/compass/engine/api"
 	"github.com/compass-go/compass/engine/hw"
@@ -17,8 +21,9 @@ import (
 // TestPageFromTheEngineInChromium checks that what the page shows about
 // the engine comes from it: the description the page runs on is the
 // native engine's api.Meta byte for byte, the form's methods, objectives,
-// GA settings and batch bound are that description's, and the batch
-// comparison of an edited chip is the native sweep of that chip.
+// GA settings and batch bound are that description's, the batch
+// comparison of an edited chip is the native sweep of that chip, and the
+// Paper view draws the native api.Reproduce's figures for each family.
 func TestPageFromTheEngineInChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
@@ -113,4 +118,91 @@ func TestPageFromTheEngineInChromium(t *testing.T) {
 			t.Errorf("script errors: %v", errs)
 		}
 	})
+
+	t.Run("the Paper view draws the engine's reproduction", func(t *testing.T) {
+		r.open(t, "/?model=squeezenet1_1&chip=S&batch=1&methods=greedy")
+		waitFor(ctx, t, "the engine", `document.body.dataset.state === 'idle'`, 2*time.Minute)
+		click(ctx, t, "[data-view=paper]")
+		for i, fam := range meta.PaperFamilies {
+			if i > 0 {
+				setField(ctx, t, "#paper-family", fam.Name)
+			}
+			waitFor(ctx, t, "the "+fam.Name+" family's figures", `document.querySelector('#paper-status').dataset.state === 'done' && `+
+				`[...document.querySelectorAll('#paper figure[data-plot]')].every((f) => f.dataset.ready === 'true')`, 3*time.Minute)
+			if href := eval[string](ctx, t, `location.search`); href != "?view=paper&family="+fam.Name {
+				t.Errorf("the Paper view's URL is %q, want ?view=paper&family=%s", href, fam.Name)
+			}
+			native, err := api.Reproduce(context.Background(), api.ReproduceRequest{Family: fam.Name, Seed: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want bytes.Buffer
+			if err := api.WriteJSON(&want, native); err != nil {
+				t.Fatal(err)
+			}
+			if got := eval[string](ctx, t, `window.compassLastPaper || ''`); got != want.String() {
+				t.Errorf("family %s: the page's reproduction differs from the native engine's (%d vs %d bytes)", fam.Name, len(got), want.Len())
+			}
+			drawn := func(sel string) map[string]string {
+				out := map[string]string{}
+				for _, v := range eval[[]any](ctx, t, fmt.Sprintf(`[...document.querySelectorAll(%q)].map((e) => [e.dataset.figure, e.dataset.ours, e.dataset.paper])`, sel)) {
+					p := v.([]any)
+					out[p[0].(string)] = p[1].(string) + " paper " + p[2].(string)
+				}
+				return out
+			}
+			plotted := drawn(`figure[data-plot=paper-ratios] g[data-figure]`)
+			table := drawn(`figure[data-plot=paper-figures] tr[data-figure]`)
+			ratios := 0
+			for _, f := range native.Figures {
+				w := fmt.Sprint(f.Ours) + " paper " + f.Paper
+				if got := table[f.ID]; !sameOurs(got, f.Ours, f.Paper) {
+					t.Errorf("family %s, figure %s: the table shows %q, the engine %s", fam.Name, f.ID, got, w)
+				}
+				if f.Unit == "x" && !strings.HasPrefix(f.ID, "replacement-") {
+					ratios++
+					if got := plotted[f.ID]; !sameOurs(got, f.Ours, f.Paper) {
+						t.Errorf("family %s, ratio %s: the plot draws %q, the engine %s", fam.Name, f.ID, got, w)
+					}
+				}
+			}
+			if ratios < 6 || len(plotted) != ratios {
+				t.Errorf("family %s: %d ratios drawn, the engine has %d (want the six per-network ratios at least)", fam.Name, len(plotted), ratios)
+			}
+		}
+		if shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+			artefacts := filepath.Join(r.root, "out", "e2e")
+			os.MkdirAll(artefacts, 0o755)
+			os.WriteFile(filepath.Join(artefacts, "paper.png"), shot, 0o644)
+			t.Logf("screenshot: %s", filepath.Join(artefacts, "paper.png"))
+		}
+		// Cancel stops a computation and keeps the figures drawn; the
+		// playground comes back with its form.
+		eval[bool](ctx, t, `(document.querySelector('#paper-run').click(), document.querySelector('#paper-cancel').click(), true)`)
+		waitFor(ctx, t, "the cancel", `document.querySelector('#paper-status').dataset.state === 'cancelled'`, 10*time.Second)
+		if n := eval[int](ctx, t, `document.querySelectorAll('figure[data-plot=paper-ratios] g[data-figure]').length`); n == 0 {
+			t.Error("after Cancel the ratios plot is empty")
+		}
+		click(ctx, t, "[data-view=playground]")
+		if !eval[bool](ctx, t, `!document.querySelector('#inputs').hidden && document.querySelector('#paper').hidden`) {
+			t.Error("back in the playground, the form is hidden or the Paper view shown")
+		}
+		if errs := eval[[]any](ctx, t, `window.__errors`); len(errs) > 0 {
+			t.Errorf("script errors: %v", errs)
+		}
+	})
+}
+
+// sameOurs reports whether a drawn "OURS paper PAPER" is the engine's
+// figure: the number parses to ours exactly and the paper's text is its.
+func sameOurs(drawn string, ours float64, paper string) bool {
+	num, text, ok := strings.Cut(drawn, " paper ")
+	if !ok || text != paper {
+		return false
+	}
+	var v float64
+	if _, err := fmt.Sscan(num, &v); err != nil {
+		return false
+	}
+	return v == ours
 }

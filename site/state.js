@@ -73,6 +73,8 @@ export function parseQuery(search) {
   s.run = q.get('run') === '1';
   s.first = search === '' || search === '?'; // a first visit: run the defaults at once
   s.scenario = q.get('scenario') || '';
+  s.view = q.get('view') === 'paper' ? 'paper' : 'playground'; // ?view=paper&family=NAME: the Paper view
+  s.family = q.get('family') || '';
   const e = embedOptions(search);
   s.embed = e.embed;
   s.plots = e.plots;
