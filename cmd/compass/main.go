@@ -120,13 +120,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "compass %s: %v\n", cmd, err)
 		return exitUsage
 	case flagOfInputError(cmd, err) != "":
-		var ie *api.InputError
-		errors.As(err, &ie)
-		msg := err // wrapped (a sweep names the configuration): keep its context
-		if err == error(ie) {
-			msg = ie.Err
-		}
-		fmt.Fprintf(stderr, "compass %s: --%s: %v\n", cmd, flagOfInputError(cmd, err), msg)
+		fmt.Fprintf(stderr, "compass %s: --%s: %v\n", cmd, flagOfInputError(cmd, err), inputErrorText(err))
 		return exitUsage
 	default:
 		fmt.Fprintf(stderr, "compass %s: %v\n", cmd, err)
@@ -175,6 +169,17 @@ func flagOfInputError(cmd string, err error) string {
 		return strings.ReplaceAll(name, "_", "-")
 	}
 	return requestFlags[cmd][ie.Field]
+}
+
+// inputErrorText is what an *api.InputError says without its field (the
+// flag stands for it), or the whole error when another error wraps it (a
+// sweep names the configuration it was compiling).
+func inputErrorText(err error) error {
+	var ie *api.InputError
+	if errors.As(err, &ie) && err == error(ie) {
+		return ie.Err
+	}
+	return err
 }
 
 // newFlags makes a flag set whose parse errors are usage errors and whose
