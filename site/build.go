@@ -373,21 +373,26 @@ func brotliWriter(w io.Writer) io.WriteCloser {
 // coldPackages are the packages of the page's WebAssembly module that run
 // once per request, not in the searches' or the simulator's inner loops:
 // the ONNX reader, the IR and its zoo, the hardware description, the
-// facade, the instruction encoding, and the standard library's JSON, fmt,
+// facade, the instruction encoding, the reproduction of the paper's
+// figures and its fitter (they gather the searches' results; the work is
+// in estimate and partition), and the standard library's JSON, fmt,
 // reflection and conversions. They are compiled without inlining (-l):
 // inlined copies of their many small calls compress poorly, and without
 // them the module is about 70 KB smaller after brotli (1,244,221 to
 // 1,174,017 bytes on 2026-11-30), while a ResNet18-M-16 compile and
 // simulation under Node took the same user CPU time within the noise
-// (about 3%). The packages the searches and the simulator run in
-// (estimate, partition, schedule, sim, dram, mapping, the runtime, math,
-// slices, sort) keep inlining.
+// (about 3%). Marking reproduce and calibrate cold took the module from
+// 1,222,139 to 1,211,903 bytes on 2026-11-30. The packages the searches
+// and the simulator run in (estimate, partition, schedule, sim, dram,
+// mapping, layout, the runtime, math, slices, sort) keep inlining.
 var coldPackages = []string{
 	"github.com/compass-go/compass/engine/onnx",
 	"github.com/compass-go/compass/engine/model/...",
 	"github.com/compass-go/compass/engine/hw",
 	"github.com/compass-go/compass/engine/api",
 	"github.com/compass-go/compass/engine/isa",
+	"github.com/compass-go/compass/engine/internal/reproduce",
+	"github.com/compass-go/compass/engine/internal/calibrate",
 	"github.com/compass-go/compass/wasm",
 	"encoding/json", "fmt", "reflect", "strconv", "os", "syscall/js",
 	"github.com/vmihailenco/...", "google.golang.org/...",
