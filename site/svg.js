@@ -29,7 +29,6 @@ export const METHOD_STYLE = {
   greedy: { color: OKABE_ITO.orange, marker: 'square', dash: '7 4' },
   layerwise: { color: OKABE_ITO.sky, marker: 'triangle', dash: '2 3' },
   compass: { color: OKABE_ITO.blue, marker: 'circle', dash: '' },
-  'compass-paper': { color: OKABE_ITO.purple, marker: 'diamond', dash: '9 3 2 3' },
   optimal: { color: OKABE_ITO.green, marker: 'cross', dash: '' },
   'optimal-sim': { color: OKABE_ITO.vermillion, marker: 'diamond', dash: '9 3 2 3' },
 };

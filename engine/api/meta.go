@@ -99,12 +99,11 @@ var methodSummaries = map[string]string{
 	MethodCompass:   "the paper's genetic algorithm, as published",
 	MethodOptimal:   "the exact optimum: a shortest path over the cuts, by dynamic programming",
 	"optimal-sim":   "the estimator's best plans, each scheduled and simulated; the best by the simulator",
-	"compass-paper": "the paper's genetic algorithm with the paper's settings",
 }
 
 // gaMethods are the methods that run the genetic algorithm (a test checks
 // that exactly these report a GA history).
-var gaMethods = map[string]bool{MethodCompass: true, "compass-paper": true}
+var gaMethods = map[string]bool{MethodCompass: true}
 
 // objectiveMeta holds, per objective, the figure it minimises and its GA
 // score's relation to that figure (partition.Totals.Score: batch time in
