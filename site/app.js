@@ -18,6 +18,7 @@ import {
 } from './meta.js';
 import { RemoteEngine } from './remote.js';
 import { initPaper, showPaper } from './paper.js';
+import { frame, plotWidth } from './render.js';
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
@@ -979,20 +980,6 @@ async function startBatchComparison(req) {
 }
 
 // ----------------------------------------------------------------- render
-
-// frame resolves at the next animation frame (or task, in a hidden tab,
-// where frames do not run), so each plot is its own short task.
-function frame() {
-  return new Promise((resolve) => {
-    if (document.hidden) setTimeout(resolve, 0);
-    else requestAnimationFrame(() => setTimeout(resolve, 0));
-  });
-}
-
-function plotWidth(f) {
-  const body = $('.plot-body', f) || f;
-  return Math.max(280, Math.floor(body.clientWidth));
-}
 
 function ready(f, on = true) {
   if (on) f.dataset.ready = 'true';

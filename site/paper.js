@@ -10,8 +10,9 @@
 import { CancelledError, Engine } from './engine.js';
 import { esc, int, num, pct, ratio, si } from './format.js';
 import { engineMeta } from './meta.js';
+import { frame, plotWidth } from './render.js';
 import {
-  CURSOR, PHASES, attachCursor, axisUnit, fillSwatch, legendHTML, linear, marker, methodStyle, methodSwatch,
+  CURSOR, PHASES, attachCursor, axisUnit, endLabels, fillSwatch, legendHTML, linear, marker, methodStyle, methodSwatch,
   niceDomain, niceTicks, patternId, stepIndex, svgOpen, xAxis, yAxis,
 } from './svg.js';
 
@@ -27,19 +28,6 @@ const view = {
   drawToken: 0,
   onState: null, // called with the family whenever the shown family changes
 };
-
-// frame resolves at the next animation frame (or task, in a hidden tab).
-function frame() {
-  return new Promise((resolve) => {
-    if (document.hidden) setTimeout(resolve, 0);
-    else requestAnimationFrame(() => setTimeout(resolve, 0));
-  });
-}
-
-function plotWidth(f) {
-  const body = $('.plot-body', f) || f;
-  return Math.max(280, Math.floor(body.clientWidth));
-}
 
 function setStatus(state, text) {
   const st = $('#paper-status');
@@ -373,11 +361,9 @@ function drawReplacement(res) {
     const color = methodStyle('compass').color;
     s += `<path d="${line.map((q, i) => `${i ? 'L' : 'M'}${fx(q[0])} ${fx(y(q[1]))}`).join('')}" fill="none" stroke="${color}" stroke-width="2" stroke-dasharray="${dashes[ci % dashes.length]}"/>`;
     for (const q of line) s += marker(['circle', 'square', 'triangle'][ci % 3], q[0], y(q[1]), 3.5, color);
-    if (line.length) ends.push({ c, y: y(line[line.length - 1][1]) });
+    if (line.length) ends.push({ label: `chip ${c}`, y: y(line[line.length - 1][1]) });
   });
-  ends.sort((a, b) => a.y - b.y);
-  for (let i = 1; i < ends.length; i++) ends[i].y = Math.max(ends[i].y, ends[i - 1].y + 13);
-  for (const e of ends) s += `<text class="note" x="${ml + plotW + 4}" y="${fx(e.y)}" dy="0.32em">chip ${esc(e.c)}</text>`;
+  s += endLabels(ends, ml + plotW + 4);
   s += `${CURSOR}</svg>`;
   s += legendHTML([{ label: 'this engine, one line per chip (compass plan)', swatch: methodSwatch('compass') },
     { label: 'the paper\'s range', swatch: fillSwatch('rgba(0,0,0,.25)') }]);

@@ -6,7 +6,7 @@
 import { bytes, esc, int, num, pct, ratio, si } from './format.js';
 import { objective as objectiveMeta, objectiveValue } from './meta.js';
 import {
-  CURSOR, ENERGY, PHASES, UNUSED, attachCursor, axisUnit, cyclic, fillSwatch, legendHTML, linear, marker,
+  CURSOR, ENERGY, PHASES, UNUSED, attachCursor, axisUnit, cyclic, endLabels, fillSwatch, legendHTML, linear, marker,
   methodStyle, methodSwatch, niceDomain, niceTicks, patternId, stepIndex, svgOpen, xAxis, yAxis,
 } from './svg.js';
 
@@ -516,12 +516,9 @@ export function drawBatches(body, readout, sweep, metric, width) {
     const pts = rows.map((row, i) => [x(i), val(row, m)]).filter((p) => p[1] !== null);
     s += `<path d="${pts.map((p, i) => `${i ? 'L' : 'M'}${f(p[0])} ${f(y(p[1]))}`).join('')}" fill="none" stroke="${st.color}" stroke-width="2.2" stroke-dasharray="${st.dash}"/>`;
     for (const p of pts) s += marker(st.marker, p[0], y(p[1]), 4, st.color);
-    if (pts.length) ends.push({ m, y: y(pts[pts.length - 1][1]) });
+    if (pts.length) ends.push({ label: m, y: y(pts[pts.length - 1][1]) });
   }
-  // Direct labels at the right end, pushed apart so they do not overlap.
-  ends.sort((a, b) => a.y - b.y);
-  for (let i = 1; i < ends.length; i++) ends[i].y = Math.max(ends[i].y, ends[i - 1].y + 13);
-  for (const e of ends) s += `<text class="note" x="${ml + plotW + 4}" y="${f(e.y)}" dy="0.32em">${esc(e.m)}</text>`;
+  s += endLabels(ends, ml + plotW + 4); // direct labels, pushed apart
   s += `${CURSOR}</svg>`;
   s += legendHTML(methods.map((m) => ({ label: m, swatch: methodSwatch(m) })));
   const svg = setPlot(body, s);

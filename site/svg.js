@@ -183,6 +183,15 @@ export function methodSwatch(m) {
   return `<line x1="0" x2="22" y1="7" y2="7" stroke="${st.color}" stroke-width="2.5" stroke-dasharray="${st.dash}"/>${marker(st.marker, 11, 7, 3.5, st.color)}`;
 }
 
+// endLabels writes direct labels at the right end of lines: ends are
+// {y, label} (the line's last point), pushed apart downwards so that no two
+// overlap, each drawn at x.
+export function endLabels(ends, x) {
+  const sorted = [...ends].sort((a, b) => a.y - b.y);
+  for (let i = 1; i < sorted.length; i++) sorted[i] = { ...sorted[i], y: Math.max(sorted[i].y, sorted[i - 1].y + 13) };
+  return sorted.map((e) => `<text class="note" x="${x}" y="${e.y.toFixed(1)}" dy="0.32em">${esc(e.label)}</text>`).join('');
+}
+
 // svgOpen starts a plot's <svg>; the plot is drawn in CSS pixels.
 export function svgOpen(w, h, label) {
   return `<svg class="chart" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" role="img" tabindex="0" aria-label="${esc(label)}" ` +

@@ -127,7 +127,7 @@ var gaSettingSummaries = map[string]string{
 
 // Meta returns the engine's PageMeta.
 func Meta() PageMeta {
-	var m PageMeta
+	m := PageMeta{GASettings: []GASettingMeta{}}
 	var settable *GADefaults
 	for _, name := range Methods() {
 		mm := MethodMeta{Name: name, Summary: methodSummaries[name]}
