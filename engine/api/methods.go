@@ -28,12 +28,6 @@ func Methods() []string {
 // knownMethods are every method a request may name, in report order.
 func knownMethods() []string { return Methods() }
 
-// MethodCompassPaper is the retired name of the paper's GA, now compass;
-// a request naming it is refused with what to use instead.
-//
-// Deprecated: kept only until cmd/compass stops naming it (issue 12).
-const MethodCompassPaper = "compass-paper"
-
 // retiredMethods are names a request may still use, with what to use
 // instead.
 var retiredMethods = map[string]string{
