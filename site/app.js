@@ -811,10 +811,21 @@ async function run(opts = {}) {
   // apart), so no one main-thread task holds all of them.
   const res = timed('parse-result', () => JSON.parse(reply.json));
   if (reply.validEnds) res.valid_ends = reply.validEnds; // the same numbers, as an Int32Array
+  // The methods' speed-ups, EDP gain and gap to the optimum are the
+  // engine's comparison of this result (the page's worker computes it for
+  // a result from an HTTP API too).
+  let comparisons;
+  try {
+    comparisons = (await app.engine.json('compare', [reply.json])).value;
+  } catch (err) {
+    if (err instanceof CancelledError || token !== app.runToken) return false;
+    setStatus('error', `The engine failed: ${err.message}`);
+    return false;
+  }
   await frame();
   if (token !== app.runToken) return false;
   const chip = req.chip_spec || app.chips.get(req.chip);
-  const view = timed('prepare', () => prepare(res));
+  const view = timed('prepare', () => prepare(res, comparisons));
   await frame();
   if (token !== app.runToken) return false;
   app.result = { text: reply.json, view, chip, request: req };

@@ -179,6 +179,19 @@ func TestPlaygroundInChromium(t *testing.T) {
 				}
 			}
 		}
+		// The cards' comparison is the engine's (api.CompileResult.Compare,
+		// the figures the CLI's comparison table prints).
+		for _, c := range native.Compare() {
+			for field, value := range map[string]*float64{"vs_greedy": c.VsGreedy, "vs_layerwise": c.VsLayerwise,
+				"edp_gain_vs_greedy": c.EDPGainVsGreedy, "gap_to_optimal": c.GapToOptimal} {
+				sel := fmt.Sprintf(`#summary [data-method=%q] [data-field=%q]`, c.Method, field)
+				shown := eval[string](ctx, t, fmt.Sprintf(`(document.querySelector(%q)||{}).getAttribute ? document.querySelector(%q).getAttribute('data-value') : 'missing'`, sel, sel))
+				var v float64
+				if _, err := fmt.Sscan(shown, &v); err != nil || value == nil || v != *value {
+					t.Errorf("%s %s: page shows %q, the engine's comparison %v", c.Method, field, shown, value)
+				}
+			}
+		}
 		for _, p := range plots {
 			n := eval[int](ctx, t, fmt.Sprintf(`(() => { const f = document.querySelector('figure[data-plot=%s]'); if (!f || f.dataset.ready !== 'true') return -1;
 			  const caption = f.querySelector('figcaption'); if (!caption || caption.textContent.trim().length < 20) return -2;

@@ -29,9 +29,6 @@ export function objective(name) {
   return os.find((o) => o.name === name) || os[0];
 }
 
-// objectiveValue is the figure a method result minimises under an objective.
-export function objectiveValue(r, name) { return r[objective(name).minimises]; }
-
 // gaScore is a method result's figure in the units of the GA's best_score
 // (score x to_si = figure x batch^batch_power, as the engine documents).
 export function gaScore(r, name, batch) {

@@ -4,17 +4,19 @@
 // `view`, the parsed CompileResult with lookup tables added by prepare().
 
 import { bytes, esc, int, num, pct, ratio, si } from './format.js';
-import { objective as objectiveMeta, objectiveValue } from './meta.js';
+import { objective as objectiveMeta } from './meta.js';
 import {
   CURSOR, ENERGY, PHASES, UNUSED, attachCursor, axisUnit, cyclic, endLabels, fillSwatch, legendHTML, linear, marker,
   methodStyle, methodSwatch, niceDomain, niceTicks, patternId, stepIndex, svgOpen, xAxis, yAxis,
 } from './svg.js';
 
-// prepare adds lookup tables to a parsed CompileResult:
+// prepare adds lookup tables to a parsed CompileResult and the engine's
+// comparison of its methods (compass.compare, api.Comparison):
 //   unitLayer[u]            the layer holding unit u
 //   byMethod[m]             the method's result
+//   comparison[m]           the method's speed-ups, EDP gain and gap to the optimum
 //   r.unitPart[u]           (per result) the partition holding unit u
-export function prepare(res) {
+export function prepare(res, comparisons) {
   const U = res.units;
   const unitLayer = new Int32Array(U);
   res.layers.forEach((l, i) => unitLayer.fill(i, l.first_unit, l.first_unit + l.units));
@@ -26,7 +28,8 @@ export function prepare(res) {
     r.unitPart = unitPart;
     byMethod[r.method] = r;
   }
-  return { res, unitLayer, layerIndex, byMethod };
+  const comparison = Object.fromEntries(comparisons.map((c) => [c.method, c]));
+  return { res, unitLayer, layerIndex, byMethod, comparison };
 }
 
 function layerText(view, li) {
@@ -50,10 +53,7 @@ function setPlot(body, html) { body.innerHTML = html; return body.querySelector(
 // summaryHTML: one card per method with the headline figures; data-value
 // holds each raw JSON number (String(x)) for tests and copy-paste.
 export function summaryHTML(view) {
-  const { res, byMethod } = view;
-  const g = byMethod.greedy;
-  const lw = byMethod.layerwise;
-  const opt = byMethod.optimal;
+  const { res } = view;
   const best = (f, lower) => {
     const vs = res.results.map(f);
     return lower ? Math.min(...vs) : Math.max(...vs);
@@ -75,13 +75,12 @@ export function summaryHTML(view) {
         `${bytes(r.dram_bytes_read + r.dram_bytes_written)} <small>(${bytes(r.dram_bytes_read)} read, ${bytes(r.dram_bytes_written)} written` +
         `${r.spill_bytes > 0 ? `; buffers spilled ${bytes(r.spill_bytes)} and read back ${bytes(r.reload_bytes)}` : ''})</small></dd>`],
     ];
-    if (g) rows.push(['Speed-up vs greedy', `<dd data-field="vs_greedy" data-value="${r.throughput_per_s / g.throughput_per_s}">${ratio(r.throughput_per_s / g.throughput_per_s)}</dd>`]);
-    if (lw) rows.push(['Speed-up vs layerwise', `<dd data-field="vs_layerwise" data-value="${r.throughput_per_s / lw.throughput_per_s}">${ratio(r.throughput_per_s / lw.throughput_per_s)}</dd>`]);
-    if (g) rows.push(['EDP gain vs greedy', `<dd data-field="edp_gain_vs_greedy" data-value="${g.edp_j_s / r.edp_j_s}">${ratio(g.edp_j_s / r.edp_j_s)}</dd>`]);
-    if (opt) {
-      const gap = objectiveValue(r, res.objective) / objectiveValue(opt, res.objective) - 1;
-      rows.push([`Gap to optimum (${res.objective})`, `<dd data-field="gap_to_optimal" data-value="${gap}">${pct(gap)}</dd>`]);
-    }
+    // The comparison is the engine's (the CLI prints the same table).
+    const c = view.comparison[r.method] || {};
+    if (c.vs_greedy !== undefined) rows.push(['Speed-up vs greedy', field('vs_greedy', c.vs_greedy, ratio(c.vs_greedy))]);
+    if (c.vs_layerwise !== undefined) rows.push(['Speed-up vs layerwise', field('vs_layerwise', c.vs_layerwise, ratio(c.vs_layerwise))]);
+    if (c.edp_gain_vs_greedy !== undefined) rows.push(['EDP gain vs greedy', field('edp_gain_vs_greedy', c.edp_gain_vs_greedy, ratio(c.edp_gain_vs_greedy))]);
+    if (c.gap_to_optimal !== undefined) rows.push([`Gap to optimum (${res.objective})`, field('gap_to_optimal', c.gap_to_optimal, pct(c.gap_to_optimal))]);
     return `<article class="card" data-method="${esc(r.method)}" style="--method:${st.color}">` +
       `<h4><svg width="22" height="14" aria-hidden="true" focusable="false">${methodSwatch(r.method)}</svg>${esc(r.method)}</h4>` +
       `<dl>${rows.map(([k, v], i) => `<div${i >= 4 ? ' class="extra"' : ''}><dt>${k}</dt>${v}</div>`).join('')}</dl></article>`;

@@ -71,7 +71,7 @@ function run(id, cmd, args) {
       return self.compass.loadModel(args[0], args[1], args[2] || '');
     case 'modelInputs':
       return self.compass.modelInputs(args[0], args[1]);
-    case 'program': case 'simulate':
+    case 'program': case 'simulate': case 'compare':
       return self.compass[cmd](args[0]);
     case 'binTimeline':
       return binTimeline(args[0]);

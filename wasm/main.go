@@ -50,6 +50,7 @@ func main() {
 	c.Set("program", export(program))
 	c.Set("simulate", export(simulate))
 	c.Set("reproduce", export(reproduce))
+	c.Set("compare", export(compare))
 	js.Global().Set("compass", c)
 	if ready := js.Global().Get("compassReady"); ready.Type() == js.TypeFunction {
 		ready.Invoke()
@@ -391,6 +392,20 @@ func sweep(args []js.Value) (any, error) {
 		return nil, err
 	}
 	return sweepReply{res, res.Summarise()}, nil
+}
+
+// compare compares the methods of a compile result (its JSON, from this
+// engine or from an HTTP API) with the baselines and the optimum run
+// beside them: api.CompileResult.Compare.
+func compare(args []js.Value) (any, error) {
+	if len(args) < 1 || args[0].Type() != js.TypeString {
+		return nil, fmt.Errorf("compare(resultJSON): argument 1 must be a compile result's JSON")
+	}
+	var res api.CompileResult
+	if err := json.Unmarshal([]byte(args[0].String()), &res); err != nil {
+		return nil, &api.InputError{Field: "result", Err: fmt.Errorf("not a compile result: %v", err)}
+	}
+	return res.Compare(), nil
 }
 
 // reproduce computes the COMPASS paper's figures for a chip family

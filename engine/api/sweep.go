@@ -306,19 +306,17 @@ func (s *SweepResult) Summarise() []NetworkSummary {
 		}
 		ns := &out[i]
 		ns.Configurations++
-		gr, lw, op := row.Figure(MethodGreedy), row.Figure(MethodLayerwise), row.Figure(MethodOptimal)
-		for _, f := range row.Figures {
-			if gr != nil {
-				ns.VsGreedy[f.Method] += f.ThroughputPerS / gr.ThroughputPerS
-				ns.EDPVsGreedy[f.Method] += gr.EDPJS / f.EDPJS
+		for _, c := range compare(s.Objective, row.Figures) {
+			if c.VsGreedy != nil {
+				ns.VsGreedy[c.Method] += *c.VsGreedy
+				ns.EDPVsGreedy[c.Method] += *c.EDPGainVsGreedy
 			}
-			if lw != nil {
-				ns.VsLayerwise[f.Method] += f.ThroughputPerS / lw.ThroughputPerS
+			if c.VsLayerwise != nil {
+				ns.VsLayerwise[c.Method] += *c.VsLayerwise
 			}
-			if op != nil {
-				gap := f.objective(s.Objective)/op.objective(s.Objective) - 1
-				ns.MeanGapToOptimal[f.Method] += gap
-				ns.MaxGapToOptimal[f.Method] = max(ns.MaxGapToOptimal[f.Method], gap)
+			if c.GapToOptimal != nil {
+				ns.MeanGapToOptimal[c.Method] += *c.GapToOptimal
+				ns.MaxGapToOptimal[c.Method] = max(ns.MaxGapToOptimal[c.Method], *c.GapToOptimal)
 			}
 		}
 	}
