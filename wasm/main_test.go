@@ -332,3 +332,38 @@ func TestSweepTakesAnEditedChip(t *testing.T) {
 		t.Errorf("rows %+v, want two rows of chip %q at batches 1 and 2", res.Rows, chip.Name)
 	}
 }
+
+// compass.reproduce reports each configuration done, ends at the total,
+// and names a bad family as the request's field.
+func TestReproduceReportsProgressAndFields(t *testing.T) {
+	var done []int
+	total := 0
+	cb := js.FuncOf(func(this js.Value, args []js.Value) any {
+		done = append(done, args[0].Int())
+		total = args[1].Int()
+		return nil
+	})
+	defer cb.Release()
+	ok, text, msg := call(t, reproduce, `{"family":"sourced","seed":1}`, cb)
+	if !ok {
+		t.Fatal(msg)
+	}
+	if len(done) == 0 || done[len(done)-1] != total || len(done) != total {
+		t.Errorf("progress %v of %d: want 1 to the total, once each", done, total)
+	}
+	var res struct {
+		Family  string `json:"family"`
+		Figures []struct {
+			ID string `json:"id"`
+		} `json:"figures"`
+	}
+	if err := json.Unmarshal([]byte(text), &res); err != nil || res.Family != "sourced" || len(res.Figures) == 0 {
+		t.Errorf("reproduce: family %q, %d figures (%v)", res.Family, len(res.Figures), err)
+	}
+	f := export(reproduce)
+	defer f.Release()
+	r := f.Invoke(`{"family":"no-such"}`)
+	if r.Get("ok").Bool() || r.Get("kind").String() != "input" || r.Get("field").String() != "family" {
+		t.Errorf("a bad family: ok=%v kind %q field %q (%s)", r.Get("ok").Bool(), r.Get("kind").String(), r.Get("field").String(), r.Get("error").String())
+	}
+}
