@@ -31,8 +31,9 @@ const maxRenderElements = 4000
 // wasmBrotliBudgetBytes bounds the engine's download: compass.wasm once
 // brotli-compressed. Issue 10 set 1.2 MB; it was raised by 25,000 bytes
 // on 2026-11-30 when the module measured 1,211,903 bytes: 1,203,122
-// without the Paper view's reproduction (the layout stage, the k-best
-// search and optimal-sim had grown it past 1.2 MB) and 8.8 kB for it.
+// without the Paper view's reproduction (the engine's work of that day,
+// the layout stage with its placement policies and the k-best search
+// among it, had grown it past 1.2 MB) and 8.8 kB for it.
 const wasmBrotliBudgetBytes = 1_225_000
 
 // checkStructure asserts what keeps the main thread short on any machine:

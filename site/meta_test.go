@@ -175,7 +175,13 @@ func TestPageFromTheEngineInChromium(t *testing.T) {
 			os.MkdirAll(artefacts, 0o755)
 			os.WriteFile(filepath.Join(artefacts, "paper.png"), shot, 0o644)
 			t.Logf("screenshot: %s", filepath.Join(artefacts, "paper.png"))
+			for _, p := range []string{"paper-ratios", "paper-breakdown", "paper-replacement"} {
+				if img, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS("figure[data-plot="+p+"]"))); err == nil {
+					os.WriteFile(filepath.Join(artefacts, p+".png"), img, 0o644)
+				}
+			}
 		}
+		checkStructure(ctx, t, "the Paper view")
 		// Cancel stops a computation and keeps the figures drawn; the
 		// playground comes back with its form.
 		eval[bool](ctx, t, `(document.querySelector('#paper-run').click(), document.querySelector('#paper-cancel').click(), true)`)

@@ -160,7 +160,16 @@ function figureAttrs(f) {
 function roleText(f) { return f.role === 'fit' ? 'a fit target' : 'held out (never read by the fit)'; }
 
 function describeFigure(f) {
-  return `${f.title}: ours ${figNum(f.ours, f.unit)}, the paper ${f.paper} (${f.where}); ${roleText(f)}, distance ${f.distance.toFixed(3)}. Ours is ${f.reading}.`;
+  return `${f.title}: ours ${figNum(f.ours, f.unit)}, the paper ${paperText(f)} (${f.where}); ${roleText(f)}, distance ${f.distance.toFixed(3)}. Ours is ${f.reading}.`;
+}
+
+// paperText is the paper's value in the unit's format ("95.0%–100.0%",
+// "2.26×", "> 1×").
+function paperText(f) {
+  const fmt = (v) => (f.unit === 'fraction' ? pct(v) : f.unit === 'x' ? ratio(v) : num(v));
+  const [lo, hi] = paperRange(f);
+  if (!Number.isFinite(hi)) return `> ${fmt(lo)}`;
+  return hi > lo ? `${fmt(lo)}–${fmt(hi)}` : fmt(lo);
 }
 
 function figNum(v, unit) {
@@ -213,18 +222,18 @@ function drawRatios(res) {
     const bx0 = lx(Math.min(1, x.ours));
     const bx1 = lx(Math.max(1, x.ours));
     s += `<g ${figureAttrs(x)}>`;
-    s += `<text class="row-label" x="${ml}" y="${y + 11}">${esc(x.title)}</text>`;
+    s += `<text class="row-label halo" x="${ml}" y="${y + 11}">${esc(x.title)}</text>`;
     s += `<rect x="${fx(bx0)}" y="${y + 17}" width="${fx(Math.max(1, bx1 - bx0))}" height="12" fill="${ours}"/>`;
     s += `<text class="note" x="${fx(Math.min(bx1 + 4, ml + plotW + 4))}" y="${y + 23}" dy="0.32em">${ratio(x.ours)}</text>`;
     // The paper: a diamond at a value, a bar over a range, an arrow for a bound.
     if (!Number.isFinite(ph)) {
-      s += `<path d="M${fx(lx(pl))} ${y + 34}H${fx(ml + plotW)}" stroke="#000" stroke-width="2" marker-end="url(#paper-arrow)"/>`;
+      s += `<path d="M${fx(lx(pl))} ${y + 34}H${fx(Math.min(ml + plotW, lx(pl) + 48))}" stroke="#000" stroke-width="2" marker-end="url(#paper-arrow)"/>`;
     } else if (ph > pl) {
       s += `<rect x="${fx(lx(pl))}" y="${y + 31}" width="${fx(Math.max(2, lx(ph) - lx(pl)))}" height="6" fill="#000"/>`;
     } else {
       s += marker('diamond', lx(pl), y + 34, 4, '#000');
     }
-    s += `<text class="note" x="${fx(Math.min((Number.isFinite(ph) ? lx(ph) : ml + plotW) + 7, ml + plotW + 4))}" y="${y + 34}" dy="0.32em">paper ${esc(x.paper)}</text>`;
+    s += `<text class="note" x="${fx(Math.min((Number.isFinite(ph) ? lx(ph) : lx(pl) + 48) + 7, ml + plotW + 4))}" y="${y + 34}" dy="0.32em">paper ${esc(paperText(x))}</text>`;
     s += '</g>';
   });
   s += '<defs><marker id="paper-arrow" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="6" markerHeight="6" orient="auto"><path d="M0 0L8 4L0 8Z" fill="#000"/></marker></defs>';
@@ -259,14 +268,15 @@ function drawBreakdown(res) {
   const rowH = 30;
   const gap = 26;
   const plotW = Math.max(80, width - ml - mr);
-  const H = mt + rows.length * (rowH + gap) + 36;
+  const axisY = mt + rows.length * (rowH + gap);
+  const H = axisY + 40;
   const maxT = Math.max(...rows.map((r) => r.latency_s));
   const [d0, d1] = niceDomain(0, maxT);
   const x = linear(d0, d1, ml, ml + plotW);
   const unit = axisUnit(d1, 's');
   const fx = (v) => v.toFixed(2);
   let s = svgOpen(width, H, 'ResNet18 on chip M at batch 16: each method\'s partitions and their time split');
-  s += xAxis({ ticks: niceTicks(d0, d1), x, y0: mt + rows.length * (rowH + gap) - gap + 8, scale: unit.scale, title: `batch time (${unit.label})`, width: ml + plotW });
+  s += xAxis({ ticks: niceTicks(d0, d1), x, y0: axisY, scale: unit.scale, title: `batch time (${unit.label})`, width: ml + plotW });
   const segs = []; // [row, partition, x0, x1] for the cursor
   rows.forEach((r, ri) => {
     const y = mt + ri * (rowH + gap);
@@ -291,7 +301,7 @@ function drawBreakdown(res) {
   s += `${CURSOR}</svg>`;
   s += legendHTML(PHASES.map((ph) => ({ label: ph.label, swatch: fillSwatch(`url(#${patternId('phase', ph.key)})`) })));
   const notes = res.figures.filter((x) => /resnet18-M-16/.test(x.id));
-  $('[data-role=paper-breakdown-note]', f).innerHTML = notes.map((x) => `<span ${figureAttrs(x)}>${esc(x.title)}: ours ${figNum(x.ours, x.unit)}, the paper ${esc(x.paper)}.</span>`).join(' ');
+  $('[data-role=paper-breakdown-note]', f).innerHTML = notes.map((x) => `<span ${figureAttrs(x)}>${esc(x.title)}: ours ${figNum(x.ours, x.unit)}, the paper ${esc(paperText(x))}.</span>`).join(' ');
   const body = $('.plot-body', f);
   body.innerHTML = s;
   attachCursor($('svg.chart', body), $('.readout', f), {
@@ -379,7 +389,7 @@ function drawReplacement(res) {
       const b = batches[i];
       const ours = chips.map((c) => { const p = pts.find((q) => q.chip === c && q.batch === b); return p ? `chip ${c} ${p[reading].toFixed(3)}` : ''; }).filter(Boolean);
       const p = paper.get(b);
-      return `Batch ${b}: ${label} ${ours.join(', ')}` + (p ? `; the paper ${p.paper} (${roleText(p)}; ours, ${p.reading}, is ${p.ours.toFixed(3)}).` : '.');
+      return `Batch ${b}: ${label} ${ours.join(', ')}` + (p ? `; the paper ${paperText(p)} (${roleText(p)}; ours, ${p.reading}, is ${p.ours.toFixed(3)}).` : '.');
     },
     box(i) { return { x: x(i) - step / 2, y: mt, w: step, h: plotH }; },
   });
@@ -468,7 +478,7 @@ function drawThroughput(res) {
 function drawFigures(res) {
   const f = fig('figures');
   const rows = res.figures.map((x) => `<tr ${figureAttrs(x)}><th scope="row">${esc(x.title)}<small>${esc(x.where)}</small></th>` +
-    `<td>${x.role === 'fit' ? 'fit target' : 'held out'}</td><td class="num">${esc(x.paper)}</td><td class="num">${figNum(x.ours, x.unit)}</td>` +
+    `<td>${x.role === 'fit' ? 'fit target' : 'held out'}</td><td class="num">${esc(paperText(x))}</td><td class="num">${figNum(x.ours, x.unit)}</td>` +
     `<td class="num">${x.distance.toFixed(3)}</td></tr>`).join('');
   $('.plot-body', f).innerHTML = '<table class="figures"><thead><tr><th scope="col">Figure (where in the paper)</th><th scope="col">Role</th>' +
     `<th scope="col">Paper</th><th scope="col">This engine</th><th scope="col">Distance</th></tr></thead><tbody>${rows}</tbody></table>`;
