@@ -182,6 +182,14 @@ func TestPageFromTheEngineInChromium(t *testing.T) {
 			}
 		}
 		checkStructure(ctx, t, "the Paper view")
+		// A link opens the Paper view on its family without running the
+		// playground; a family the engine lacks is named, not swapped silently.
+		r.open(t, "/?view=paper&family=nonesuch")
+		waitFor(ctx, t, "the linked Paper view", `document.querySelector('#paper-status').dataset.state === 'done'`, 3*time.Minute)
+		if got := eval[[]any](ctx, t, `[document.body.dataset.state, document.querySelector('#paper-status').textContent, location.search]`); got[0] != "idle" ||
+			!strings.Contains(got[1].(string), "nonesuch") || got[2] != "?view=paper&family="+meta.PaperFamilies[0].Name {
+			t.Errorf("?view=paper&family=nonesuch: page state %v, status %q, URL %v; want idle, the bad family named, the default family in the URL", got[0], got[1], got[2])
+		}
 		// Cancel stops a computation and keeps the figures drawn; the
 		// playground comes back with its form.
 		eval[bool](ctx, t, `(document.querySelector('#paper-run').click(), document.querySelector('#paper-cancel').click(), true)`)

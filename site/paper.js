@@ -70,12 +70,16 @@ export function knownFamily(name) {
 // showPaper shows a family's figures, computing them in the worker unless
 // they are known (or opts.again asks to compute them anew).
 export async function showPaper(family, opts = {}) {
+  const asked = family;
   family = knownFamily(family);
+  // A family a link names but the engine lacks is said, not swapped silently.
+  const note = asked && asked !== family
+    ? `family=${asked.slice(0, 40)} in the link is not a chip family of this engine (${families().map((f) => f.name).join(', ')}): showing ${family}. ` : '';
   view.family = family;
   $('#paper-family').value = family;
   if (view.onState) view.onState(family);
   if (!opts.again && view.results.has(family)) {
-    setStatus('done', `Family ${family}: drawn from the engine's result.`);
+    setStatus('done', `${note}Family ${family}: drawn from the engine's result.`);
     await drawAll(view.results.get(family).res);
     return;
   }
@@ -106,7 +110,7 @@ export async function showPaper(family, opts = {}) {
     if (token !== view.token || view.family !== family) return;
     await drawAll(out.value);
     if (token !== view.token) return;
-    setStatus('done', `Family ${family}: computed in this page in ${((performance.now() - t0) / 1000).toFixed(1)} s.`);
+    setStatus('done', `${note}Family ${family}: computed in this page in ${((performance.now() - t0) / 1000).toFixed(1)} s.`);
   } catch (err) {
     if (token !== view.token || err instanceof CancelledError) return;
     view.running = false;
