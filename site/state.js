@@ -9,7 +9,7 @@
 // The methods, objectives, GA settings and batch bounds are the engine's
 // (meta.js), so this module is used once boot() has loaded them.
 
-import { gaDefaults, maxBatch, methodNames, minBatch, objectiveNames } from './meta.js';
+import { engineMeta, gaDefaults, maxBatch, methodNames, minBatch, objectiveNames } from './meta.js';
 
 export const PLOTS = ['summary', 'strip', 'validity', 'phases', 'convergence', 'batches', 'chip', 'energy', 'timeline'];
 
@@ -22,7 +22,8 @@ export class FieldError extends Error {
 
 export function defaultState() {
   return {
-    model: 'resnet18', chip: 'M', batch: 16, methods: methodNames(), objective: objectiveNames()[0], seed: 1,
+    // Every method but those that simulate plans (they cost the simulator's time too).
+    model: 'resnet18', chip: 'M', batch: 16, methods: engineMeta().methods.filter((m) => !m.simulates).map((m) => m.name), objective: objectiveNames()[0], seed: 1,
     ga: {}, // edited GA fields only
     chipEdits: {}, // "cores" or "dram.banks" -> value as typed (string)
   };

@@ -53,6 +53,10 @@ type MethodMeta struct {
 	GA *GADefaults `json:"ga,omitempty"`
 	// GASettable says whether a request's "ga" changes this method.
 	GASettable bool `json:"ga_settable"`
+	// Simulates says whether the method schedules and simulates plans to
+	// choose one, so that it costs the simulator's time as well (a front
+	// end may leave it out of its defaults).
+	Simulates bool `json:"simulates"`
 }
 
 // GADefaults are a GA method's settings in a request's "ga" keys.
@@ -101,6 +105,9 @@ var methodSummaries = map[string]string{
 	"optimal-sim":   "the estimator's best plans, each scheduled and simulated; the best by the simulator",
 }
 
+// simulatingMethods are the methods that simulate plans to choose one.
+var simulatingMethods = map[string]bool{"optimal-sim": true}
+
 // gaMethods are the methods that run the genetic algorithm (a test checks
 // that exactly these report a GA history).
 var gaMethods = map[string]bool{MethodCompass: true}
@@ -130,7 +137,7 @@ func Meta() PageMeta {
 	m := PageMeta{GASettings: []GASettingMeta{}}
 	var settable *GADefaults
 	for _, name := range Methods() {
-		mm := MethodMeta{Name: name, Summary: methodSummaries[name]}
+		mm := MethodMeta{Name: name, Summary: methodSummaries[name], Simulates: simulatingMethods[name]}
 		if gaMethods[name] {
 			mm.GA = gaDefaults(&CompileRequest{}, name)
 			// A request's "ga" applies to the method if changing it
