@@ -129,6 +129,7 @@ func TestPageFromTheEngineInChromium(t *testing.T) {
 			}
 			waitFor(ctx, t, "the "+fam.Name+" family's figures", `document.querySelector('#paper-status').dataset.state === 'done' && `+
 				`[...document.querySelectorAll('#paper figure[data-plot]')].every((f) => f.dataset.ready === 'true')`, 3*time.Minute)
+			t.Logf("Paper view, family %s: %s", fam.Name, eval[string](ctx, t, `document.querySelector('#paper-status').textContent`))
 			if href := eval[string](ctx, t, `location.search`); href != "?view=paper&family="+fam.Name {
 				t.Errorf("the Paper view's URL is %q, want ?view=paper&family=%s", href, fam.Name)
 			}
