@@ -40,6 +40,16 @@ type CompileRequest struct {
 	Progress func(method string, g Generation) `json:"-"`
 }
 
+// reportedPlacement is the policy a result names: empty for the default,
+// so a request that names the default ("unit", as the CLI sends it) and
+// one that omits it (as the page does) give the same bytes.
+func reportedPlacement(p string) string {
+	if layout.Policy(p) == layout.PolicyUnit {
+		return ""
+	}
+	return p
+}
+
 // PlacementPolicies lists the values CompileRequest.Placement takes, the
 // default first.
 func PlacementPolicies() []string {
@@ -192,7 +202,7 @@ type CompileResult struct {
 	Batch              int            `json:"batch"`
 	Objective          string         `json:"objective"`
 	Seed               uint64         `json:"seed"`
-	Placement          string         `json:"placement,omitempty"` // the request's placement policy, if it named one
+	Placement          string         `json:"placement,omitempty"` // the placement policy, when not the default
 	Units              int            `json:"units"`
 	CrossbarsNeeded    int            `json:"crossbars_needed"`
 	CrossbarsAvailable int            `json:"crossbars_available"`
@@ -308,7 +318,7 @@ func Compile(ctx context.Context, req CompileRequest) (_ *CompileResult, err err
 	m := est.Mapping()
 	g, chip := m.Graph, m.Chip
 	ends := layout.ValidEnds(m, est.Policy())
-	res := &CompileResult{Model: g.Name, Chip: chip.Name, Batch: req.Batch, Objective: string(obj), Seed: req.Seed, Placement: req.Placement,
+	res := &CompileResult{Model: g.Name, Chip: chip.Name, Batch: req.Batch, Objective: string(obj), Seed: req.Seed, Placement: reportedPlacement(req.Placement),
 		Units: len(m.Units), CrossbarsNeeded: m.CrossbarsNeeded, CrossbarsAvailable: m.CrossbarsAvailable,
 		Fits: ends[0] == len(m.Units), ValidEnds: slices.Clone(ends)}
 	for _, l := range m.Layers {

@@ -75,7 +75,7 @@ type SimulateResult struct {
 	Batch     int         `json:"batch"`
 	Objective string      `json:"objective"`
 	Seed      uint64      `json:"seed"`
-	Placement string      `json:"placement,omitempty"` // the request's placement policy, if it named one
+	Placement string      `json:"placement,omitempty"` // the placement policy, when not the default
 	Results   []SimResult `json:"results"`
 }
 
@@ -108,7 +108,7 @@ func Simulate(ctx context.Context, req CompileRequest, trace bool, programs func
 		schedule.MinInstructions(est.Mapping(), req.Batch), lim.MaxSimEvents, liftSimEvents); err != nil {
 		return nil, err
 	}
-	out := &SimulateResult{Model: g.Name, Chip: chip.Name, Batch: req.Batch, Objective: string(obj), Seed: req.Seed, Placement: req.Placement}
+	out := &SimulateResult{Model: g.Name, Chip: chip.Name, Batch: req.Batch, Objective: string(obj), Seed: req.Seed, Placement: reportedPlacement(req.Placement)}
 	b := float64(req.Batch)
 	for _, method := range methods {
 		mr, err := runMethod(ctx, &req, est, obj, method)
