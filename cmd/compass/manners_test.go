@@ -138,12 +138,17 @@ func TestGAFlagsReachTheSearch(t *testing.T) {
 	}
 }
 
-// --placement reaches the request, and the result names the policy in force.
+// --placement reaches the request: the result names a policy other than
+// the default, and the default's result is the one without the flag.
 func TestPlacementFlag(t *testing.T) {
-	for _, p := range []string{"unit", "crossbar"} {
-		code, out, errOut := runCLI("compile", "--model", "squeezenet1_1", "--chip", "S", "--method", "greedy", "--placement", p, "--json")
-		if code != exitOK || !strings.Contains(out, `"placement":"`+p+`"`) {
-			t.Errorf("--placement %s: exit %d (%s), the result does not name it", p, code, errOut)
-		}
+	args := []string{"compile", "--model", "squeezenet1_1", "--chip", "S", "--method", "greedy", "--json"}
+	_, plain, _ := runCLI(args...)
+	code, unit, errOut := runCLI(append(args, "--placement", "unit")...)
+	if code != exitOK || unit != plain {
+		t.Errorf("--placement unit: exit %d (%s), or a result unlike the default's", code, errOut)
+	}
+	code, crossbar, errOut := runCLI(append(args, "--placement", "crossbar")...)
+	if code != exitOK || !strings.Contains(crossbar, `"placement":"crossbar"`) {
+		t.Errorf("--placement crossbar: exit %d (%s), the result does not name it", code, errOut)
 	}
 }
