@@ -27,6 +27,7 @@ type CompileRequest struct {
 	Objective string       `json:"objective"`
 	Seed      uint64       `json:"seed"`
 	GA        *GASettings  `json:"ga,omitempty"`
+	Refine    int          `json:"refine,omitempty"` // optimal-sim: plans to schedule and simulate (0: DefaultRefine)
 	Limits    *Limits      `json:"limits,omitempty"` // bounds on the work (nil: DefaultLimits)
 	// Placement is the placement policy (PlacementPolicies): "unit"
 	// (the default when empty) keeps every replica of a unit whole on one
@@ -179,6 +180,7 @@ type MethodResult struct {
 	Partitions          []PartitionResult   `json:"partitions"`
 	GA                  *GAReport           `json:"ga,omitempty"`
 	Pareto              []ParetoPointResult `json:"pareto,omitempty"`
+	Refine              *RefineReport       `json:"refine,omitempty"` // optimal-sim: the chosen plan's rank and simulated figures
 
 	// layout is the plan laid out (the placement reported above), for
 	// Simulate and Program to schedule; the facade clears it before it
