@@ -19,7 +19,8 @@ type Limits struct {
 	MaxGAPlanCuts    int64 `json:"max_ga_plan_cuts,omitempty"`    // a GA's population x units: the cuts its plans may hold at once (memory)
 	MaxGAWork        int64 `json:"max_ga_work,omitempty"`         // a GA's population x (generations+1) x units: the cuts it may draw (time)
 	MaxSweepRows     int   `json:"max_sweep_rows,omitempty"`      // configurations of one sweep (models x chips x batches), each bounded by the limits above
-	MaxSimEvents     int64 `json:"max_sim_events,omitempty"`      // events one simulation may process
+	MaxRefine        int   `json:"max_refine,omitempty"`          // plans optimal-sim may schedule and simulate (its refine)
+	MaxSimEvents     int64 `json:"max_sim_events,omitempty"`      // events one simulation may process (optimal-sim: its simulations together)
 	MaxSimDRAMBursts int64 `json:"max_sim_dram_bursts,omitempty"` // DRAM bursts one simulation may walk (its transfers' bytes over the burst size)
 	MaxTraceBytes    int64 `json:"max_trace_bytes,omitempty"`     // bytes of a simulated trace
 	MaxProgramBytes  int64 `json:"max_program_bytes,omitempty"`   // bytes of an instruction program
@@ -88,6 +89,10 @@ func (e *InternalError) Unwrap() error { return e.Err }
 //     in its plans' cuts.
 //   - MaxSweepRows 1000: the paper grid is 45 configurations (its three
 //     networks on S, M, L at five batches) and takes about 0.7 s.
+//   - MaxRefine 64: optimal-sim keeps up to that many labels at every cut
+//     position (24 bytes each: 25 MB at MaxUnits) and schedules as many
+//     programs; its simulations together stay within MaxSimEvents and
+//     MaxSimDRAMBursts. The default refine is 8 (DefaultRefine).
 //   - MaxSimEvents 1<<25, MaxTraceBytes 64 MiB, MaxProgramBytes 256 MiB:
 //     the simulator's bounds (vgg16 on S at batch 16 is 224048 events).
 //   - MaxSimDRAMBursts 1<<27: the DRAM model walks every transfer burst by
@@ -104,6 +109,7 @@ func DefaultLimits() Limits {
 		MaxGAPlanCuts:    1 << 24,
 		MaxGAWork:        1 << 32,
 		MaxSweepRows:     1000,
+		MaxRefine:        64,
 		MaxSimEvents:     1 << 25,
 		MaxSimDRAMBursts: 1 << 27,
 		MaxTraceBytes:    64 << 20,
@@ -141,6 +147,7 @@ func (l *Limits) WithDefaults() (Limits, error) {
 		{"limits.max_nodes", &out.MaxNodes, d.MaxNodes},
 		{"limits.max_units", &out.MaxUnits, d.MaxUnits},
 		{"limits.max_sweep_rows", &out.MaxSweepRows, d.MaxSweepRows},
+		{"limits.max_refine", &out.MaxRefine, d.MaxRefine},
 	}
 	for _, f := range ints {
 		if *f.v < 0 {
@@ -169,6 +176,7 @@ const (
 	liftGAPlanCuts    = "--max-ga-plan-cuts (limits.max_ga_plan_cuts)"
 	liftGAWork        = "--max-ga-work (limits.max_ga_work)"
 	liftSweepRows     = "--max-sweep-rows (limits.max_sweep_rows)"
+	liftRefine        = "--max-refine (limits.max_refine)"
 	liftSimEvents     = "--max-sim-events (limits.max_sim_events)"
 	liftSimDRAMBursts = "--max-sim-dram-bursts (limits.max_sim_dram_bursts)"
 	liftTraceBytes    = "--max-trace-bytes (limits.max_trace_bytes)"

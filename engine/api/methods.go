@@ -20,13 +20,14 @@ const (
 )
 
 // Methods lists the methods "all" runs, in the order results are
-// reported.
+// reported: every method the estimator alone decides. MethodOptimalSim,
+// which also runs the simulator, is asked for by name and reported last.
 func Methods() []string {
 	return []string{MethodGreedy, MethodLayerwise, MethodCompass, MethodOptimal}
 }
 
 // knownMethods are every method a request may name, in report order.
-func knownMethods() []string { return Methods() }
+func knownMethods() []string { return append(Methods(), MethodOptimalSim) }
 
 // retiredMethods are names a request may still use, with what to use
 // instead.
@@ -35,7 +36,7 @@ var retiredMethods = map[string]string{
 }
 
 // ParseMethods expands a comma-separated method list; "all" means every
-// method of Methods.
+// method of Methods (optimal-sim is named on its own).
 func ParseMethods(spec string) ([]string, error) {
 	if strings.TrimSpace(spec) == "" {
 		return nil, fmt.Errorf("no method given: use one or more of %s, or all", strings.Join(knownMethods(), ", "))
@@ -140,6 +141,10 @@ func (req *CompileRequest) checkMethodWork(methods []string, units int64, lim Li
 			if err := overLimit(method+" GA work (population x (generations+1) x units)", pop*int64(opt.Generations+1)*units, lim.MaxGAWork, liftGAWork); err != nil {
 				return err
 			}
+		case MethodOptimalSim:
+			if err := req.checkRefine(lim); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -191,6 +196,12 @@ func runMethod(ctx context.Context, req *CompileRequest, est *estimate.Estimator
 			mr.Pareto = append(mr.Pareto, ParetoPointResult{EnergyPerInferenceJ: p.EnergyPJ * pJToJ / b,
 				LatencyS: p.TimeNs * nsToS, Partitions: p.Plan.Partitions(), Cuts: p.Plan.Cuts})
 		}
+	case MethodOptimalSim:
+		p, err := refine(ctx, req, est, obj, mr)
+		if err != nil {
+			return nil, frontLimit(err)
+		}
+		plan = p
 	}
 	tot, spans, err := partition.Evaluate(est, plan)
 	if err != nil {

@@ -1,5 +1,15 @@
 package api
 
+import (
+	"context"
+	"fmt"
+
+	"github.com/compass-go/compass/engine/internal/estimate"
+	"github.com/compass-go/compass/engine/internal/partition"
+	"github.com/compass-go/compass/engine/internal/sim"
+	"github.com/compass-go/compass/engine/isa"
+)
+
 // MethodOptimalSim is the optimum checked on the simulator: the
 // estimator's k best plans (partition.KBest: the k shortest paths through
 // the cut graph for latency and energy, the Pareto front ranked by energy
@@ -49,4 +59,99 @@ type RefineReport struct {
 	Simulated        RefineFigures `json:"simulated"`
 	OptimumSimulated RefineFigures `json:"optimum_simulated"`
 	Plans            []RefinePlan  `json:"plans"`
+}
+
+// refinePlans is the number of plans the request asks optimal-sim to
+// simulate.
+func (req *CompileRequest) refinePlans() int {
+	if req.Refine == 0 {
+		return DefaultRefine
+	}
+	return req.Refine
+}
+
+// checkRefine refuses, before any search, an optimal-sim whose plan count
+// is not positive or exceeds Limits.MaxRefine.
+func (req *CompileRequest) checkRefine(lim Limits) error {
+	k := req.refinePlans()
+	if k < 1 {
+		return &InputError{Field: "refine", Err: fmt.Errorf("%d plans: optimal-sim needs at least 1 (0 for the default %d)", k, DefaultRefine)}
+	}
+	return overLimit("plans for optimal-sim to schedule and simulate (refine)", int64(k), int64(lim.MaxRefine), liftRefine)
+}
+
+// refine runs optimal-sim: the estimator's best plans, scheduled, their
+// simulated work checked against the limits together (events and DRAM
+// bursts summed over the plans, before any simulation starts), each
+// simulated, and the best by simulated objective chosen (ties: the better
+// estimated rank). ctx stops it between and within simulations.
+func refine(ctx context.Context, req *CompileRequest, est *estimate.Estimator, obj partition.Objective, mr *MethodResult) (partition.Plan, error) {
+	lim, err := req.Limits.WithDefaults()
+	if err != nil {
+		return partition.Plan{}, err
+	}
+	if err := req.checkRefine(lim); err != nil {
+		return partition.Plan{}, err
+	}
+	k := req.refinePlans()
+	ranked, err := partition.KBest(ctx, est, obj, k)
+	if err != nil {
+		return partition.Plan{}, err
+	}
+	chip := est.Mapping().Chip
+	programs := make([]*isa.LoopProgram, len(ranked))
+	var events, bursts int64
+	for r, rp := range ranked {
+		lay, err := est.Layout(rp.Plan.Cuts)
+		if err != nil {
+			return partition.Plan{}, &InternalError{Stage: MethodOptimalSim + " layout", Err: fmt.Errorf("plan %d: %w", r, err)}
+		}
+		p, err := scheduleWithin(est, lay, fmt.Sprintf("%s plan %d", MethodOptimalSim, r), lim, false)
+		if err != nil {
+			return partition.Plan{}, err
+		}
+		programs[r] = p
+		events = addSat(events, p.Instructions())
+		bursts = addSat(bursts, sim.DRAMBursts(p, chip))
+	}
+	what := fmt.Sprintf("of the %d plans %s simulates together", len(ranked), MethodOptimalSim)
+	if err := overLimit("simulated events "+what, events, lim.MaxSimEvents, liftSimEvents); err != nil {
+		return partition.Plan{}, err
+	}
+	if err := overLimit("simulated DRAM bursts at most "+what, bursts, lim.MaxSimDRAMBursts, liftSimDRAMBursts); err != nil {
+		return partition.Plan{}, err
+	}
+	b := float64(est.Batch())
+	figures := func(timeNs, energyPJ float64) RefineFigures {
+		f := RefineFigures{LatencyS: timeNs * nsToS, ThroughputPerS: b / (timeNs * nsToS), EnergyPerInferenceJ: energyPJ * pJToJ / b}
+		f.EDPJS = f.EnergyPerInferenceJ * f.LatencyS / b
+		return f
+	}
+	rep := &RefineReport{Asked: k}
+	best, bestScore := 0, 0.0
+	for r, rp := range ranked {
+		res, err := sim.Run(programs[r], chip, sim.Options{MaxEvents: lim.MaxSimEvents, Context: ctx})
+		programs[r] = nil // its memory can go
+		if err != nil {
+			if ctx.Err() != nil {
+				return partition.Plan{}, ctx.Err()
+			}
+			return partition.Plan{}, &InternalError{Stage: "simulate", Err: fmt.Errorf("%s plan %d: %w", MethodOptimalSim, r, err)}
+		}
+		tot, _, err := partition.Evaluate(est, rp.Plan)
+		if err != nil {
+			return partition.Plan{}, &InternalError{Stage: MethodOptimalSim + " plan", Err: err}
+		}
+		rep.Plans = append(rep.Plans, RefinePlan{Rank: r, Partitions: rp.Plan.Partitions(), Cuts: rp.Plan.Cuts,
+			Estimated: figures(tot.TimeNs, tot.EnergyPJ), Simulated: figures(res.LatencyNs, res.EnergyPJ)})
+		simulated := partition.Totals{TimeNs: res.LatencyNs, EnergyPJ: res.EnergyPJ, Batch: est.Batch()}
+		if s := simulated.Score(obj); r == 0 || s < bestScore {
+			best, bestScore = r, s
+		}
+	}
+	chosen := rep.Plans[best]
+	rep.Rank, rep.Estimated, rep.Simulated = best, chosen.Estimated, chosen.Simulated
+	rep.OptimumSimulated = rep.Plans[0].Simulated
+	mr.Refine = rep
+	return ranked[best].Plan, nil
 }
