@@ -28,6 +28,8 @@ var limitFlagTable = []limitFlag{
 		func(l api.Limits) int64 { return l.MaxGAWork }, func(l *api.Limits, v int64) { l.MaxGAWork = v }},
 	{"max-sweep-rows", "refuse a sweep of more configurations (models x chips x batches)",
 		func(l api.Limits) int64 { return int64(l.MaxSweepRows) }, func(l *api.Limits, v int64) { l.MaxSweepRows = int(v) }},
+	{"max-refine", "refuse an optimal-sim that would schedule and simulate more plans (--refine)",
+		func(l api.Limits) int64 { return int64(l.MaxRefine) }, func(l *api.Limits, v int64) { l.MaxRefine = int(v) }},
 	{"max-sim-events", "refuse a simulation that would process more events (instructions executed for the batch)",
 		func(l api.Limits) int64 { return l.MaxSimEvents }, func(l *api.Limits, v int64) { l.MaxSimEvents = v }},
 	{"max-sim-dram-bursts", "refuse a simulation whose DRAM transfers would take more bursts (bytes over the burst size, for the batch)",
