@@ -313,3 +313,23 @@ func TestOptimalSimSameInCompileAndSimulate(t *testing.T) {
 		t.Errorf("simulate's latency %v, the report's simulated %v", s.Results[0].LatencyS, rep.Simulated.LatencyS)
 	}
 }
+
+// BenchmarkOptimalSim times optimal-sim at the default refine beside
+// optimal simulated once, on the paper grid's largest simulation (VGG16 on
+// chip S at batch 16) and on ResNet18 on chip M at batch 16.
+func BenchmarkOptimalSim(b *testing.B) {
+	for _, c := range []struct {
+		model, chip string
+	}{{"vgg16", "S"}, {"resnet18", "M"}} {
+		for _, method := range []string{MethodOptimal, MethodOptimalSim} {
+			b.Run(c.model+"-"+c.chip+"-16/"+method, func(b *testing.B) {
+				req := CompileRequest{Model: c.model, Chip: c.chip, Batch: 16, Seed: 1, Methods: []string{method}}
+				for b.Loop() {
+					if _, err := Simulate(context.Background(), req, false, nil); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
