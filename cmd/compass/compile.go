@@ -17,6 +17,7 @@ import (
 type compileFlags struct {
 	model, chip, methods, objective *string
 	placement                       *string
+	refine                          *int
 	inputShape                      *string
 	inputs                          *inputList
 	batch                           *int
@@ -33,15 +34,18 @@ func addCompileFlags(fs *flag.FlagSet) *compileFlags {
 		inputs:     addInputFlag(fs),
 		chip:       fs.String("chip", "M", "chip preset (see compass chips) or a chip .json file"),
 		batch:      fs.Int("batch", 1, "inputs per batch: each partition runs the whole batch before its weights are replaced"),
-		methods:    fs.String("method", "compass", "comma-separated: "+strings.Join(api.Methods(), ", ")+", or all (every one of these)"),
-		objective:  fs.String("objective", "latency", "what the search minimises: latency (maximises throughput), energy, or edp"),
-		seed:       fs.Uint64("seed", 1, "seed of every random choice (the GA's)"),
+		methods: fs.String("method", "compass", "comma-separated: "+strings.Join(api.Methods(), ", ")+", "+api.MethodOptimalSim+
+			" (the estimator's best plans, simulated: see --refine), or all (every one but "+api.MethodOptimalSim+")"),
+		objective: fs.String("objective", "latency", "what the search minimises: latency (maximises throughput), energy, or edp"),
+		seed:      fs.Uint64("seed", 1, "seed of every random choice (the GA's)"),
 		placement: fs.String("placement", api.PlacementPolicies()[0], "how replicas take a core's crossbars: "+strings.Join(api.PlacementPolicies(), " or ")+
 			" (unit: every replica of a unit whole on one core; crossbar: cores filled crossbar by crossbar, a replica may continue on the next core)"),
 		asJSON: addJSONFlags(fs, "print the result as JSON"),
 		ga:     addGAFlags(fs),
+		refine: fs.Int("refine", 0, fmt.Sprintf("method %s: how many of the estimator's best plans to schedule and simulate, the best by the simulator kept (0: the engine's default, %d)",
+			api.MethodOptimalSim, api.DefaultRefine)),
 		limits: addLimitFlags(fs, "max-nodes", "max-units", "max-spans", "max-ga-plan-cuts", "max-ga-work",
-			"max-sim-events", "max-sim-dram-bursts", "max-trace-bytes", "max-program-bytes"),
+			"max-sim-events", "max-sim-dram-bursts", "max-trace-bytes", "max-program-bytes", "max-refine"),
 	}
 }
 
@@ -137,7 +141,7 @@ func (f *compileFlags) request(fs *flag.FlagSet) (api.CompileRequest, error) {
 		return api.CompileRequest{}, usagef("--method: %v", err)
 	}
 	req := api.CompileRequest{Model: *f.model, Chip: *f.chip, Batch: *f.batch, Methods: methods,
-		Objective: *f.objective, Seed: *f.seed, Placement: *f.placement}
+		Objective: *f.objective, Seed: *f.seed, Placement: *f.placement, Refine: *f.refine}
 	if len(opt.InputShape) > 0 || len(opt.Inputs) > 0 {
 		if req.Graph, err = api.LoadModelWith(*f.model, opt); err != nil {
 			return api.CompileRequest{}, err
@@ -155,7 +159,7 @@ func (f *compileFlags) request(fs *flag.FlagSet) (api.CompileRequest, error) {
 func cmdCompile(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("compile", `Usage: compass compile --model NAME|file.onnx|file.json --chip S|M|L|file.json [--batch B]
        [--input NAME=1,3,224,224]... [--input NAME:value=16000]... [--input-shape 1,3,224,224]
-       [--method compass|greedy|layerwise|optimal|all] [--objective latency|energy|edp]
+       [--method compass|greedy|layerwise|optimal|optimal-sim|all] [--refine K] [--objective latency|energy|edp]
        [--seed N] [--placement unit|crossbar] [--ga-population N] [--ga-generations N] [--ga-keep N]
        [--ga-patience N] [--json]
 
@@ -248,6 +252,11 @@ func printCompile(w io.Writer, res *api.CompileResult) error {
 		}
 		if err := t.write(w); err != nil {
 			return err
+		}
+		if rr := r.Refine; rr != nil {
+			fmt.Fprintf(w, "simulated the estimator's %d best plans and kept its rank %d (rank 0 is optimal's plan): %s inferences/s, %s per inference on the simulator; optimal's plan there: %s inferences/s, %s\n",
+				len(rr.Plans), rr.Rank, perSecond(rr.Simulated.ThroughputPerS), joules(rr.Simulated.EnergyPerInferenceJ),
+				perSecond(rr.OptimumSimulated.ThroughputPerS), joules(rr.OptimumSimulated.EnergyPerInferenceJ))
 		}
 	}
 	if len(res.Results) > 1 {

@@ -41,7 +41,8 @@ Commands:
   models    list the built-in networks (name, layers, parameters, crossbar weights, MACs)
   inspect   show how a model's weights map onto a chip's crossbars, and whether it fits
   inputs    list a model file's graph inputs with their declared shapes (which --input can set)
-  compile   partition a model for a chip (greedy, layerwise, the COMPASS GA, the exact optimum)
+  compile   partition a model for a chip (greedy, layerwise, the COMPASS GA, the exact optimum, and
+            the optimum checked on the simulator)
   simulate  compile, schedule into per-core instructions and simulate (crossbars, bus, LPDDR3)
   sweep     compile a grid of models x chips x batches and compare methods (the paper's grid by default)
   reproduce the paper's published figures for the sourced and the paper-fitted chips (writes docs/reproduction.md)
@@ -138,6 +139,9 @@ func closestCommand(name string) string {
 		if len(fields) == 0 || !strings.HasPrefix(line, "  ") {
 			break
 		}
+		if strings.HasPrefix(line, "   ") {
+			continue // a description's second line
+		}
 		if d := editDistance(name, fields[0]); d < bestDist {
 			best, bestDist = fields[0], d
 		}
@@ -149,7 +153,7 @@ func closestCommand(name string) string {
 // *api.InputError fields) to the flags that set them, per command: a value
 // the engine refuses is a usage error (exit 2) naming the flag.
 var requestFlags = map[string]map[string]string{
-	"compile": {"batch": "batch", "objective": "objective", "methods": "method", "placement": "placement",
+	"compile": {"batch": "batch", "objective": "objective", "methods": "method", "placement": "placement", "refine": "refine",
 		"ga.population": "ga-population", "ga.generations": "ga-generations", "ga.keep": "ga-keep", "ga.patience": "ga-patience"},
 	"sweep": {"batch": "batches", "objective": "objective", "methods": "method", "models": "models", "chips": "chips", "batches": "batches"},
 }

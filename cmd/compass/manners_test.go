@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -24,6 +25,7 @@ func TestUnknownFlagIsOneLineWithTheClosestFlag(t *testing.T) {
 		{[]string{"compile", "--model"}, "compass compile: --model needs a value (compass help compile says what it takes)\n"},
 		{[]string{"compil", "--model", "resnet18"}, "compass: unknown command \"compil\"; did you mean compile?\n"},
 		{[]string{"frobnicate"}, "compass: unknown command \"frobnicate\" (compass help lists the commands)\n"},
+		{[]string{"th"}, "compass: unknown command \"th\" (compass help lists the commands)\n"},
 	}
 	for _, c := range cases {
 		code, out, errOut := runCLI(c.args...)
@@ -150,5 +152,44 @@ func TestPlacementFlag(t *testing.T) {
 	code, crossbar, errOut := runCLI(append(args, "--placement", "crossbar")...)
 	if code != exitOK || !strings.Contains(crossbar, `"placement":"crossbar"`) {
 		t.Errorf("--placement crossbar: exit %d (%s), the result does not name it", code, errOut)
+	}
+}
+
+// --refine reaches optimal-sim, whose choice the text output reports; a
+// refine below 1 is a usage error, one over --max-refine a refusal naming
+// that flag.
+func TestRefineFlag(t *testing.T) {
+	args := []string{"compile", "--model", "resnet18", "--chip", "M", "--method", "optimal-sim", "--refine", "2"}
+	code, out, errOut := runCLI(append(args, "--json")...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var res struct {
+		Results []struct {
+			Refine struct {
+				Asked int               `json:"asked"`
+				Rank  int               `json:"rank"`
+				Plans []json.RawMessage `json:"plans"`
+			} `json:"refine"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Results) != 1 {
+		t.Fatalf("%v: %.300s", err, out)
+	}
+	rr := res.Results[0].Refine
+	if rr.Asked != 2 || len(rr.Plans) == 0 || len(rr.Plans) > 2 || rr.Rank >= len(rr.Plans) {
+		t.Errorf("--refine 2: asked %d, %d plans simulated, rank %d", rr.Asked, len(rr.Plans), rr.Rank)
+	}
+	_, text, _ := runCLI(args...)
+	if want := fmt.Sprintf("simulated the estimator's %d best plans and kept its rank %d ", len(rr.Plans), rr.Rank); !strings.Contains(text, want) {
+		t.Errorf("the text output lacks %q", want)
+	}
+	code, _, errOut = runCLI("compile", "--model", "resnet18", "--method", "optimal-sim", "--refine", "-1")
+	if code != exitUsage || !strings.Contains(errOut, "--refine:") {
+		t.Errorf("--refine -1: exit %d, %q", code, errOut)
+	}
+	code, _, errOut = runCLI("compile", "--model", "resnet18", "--method", "optimal-sim", "--refine", "3", "--max-refine", "2")
+	if code != exitError || !strings.Contains(errOut, "--max-refine") {
+		t.Errorf("--refine over --max-refine: exit %d, %q", code, errOut)
 	}
 }
