@@ -100,6 +100,7 @@ timed "the paper's grid (3 networks x 3 chips x 5 batches, every method)" sweep
 timed "the same grid, every plan also scheduled and simulated" sweep --simulate
 timed "ResNet18 on M at batch 16, every method" compile --model resnet18 --chip M --batch 16 --method all
 timed "the same, simulated" simulate --model resnet18 --chip M --batch 16 --method all
+timed "the same, optimal-sim (the estimator's 8 best plans simulated)" compile --model resnet18 --chip M --batch 16 --method optimal-sim
 timed "VGG16 on S at batch 1, every method" compile --model vgg16 --chip S --batch 1 --method all
 timed "the zoo's mappings on M (ViT-B/16)" inspect --model vit_b_16 --chip M
 
