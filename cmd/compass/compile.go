@@ -261,40 +261,25 @@ func printCompile(w io.Writer, res *api.CompileResult) error {
 	}
 	if len(res.Results) > 1 {
 		fmt.Fprintln(w, "\ncomparison")
-		gr, lw, op := res.Result(api.MethodGreedy), res.Result(api.MethodLayerwise), res.Result(api.MethodOptimal)
 		t := table{header: []string{"method", "partitions", "inferences/s", "energy/inference", "EDP (J·s)", "vs greedy", "vs layerwise", "EDP gain vs greedy", "gap to optimum"}}
-		for i := range res.Results {
+		times := func(v *float64) string {
+			if v == nil {
+				return "-"
+			}
+			return fmt.Sprintf("%.2fx", *v)
+		}
+		for i, c := range res.Compare() {
 			r := &res.Results[i]
-			ratio := func(base *api.MethodResult) string {
-				if base == nil {
-					return "-"
-				}
-				return fmt.Sprintf("%.2fx", r.ThroughputPerS/base.ThroughputPerS)
-			}
-			edp, gap := "-", "-"
-			if gr != nil {
-				edp = fmt.Sprintf("%.2fx", gr.EDPJS/r.EDPJS)
-			}
-			if op != nil {
-				gap = fmt.Sprintf("%.2f%%", 100*(objectiveValue(res.Objective, r)/objectiveValue(res.Objective, op)-1))
+			gap := "-"
+			if c.GapToOptimal != nil {
+				gap = fmt.Sprintf("%.2f%%", 100**c.GapToOptimal)
 			}
 			t.add(r.Method, len(r.Partitions), perSecond(r.ThroughputPerS), joules(r.EnergyPerInferenceJ),
-				fmt.Sprintf("%.4g", r.EDPJS), ratio(gr), ratio(lw), edp, gap)
+				fmt.Sprintf("%.4g", r.EDPJS), times(c.VsGreedy), times(c.VsLayerwise), times(c.EDPGainVsGreedy), gap)
 		}
 		return t.write(w)
 	}
 	return nil
-}
-
-// objectiveValue is what the objective minimises, for the gap column.
-func objectiveValue(objective string, r *api.MethodResult) float64 {
-	switch objective {
-	case "energy":
-		return r.EnergyPerInferenceJ
-	case "edp":
-		return r.EDPJS
-	}
-	return r.LatencyS
 }
 
 func cmdSweep(args []string, stdout, stderr io.Writer) error {
