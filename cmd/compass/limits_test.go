@@ -27,6 +27,7 @@ func TestLimitFlagsNameThemselves(t *testing.T) {
 		{"max-sweep-rows", []string{"sweep", "--models", "squeezenet1_1", "--chips", "S,M", "--batches", "1", "--method", "greedy"}},
 		{"max-sim-events", []string{"simulate", "--model", "squeezenet1_1", "--chip", "S", "--method", "greedy"}},
 		{"max-sim-dram-bursts", []string{"simulate", "--model", "squeezenet1_1", "--chip", "S", "--method", "greedy"}},
+		{"max-refine", []string{"compile", "--model", "squeezenet1_1", "--chip", "S", "--method", "optimal-sim"}},
 		{"max-program-bytes", []string{"compile", "--model", "squeezenet1_1", "--chip", "S", "--method", "greedy", "--program", prog}},
 	}
 	seen := map[string]bool{}

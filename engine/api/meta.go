@@ -106,7 +106,7 @@ var methodSummaries = map[string]string{
 }
 
 // simulatingMethods are the methods that simulate plans to choose one.
-var simulatingMethods = map[string]bool{"optimal-sim": true}
+var simulatingMethods = map[string]bool{MethodOptimalSim: true}
 
 // gaMethods are the methods that run the genetic algorithm (a test checks
 // that exactly these report a GA history).
@@ -136,7 +136,7 @@ var gaSettingSummaries = map[string]string{
 func Meta() PageMeta {
 	m := PageMeta{GASettings: []GASettingMeta{}}
 	var settable *GADefaults
-	for _, name := range Methods() {
+	for _, name := range knownMethods() {
 		mm := MethodMeta{Name: name, Summary: methodSummaries[name], Simulates: simulatingMethods[name]}
 		if gaMethods[name] {
 			mm.GA = gaDefaults(&CompileRequest{}, name)
