@@ -102,7 +102,8 @@ func (g *Graph) Index(name string) int {
 // Infer validates the graph, reorders Nodes topologically (stable: among
 // ready nodes the earliest added goes first, so a graph built in order keeps
 // its order) and infers every node's output shape. Errors name the node and
-// the offending value.
+// the offending value; an error that concerns one named node is a
+// *NodeError (a cycle's names its first member).
 func (g *Graph) Infer() error {
 	g.inferred = false
 	if len(g.Nodes) == 0 {
@@ -117,15 +118,15 @@ func (g *Graph) Infer() error {
 			return fmt.Errorf("graph %q: node %d (%s) has an empty name: every node needs a unique name", g.Name, i, n.Op)
 		}
 		if j, dup := index[n.Name]; dup {
-			return fmt.Errorf("graph %q: node name %q is used twice (nodes %d and %d): names must be unique", g.Name, n.Name, j, i)
+			return nodeErrorf(n, "the name is used twice in graph %q (nodes %d and %d): names must be unique", g.Name, j, i)
 		}
 		index[n.Name] = i
 		info, ok := ops[n.Op]
 		if !ok {
-			return fmt.Errorf("node %q: unknown op %q: supported ops are %s", n.Name, n.Op, opList())
+			return &NodeError{Node: n.Name, Err: fmt.Errorf("unknown op %q: supported ops are %s", n.Op, opList())}
 		}
 		if len(n.Inputs) < info.minIn || (info.maxIn >= 0 && len(n.Inputs) > info.maxIn) {
-			return fmt.Errorf("node %q (%s): has %d inputs, wants %s", n.Name, n.Op, len(n.Inputs), arity(info))
+			return nodeErrorf(n, "has %d inputs, wants %s", len(n.Inputs), arity(info))
 		}
 		if err := checkWeightBits(n); err != nil {
 			return err
@@ -140,10 +141,10 @@ func (g *Graph) Infer() error {
 		for k, name := range n.Inputs {
 			j, ok := index[name]
 			if !ok {
-				return fmt.Errorf("node %q (%s): input %d names %q, which is not a node of graph %q (dangling input): add that node or fix the name", n.Name, n.Op, k, name, g.Name)
+				return nodeErrorf(n, "input %d names %q, which is not a node of graph %q (dangling input): add that node or fix the name", k, name, g.Name)
 			}
 			if j == i {
-				return fmt.Errorf("node %q (%s) reads its own output: cycle %s -> %s", n.Name, n.Op, n.Name, n.Name)
+				return nodeErrorf(n, "reads its own output: cycle %q -> %q: a network must be acyclic", n.Name, n.Name)
 			}
 			in[i][k] = j
 			indeg[i]++
@@ -204,10 +205,10 @@ func (g *Graph) Infer() error {
 		}
 		out, err := inferShape(n, shapes)
 		if err != nil {
-			return fmt.Errorf("node %q (%s): %w", n.Name, n.Op, err)
+			return &NodeError{Node: n.Name, Op: string(n.Op), Err: err}
 		}
 		if err := checkShape(out); err != nil {
-			return fmt.Errorf("node %q (%s): output %w", n.Name, n.Op, err)
+			return &NodeError{Node: n.Name, Op: string(n.Op), Err: fmt.Errorf("output %w", err)}
 		}
 		n.Out = out
 	}
@@ -237,7 +238,7 @@ func (g *Graph) cycleError(in [][]int, indeg []int) error {
 				names = append(names, fmt.Sprintf("%q", g.Nodes[cyc[k]].Name))
 			}
 			names = append(names, names[0])
-			return fmt.Errorf("graph %q has a cycle: %s: a network must be acyclic", g.Name, strings.Join(names, " -> "))
+			return nodeErrorf(g.Nodes[cyc[len(cyc)-1]], "is on a cycle of graph %q: %s: a network must be acyclic", g.Name, strings.Join(names, " -> "))
 		}
 		seen[i] = len(path)
 		path = append(path, i)
@@ -249,7 +250,7 @@ func (g *Graph) cycleError(in [][]int, indeg []int) error {
 			}
 		}
 		if next < 0 { // cannot happen: an unordered node has an unordered producer
-			return fmt.Errorf("graph %q has a cycle through node %q", g.Name, g.Nodes[i].Name)
+			return nodeErrorf(g.Nodes[i], "is on a cycle of graph %q", g.Name)
 		}
 		i = next
 	}
@@ -272,9 +273,9 @@ func checkWeightBits(n *Node) error {
 	case n.WeightBits == 0:
 		return nil
 	case !n.Op.Crossbar():
-		return fmt.Errorf("node %q (%s): weight_bits = %d, but only Conv, ConvTranspose and Linear layers have crossbar weights: remove weight_bits", n.Name, n.Op, n.WeightBits)
+		return nodeErrorf(n, "weight_bits = %d, but only Conv, ConvTranspose and Linear layers have crossbar weights: remove weight_bits", n.WeightBits)
 	case n.WeightBits < 1 || n.WeightBits > MaxWeightBits:
-		return fmt.Errorf("node %q (%s): weight_bits = %d is outside 1..%d: give the weights' bit width, or 0 (omit it) for the chip's weight_bits", n.Name, n.Op, n.WeightBits, MaxWeightBits)
+		return nodeErrorf(n, "weight_bits = %d is outside 1..%d: give the weights' bit width, or 0 (omit it) for the chip's weight_bits", n.WeightBits, MaxWeightBits)
 	}
 	return nil
 }
