@@ -45,7 +45,7 @@ type CompileRequest struct {
 // so a request that names the default ("unit", as the CLI sends it) and
 // one that omits it (as the page does) give the same bytes.
 func reportedPlacement(p string) string {
-	if layout.Policy(p) == layout.PolicyUnit {
+	if mapping.Policy(p) == mapping.PolicyUnit {
 		return ""
 	}
 	return p
@@ -55,7 +55,7 @@ func reportedPlacement(p string) string {
 // default first.
 func PlacementPolicies() []string {
 	var out []string
-	for _, p := range layout.Policies() {
+	for _, p := range mapping.Policies() {
 		out = append(out, string(p))
 	}
 	return out
@@ -267,9 +267,9 @@ func (req *CompileRequest) prepare() (*estimate.Estimator, partition.Objective, 
 	if err := checkUnits(g, chip, lim); err != nil {
 		return nil, "", nil, err
 	}
-	policy := layout.PolicyUnit
+	policy := mapping.PolicyUnit
 	if req.Placement != "" {
-		policy = layout.Policy(req.Placement)
+		policy = mapping.Policy(req.Placement)
 		if err := policy.Check(); err != nil {
 			return nil, "", nil, &InputError{Field: "placement", Err: err}
 		}
@@ -283,7 +283,7 @@ func (req *CompileRequest) prepare() (*estimate.Estimator, partition.Objective, 
 	}
 	if searches(methods) {
 		var spans int64
-		for a, end := range layout.ValidEnds(m, policy) {
+		for a, end := range policy.ValidEnds(m) {
 			spans += int64(end - a)
 		}
 		if err := overLimit("valid spans to cost (the searches cost every one)", spans, lim.MaxSpans, liftSpans); err != nil {
@@ -319,7 +319,7 @@ func Compile(ctx context.Context, req CompileRequest) (_ *CompileResult, err err
 	}
 	m := est.Mapping()
 	g, chip := m.Graph, m.Chip
-	ends := layout.ValidEnds(m, est.Policy())
+	ends := est.Policy().ValidEnds(m)
 	res := &CompileResult{Model: g.Name, Chip: chip.Name, Batch: req.Batch, Objective: string(obj), Seed: req.Seed, Placement: reportedPlacement(req.Placement),
 		Units: len(m.Units), CrossbarsNeeded: m.CrossbarsNeeded, CrossbarsAvailable: m.CrossbarsAvailable,
 		Fits: ends[0] == len(m.Units), ValidEnds: slices.Clone(ends)}
@@ -371,6 +371,12 @@ func place(p *layout.Partition) []Slot {
 	return out
 }
 
+// layoutOf lays out a plan with the replication the estimator chose for
+// each of its partitions.
+func layoutOf(est *estimate.Estimator, cuts []int) (*layout.Layout, error) {
+	return layout.FromPlan(est, cuts)
+}
+
 func fillMethod(mr *MethodResult, est *estimate.Estimator, plan partition.Plan, tot partition.Totals, spans []*estimate.Span) error {
 	m := est.Mapping()
 	g := m.Graph
@@ -381,7 +387,7 @@ func fillMethod(mr *MethodResult, est *estimate.Estimator, plan partition.Plan, 
 	mr.LatencyS = tot.TimeNs * nsToS
 	mr.EnergyBreakdownJ = energyJ(tot.Energy, 1/b)
 	mr.Cuts = slices.Clone(plan.Cuts)
-	lay, err := est.Layout(plan.Cuts)
+	lay, err := layoutOf(est, plan.Cuts)
 	if err != nil {
 		return err
 	}

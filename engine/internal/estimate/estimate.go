@@ -25,8 +25,8 @@
 // of the paper's validity); replicas split the layer's output positions.
 // The counts minimise the pipeline bottleneck subject to the replicated
 // units fitting the chip by the placement policy's rule (rule 3; under
-// layout.PolicyUnit every replicated unit on one core, under
-// layout.PolicyCrossbar the crossbars in total, a replica split over two
+// mapping.PolicyUnit every replicated unit on one core, under
+// mapping.PolicyCrossbar the crossbars in total, a replica split over two
 // cores costing the partial sums it sends): the estimator bisects on the bottleneck
 // time T, giving each layer the fewest replicas that bring its stage under
 // T, and keeps the smallest T whose replicas pack. This is the optimum that
@@ -35,8 +35,8 @@
 // one per replica.
 //
 // The estimator costs spans and does not place them: once the search has
-// chosen cuts, Layout hands each partition's replication to the layout
-// stage (package layout), which places the replicas.
+// chosen cuts, the layout stage (package layout) reads each partition's
+// replication through Replicas and places the replicas.
 //
 // Every hardware figure comes from the hw.Chip through its cost-model
 // methods; docs/estimator.md derives each term.
@@ -49,7 +49,6 @@ import (
 
 	"github.com/compass-go/compass/engine/hw"
 	"github.com/compass-go/compass/engine/internal/energy"
-	"github.com/compass-go/compass/engine/internal/layout"
 	"github.com/compass-go/compass/engine/internal/mapping"
 	"github.com/compass-go/compass/engine/model"
 )
@@ -90,7 +89,7 @@ type Span struct {
 	WeightBytes   int64     // unique weights read from DRAM, per batch
 	LoadBytes     int64     // entry activations and Embedding table rows read from DRAM, per input
 	StoreBytes    int64     // exit activations written to DRAM, per input
-	SplitReplicas int       // replicas the placement splits over two cores (layout.PolicyCrossbar), whose partial sums are costed
+	SplitReplicas int       // replicas the placement splits over two cores (mapping.PolicyCrossbar), whose partial sums are costed
 	SpillBytes    int64     // buffers beyond local memory written to DRAM, per input (mapping.Buffer)
 	ReloadBytes   int64     // and read back, per input
 	Entries       []int     // graph nodes whose outputs the span loads
@@ -105,10 +104,10 @@ type Estimator struct {
 	g      *model.Graph
 	chip   *hw.Chip
 	batch  int
-	policy layout.Policy // the placement policy whose packing rule decides fit and replication
+	policy mapping.Policy // the placement policy whose packing rule decides fit and replication
 	ends   []int
 
-	owners      *layout.Owners
+	owners      *mapping.Owners
 	owner       []int     // graph node -> owning layer (owners.Of), -1 for graph inputs/parameters
 	isLayer     []bool    // graph node is a Conv/Linear layer
 	tensorBytes []float64 // output bytes of each graph node at activation precision
@@ -160,17 +159,17 @@ type Estimator struct {
 }
 
 // New prepares an estimator for the mapping at batch size batch, for
-// the default placement policy (layout.PolicyUnit).
+// the default placement policy (mapping.PolicyUnit).
 func New(m *mapping.Mapping, batch int) (*Estimator, error) {
-	return NewPlaced(m, batch, layout.PolicyUnit)
+	return NewPlaced(m, batch, mapping.PolicyUnit)
 }
 
 // NewPlaced prepares an estimator for the mapping at batch size batch
 // whose spans are placed by the given policy: its rule decides which
-// spans are valid (layout.ValidEnds) and which replications pack
-// (Policy.Packs), and under layout.PolicyCrossbar the estimate counts the
+// spans are valid (Policy.ValidEnds) and which replications pack
+// (Policy.Packs), and under mapping.PolicyCrossbar the estimate counts the
 // partial sums that replicas split over two cores send and add.
-func NewPlaced(m *mapping.Mapping, batch int, policy layout.Policy) (*Estimator, error) {
+func NewPlaced(m *mapping.Mapping, batch int, policy mapping.Policy) (*Estimator, error) {
 	if m == nil {
 		return nil, fmt.Errorf("estimate: nil mapping")
 	}
@@ -181,9 +180,9 @@ func NewPlaced(m *mapping.Mapping, batch int, policy layout.Policy) (*Estimator,
 		return nil, err
 	}
 	g, chip := m.Graph, m.Chip
-	e := &Estimator{m: m, g: g, chip: chip, batch: batch, policy: policy, ends: layout.ValidEnds(m, policy)}
+	e := &Estimator{m: m, g: g, chip: chip, batch: batch, policy: policy, ends: policy.ValidEnds(m)}
 	n := len(g.Nodes)
-	e.owners = layout.NewOwners(m)
+	e.owners = mapping.NewOwners(m)
 	e.owner = make([]int, n)
 	e.isLayer = make([]bool, n)
 	e.tensorBytes = make([]float64, n)
@@ -344,7 +343,7 @@ func (e *Estimator) NumUnits() int { return len(e.m.Units) }
 func (e *Estimator) MaxEnd(a int) int { return e.ends[a] }
 
 // Policy is the placement policy the estimator's spans are placed by.
-func (e *Estimator) Policy() layout.Policy { return e.policy }
+func (e *Estimator) Policy() mapping.Policy { return e.policy }
 
 // Span returns the memoised cost of units [a, b), which must be valid.
 func (e *Estimator) Span(a, b int) (*Span, error) {
@@ -362,6 +361,21 @@ func (e *Estimator) Span(a, b int) (*Span, error) {
 	return s, nil
 }
 
+// Replicas is the replication of each layer of the valid span [a, b), in
+// order from the layer of unit a, as the estimator chose it when it
+// costed the span (so the estimator is a layout.Replication).
+func (e *Estimator) Replicas(a, b int) ([]int, error) {
+	s, err := e.Span(a, b)
+	if err != nil {
+		return nil, err
+	}
+	reps := make([]int, len(s.Layers))
+	for k, lp := range s.Layers {
+		reps[k] = lp.Replicas
+	}
+	return reps, nil
+}
+
 func (e *Estimator) endOr(a int) int {
 	if a >= 0 && a < len(e.ends) {
 		return e.ends[a]
@@ -369,8 +383,8 @@ func (e *Estimator) endOr(a int) int {
 	return -1
 }
 
-// Owners says which layer computes each graph node (layout.Owners).
-func (e *Estimator) Owners() *layout.Owners { return e.owners }
+// Owners says which layer computes each graph node (mapping.Owners).
+func (e *Estimator) Owners() *mapping.Owners { return e.owners }
 
 // TensorBytes is the size of node i's output at activation precision.
 func (e *Estimator) TensorBytes(i int) float64 { return e.tensorBytes[i] }

@@ -3,7 +3,6 @@ package estimate
 import (
 	"math"
 
-	"github.com/compass-go/compass/engine/internal/layout"
 	"github.com/compass-go/compass/engine/internal/mapping"
 )
 
@@ -383,7 +382,7 @@ func (e *Estimator) packs(acc []layerAcc, reps []int) bool {
 }
 
 // splitWork is the work per input that replicas split over two cores add
-// (layout.PolicyCrossbar): the second piece receives the replica's input
+// (mapping.PolicyCrossbar): the second piece receives the replica's input
 // too and reads its input vectors for its MVMs, sends its results to the
 // first piece's core as partial sums, and that core's vector unit adds
 // them, as the scheduler compiles it.
@@ -400,7 +399,7 @@ type splitWork struct {
 // is split where a multiple of crossbars_per_core falls inside it) and
 // their work; none under PolicyUnit.
 func (e *Estimator) splitReplicas(s *Span, acc []layerAcc, first int) (w splitWork) {
-	if e.policy != layout.PolicyCrossbar {
+	if e.policy != mapping.PolicyCrossbar {
 		return w
 	}
 	m := e.m

@@ -1,10 +1,11 @@
-package estimate
+package estimate_test
 
 import (
 	"math/rand/v2"
 	"testing"
 
 	"github.com/compass-go/compass/engine/hw"
+	"github.com/compass-go/compass/engine/internal/estimate"
 	"github.com/compass-go/compass/engine/internal/layout"
 	"github.com/compass-go/compass/engine/internal/mapping"
 	"github.com/compass-go/compass/engine/model/zoo"
@@ -30,8 +31,8 @@ func TestSplitReplicasMatchTheLayout(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, policy := range layout.Policies() {
-			e, err := NewPlaced(m, c.batch, policy)
+		for _, policy := range mapping.Policies() {
+			e, err := estimate.NewPlaced(m, c.batch, policy)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -42,7 +43,7 @@ func TestSplitReplicasMatchTheLayout(t *testing.T) {
 					cuts = append(cuts, b)
 					a = b
 				}
-				lay, err := e.Layout(cuts)
+				lay, err := layout.FromPlan(e, cuts)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -57,7 +58,7 @@ func TestSplitReplicasMatchTheLayout(t *testing.T) {
 					if s.SplitReplicas != placed {
 						t.Fatalf("%s on %s, %s: span [%d, %d): the estimator counts %d split replicas, the layout places %d", c.model, c.chip, policy, s.Start, s.End, s.SplitReplicas, placed)
 					}
-					if policy == layout.PolicyUnit && placed != 0 {
+					if policy == mapping.PolicyUnit && placed != 0 {
 						t.Fatalf("unit placement split %d replicas", placed)
 					}
 					total += placed

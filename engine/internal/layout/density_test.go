@@ -12,7 +12,7 @@ import (
 // coresUsed lays out a whole model at replication 1 on a chip of m's
 // core type with a core per unit (enough for any policy) and counts the
 // cores its placement occupies.
-func coresUsed(t *testing.T, m *mapping.Mapping, p layout.Policy) int {
+func coresUsed(t *testing.T, m *mapping.Mapping, p mapping.Policy) int {
 	t.Helper()
 	big := *m.Chip
 	big.Cores = len(m.Units)
@@ -53,7 +53,7 @@ func TestCoresNeededPerZooModel(t *testing.T) {
 		}
 		K := chip.CrossbarsPerCore
 		bound := (m.CrossbarsNeeded + K - 1) / K
-		before, after := coresUsed(t, m, layout.PolicyUnit), coresUsed(t, m, layout.PolicyCrossbar)
+		before, after := coresUsed(t, m, mapping.PolicyUnit), coresUsed(t, m, mapping.PolicyCrossbar)
 		t.Logf("%-14s %9d %7d %6d %6d", name, m.CrossbarsNeeded, before, after, bound)
 		if after != bound || before < after {
 			t.Errorf("%s: %d cores by units, %d by crossbars; the bound is %d", name, before, after, bound)

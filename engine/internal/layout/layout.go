@@ -1,12 +1,15 @@
 // Package layout is the stage between the partition search and the
 // scheduler: for a plan (the cuts the search chose, each partition's
-// per-layer replication from the estimator) it says, once, where every
-// replica of every unit sits and what it holds, and which layer computes
-// each graph node (Owners). The facade reports the placement from it, the
+// per-layer replication) it says, once, where every replica of every unit
+// sits and what it holds, and which layer computes each graph node
+// (mapping.Owners). The facade reports the placement from it, the
 // scheduler compiles every partition from it, and the functional
-// simulator checks each crossbar write against it; the estimator reads
-// only its Owners, and decides replication and fit by the packing rule
-// of package mapping that the placement policies here realise.
+// simulator checks each crossbar write against it. The rules it realises
+// live below it in package mapping, where the estimator reads them too:
+// the placement policies with their packing rule and validity map
+// (mapping.Policy) and the node-owner rule (mapping.Owners). The layout
+// takes each span's replication through Replication, which the estimator
+// satisfies, so it depends on no cost model.
 //
 // A partition's replicas come in the scheduler's order: unit by unit, and
 // each unit's replicas in order. A replica has
@@ -23,26 +26,15 @@
 //   - its local-memory buffers and what of them spills to DRAM
 //     (mapping.Buffer).
 //
-// A placement policy decides the pieces, and with them which spans fit
-// (ValidEnds, the validity map) and which replications pack (Packs): the
-// estimator and the validity map read the same rule the placement
-// realises.
-//
-//   - PolicyUnit keeps every replica whole on one core and places
-//     replicas by best-fit decreasing (mapping.PlaceCores, the placement
-//     whose existence mapping.PackCounts and Mapping.ValidEnds decide), so
-//     each replica is one piece.
-//   - PolicyCrossbar fills the cores crossbar by crossbar, replicas in
-//     order: a replica that does not fit what is left of a core continues
-//     on the next one, so a span fits when its crossbars do (the bound
-//     ceil(crossbars / crossbars_per_core) cores) and a replica is at most
-//     two pieces (a unit never has more crossbars than a core). Its first
-//     piece is its home: the crossbars of the second read the same input,
-//     and send their results to the first's core as partial sums, which
-//     its vector unit adds (costed by the estimator, scheduled and
-//     simulated like the partial sums of an input-split stripe). Local
-//     memory is shared by crossbars as under PolicyUnit, a replica's
-//     buffers split between its pieces' cores as its crossbars are.
+// Under mapping.PolicyUnit each replica is one piece, placed by best-fit
+// decreasing (mapping.PlaceCores). Under mapping.PolicyCrossbar the cores
+// fill crossbar by crossbar and a replica is at most two pieces; its
+// first piece is its home: the crossbars of the second read the same
+// input, and send their results to the first's core as partial sums,
+// which its vector unit adds (costed by the estimator, scheduled and
+// simulated like the partial sums of an input-split stripe). Local memory
+// is shared by crossbars as under PolicyUnit, a replica's buffers split
+// between its pieces' cores as its crossbars are.
 package layout
 
 import (
@@ -50,70 +42,6 @@ import (
 
 	"github.com/compass-go/compass/engine/internal/mapping"
 )
-
-// Policy is a placement policy: how replicas become pieces on cores.
-type Policy string
-
-// The placement policies (see the package comment).
-const (
-	PolicyUnit     Policy = "unit"
-	PolicyCrossbar Policy = "crossbar"
-)
-
-// Policies lists the placement policies, the default first.
-func Policies() []Policy { return []Policy{PolicyUnit, PolicyCrossbar} }
-
-// Check reports an unknown policy, naming the known ones.
-func (p Policy) Check() error {
-	for _, q := range Policies() {
-		if p == q {
-			return nil
-		}
-	}
-	return fmt.Errorf("placement policy %q is not one of %q", p, Policies())
-}
-
-// Packs reports whether items of the given crossbar counts (counts[s]
-// items of s crossbars, s = 1 .. perCore) fit cores cores of perCore
-// crossbars under the policy.
-func (p Policy) Packs(counts []int, cores, perCore int) bool {
-	if p == PolicyCrossbar {
-		var total int64
-		for s, c := range counts {
-			total += int64(s) * int64(c)
-		}
-		return total <= int64(cores)*int64(perCore)
-	}
-	return mapping.PackCounts(counts, cores, perCore)
-}
-
-// ValidEnds is the validity map under the policy, in the compact form of
-// Mapping.ValidEnds: [a, b) is valid iff a < b <= ValidEnds[a]. The
-// returned slice must not be modified.
-func ValidEnds(m *mapping.Mapping, p Policy) []int {
-	if p != PolicyCrossbar {
-		return m.ValidEnds()
-	}
-	// A span fits when its crossbars do: two pointers over the units.
-	n := len(m.Units)
-	ends := make([]int, n)
-	capacity := m.Chip.Cores * m.Chip.CrossbarsPerCore
-	b, sum := 0, 0
-	for a := range n {
-		if b < a {
-			b, sum = a, 0
-		}
-		for b < n && sum+m.Units[b].Crossbars <= capacity {
-			sum += m.Units[b].Crossbars
-			b++
-		}
-		ends[a] = b
-		if b > a {
-			sum -= m.Units[a].Crossbars
-		}
-	}
-	return ends
-}
 
 // Piece is a run of a replica's crossbars on one core: the unit's
 // crossbars UnitCrossbar .. UnitCrossbar+Crossbars-1 sit on crossbars
@@ -177,22 +105,55 @@ type Span struct {
 // Layout is a plan laid out on the chip.
 type Layout struct {
 	Mapping    *mapping.Mapping
-	Owners     *Owners
-	Policy     Policy
+	Owners     *mapping.Owners
+	Policy     mapping.Policy
 	Partitions []Partition
+}
+
+// Replication gives each span of a plan its per-layer replication; the
+// estimator (*estimate.Estimator) satisfies it with the replication it
+// chose when it costed the span under the placement policy's packing
+// rule.
+type Replication interface {
+	Mapping() *mapping.Mapping
+	Policy() mapping.Policy
+	// Replicas is the replication of each layer of units [start, end),
+	// in order from the layer of unit start.
+	Replicas(start, end int) ([]int, error)
+}
+
+// FromPlan lays out the plan with the given cuts (0 = c0 < ... < ck =
+// units), each partition replicated as r says, under r's policy.
+func FromPlan(r Replication, cuts []int) (*Layout, error) {
+	m := r.Mapping()
+	if m == nil {
+		return nil, fmt.Errorf("layout: nil mapping")
+	}
+	if len(cuts) < 2 {
+		return nil, fmt.Errorf("a plan needs at least two cuts (0 and %d), not %v", len(m.Units), cuts)
+	}
+	spans := make([]Span, 0, len(cuts)-1)
+	for i := 0; i+1 < len(cuts); i++ {
+		reps, err := r.Replicas(cuts[i], cuts[i+1])
+		if err != nil {
+			return nil, fmt.Errorf("partition %d: %w", i, err)
+		}
+		spans = append(spans, Span{Start: cuts[i], End: cuts[i+1], Replicas: reps})
+	}
+	return New(m, spans, r.Policy())
 }
 
 // New lays out the plan whose partitions are spans (contiguous, from
 // unit 0 to the last) under a placement policy. A span whose replicas do
 // not fit the chip is an error naming it.
-func New(m *mapping.Mapping, spans []Span, policy Policy) (*Layout, error) {
+func New(m *mapping.Mapping, spans []Span, policy mapping.Policy) (*Layout, error) {
 	if m == nil {
 		return nil, fmt.Errorf("layout: nil mapping")
 	}
 	if err := policy.Check(); err != nil {
 		return nil, fmt.Errorf("layout: %w", err)
 	}
-	lay := &Layout{Mapping: m, Owners: NewOwners(m), Policy: policy, Partitions: make([]Partition, len(spans))}
+	lay := &Layout{Mapping: m, Owners: mapping.NewOwners(m), Policy: policy, Partitions: make([]Partition, len(spans))}
 	rows := make([][]int, len(m.Units)) // per unit, made on first use
 	next := 0
 	for pi, s := range spans {
@@ -230,7 +191,7 @@ func New(m *mapping.Mapping, spans []Span, policy Policy) (*Layout, error) {
 			}
 		}
 		place := placeUnits
-		if policy == PolicyCrossbar {
+		if policy == mapping.PolicyCrossbar {
 			place = placeCrossbars
 		}
 		if err := place(m, p); err != nil {

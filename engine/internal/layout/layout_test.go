@@ -14,10 +14,10 @@ import (
 )
 
 func estimator(t *testing.T, model, chip string, batch int) *estimate.Estimator {
-	return placedEstimator(t, model, chip, batch, layout.PolicyUnit)
+	return placedEstimator(t, model, chip, batch, mapping.PolicyUnit)
 }
 
-func placedEstimator(t *testing.T, model, chip string, batch int, policy layout.Policy) *estimate.Estimator {
+func placedEstimator(t *testing.T, model, chip string, batch int, policy mapping.Policy) *estimate.Estimator {
 	t.Helper()
 	g, err := zoo.Build(model)
 	if err != nil {
@@ -168,7 +168,7 @@ func checkLayout(t *testing.T, what string, e *estimate.Estimator, cuts []int, l
 // latest layer among its producers' owners, or, fed by graph inputs only,
 // by the first layer among its consumers'; inputs, parameters and
 // constants by none; Nodes(l) lists exactly the nodes l owns, in order.
-func checkOwners(t *testing.T, what string, m *mapping.Mapping, o *layout.Owners) {
+func checkOwners(t *testing.T, what string, m *mapping.Mapping, o *mapping.Owners) {
 	t.Helper()
 	g := m.Graph
 	layerOf := map[int]int{}
@@ -183,7 +183,7 @@ func checkOwners(t *testing.T, what string, m *mapping.Mapping, o *layout.Owners
 			if got != li {
 				t.Fatalf("%s: layer node %s owned by layer %d, not itself (%d)", what, n.Name, got, li)
 			}
-		case layout.External(n.Op):
+		case mapping.External(n.Op):
 			if got != -1 {
 				t.Fatalf("%s: %s node %s owned by layer %d", what, n.Op, n.Name, got)
 			}
@@ -225,16 +225,16 @@ func checkOwners(t *testing.T, what string, m *mapping.Mapping, o *layout.Owners
 }
 
 func TestLayoutProperties(t *testing.T) {
-	for _, p := range layout.Policies() {
+	for _, p := range mapping.Policies() {
 		t.Run(string(p), func(t *testing.T) { checkPolicy(t, p) })
 	}
 }
 
-func checkPolicy(t *testing.T, policy layout.Policy) {
+func checkPolicy(t *testing.T, policy mapping.Policy) {
 	rng := rand.New(rand.NewPCG(14, 1))
 	split := 0
 	defer func() {
-		if policy == layout.PolicyCrossbar && split == 0 {
+		if policy == mapping.PolicyCrossbar && split == 0 {
 			t.Error("crossbar placement split no replica over two cores: the checks above did not see it")
 		}
 	}()
@@ -252,7 +252,7 @@ func checkPolicy(t *testing.T, policy layout.Policy) {
 					cuts = append(cuts, e.MaxEnd(a))
 				}
 			}
-			lay, err := e.Layout(cuts)
+			lay, err := layout.FromPlan(e, cuts)
 			if err != nil {
 				t.Fatalf("%s on %s: %v", c.model, c.chip, err)
 			}
@@ -263,7 +263,7 @@ func checkPolicy(t *testing.T, policy layout.Policy) {
 				for _, r := range p.Replicas {
 					// A unit is at most a core: whole under PolicyUnit, at
 					// most two pieces on two cores under PolicyCrossbar.
-					if n := len(r.Pieces); n != 1 && (policy == layout.PolicyUnit || n != 2 || r.Pieces[0].Core == r.Pieces[1].Core) {
+					if n := len(r.Pieces); n != 1 && (policy == mapping.PolicyUnit || n != 2 || r.Pieces[0].Core == r.Pieces[1].Core) {
 						t.Fatalf("%s: %s placement put unit %d replica %d in pieces %+v", c.model, policy, r.Unit, r.Index, r.Pieces)
 					}
 					if len(r.Pieces) > 1 {
@@ -292,14 +292,14 @@ func TestLayoutErrors(t *testing.T) {
 	}
 	for _, c := range []struct {
 		spans  []layout.Span
-		policy layout.Policy
+		policy mapping.Policy
 		want   string
 	}{
-		{[]layout.Span{{Start: 0, End: 1, Replicas: []int{1}}}, layout.PolicyUnit, "must cover all"},
-		{[]layout.Span{{Start: 1, End: n, Replicas: whole(1)}}, layout.PolicyUnit, "must start at unit 0"},
-		{[]layout.Span{{Start: 0, End: n, Replicas: []int{1}}}, layout.PolicyUnit, "replication counts"},
-		{[]layout.Span{{Start: 0, End: 1, Replicas: []int{0}}}, layout.PolicyUnit, "at least 1"},
-		{[]layout.Span{{Start: 0, End: n, Replicas: whole(1)}}, layout.PolicyUnit, "do not place"},
+		{[]layout.Span{{Start: 0, End: 1, Replicas: []int{1}}}, mapping.PolicyUnit, "must cover all"},
+		{[]layout.Span{{Start: 1, End: n, Replicas: whole(1)}}, mapping.PolicyUnit, "must start at unit 0"},
+		{[]layout.Span{{Start: 0, End: n, Replicas: []int{1}}}, mapping.PolicyUnit, "replication counts"},
+		{[]layout.Span{{Start: 0, End: 1, Replicas: []int{0}}}, mapping.PolicyUnit, "at least 1"},
+		{[]layout.Span{{Start: 0, End: n, Replicas: whole(1)}}, mapping.PolicyUnit, "do not place"},
 		{[]layout.Span{{Start: 0, End: 1, Replicas: []int{1}}}, "diagonal", "placement policy"},
 	} {
 		_, err := layout.New(m, c.spans, c.policy)
@@ -307,7 +307,7 @@ func TestLayoutErrors(t *testing.T) {
 			t.Errorf("spans %+v: error %v, want one saying %q", c.spans, err, c.want)
 		}
 	}
-	if _, err := layout.New(nil, nil, layout.PolicyUnit); err == nil {
+	if _, err := layout.New(nil, nil, mapping.PolicyUnit); err == nil {
 		t.Error("a nil mapping is accepted")
 	}
 }
@@ -338,9 +338,9 @@ func TestValidEndsArePlacementsRule(t *testing.T) {
 			}
 			return out
 		}
-		for _, p := range layout.Policies() {
-			ends := layout.ValidEnds(m, p)
-			if p == layout.PolicyUnit && !slices.Equal(ends, m.ValidEnds()) {
+		for _, p := range mapping.Policies() {
+			ends := p.ValidEnds(m)
+			if p == mapping.PolicyUnit && !slices.Equal(ends, m.ValidEnds()) {
 				t.Fatalf("%s: the unit policy's validity map is not the mapping's", c.model)
 			}
 			for a := range n {

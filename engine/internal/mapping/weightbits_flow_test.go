@@ -7,6 +7,7 @@ import (
 
 	"github.com/compass-go/compass/engine/hw"
 	"github.com/compass-go/compass/engine/internal/estimate"
+	"github.com/compass-go/compass/engine/internal/layout"
 	"github.com/compass-go/compass/engine/internal/mapping"
 	"github.com/compass-go/compass/engine/internal/partition"
 	"github.com/compass-go/compass/engine/internal/schedule"
@@ -125,7 +126,7 @@ func TestWeightBitsFunctional(t *testing.T) {
 		}
 		inputs[0] = append(inputs[0], v)
 	}
-	lay, err := e.Layout(plan.Cuts)
+	lay, err := layout.FromPlan(e, plan.Cuts)
 	if err != nil {
 		t.Fatal(err)
 	}

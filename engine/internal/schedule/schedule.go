@@ -74,7 +74,7 @@ func Compile(e *estimate.Estimator, lay *layout.Layout) (*isa.LoopProgram, error
 // instructions are generated into the streams' heads (no repetition), the
 // reference the loop form must expand to.
 func build(e *estimate.Estimator, cuts []int, flat bool) (*isa.LoopProgram, error) {
-	lay, err := e.Layout(cuts)
+	lay, err := layout.FromPlan(e, cuts)
 	if err != nil {
 		return nil, err
 	}
@@ -385,7 +385,7 @@ func buildPartition(e *estimate.Estimator, lay *layout.Layout, s *estimate.Span,
 // entryLoads lists the tensors the partition loads and the share of each:
 // the span's entries (estimate.Span), except the nodes before every layer
 // it computes whole itself, whose operands it loads whole.
-func entryLoads(e *estimate.Estimator, owners *layout.Owners, s *estimate.Span, pre []bool, inSpan func(layer int) bool) ([]int, []float64) {
+func entryLoads(e *estimate.Estimator, owners *mapping.Owners, s *estimate.Span, pre []bool, inSpan func(layer int) bool) ([]int, []float64) {
 	g := e.Mapping().Graph
 	whole := map[int]bool{}
 	for n, isPre := range pre {
@@ -454,7 +454,7 @@ type threads struct{ xbar, vec, spill []isa.Instr }
 
 // itemStreams schedules one replica: its crossbar thread, its vector
 // thread and, when its buffers spill, its spill thread, in that order.
-func itemStreams(e *estimate.Estimator, owners *layout.Owners, it item, addr *addresses, pre []bool, contrib map[int]int64,
+func itemStreams(e *estimate.Estimator, owners *mapping.Owners, it item, addr *addresses, pre []bool, contrib map[int]int64,
 	psums map[[2]int]int64, sendsOf map[int][]int, exits map[int]bool, span *estimate.Span, stores map[[4]int32]int64, flat bool) ([]isa.LoopStream, error) {
 	m := e.Mapping()
 	g := m.Graph

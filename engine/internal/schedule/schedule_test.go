@@ -23,12 +23,12 @@ import (
 // and it programs exactly the crossbars the layout placed the units on.
 // So under either placement policy.
 func TestProgramMatchesTheEstimate(t *testing.T) {
-	for _, p := range layout.Policies() {
+	for _, p := range mapping.Policies() {
 		t.Run(string(p), func(t *testing.T) { programMatchesTheEstimate(t, p) })
 	}
 }
 
-func programMatchesTheEstimate(t *testing.T, policy layout.Policy) {
+func programMatchesTheEstimate(t *testing.T, policy mapping.Policy) {
 	var spilled int64
 	defer func() {
 		if !t.Failed() && spilled == 0 {
@@ -56,7 +56,7 @@ func programMatchesTheEstimate(t *testing.T, policy layout.Policy) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		lay, err := e.Layout(ga.Plan.Cuts)
+		lay, err := layout.FromPlan(e, ga.Plan.Cuts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,7 +88,7 @@ func programMatchesTheEstimate(t *testing.T, policy layout.Policy) {
 					if in.Op == isa.WriteWeight {
 						written[[3]int32{st.Core, in.Xbar, in.Unit}] = true
 					}
-					if in.Op == isa.MVMul && policy == layout.PolicyUnit {
+					if in.Op == isa.MVMul && policy == mapping.PolicyUnit {
 						buf := m.ReplicaBuffer(int(in.Unit), in.Count)
 						resident[st.Core] += min(buf.NeedBytes, buf.ShareBytes)
 						break

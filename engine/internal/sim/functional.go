@@ -51,7 +51,7 @@ type fnState struct {
 	f        *Functional
 	m        *mapping.Mapping
 	g        *model.Graph
-	owners   *layout.Owners
+	owners   *mapping.Owners
 	cells    map[[2]int32]*crossbar
 	placed   map[[3]int32][3]int // (partition, core, crossbar) -> (unit, the unit's crossbar, which piece of its replica) as the layout placed them
 	pieces   map[[5]int64]*slice // (partition, unit, first position, input, core): results of a further piece of a split replica, until it sends them
@@ -115,7 +115,7 @@ func newFunctional(f *Functional) (*fnState, error) {
 
 // crosses reports whether node n's output leaves its layer: those tensors
 // are requantised.
-func crosses(g *model.Graph, owners *layout.Owners, n int) bool {
+func crosses(g *model.Graph, owners *mapping.Owners, n int) bool {
 	for _, c := range g.Consumers(n) {
 		if g.Nodes[c].Op.Crossbar() || owners.Of(c) != owners.Of(n) {
 			return true

@@ -8,7 +8,6 @@ import (
 
 	"github.com/compass-go/compass/engine/hw"
 	"github.com/compass-go/compass/engine/internal/estimate"
-	"github.com/compass-go/compass/engine/internal/layout"
 	"github.com/compass-go/compass/engine/internal/mapping"
 	"github.com/compass-go/compass/engine/internal/partition"
 	"github.com/compass-go/compass/engine/isa"
@@ -79,7 +78,7 @@ func functionalNets() map[string]*model.Builder {
 // of every network numerically under a placement policy, on 1-bit and
 // 2-bit cells, at batch 1 and 3, with random weights and inputs, checks
 // each bit-exact against Reference, and hands each run to visit.
-func forFunctionalPlans(t *testing.T, nets map[string]*model.Builder, policy layout.Policy, rng *rand.Rand,
+func forFunctionalPlans(t *testing.T, nets map[string]*model.Builder, policy mapping.Policy, rng *rand.Rand,
 	visit func(what string, e *estimate.Estimator, plan partition.Plan, lp *isa.LoopProgram)) {
 	t.Helper()
 	for name, b := range nets {
@@ -135,7 +134,7 @@ func TestFunctionalBitExact(t *testing.T) {
 			t.Fatalf("the split network is not split along its inputs (%v)", err)
 		}
 	}
-	forFunctionalPlans(t, functionalNets(), layout.PolicyUnit, rng, func(what string, e *estimate.Estimator, plan partition.Plan, lp *isa.LoopProgram) {
+	forFunctionalPlans(t, functionalNets(), mapping.PolicyUnit, rng, func(what string, e *estimate.Estimator, plan partition.Plan, lp *isa.LoopProgram) {
 		m := e.Mapping()
 		p := lp.Expand()
 		for pi := range p.Partitions {

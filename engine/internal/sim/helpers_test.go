@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/compass-go/compass/engine/internal/estimate"
+	"github.com/compass-go/compass/engine/internal/layout"
 	"github.com/compass-go/compass/engine/internal/mapping"
 	"github.com/compass-go/compass/engine/internal/partition"
 	"github.com/compass-go/compass/engine/internal/schedule"
@@ -87,7 +88,7 @@ func randomInputs(rng *rand.Rand, g *model.Graph, batch, activationBits int) map
 func checkFunctional(t *testing.T, what string, e *estimate.Estimator, plan partition.Plan, weights [][]int64, inputs map[int][][]int64) (*isa.LoopProgram, *Result) {
 	t.Helper()
 	m := e.Mapping()
-	lay, err := e.Layout(plan.Cuts)
+	lay, err := layout.FromPlan(e, plan.Cuts)
 	if err != nil {
 		t.Fatal(err)
 	}

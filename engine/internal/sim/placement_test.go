@@ -6,12 +6,13 @@ import (
 
 	"github.com/compass-go/compass/engine/internal/estimate"
 	"github.com/compass-go/compass/engine/internal/layout"
+	"github.com/compass-go/compass/engine/internal/mapping"
 	"github.com/compass-go/compass/engine/internal/partition"
 	"github.com/compass-go/compass/engine/isa"
 	"github.com/compass-go/compass/engine/model"
 )
 
-// Under crossbar-granularity placement (layout.PolicyCrossbar) replicas
+// Under crossbar-granularity placement (mapping.PolicyCrossbar) replicas
 // are split over two cores, their second pieces sending partial sums to
 // the first: the instructions still compute the network bit-exactly, for
 // every method's plan, on 1-bit and 2-bit cells, at batch 1 and 3, and
@@ -31,8 +32,8 @@ func TestFunctionalBitExactOnMixedCores(t *testing.T) {
 		b.Linear("fc2", x, 8, false)
 		nets["split4"] = b
 	}
-	forFunctionalPlans(t, nets, layout.PolicyCrossbar, rng, func(what string, e *estimate.Estimator, plan partition.Plan, _ *isa.LoopProgram) {
-		lay, err := e.Layout(plan.Cuts)
+	forFunctionalPlans(t, nets, mapping.PolicyCrossbar, rng, func(what string, e *estimate.Estimator, plan partition.Plan, _ *isa.LoopProgram) {
+		lay, err := layout.FromPlan(e, plan.Cuts)
 		if err != nil {
 			t.Fatal(err)
 		}

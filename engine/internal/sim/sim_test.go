@@ -11,7 +11,6 @@ import (
 
 	"github.com/compass-go/compass/engine/hw"
 	"github.com/compass-go/compass/engine/internal/estimate"
-	"github.com/compass-go/compass/engine/internal/layout"
 	"github.com/compass-go/compass/engine/internal/mapping"
 	"github.com/compass-go/compass/engine/internal/partition"
 	"github.com/compass-go/compass/engine/internal/schedule"
@@ -24,15 +23,15 @@ import (
 // estimator agrees with the simulator; under either placement policy
 // (under crossbar placement, with replicas split over two cores).
 func TestPaperGridSimulates(t *testing.T) {
-	for _, p := range layout.Policies() {
+	for _, p := range mapping.Policies() {
 		t.Run(string(p), func(t *testing.T) { paperGridSimulates(t, p) })
 	}
 }
 
-func paperGridSimulates(t *testing.T, policy layout.Policy) {
+func paperGridSimulates(t *testing.T, policy mapping.Policy) {
 	splits := 0
 	defer func() {
-		if policy == layout.PolicyCrossbar && !t.Failed() && splits == 0 {
+		if policy == mapping.PolicyCrossbar && !t.Failed() && splits == 0 {
 			t.Error("no replica was split over two cores: the grid did not exercise crossbar placement")
 		}
 	}()

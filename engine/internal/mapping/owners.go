@@ -1,7 +1,6 @@
-package layout
+package mapping
 
 import (
-	"github.com/compass-go/compass/engine/internal/mapping"
 	"github.com/compass-go/compass/engine/model"
 )
 
@@ -25,7 +24,7 @@ func External(op model.Op) bool {
 }
 
 // NewOwners assigns every node of the mapping's graph to a layer.
-func NewOwners(m *mapping.Mapping) *Owners {
+func NewOwners(m *Mapping) *Owners {
 	g := m.Graph
 	n := len(g.Nodes)
 	o := &Owners{owner: make([]int, n), nodes: make([][]int, len(m.Layers))}
