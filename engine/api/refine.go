@@ -102,7 +102,7 @@ func refine(ctx context.Context, req *CompileRequest, est *estimate.Estimator, o
 	programs := make([]*isa.LoopProgram, len(ranked))
 	var events, bursts int64
 	for r, rp := range ranked {
-		lay, err := est.Layout(rp.Plan.Cuts)
+		lay, err := layoutOf(est, rp.Plan.Cuts)
 		if err != nil {
 			return partition.Plan{}, &InternalError{Stage: MethodOptimalSim + " layout", Err: fmt.Errorf("plan %d: %w", r, err)}
 		}

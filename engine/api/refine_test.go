@@ -233,7 +233,7 @@ func plansEvents(ctx context.Context, req CompileRequest) ([]int64, error) {
 	}
 	var out []int64
 	for _, rp := range ranked {
-		lay, err := est.Layout(rp.Plan.Cuts)
+		lay, err := layoutOf(est, rp.Plan.Cuts)
 		if err != nil {
 			return nil, err
 		}
