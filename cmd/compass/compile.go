@@ -132,6 +132,12 @@ func (f *compileFlags) request(fs *flag.FlagSet) (api.CompileRequest, error) {
 	if *f.model == "" {
 		return api.CompileRequest{}, usagef("--model is required: name a network from `compass models`, a .onnx model or a .json graph file")
 	}
+	if err := checkModelName("model", *f.model); err != nil {
+		return api.CompileRequest{}, err
+	}
+	if err := checkChipName("chip", *f.chip); err != nil {
+		return api.CompileRequest{}, err
+	}
 	opt, err := modelOptions(*f.inputShape, f.inputs)
 	if err != nil {
 		return api.CompileRequest{}, err
@@ -304,6 +310,12 @@ throughput ratios per network beside the ratios the paper reports.`, stdout, std
 	}
 	lim, err := lf.limits()
 	if err != nil {
+		return err
+	}
+	if err := checkNames("models", splitList(*models), checkModelName); err != nil {
+		return err
+	}
+	if err := checkNames("chips", splitList(*chips), checkChipName); err != nil {
 		return err
 	}
 	req := api.SweepRequest{Models: splitList(*models), Chips: splitList(*chips), Objective: *objective, Seed: *seed, Simulate: *simulate, Limits: lim}

@@ -25,6 +25,9 @@ JSON.`, stdout, stderr)
 	if *out != "" && filepath.Ext(*out) != ".json" {
 		return usagef("--out %s: name a .json file (a model file is read back as a graph only with that extension)", *out)
 	}
+	if err := checkModelName("model", *modelSpec); err != nil {
+		return err
+	}
 	g, err := api.LoadModel(*modelSpec)
 	if err != nil {
 		return err

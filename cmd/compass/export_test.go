@@ -77,7 +77,7 @@ func TestExportToStdoutAndErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"export"}, exitUsage, "--model is required"},
-		{[]string{"export", "--model", "lenet9000", "--out", filepath.Join(dir, "a.json")}, exitError, "lenet9000"},
+		{[]string{"export", "--model", "lenet9000", "--out", filepath.Join(dir, "a.json")}, exitUsage, "--model lenet9000"},
 		{[]string{"export", "--model", "resnet18", "--out", filepath.Join(dir, "a.txt")}, exitUsage, "--out"},
 	} {
 		code, _, errOut := runCLI(c.args...)

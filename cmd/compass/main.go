@@ -133,20 +133,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 // or "".
 func closestCommand(name string) string {
 	_, list, _ := strings.Cut(mainUsage, "Commands:\n")
-	best, bestDist := "", len(name)/3+1
+	var commands []string
 	for _, line := range strings.Split(list, "\n") {
 		fields := strings.Fields(line)
 		if len(fields) == 0 || !strings.HasPrefix(line, "  ") {
 			break
 		}
-		if strings.HasPrefix(line, "   ") {
-			continue // a description's second line
-		}
-		if d := editDistance(name, fields[0]); d < bestDist {
-			best, bestDist = fields[0], d
+		if !strings.HasPrefix(line, "   ") { // not a description's second line
+			commands = append(commands, fields[0])
 		}
 	}
-	return best
+	return closestName(name, commands)
 }
 
 // requestFlags maps the request fields the engine checks (its
@@ -218,7 +215,11 @@ func parse(fs *flag.FlagSet, args []string) error {
 		return flagError(fs, err)
 	}
 	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q (flags go before nothing else: see compass help %s)", fs.Arg(0), fs.Name())
+		arg := fs.Arg(0)
+		if name := positionalFlag(fs, arg); name != "" {
+			return usagef("unexpected argument %q; did you mean --%s %s? (compass %s takes flags only)", arg, name, arg, fs.Name())
+		}
+		return usagef("unexpected argument %q: compass %s takes flags only (compass help %s lists them)", arg, fs.Name(), fs.Name())
 	}
 	return nil
 }
@@ -399,6 +400,12 @@ the chip without weight replacement.`, stdout, stderr)
 	if *modelSpec == "" {
 		return usagef("--model is required: name a network from `compass models`, a .onnx model or a .json graph file")
 	}
+	if err := checkModelName("model", *modelSpec); err != nil {
+		return err
+	}
+	if err := checkChipName("chip", *chipSpec); err != nil {
+		return err
+	}
 	opt, err := modelOptions(*inputShape, inputs)
 	if err != nil {
 		return err
@@ -477,6 +484,9 @@ func cmdChip(args []string, stdout, stderr io.Writer) error {
 	}
 	if *chipSpec == "" {
 		return usagef("--chip is required: one of %s, or a .json file", strings.Join(hw.PresetNames(), ", "))
+	}
+	if err := checkChipName("chip", *chipSpec); err != nil {
+		return err
 	}
 	c, err := api.LoadChip(*chipSpec)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -191,5 +192,72 @@ func TestRefineFlag(t *testing.T) {
 	code, _, errOut = runCLI("compile", "--model", "resnet18", "--method", "optimal-sim", "--refine", "3", "--max-refine", "2")
 	if code != exitError || !strings.Contains(errOut, "--max-refine") {
 		t.Errorf("--refine over --max-refine: exit %d, %q", code, errOut)
+	}
+}
+
+// A zoo network or chip preset the engine does not know, named by any
+// flag of any command, is a usage error (exit 2) in one line that names
+// the flag and, for a near miss, the closest name.
+func TestUnknownModelOrChipIsAUsageErrorWithTheClosestName(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"compile", "--model", "resnt18"}, "compass compile: --model resnt18: the zoo has no such network; did you mean resnet18?"},
+		{[]string{"simulate", "--model", "ResNet-81"}, "compass simulate: --model ResNet-81: the zoo has no such network; did you mean resnet18?"},
+		{[]string{"inspect", "--model", "vgg61"}, "compass inspect: --model vgg61: the zoo has no such network; did you mean vgg16?"},
+		{[]string{"export", "--model", "alexnt"}, "compass export: --model alexnt: the zoo has no such network; did you mean alexnet?"},
+		{[]string{"sweep", "--models", "resnet18,mobilenet_v3"}, "compass sweep: --models mobilenet_v3: the zoo has no such network; did you mean mobilenet_v2?"},
+		{[]string{"compile", "--model", "resnet18", "--chip", "Sfit"}, "compass compile: --chip Sfit: no chip preset of that name; did you mean S-fit?"},
+		{[]string{"simulate", "--model", "resnet18", "--chip", "rerm"}, "compass simulate: --chip rerm: no chip preset of that name; did you mean ReRAM?"},
+		{[]string{"inspect", "--model", "resnet18", "--chip", "M-fti"}, "compass inspect: --chip M-fti: no chip preset of that name; did you mean M-fit?"},
+		{[]string{"sweep", "--chips", "S,Lfit"}, "compass sweep: --chips Lfit: no chip preset of that name; did you mean L-fit?"},
+		{[]string{"chip", "--chip", "Mfit"}, "compass chip: --chip Mfit: no chip preset of that name; did you mean M-fit?"},
+		// Nothing close: the line lists what there is.
+		{[]string{"compile", "--model", "nosuch"}, "compass compile: --model nosuch: the zoo has no such network: name one of vgg16, resnet18,"},
+		{[]string{"sweep", "--models", "nosuch"}, "compass sweep: --models nosuch: the zoo has no such network: name one of vgg16,"},
+		{[]string{"compile", "--model", "resnet18", "--chip", "Q"}, "compass compile: --chip Q: no chip preset of that name: name one of S, M, L, ReRAM, S-fit, M-fit, L-fit, or a .json chip file"},
+		{[]string{"sweep", "--chips", "Q"}, "compass sweep: --chips Q: no chip preset of that name: name one of S,"},
+	}
+	for _, c := range cases {
+		code, out, errOut := runCLI(c.args...)
+		if code != exitUsage || !strings.HasPrefix(errOut, c.want) || strings.Count(errOut, "\n") != 1 || out != "" {
+			t.Errorf("%v: exit %d, stderr %q, %d bytes of stdout; want exit %d and one line starting %q", c.args, code, errOut, len(out), exitUsage, c.want)
+		}
+	}
+	// The zoo's other spellings and any case of a preset still work.
+	for _, args := range [][]string{
+		{"inspect", "--model", "SqueezeNet1.1", "--chip", "m"},
+		{"sweep", "--models", "ResNet18", "--chips", "s-FIT", "--batches", "1", "--method", "greedy"},
+	} {
+		if code, _, errOut := runCLI(args...); code != exitOK {
+			t.Errorf("%v: exit %d: %s", args, code, errOut)
+		}
+	}
+	// A model or chip file that cannot be read is not a usage error.
+	if code, _, errOut := runCLI("compile", "--model", filepath.Join(t.TempDir(), "missing.json")); code != exitError {
+		t.Errorf("a missing model file: exit %d (%s), want %d", code, errOut, exitError)
+	}
+}
+
+// A name given without its flag gets the flag it belongs to.
+func TestPositionalNameSuggestsItsFlag(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"chip", "Z"}, "compass chip: unexpected argument \"Z\"; did you mean --chip Z? (compass chip takes flags only)\n"},
+		{[]string{"chip", "S-fit"}, "compass chip: unexpected argument \"S-fit\"; did you mean --chip S-fit? (compass chip takes flags only)\n"},
+		{[]string{"compile", "resnet18"}, "compass compile: unexpected argument \"resnet18\"; did you mean --model resnet18? (compass compile takes flags only)\n"},
+		{[]string{"inspect", "--model", "resnet18", "L"}, "compass inspect: unexpected argument \"L\"; did you mean --chip L? (compass inspect takes flags only)\n"},
+		{[]string{"export", "vgg16"}, "compass export: unexpected argument \"vgg16\"; did you mean --model vgg16? (compass export takes flags only)\n"},
+		{[]string{"sweep", "resnet18"}, "compass sweep: unexpected argument \"resnet18\"; did you mean --models resnet18? (compass sweep takes flags only)\n"},
+		{[]string{"models", "extra"}, "compass models: unexpected argument \"extra\": compass models takes flags only (compass help models lists them)\n"},
+	}
+	for _, c := range cases {
+		code, out, errOut := runCLI(c.args...)
+		if code != exitUsage || errOut != c.want || out != "" {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d, stderr %q", c.args, code, errOut, exitUsage, c.want)
+		}
 	}
 }
