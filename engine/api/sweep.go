@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
-	"sync"
 
 	"github.com/compass-go/compass/engine/hw"
+	"github.com/compass-go/compass/engine/internal/parallel"
 	"github.com/compass-go/compass/engine/internal/partition"
 	"github.com/compass-go/compass/engine/model"
 )
@@ -159,52 +158,18 @@ func Sweep(ctx context.Context, req SweepRequest) (*SweepResult, error) {
 			}
 		}
 	}
-	workers := req.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	errs := make([]error, len(jobs))
-	next := make(chan job)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	done := 0
-	for w := 0; w < min(workers, len(jobs)); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range next {
-				row := &res.Rows[j.row]
-				creq := CompileRequest{Graph: graphs[j.model], Chip: row.Chip, ChipSpec: chips[j.chip].spec, Batch: row.Batch,
-					Methods: req.Methods, Objective: req.Objective, Seed: req.Seed, Limits: &lim}
-				err := sweepRow(ctx, req.Simulate, creq, row)
-				if err != nil {
-					errs[j.row] = fmt.Errorf("%s on %s at batch %d: %w", row.Model, row.Chip, row.Batch, err)
-					continue
-				}
-				if req.Progress != nil {
-					mu.Lock()
-					done++
-					req.Progress(done, len(jobs))
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	for _, j := range jobs {
-		if ctx.Err() != nil {
-			break
+	err = parallel.Run(ctx, len(jobs), req.Workers, func(i int) error {
+		j := jobs[i]
+		row := &res.Rows[j.row]
+		creq := CompileRequest{Graph: graphs[j.model], Chip: row.Chip, ChipSpec: chips[j.chip].spec, Batch: row.Batch,
+			Methods: req.Methods, Objective: req.Objective, Seed: req.Seed, Limits: &lim}
+		if err := sweepRow(ctx, req.Simulate, creq, row); err != nil {
+			return fmt.Errorf("%s on %s at batch %d: %w", row.Model, row.Chip, row.Batch, err)
 		}
-		next <- j
-	}
-	close(next)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+		return nil
+	}, req.Progress)
+	if err != nil {
 		return nil, err
-	}
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
 	}
 	return res, nil
 }

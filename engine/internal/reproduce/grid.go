@@ -4,12 +4,11 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"runtime"
-	"sync"
 
 	"github.com/compass-go/compass/engine/hw"
 	"github.com/compass-go/compass/engine/internal/estimate"
 	"github.com/compass-go/compass/engine/internal/mapping"
+	"github.com/compass-go/compass/engine/internal/parallel"
 	"github.com/compass-go/compass/engine/internal/partition"
 	"github.com/compass-go/compass/engine/model"
 	"github.com/compass-go/compass/engine/model/zoo"
@@ -145,49 +144,15 @@ func measure(ctx context.Context, chips []*hw.Chip, opt Options) (*grid, error) 
 		}
 		graphs[name] = g
 	}
-	workers := opt.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	errs := make([]error, len(jobs))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	done := 0
-	for w := 0; w < min(workers, len(jobs)); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				j := jobs[i]
-				if err := runJob(ctx, graphs[j.model], chips[j.chip], j, opt); err != nil {
-					errs[i] = fmt.Errorf("%s on %s: %w", j.model, chips[j.chip].Name, err)
-					continue
-				}
-				if opt.Progress != nil {
-					mu.Lock()
-					done++
-					opt.Progress(done, len(jobs))
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	for i := range jobs {
-		if ctx.Err() != nil {
-			break
+	err := parallel.Run(ctx, len(jobs), opt.Workers, func(i int) error {
+		j := jobs[i]
+		if err := runJob(ctx, graphs[j.model], chips[j.chip], j, opt); err != nil {
+			return fmt.Errorf("%s on %s: %w", j.model, chips[j.chip].Name, err)
 		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+		return nil
+	}, opt.Progress)
+	if err != nil {
 		return nil, err
-	}
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
 	}
 	return gr, nil
 }
