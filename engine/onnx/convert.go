@@ -362,10 +362,10 @@ func (r *reader) order(gp *graphProto) ([]*nodeProto, error) {
 				continue
 			}
 			if j, dup := producer[o]; dup {
-				return nil, fmt.Errorf("value %q is produced twice (nodes %s and %s): ONNX values have one producer", o, label(gp.nodes[j]), label(n))
+				return nil, nodeError(n, "value %q is produced twice (by node %s too): ONNX values have one producer", o, label(gp.nodes[j]))
 			}
 			if _, known := r.vals[o]; known {
-				return nil, fmt.Errorf("node %s writes %q, which is already a graph input or initializer", label(n), o)
+				return nil, nodeError(n, "writes %q, which is already a graph input or initializer", o)
 			}
 			producer[o] = i
 		}
@@ -383,9 +383,9 @@ func (r *reader) order(gp *graphProto) ([]*nodeProto, error) {
 			j, ok := producer[in]
 			if !ok {
 				if k >= len(n.inputs) {
-					return nil, fmt.Errorf("node %s: a subgraph reads %q, which no node, initializer or graph input provides (a missing input)", label(n), in)
+					return nil, nodeError(n, "a subgraph reads %q, which no node, initializer or graph input provides (a missing input)", in)
 				}
-				return nil, fmt.Errorf("node %s: input %d names %q, which no node, initializer or graph input provides (a missing input)", label(n), k, in)
+				return nil, nodeError(n, "input %d names %q, which no node, initializer or graph input provides (a missing input)", k, in)
 			}
 			indeg[i]++
 			cons[j] = append(cons[j], i)
@@ -427,6 +427,12 @@ func (r *reader) order(gp *graphProto) ([]*nodeProto, error) {
 		nodes[k] = gp.nodes[i]
 	}
 	return nodes, nil
+}
+
+// nodeError is a *model.NodeError for ONNX node n, named as the IR names
+// it (nodeName: its name, else its first output), with a formatted reason.
+func nodeError(n *nodeProto, format string, a ...any) error {
+	return &model.NodeError{Node: nodeName(n), Op: n.op, Err: fmt.Errorf(format, a...)}
 }
 
 // label names a node for messages: its name, or its first output.

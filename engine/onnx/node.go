@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -17,8 +18,21 @@ type nctx struct {
 	in   []*val // inputs in operand order; nil for omitted optional inputs
 }
 
+// errf is a *model.NodeError naming the node being converted.
 func (c *nctx) errf(format string, a ...any) error {
-	return fmt.Errorf("node %s: %s", label(c.n), fmt.Sprintf(format, a...))
+	return nodeError(c.n, format, a...)
+}
+
+// named returns err, from converting the node, as a *model.NodeError
+// naming it, unless it names a node already (a node of an If branch) or
+// lists unsupported operators.
+func (c *nctx) named(err error) error {
+	var ne *model.NodeError
+	var ops *UnsupportedOpsError
+	if errors.As(err, &ne) || errors.As(err, &ops) {
+		return err
+	}
+	return &model.NodeError{Node: nodeName(c.n), Op: c.n.op, Err: err}
 }
 
 // opDef says how an ONNX operator is converted. The table is static data
@@ -243,10 +257,10 @@ func (r *reader) node(n *nodeProto) error {
 	}
 	for _, a := range n.attrs {
 		if a.graph && (n.op != "If" || a.g == nil) {
-			return fmt.Errorf("node %s: attribute %q holds a subgraph: operators with subgraphs (If, Loop, Scan) are not supported", label(n), a.name)
+			return nodeError(n, "attribute %q holds a subgraph: operators with subgraphs (If, Loop, Scan) are not supported", a.name)
 		}
 		if a.refName != "" {
-			return fmt.Errorf("node %s: attribute %q refers to a function attribute (%q), which is only valid inside a function", label(n), a.name, a.refName)
+			return nodeError(n, "attribute %q refers to a function attribute (%q), which is only valid inside a function", a.name, a.refName)
 		}
 	}
 	c := &nctx{r: r, n: n, def: h, name: nodeName(n)}
@@ -258,7 +272,7 @@ func (r *reader) node(n *nodeProto) error {
 		}
 		v := r.vals[in]
 		if v == nil {
-			return fmt.Errorf("node %s: input %q is not defined", label(n), in)
+			return nodeError(n, "input %q is not defined", in)
 		}
 		if v.c == nil {
 			allConst = false
@@ -274,7 +288,7 @@ func (r *reader) node(n *nodeProto) error {
 	}
 	outs, err := fn(c)
 	if err != nil {
-		return err
+		return c.named(err)
 	}
 	for k, name := range n.outputs {
 		if name == "" {
