@@ -108,7 +108,8 @@ printf '\n## Search, estimate and simulation benchmarks\n\nGo benchmarks (`ns/op
 gobench "GA and exact optimum (partition)" ./engine/internal/partition 'GA|Optimal' -benchtime 3x
 gobench "every valid span estimated once (estimate)" ./engine/internal/estimate 'AllSpans'
 gobench "the discrete-event simulator (sim)" ./engine/internal/sim 'Simulate' -benchtime 3x
-gobench "mapping (mapping)" ./engine/internal/mapping 'MapResNet50|MapChain2000ChipM'
+gobench "mapping and the validity map's window against span-by-span packing (mapping)" ./engine/internal/mapping 'MapResNet50|MapChain2000ChipM|ValidEndsMixedUnits'
+gobench "the DRAM model, sequential and random bursts (dram)" ./engine/internal/dram 'SequentialRead|RandomRead'
 gobench "the facade, compile and JSON (api)" ./engine/api 'CompileResNet18M16' -benchtime 5x
 gobench "the HTTP handler (httpapi)" ./engine/httpapi 'CompileResNet18' -benchtime 5x
 

@@ -88,7 +88,7 @@ func (e *InternalError) Unwrap() error { return e.Err }
 //     GA's plans take 16 bytes per cut, and a generation's work is linear
 //     in its plans' cuts.
 //   - MaxSweepRows 1000: the paper grid is 45 configurations (its three
-//     networks on S, M, L at five batches) and takes about 0.7 s.
+//     networks on S, M, L at five batches; its time is in docs/figures.md).
 //   - MaxRefine 64: optimal-sim keeps up to that many labels at every cut
 //     position (24 bytes each: 25 MB at MaxUnits) and schedules as many
 //     programs; its simulations together stay within MaxSimEvents and
