@@ -105,12 +105,13 @@ timed "VGG16 on S at batch 1, every method" compile --model vgg16 --chip S --bat
 timed "the zoo's mappings on M (ViT-B/16)" inspect --model vit_b_16 --chip M
 
 printf '\n## Search, estimate and simulation benchmarks\n\nGo benchmarks (`ns/op` is one run of the named work; `-benchtime 3x` where a run is long).\n' >>"$out"
-gobench "GA and exact optimum (partition)" ./engine/internal/partition 'GA|Optimal' -benchtime 3x
+gobench "GA, exact optimum and k best plans (partition)" ./engine/internal/partition 'GA|Optimal|KBest' -benchtime 3x
 gobench "every valid span estimated once (estimate)" ./engine/internal/estimate 'AllSpans'
 gobench "the discrete-event simulator (sim)" ./engine/internal/sim 'Simulate' -benchtime 3x
 gobench "mapping and the validity map's window against span-by-span packing (mapping)" ./engine/internal/mapping 'MapResNet50|MapChain2000ChipM|ValidEndsMixedUnits'
 gobench "the DRAM model, sequential and random bursts (dram)" ./engine/internal/dram 'SequentialRead|RandomRead'
 gobench "the facade, compile and JSON (api)" ./engine/api 'CompileResNet18M16' -benchtime 5x
+gobench "optimal-sim beside optimal, each simulated through the facade (api)" ./engine/api 'OptimalSim' -benchtime 2x
 gobench "the HTTP handler (httpapi)" ./engine/httpapi 'CompileResNet18' -benchtime 5x
 
 if command -v node >/dev/null 2>&1; then
