@@ -237,10 +237,17 @@ func InspectModel(req InspectRequest) (*InspectResult, error) {
 	return res, nil
 }
 
+// NodeError reports what is wrong with one node of a model (a graph's
+// check, or an ONNX node the reader refuses): the node's name, its op and
+// the reason. It reaches a front end inside the *InputError of the model's
+// field, so errors.As finds both: the field to mark and the node to name.
+type NodeError = model.NodeError
+
 // resolveModelChip loads the model and chip a request names. Its errors
-// are *InputError: Field "model" for the model, "chip" for a preset name
-// or chip file, and "chip_spec.<key>" for each bad key of a chip
-// description given in the request (several joined by errors.Join).
+// are *InputError: Field "model" for the model (wrapping a *NodeError when
+// one node is at fault), "chip" for a preset name or chip file, and
+// "chip_spec.<key>" for each bad key of a chip description given in the
+// request (several joined by errors.Join).
 func resolveModelChip(modelSpec string, g *model.Graph, chipSpec string, spec *hw.Chip) (*model.Graph, *hw.Chip, error) {
 	var err error
 	if g == nil {
