@@ -279,14 +279,20 @@ func TestSpanInvariantsOnZoo(t *testing.T) {
 	}
 }
 
-func BenchmarkAllSpansResNet18M(b *testing.B) {
+func BenchmarkAllSpansResNet18M(b *testing.B) { benchmarkAllSpans(b, mapping.PolicyUnit) }
+
+// Under crossbar placement the estimator also finds the replicas the fill
+// splits (splitReplicas) for every span it costs.
+func BenchmarkAllSpansResNet18MCrossbar(b *testing.B) { benchmarkAllSpans(b, mapping.PolicyCrossbar) }
+
+func benchmarkAllSpans(b *testing.B, policy mapping.Policy) {
 	g, _ := zoo.Build("resnet18")
 	chip, _ := hw.Preset("M")
 	m, _ := mapping.Map(g, chip)
 	b.ReportAllocs()
 	spans := 0
 	for b.Loop() {
-		e, _ := New(m, 16)
+		e, _ := NewPlaced(m, 16, policy)
 		spans = 0
 		for a := 0; a < e.NumUnits(); a++ {
 			for c := a + 1; c <= e.MaxEnd(a); c++ {

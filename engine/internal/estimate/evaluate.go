@@ -394,10 +394,9 @@ type splitWork struct {
 	sent     int64 // partial-sum bytes they send
 }
 
-// splitReplicas finds the replicas PolicyCrossbar's placement splits (it
-// fills cores crossbar by crossbar, replicas in unit order, so a replica
-// is split where a multiple of crossbars_per_core falls inside it) and
-// their work; none under PolicyUnit.
+// splitReplicas finds the replicas PolicyCrossbar's placement splits
+// (mapping.CrossbarFill, replicas in unit order as the layout places
+// them) and their work; none under PolicyUnit.
 func (e *Estimator) splitReplicas(s *Span, acc []layerAcc, first int) (w splitWork) {
 	if e.policy != mapping.PolicyCrossbar {
 		return w
@@ -412,11 +411,14 @@ func (e *Estimator) splitReplicas(s *Span, acc []layerAcc, first int) (w splitWo
 		for u := acc[i].firstUnit; u < acc[i].endUnit; u++ {
 			c := m.Units[u].Crossbars
 			end := at + r*c
+			// Only a replica a core's end falls in can be split: the
+			// k-th, k = (b - at) / c, for each core end b inside the run.
 			for b := (at/K + 1) * K; b < end; b += K {
-				if (b-at)%c == 0 {
+				k := (b - at) / c
+				if _, _, n := mapping.CrossbarFill(at+k*c, c, K); n == c {
 					continue // a core ends between two replicas
 				}
-				_, p := mapping.ReplicaPositions(positions, r, (b-at)/c)
+				_, p := mapping.ReplicaPositions(positions, r, k)
 				outs := int64(m.Units[u].OutEnd - m.Units[u].OutStart)
 				w.replicas++
 				w.ops += outs * p

@@ -228,22 +228,19 @@ func placeUnits(m *mapping.Mapping, p *Partition) error {
 // a core continuing on the next.
 func placeCrossbars(m *mapping.Mapping, p *Partition) error {
 	K := m.Chip.CrossbarsPerCore
-	core, used := 0, 0
+	at := 0 // the fill's offset over the cores
 	for i := range p.Replicas {
 		r := &p.Replicas[i]
 		size := m.Units[r.Unit].Crossbars
 		r.Pieces = nil
-		for at := 0; at < size; {
-			if used == K {
-				core, used = core+1, 0
-			}
+		for done := 0; done < size; {
+			core, x, n := mapping.CrossbarFill(at, size-done, K)
 			if core >= m.Chip.Cores {
 				return fmt.Errorf("units [%d, %d) with their replication need more than the chip's %d cores of %d crossbars", p.Start, p.End, m.Chip.Cores, K)
 			}
-			n := min(size-at, K-used)
-			r.Pieces = append(r.Pieces, Piece{Core: core, FirstCrossbar: used, Crossbars: n, UnitCrossbar: at})
+			r.Pieces = append(r.Pieces, Piece{Core: core, FirstCrossbar: x, Crossbars: n, UnitCrossbar: done})
+			done += n
 			at += n
-			used += n
 		}
 	}
 	return nil

@@ -78,3 +78,16 @@ func (p Policy) ValidEnds(m *Mapping) []int {
 	}
 	return ends
 }
+
+// CrossbarFill is where PolicyCrossbar's fill puts an item (a replica, or
+// what is left of one) of size crossbars that starts at fill offset at,
+// the fill running over cores of perCore crossbars in order (offset o is
+// crossbar o mod perCore of core o / perCore): the item starts on core
+// core at crossbar crossbar, and that core holds its first n crossbars
+// (size when it holds the whole item); the rest continue at offset at+n,
+// the first crossbar of the next core. The layout places replicas by it
+// and the estimator finds the replicas it splits by it.
+func CrossbarFill(at, size, perCore int) (core, crossbar, n int) {
+	core, crossbar = at/perCore, at%perCore
+	return core, crossbar, min(size, perCore-crossbar)
+}
