@@ -38,8 +38,9 @@ func (h *handler) reply(w http.ResponseWriter, r *http.Request, v any) {
 	}
 }
 
-// problem is an RFC 9457 problem document, with two extension members:
-// the request field at fault, and the limit a refused request exceeded.
+// problem is an RFC 9457 problem document, with three extension members:
+// the request field at fault, the model's node at fault (an
+// api.NodeError's), and the limit a refused request exceeded.
 type problem struct {
 	Type     string        `json:"type"`
 	Title    string        `json:"title"`
@@ -47,6 +48,7 @@ type problem struct {
 	Detail   string        `json:"detail"`
 	Instance string        `json:"instance,omitempty"`
 	Field    string        `json:"field,omitempty"`
+	Node     string        `json:"node,omitempty"`
 	Limit    *problemLimit `json:"limit,omitempty"`
 }
 
@@ -89,6 +91,10 @@ func (h *handler) problem(w http.ResponseWriter, r *http.Request, p problem) {
 //	body over the limit                       413
 //	a request fault found before the engine   400 (415, 422) with the field
 //	*api.InputError                           400 with the field
+//
+// and a fault of one node of the model (*api.NodeError, inside either)
+// names it in node as well.
+//
 //	*api.LimitError                           422 with the limit
 //	the deadline passed                       504
 //	*api.InternalError, a panic               500
@@ -106,7 +112,7 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		h.problem(w, r, problem{Status: http.StatusRequestEntityTooLarge,
 			Detail: fmt.Sprintf("the request body is over the server's limit of %d bytes: send a smaller model file, or raise the server's --max-body", maxErr.Limit)})
 	case errors.As(err, &reqErr):
-		h.problem(w, r, problem{Status: reqErr.status, Field: reqErr.field, Detail: reqErr.Error()})
+		h.problem(w, r, problem{Status: reqErr.status, Field: reqErr.field, Node: nodeOf(err), Detail: reqErr.Error()})
 	case errors.As(err, &internal):
 		h.problem(w, r, problem{Status: http.StatusInternalServerError, Detail: internal.Error()})
 	case errors.As(err, &limitErr):
@@ -116,15 +122,25 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		h.problem(w, r, problem{Status: http.StatusUnprocessableEntity, Detail: strings.Replace(err.Error(), limitErr.Error(), detail, 1),
 			Limit: &problemLimit{What: limitErr.What, Need: limitErr.Need, Limit: limitErr.Limit, Lift: lift}})
 	case errors.As(err, &inputErr):
-		h.problem(w, r, problem{Status: http.StatusBadRequest, Field: inputErr.Field, Detail: err.Error()})
+		h.problem(w, r, problem{Status: http.StatusBadRequest, Field: inputErr.Field, Node: nodeOf(err), Detail: err.Error()})
 	case errors.Is(err, context.DeadlineExceeded):
 		h.problem(w, r, problem{Status: http.StatusGatewayTimeout,
 			Detail: fmt.Sprintf("the request's work passed the server's deadline of %s and was stopped: ask for less work (fewer methods, a smaller GA population or batch), or raise the server's --deadline", h.cfg.Deadline)})
 	case errors.Is(err, context.Canceled):
 		h.problem(w, r, problem{Status: http.StatusServiceUnavailable, Detail: "the request was cancelled before its work ended"})
 	default:
-		h.problem(w, r, problem{Status: http.StatusUnprocessableEntity, Detail: err.Error()})
+		h.problem(w, r, problem{Status: http.StatusUnprocessableEntity, Node: nodeOf(err), Detail: err.Error()})
 	}
+}
+
+// nodeOf is the name of the model's node err blames (an *api.NodeError's),
+// or "".
+func nodeOf(err error) string {
+	var ne *api.NodeError
+	if errors.As(err, &ne) {
+		return ne.Node
+	}
+	return ""
 }
 
 // serverLift is how a limit is lifted, for a client of the API: the
