@@ -59,6 +59,9 @@ type ReproduceRequest struct {
 //	  {energy_per_inference_j, edp_j_s} (EDP objective, chip S)
 //	serialised_io[]: per network: model, estimated, serialised (compass /
 //	  layerwise throughput as estimated and with activation I/O serialised)
+//	chip_power[]: per chip (S, M, L): chip, static_mw, mvm_mw (every
+//	  crossbar running MVMs back to back), peak_mw (their sum: Table I's
+//	  chip power)
 type ReproduceResult = reproduce.Result
 
 // ReproducedFigure is one figure of a ReproduceResult.

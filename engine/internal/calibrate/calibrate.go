@@ -198,7 +198,8 @@ func (f *fitter) at(t float64) (evaluation, error) {
 
 // scaled is r's figures with the MVM energy scaled by s: the plans, the
 // replacement energy and the throughput do not change; the MVM energy of
-// every curve point is s times larger.
+// every curve point, and the MVM part of each chip's peak power, is s
+// times larger.
 func scaled(r *reproduce.Result, targets []reproduce.PaperFigure, s float64) ([]reproduce.Figure, error) {
 	c := *r
 	c.Replacement = make([]reproduce.ReplacementPoint, len(r.Replacement))
@@ -207,6 +208,12 @@ func scaled(r *reproduce.Result, targets []reproduce.PaperFigure, s float64) ([]
 		p.Ratio = p.ReplacementJ / p.MVMJ
 		p.WithMVM = 1 + p.Ratio
 		c.Replacement[i] = p
+	}
+	c.ChipPower = make([]reproduce.ChipPower, len(r.ChipPower))
+	for i, p := range r.ChipPower {
+		p.MVMMW *= s
+		p.PeakMW = p.StaticMW + p.MVMMW
+		c.ChipPower[i] = p
 	}
 	if err := c.Refigure(targets); err != nil {
 		return nil, err

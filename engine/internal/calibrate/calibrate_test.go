@@ -130,3 +130,41 @@ func TestGoldenSection(t *testing.T) {
 		t.Errorf("golden: %v, %v; want 0.3", x, err)
 	}
 }
+
+// An energy scale applied without re-planning gives each chip the peak
+// power of the chip the scale would make (Table I's chip power is a
+// held-out figure: the fit must state it for the chips it fits).
+func TestScaledChipPowerIsTheFittedChips(t *testing.T) {
+	base, err := sourcedFamily()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var power []reproduce.PaperFigure
+	for _, f := range reproduce.PaperFigures() {
+		if len(f.ID) > 11 && f.ID[:11] == "chip-power-" {
+			power = append(power, f)
+		}
+	}
+	if len(power) != 3 {
+		t.Fatalf("%d chip-power figures, want 3 (S, M, L)", len(power))
+	}
+	t1 := 2 * base[0].ADCLatencyNs
+	chips := make([]*hw.Chip, 3)
+	for i, c := range base {
+		chips[i] = hw.FitParams{ADCLatencyNs: t1, MVMEnergyScale: 1}.Apply(c)
+	}
+	r, err := reproduce.Run(context.Background(), "fit", chips, power, reproduce.Options{Seed: 1, LatencyOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	figs, err := scaled(r, power, 0.25)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range figs {
+		want := hw.FitParams{ADCLatencyNs: t1, MVMEnergyScale: 0.25}.Apply(base[i]).PeakPowerMW()
+		if math.Abs(f.Ours-want) > 1e-9*want {
+			t.Errorf("%s at scale 0.25: %v mW, the scaled chip's peak power is %v mW", f.ID, f.Ours, want)
+		}
+	}
+}

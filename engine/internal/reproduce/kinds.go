@@ -30,6 +30,35 @@ var figureKinds = map[string]func(*Result) (float64, error){
 	"edp-resnet18-S-vs-greedy":              edp(func(p EDPPoint) float64 { return p.Greedy.EDPJS / p.Compass.EDPJS }),
 	"edp-resnet18-S-vs-layerwise":           edp(func(p EDPPoint) float64 { return p.Layerwise.EDPJS / p.Compass.EDPJS }),
 	"energy-resnet18-S-compass-over-greedy": edp(func(p EDPPoint) float64 { return p.Compass.EnergyPerInferenceJ / p.Greedy.EnergyPerInferenceJ }),
+
+	"throughput-mean-vs-baselines": meanVsBaselines,
+
+	"chip-power-S": chipPower(0),
+	"chip-power-M": chipPower(1),
+	"chip-power-L": chipPower(2),
+}
+
+// meanVsBaselines is the mean of the per-network compass / greedy and
+// compass / layerwise ratios.
+func meanVsBaselines(r *Result) (float64, error) {
+	if len(r.Throughput) != len(networks) {
+		return 0, fmt.Errorf("throughput figures for %d networks, want %d", len(r.Throughput), len(networks))
+	}
+	var v []float64
+	for _, n := range r.Throughput {
+		v = append(v, n.VsGreedy, n.VsLayerwise)
+	}
+	return mean(v), nil
+}
+
+// chipPower is the peak power of the family's i-th chip (S, M, L).
+func chipPower(i int) func(*Result) (float64, error) {
+	return func(r *Result) (float64, error) {
+		if i >= len(r.ChipPower) {
+			return 0, fmt.Errorf("no chip power for the family's chip %d", i)
+		}
+		return r.ChipPower[i].PeakMW, nil
+	}
 }
 
 // curveAt is the mean over chips of (replacement + MVM) / MVM at batch b.

@@ -38,14 +38,18 @@ func TestFitTargetsAreTheDeclaredSubset(t *testing.T) {
 	wantHeld := []string{"throughput-vgg16-vs-greedy", "throughput-vgg16-vs-layerwise", "throughput-resnet18-vs-greedy",
 		"throughput-resnet18-vs-layerwise", "throughput-squeezenet1_1-vs-greedy", "throughput-squeezenet1_1-vs-layerwise",
 		"resnet18-M-16-vs-greedy", "resnet18-M-16-vs-layerwise", "edp-resnet18-S-vs-greedy", "edp-resnet18-S-vs-layerwise",
-		"energy-resnet18-S-compass-over-greedy"}
+		"energy-resnet18-S-compass-over-greedy", "throughput-mean-vs-baselines", "chip-power-S", "chip-power-M", "chip-power-L"}
 	if !slices.Equal(fit, wantFit) || !slices.Equal(held, wantHeld) {
 		t.Errorf("fit targets %v\nheld out %v", fit, held)
 	}
 	// The paper's values as the restatement of the paper gives them.
 	want := map[string][2]float64{"throughput-vgg16-vs-greedy": {1.80, 1.80}, "throughput-resnet18-vs-layerwise": {1.31, 1.31},
 		"resnet18-M-16-vs-greedy": {2.26, 2.26}, "edp-resnet18-S-vs-layerwise": {2.08, 2.08}, "replacement-mvm-b1": {3.6, 4.0},
-		"replacement-mvm-b16": {1.18, 1.21}, "axis-resnet18": {750, 750}, "greedy-first-share-resnet18-M-16": {0.95, 1}}
+		"replacement-mvm-b16": {1.18, 1.21}, "greedy-first-share-resnet18-M-16": {0.95, 1}, "throughput-mean-vs-baselines": {1.78, 1.78},
+		"chip-power-S": {1570, 1570}, "chip-power-M": {2800, 2800}, "chip-power-L": {6300, 6300},
+		// An axis top bounds the tallest bar; the bar passes the tick
+		// below it, at least 2/3 of the top with three or more intervals.
+		"axis-vgg16": {100, 150}, "axis-resnet18": {500, 750}, "axis-squeezenet1_1": {1500, 2000}}
 	for _, f := range figs {
 		if w, ok := want[f.ID]; ok && (f.Low != w[0] || f.High == nil || *f.High != w[1]) {
 			t.Errorf("%s: paper %v-%v, want %v", f.ID, f.Low, f.High, w)
@@ -164,8 +168,31 @@ func TestRunFiguresAndDistances(t *testing.T) {
 		}
 		return s
 	}
-	if math.Abs(r.HeldOutDistance-sum(held)/11) > 1e-12 || math.Abs(r.FitDistance-sum(fit)/9) > 1e-12 {
-		t.Errorf("held-out %v (want %v), fit %v (want %v)", r.HeldOutDistance, sum(held)/11, r.FitDistance, sum(fit)/9)
+	if math.Abs(r.HeldOutDistance-sum(held)/15) > 1e-12 || math.Abs(r.FitDistance-sum(fit)/9) > 1e-12 {
+		t.Errorf("held-out %v (want %v), fit %v (want %v)", r.HeldOutDistance, sum(held)/15, r.FitDistance, sum(fit)/9)
+	}
+	// The mean over both baselines is the mean of the six ratios, and
+	// the chip powers are the chips' peak powers: Table I's 2800 and
+	// 6300 mW for the sourced M and L (docs/hardware.md, D1).
+	six := 0.0
+	for _, n := range r.Throughput {
+		six += n.VsGreedy + n.VsLayerwise
+	}
+	for _, f := range r.Figures {
+		switch f.ID {
+		case "throughput-mean-vs-baselines":
+			if math.Abs(f.Ours-six/6) > 1e-12 {
+				t.Errorf("mean over the baselines %v, the six ratios give %v", f.Ours, six/6)
+			}
+		case "chip-power-M", "chip-power-L":
+			if f.Distance > 1e-9 {
+				t.Errorf("%s: sourced %v mW, Table I %v mW", f.ID, f.Ours, f.Low)
+			}
+		case "chip-power-S":
+			if s := sourcedChips(t)[0]; f.Ours != s.PeakPowerMW() {
+				t.Errorf("chip-power-S: %v mW, chip S's peak power is %v mW", f.Ours, s.PeakPowerMW())
+			}
+		}
 	}
 	// Per network: 3 chips x 5 batches of bars, the ratio the mean of
 	// the bars' ratios.

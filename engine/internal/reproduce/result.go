@@ -37,6 +37,17 @@ type Result struct {
 	// SerialisedIO re-costs the same latency plans with every activation
 	// transfer serialised after compute: compass / layerwise per network.
 	SerialisedIO []SerialisedRatio `json:"serialised_io"`
+	// ChipPower is each chip's peak power (Table I's chip power), S, M, L.
+	ChipPower []ChipPower `json:"chip_power"`
+}
+
+// ChipPower is one chip's peak power (hw.Chip.PeakPowerMW) in its two
+// parts: the static power and every crossbar running MVMs back to back.
+type ChipPower struct {
+	Chip     string  `json:"chip"`
+	StaticMW float64 `json:"static_mw"`
+	MVMMW    float64 `json:"mvm_mw"`
+	PeakMW   float64 `json:"peak_mw"`
 }
 
 // Figure is one published figure and ours.
@@ -141,6 +152,10 @@ func Run(ctx context.Context, family string, chips []*hw.Chip, figs []PaperFigur
 	res.Replacement = gr.replacement()
 	res.EDP = gr.edpPoints()
 	res.SerialisedIO = gr.serialisedIO()
+	for _, c := range chips {
+		st, peak := c.StaticPowerMW(), c.PeakPowerMW()
+		res.ChipPower = append(res.ChipPower, ChipPower{Chip: c.Name, StaticMW: st, MVMMW: peak - st, PeakMW: peak})
+	}
 	if err := res.Refigure(figs); err != nil {
 		return nil, err
 	}
