@@ -126,13 +126,18 @@ func uint8Array(b []byte) js.Value {
 // its kind ("input": the request's field is wrong, named in "field" as its
 // JSON path such as "chip_spec.cores"; "limit": the request asks for more
 // work than a bound allows; "internal": a bug; "" otherwise) so the page
-// can show it next to the field or as a refusal.
+// can show it next to the field or as a refusal, and in "node" the
+// model's node at fault ("" when no one node is: an api.NodeError's).
 func reply(text string, err error) map[string]any {
 	if err == nil {
 		return map[string]any{"ok": true, "json": text, "error": ""}
 	}
 	kind, field := classify(err)
-	out := map[string]any{"ok": false, "json": "", "error": shorten(err.Error(), 4000), "kind": kind, "field": field}
+	out := map[string]any{"ok": false, "json": "", "error": shorten(err.Error(), 4000), "kind": kind, "field": field, "node": ""}
+	var node *api.NodeError
+	if errors.As(err, &node) {
+		out["node"] = shorten(node.Node, 200)
+	}
 	// A model that cannot be read lists every blocker, one sentence each,
 	// and a dynamic input names itself, so the page can show them apart.
 	var ops *api.UnsupportedOpsError

@@ -224,6 +224,44 @@ func TestErrorsNameTheirField(t *testing.T) {
 	}
 }
 
+// A model whose one node is at fault comes back naming that node beside
+// its field (a JSON graph's node and an ONNX node alike), and a fault of
+// no node with node "".
+func TestErrorsNameTheirNode(t *testing.T) {
+	f := export(loadModel)
+	defer f.Release()
+	dangling := `{"name":"bad","nodes":[{"name":"x","op":"Input","shape":[8]},{"name":"fc","op":"Linear","inputs":["nope"],"linear":{"out_features":4}}]}`
+	cases := []struct {
+		name string
+		data []byte
+		node string
+	}{
+		{"bad.json", []byte(dangling), "fc"},
+		{"bad.onnx", onnxtest.ConvModel([]any{1, 3, 8, 8}, 4, "Reshape"), "reshape_0"},
+		{"junk.onnx", []byte("not a protobuf at all"), ""},
+	}
+	for _, c := range cases {
+		r := f.Invoke(c.name, jsBytes(c.data))
+		if r.Get("ok").Bool() {
+			t.Errorf("%s: loaded", c.name)
+			continue
+		}
+		if kind, field := r.Get("kind").String(), r.Get("field").String(); kind != "input" || field != "model" {
+			t.Errorf("%s: kind %q field %q, want input on model", c.name, kind, field)
+		}
+		if node := r.Get("node"); node.Type() != js.TypeString || node.String() != c.node {
+			t.Errorf("%s: node %v, want %q (%s)", c.name, node, c.node, r.Get("error").String())
+		}
+	}
+	// A bad request field names no node.
+	fc := export(compile)
+	defer fc.Release()
+	r := fc.Invoke(`{"model":"resnet18","chip":"M","batch":"four"}`)
+	if node := r.Get("node"); node.Type() != js.TypeString || node.String() != "" {
+		t.Errorf("a bad batch: node %v, want \"\"", node)
+	}
+}
+
 // jsBytes copies bytes into a new Uint8Array.
 func jsBytes(b []byte) js.Value {
 	a := js.Global().Get("Uint8Array").New(len(b))
