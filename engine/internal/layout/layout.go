@@ -55,15 +55,23 @@ type Piece struct {
 
 // Replica is one replica of one unit in a partition, placed.
 type Replica struct {
-	Unit      int   // global unit index
-	Layer     int   // index into Mapping.Layers
-	Index     int   // which replica of the unit, 0 .. replication-1
-	Home      int   // the unit that adds the stripe's partial sums and does the vector work (Unit itself for a home)
-	FirstPos  int64 // the first output position it computes
-	Positions int64 // how many
-	Pieces    []Piece
-	Rows      []int          // matrix rows programmed in each of the unit's crossbars (shared by its replicas: do not modify)
-	Buffer    mapping.Buffer // what it keeps in local memory and spills
+	Unit  int // global unit index
+	Layer int // index into Mapping.Layers
+	Index int // which replica of the unit, 0 .. replication-1
+	Home  int // the unit that adds the stripe's partial sums and does the vector work (Unit itself for a home)
+	// StripeLast is the last unit of its stripe in the partition (Unit
+	// itself unless the layer's input is split); CarriesOut says the
+	// stripe has input splits after the partition, so its home stores the
+	// partial sums to DRAM for a later partition to finish rather than
+	// finishing the outputs. Both are the stripe's, the same for its
+	// units.
+	StripeLast int
+	CarriesOut bool
+	FirstPos   int64 // the first output position it computes
+	Positions  int64 // how many
+	Pieces     []Piece
+	Rows       []int          // matrix rows programmed in each of the unit's crossbars (shared by its replicas: do not modify)
+	Buffer     mapping.Buffer // what it keeps in local memory and spills
 }
 
 // IsHome reports whether the replica is its stripe's home.
@@ -173,6 +181,7 @@ func New(m *mapping.Mapping, spans []Span, policy mapping.Policy) (*Layout, erro
 		p := &lay.Partitions[pi]
 		p.Start, p.End, p.FirstLayer = s.Start, s.End, first
 		p.Replication = append([]int(nil), s.Replicas...)
+		home, last := s.Start, s.Start // the stripe of the unit at hand: its first and last units in the span
 		for u := s.Start; u < s.End; u++ {
 			unit := m.Units[u]
 			l := m.Layers[unit.Layer]
@@ -180,13 +189,16 @@ func New(m *mapping.Mapping, spans []Span, policy mapping.Policy) (*Layout, erro
 			if rows[u] == nil {
 				rows[u] = m.CrossbarRows(u)
 			}
-			home := u
-			for home > s.Start && m.Units[home-1].Layer == unit.Layer && m.Units[home-1].OutStart == unit.OutStart && unit.InputSplit > 0 && m.Units[home].InputSplit > 0 {
-				home--
+			if !continuesStripe(m, s.Start, u) {
+				home, last = u, u
+				for last+1 < s.End && continuesStripe(m, s.Start, last+1) {
+					last++
+				}
 			}
+			carriesOut := m.Units[last].InputSplit < l.InputSplits-1
 			for k := 0; k < reps; k++ {
 				firstPos, positions := mapping.ReplicaPositions(l.Positions, reps, k)
-				p.Replicas = append(p.Replicas, Replica{Unit: u, Layer: unit.Layer, Index: k, Home: home,
+				p.Replicas = append(p.Replicas, Replica{Unit: u, Layer: unit.Layer, Index: k, Home: home, StripeLast: last, CarriesOut: carriesOut,
 					FirstPos: firstPos, Positions: positions, Rows: rows[u], Buffer: m.ReplicaBuffer(u, positions)})
 			}
 		}
@@ -202,6 +214,13 @@ func New(m *mapping.Mapping, spans []Span, policy mapping.Policy) (*Layout, erro
 		return nil, fmt.Errorf("layout: the partitions end at unit %d; they must cover all %d units", next, len(m.Units))
 	}
 	return lay, nil
+}
+
+// continuesStripe reports whether unit u, in a partition starting at unit
+// start, continues the stripe of unit u-1: a later input split of the
+// same layer's same outputs.
+func continuesStripe(m *mapping.Mapping, start, u int) bool {
+	return u > start && m.Units[u-1].Layer == m.Units[u].Layer && m.Units[u-1].OutStart == m.Units[u].OutStart && m.Units[u].InputSplit > 0
 }
 
 // placeUnits is PolicyUnit: each replica whole on one core, best-fit

@@ -140,6 +140,9 @@ func checkLayout(t *testing.T, what string, e *estimate.Estimator, cuts []int, l
 				t.Fatalf("%s: unit %d replica %d comes out of order", what, r.Unit, r.Index)
 			}
 			covered[r.Unit] = append(covered[r.Unit], r.FirstPos, r.Positions)
+			if r.Index == 0 {
+				checkStripe(t, what, m, p, &r)
+			}
 		}
 		for c, b := range kept {
 			if b > int64(chip.LocalMemoryBytes) {
@@ -162,6 +165,34 @@ func checkLayout(t *testing.T, what string, e *estimate.Estimator, cuts []int, l
 		}
 	}
 	checkOwners(t, what, m, lay.Owners)
+}
+
+// checkStripe: a replica's stripe is the units of its layer with its
+// output columns (the layer's input splits of them); its home is the
+// first of them in the partition, StripeLast the last, and it carries out
+// exactly when the stripe's last split lies after the partition.
+func checkStripe(t *testing.T, what string, m *mapping.Mapping, p *layout.Partition, r *layout.Replica) {
+	t.Helper()
+	unit := m.Units[r.Unit]
+	first, last, lastSplit := -1, -1, -1
+	for u, v := range m.Units {
+		if v.Layer != unit.Layer || v.OutStart != unit.OutStart {
+			continue
+		}
+		if u >= p.Start && u < p.End {
+			if first < 0 {
+				first = u
+			}
+			last = u
+		}
+		if v.InputSplit == m.Layers[unit.Layer].InputSplits-1 {
+			lastSplit = u
+		}
+	}
+	if r.Home != first || r.StripeLast != last || r.CarriesOut != (lastSplit >= p.End) {
+		t.Fatalf("%s: partition [%d, %d) unit %d: home %d, stripe's last %d, carries out %v; want %d, %d, %v (the stripe's last split is unit %d)",
+			what, p.Start, p.End, r.Unit, r.Home, r.StripeLast, r.CarriesOut, first, last, lastSplit >= p.End, lastSplit)
+	}
 }
 
 // checkOwners: a layer node owns itself; a vector node is owned by the
@@ -232,10 +263,13 @@ func TestLayoutProperties(t *testing.T) {
 
 func checkPolicy(t *testing.T, policy mapping.Policy) {
 	rng := rand.New(rand.NewPCG(14, 1))
-	split := 0
+	split, carried := 0, 0
 	defer func() {
 		if policy == mapping.PolicyCrossbar && split == 0 {
 			t.Error("crossbar placement split no replica over two cores: the checks above did not see it")
+		}
+		if carried == 0 {
+			t.Error("no stripe carried its partial sums out of a partition: the stripe checks did not see one")
 		}
 	}()
 	for _, c := range []struct {
@@ -268,6 +302,9 @@ func checkPolicy(t *testing.T, policy mapping.Policy) {
 					}
 					if len(r.Pieces) > 1 {
 						split++
+					}
+					if r.CarriesOut {
+						carried++
 					}
 				}
 			}

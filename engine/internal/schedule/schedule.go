@@ -44,6 +44,7 @@ type item struct {
 	unit, replica int
 	core, firstX  int
 	home          int            // the unit of the same stripe that adds partial sums and does the vector work
+	carryOut      bool           // its stripe has input splits after the span: partial sums go to DRAM (layout.Replica.CarriesOut)
 	firstPos      int64          // the first output position this replica computes
 	buf           mapping.Buffer // what it keeps in local memory, and spills
 	spillAddr     uint64         // its DRAM block for spills
@@ -58,7 +59,7 @@ type item struct {
 }
 
 // Build schedules the plan given by cuts (0 = c0 < ... < ck = units): it
-// lays the plan out (Estimator.Layout) and compiles the layout (Compile).
+// lays the plan out (layout.FromPlan) and compiles the layout (Compile).
 func Build(e *estimate.Estimator, cuts []int) (*isa.LoopProgram, error) {
 	return build(e, cuts, false)
 }
@@ -270,7 +271,7 @@ func buildPartition(e *estimate.Estimator, lay *layout.Layout, s *estimate.Span,
 		}
 		l := m.Layers[r.Layer]
 		unit := m.Units[r.Unit]
-		it := item{unit: r.Unit, replica: r.Index, home: r.Home, firstPos: r.FirstPos, positions: r.Positions, rowsPerCrossbar: r.Rows,
+		it := item{unit: r.Unit, replica: r.Index, home: r.Home, carryOut: r.CarriesOut, firstPos: r.FirstPos, positions: r.Positions, rowsPerCrossbar: r.Rows,
 			core: r.Pieces[0].Core, firstX: r.Pieces[0].FirstCrossbar, buf: r.Buffer, pieces: r.Pieces}
 		if r.IsHome() {
 			it.share = float64(unit.OutEnd-unit.OutStart) / float64(l.Cols*l.Groups) * float64(r.Positions) / float64(l.Positions)
@@ -325,7 +326,7 @@ func buildPartition(e *estimate.Estimator, lay *layout.Layout, s *estimate.Span,
 		}
 		if it.home == it.unit {
 			allHomes[m.Units[it.unit].Layer]++
-			if !carriesOut(m, s, it.unit) {
+			if !it.carryOut {
 				homes[m.Units[it.unit].Layer]++
 			}
 		} else {
@@ -415,22 +416,6 @@ func entryLoads(e *estimate.Estimator, owners *mapping.Owners, s *estimate.Span,
 		}
 	}
 	return entries, share
-}
-
-// carriesOut reports whether the stripe whose first in-span unit is home
-// has input splits after the span: its partial sums then go to DRAM for a
-// later partition to finish.
-func carriesOut(m *mapping.Mapping, span *estimate.Span, home int) bool {
-	unit := m.Units[home]
-	l := m.Layers[unit.Layer]
-	if l.InputSplits < 2 {
-		return false
-	}
-	last := home
-	for last+1 < span.End && m.Units[last+1].Layer == unit.Layer && m.Units[last+1].OutStart == unit.OutStart && m.Units[last+1].InputSplit > 0 {
-		last++
-	}
-	return m.Units[last].InputSplit < l.InputSplits-1
 }
 
 func vectorOp(op model.Op) isa.Opcode {
@@ -539,7 +524,7 @@ func itemStreams(e *estimate.Estimator, owners *mapping.Owners, it item, addr *a
 		// more of its splits, stores the sum instead of finishing it.
 		stripe := it.unit - unit.InputSplit // the stripe's first unit
 		carryIn := unit.InputSplit > 0
-		carryOut := carriesOut(m, span, it.unit)
+		carryOut := it.carryOut
 		psumKey := base
 		psumKey.Node, psumKey.Unit, psumKey.Xbar, psumKey.Input, psumKey.Peer = isa.PsumNode, int32(stripe), int32(it.replica), int32(b), int32(it.unit)
 		psumSize := int64(unit.OutEnd-unit.OutStart) * it.positions * psumBytes
