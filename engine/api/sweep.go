@@ -9,6 +9,7 @@ import (
 	"github.com/compass-go/compass/engine/hw"
 	"github.com/compass-go/compass/engine/internal/parallel"
 	"github.com/compass-go/compass/engine/internal/partition"
+	"github.com/compass-go/compass/engine/internal/reproduce"
 	"github.com/compass-go/compass/engine/model"
 )
 
@@ -296,20 +297,79 @@ func (s *SweepResult) Summarise() []NetworkSummary {
 	return out
 }
 
-// PaperRatio is a figure the COMPASS paper reports, kept only to print
-// beside this project's measured figure; nothing is computed from it.
+// PaperRatio is the COMPASS paper's mean throughput ratios of compass
+// over greedy and layerwise for one network, over chips S, M, L and
+// batches 1-16, kept only to print beside this project's measured figure;
+// nothing is computed from it.
 type PaperRatio struct {
 	Model       string  `json:"model"`
 	VsGreedy    float64 `json:"throughput_vs_greedy"`
 	VsLayerwise float64 `json:"throughput_vs_layerwise"`
 }
 
-// PaperReportedRatios are the paper's mean throughput ratios of COMPASS
-// over greedy and layerwise per network, over chips S, M, L and batches
-// 1-16 (Park et al., arXiv 2501.06780). The paper's overall average is
-// 1.78x; its EDP gain over greedy is 1.28x (ResNet18, chip S).
-var PaperReportedRatios = []PaperRatio{
-	{Model: "vgg16", VsGreedy: 1.80, VsLayerwise: 1.56},
-	{Model: "resnet18", VsGreedy: 1.71, VsLayerwise: 1.31},
-	{Model: "squeezenet1_1", VsGreedy: 2.24, VsLayerwise: 1.98},
+// PaperReportedRatios are the paper's per-network ratios (Park et al.,
+// arXiv 2501.06780), read from the held-out figures of PaperFiguresJSON,
+// the list the reproduction compares (docs/reproduction.md).
+var PaperReportedRatios = paperRatios()
+
+// PaperMeanRatio is the paper's mean of compass over both baselines and
+// its three networks, read from PaperFiguresJSON as PaperReportedRatios.
+var PaperMeanRatio = paperFigure(reproduce.MeanThroughputFigureID).Low
+
+// paperFigure is one of the embedded paper figures; the list is checked
+// by the tests, so a missing id is a broken build, not a request's error.
+func paperFigure(id string) *reproduce.PaperFigure {
+	f := reproduce.Find(reproduce.PaperFigures(), id)
+	if f == nil {
+		panic("api: paper-figures.json has no figure " + id)
+	}
+	return f
+}
+
+func paperRatios() []PaperRatio {
+	var out []PaperRatio
+	for _, m := range reproduce.Networks() {
+		out = append(out, PaperRatio{Model: m,
+			VsGreedy:    paperFigure(reproduce.ThroughputFigureID(m, MethodGreedy)).Low,
+			VsLayerwise: paperFigure(reproduce.ThroughputFigureID(m, MethodLayerwise)).Low})
+	}
+	return out
+}
+
+// PaperThroughputDistance measures a sweep's compass ratios against the
+// paper's throughput figures as the reproduction's held-out distance does
+// (docs/reproduction.md): the mean of |ln(ours / paper)| over the paper's
+// per-network ratios of the networks in summary, and over its mean of
+// both baselines when the summary holds all three of its networks; n is
+// the count of figures averaged (0 when the sweep ran none of the paper's
+// networks or no compass). The figures compare like with like only on the
+// paper's grid (a family S, M, L at batches 1-16, latency objective).
+func PaperThroughputDistance(summary []NetworkSummary) (distance float64, n int) {
+	figs := reproduce.PaperFigures()
+	var sum float64
+	var ratios []float64
+	for _, ns := range summary {
+		g, okG := ns.VsGreedy[MethodCompass]
+		l, okL := ns.VsLayerwise[MethodCompass]
+		fg := reproduce.Find(figs, reproduce.ThroughputFigureID(ns.Model, MethodGreedy))
+		fl := reproduce.Find(figs, reproduce.ThroughputFigureID(ns.Model, MethodLayerwise))
+		if !okG || !okL || fg == nil || fl == nil {
+			continue
+		}
+		sum += fg.Distance(g) + fl.Distance(l)
+		n += 2
+		ratios = append(ratios, g, l)
+	}
+	if len(ratios) == 2*len(reproduce.Networks()) {
+		m := 0.0
+		for _, r := range ratios {
+			m += r
+		}
+		sum += paperFigure(reproduce.MeanThroughputFigureID).Distance(m / float64(len(ratios)))
+		n++
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	return sum / float64(n), n
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"testing"
 
@@ -121,5 +122,51 @@ func TestSweepChipSpecErrorsNameTheirField(t *testing.T) {
 	}
 	if _, err := Sweep(context.Background(), SweepRequest{Models: []string{"squeezenet1_1"}, Batches: []int{1}}); err == nil {
 		t.Error("a sweep with no chip at all: no error")
+	}
+}
+
+// The paper's ratios the sweep prints are the paper's (Park et al.,
+// throughput results: 1.80/1.56, 1.71/1.31, 2.24/1.98, mean 1.78), read
+// from the reproduction's figure list, not a second copy.
+func TestPaperRatiosAreThePapers(t *testing.T) {
+	want := []PaperRatio{{"vgg16", 1.80, 1.56}, {"resnet18", 1.71, 1.31}, {"squeezenet1_1", 2.24, 1.98}}
+	if !slices.Equal(PaperReportedRatios, want) {
+		t.Errorf("PaperReportedRatios %v, want %v", PaperReportedRatios, want)
+	}
+	if PaperMeanRatio != 1.78 {
+		t.Errorf("PaperMeanRatio %v, want 1.78", PaperMeanRatio)
+	}
+}
+
+// A summary equal to the paper's ratios is at distance 0 on the six
+// per-network figures (and off on the mean only by the paper's rounding); one twice the paper's on every ratio is ln 2 away on the six
+// and ln(2 x 1.7667 / 1.78) on the mean; a summary without the paper's
+// networks or without compass measures nothing.
+func TestPaperThroughputDistance(t *testing.T) {
+	summary := func(k float64) []NetworkSummary {
+		var out []NetworkSummary
+		for _, p := range PaperReportedRatios {
+			out = append(out, NetworkSummary{Model: p.Model,
+				VsGreedy:    map[string]float64{MethodCompass: k * p.VsGreedy, MethodOptimal: 9},
+				VsLayerwise: map[string]float64{MethodCompass: k * p.VsLayerwise}})
+		}
+		return out
+	}
+	six := (1.80 + 1.56 + 1.71 + 1.31 + 2.24 + 1.98) / 6
+	// Only the mean is off: the paper's six ratios average 1.7667.
+	if d, n := PaperThroughputDistance(summary(1)); n != 7 || math.Abs(d-math.Abs(math.Log(six/1.78))/7) > 1e-12 {
+		t.Errorf("the paper's own ratios: distance %v over %d figures, want |ln(1.7667/1.78)|/7 over 7", d, n)
+	}
+	want := (6*math.Ln2 + math.Log(2*six/1.78)) / 7
+	if d, n := PaperThroughputDistance(summary(2)); n != 7 || math.Abs(d-want) > 1e-12 {
+		t.Errorf("twice the paper's ratios: distance %v over %d figures, want %v over 7", d, n, want)
+	}
+	if d, n := PaperThroughputDistance(summary(2)[:1]); n != 2 || math.Abs(d-math.Ln2) > 1e-12 {
+		t.Errorf("VGG16 alone: distance %v over %d figures, want ln 2 over 2 (no mean without all three networks)", d, n)
+	}
+	other := []NetworkSummary{{Model: "alexnet", VsGreedy: map[string]float64{MethodCompass: 2}, VsLayerwise: map[string]float64{MethodCompass: 2}},
+		{Model: "vgg16", VsGreedy: map[string]float64{MethodOptimal: 2}, VsLayerwise: map[string]float64{MethodOptimal: 2}}}
+	if d, n := PaperThroughputDistance(other); n != 0 || d != 0 {
+		t.Errorf("no paper network with compass: distance %v over %d figures, want none", d, n)
 	}
 }

@@ -121,3 +121,26 @@ func WithRole(figs []PaperFigure, role string) []PaperFigure {
 	}
 	return out
 }
+
+// Networks are the paper's three networks, in the order of its figures.
+func Networks() []string { return append([]string(nil), networks...) }
+
+// ThroughputFigureID is the id of the paper's mean compass / baseline
+// throughput figure for one network (baseline "greedy" or "layerwise").
+func ThroughputFigureID(model, baseline string) string {
+	return "throughput-" + model + "-vs-" + baseline
+}
+
+// MeanThroughputFigureID is the id of the paper's mean of compass over
+// both baselines and the three networks.
+const MeanThroughputFigureID = "throughput-mean-vs-baselines"
+
+// Find returns the figure of figs with the id, or nil.
+func Find(figs []PaperFigure, id string) *PaperFigure {
+	for i := range figs {
+		if figs[i].ID == id {
+			return &figs[i]
+		}
+	}
+	return nil
+}

@@ -31,7 +31,7 @@ var figureKinds = map[string]func(*Result) (float64, error){
 	"edp-resnet18-S-vs-layerwise":           edp(func(p EDPPoint) float64 { return p.Layerwise.EDPJS / p.Compass.EDPJS }),
 	"energy-resnet18-S-compass-over-greedy": edp(func(p EDPPoint) float64 { return p.Compass.EnergyPerInferenceJ / p.Greedy.EnergyPerInferenceJ }),
 
-	"throughput-mean-vs-baselines": meanVsBaselines,
+	MeanThroughputFigureID: meanVsBaselines,
 
 	"chip-power-S": chipPower(0),
 	"chip-power-M": chipPower(1),
