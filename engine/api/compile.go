@@ -65,6 +65,10 @@ func PlacementPolicies() []string {
 // CompileRequest.Progress and in a result's history.
 type Generation = partition.Generation
 
+// GAOptions are the settings a GA search ran with, as a result's GA
+// report gives them (CompileRequest's GA fields, defaults filled in).
+type GAOptions = partition.GAOptions
+
 // Seconds and joules in results; the engine works in ns and pJ.
 const (
 	nsToS = 1e-9
@@ -159,9 +163,9 @@ type ParetoPointResult struct {
 
 // GAReport is the GA's convergence history.
 type GAReport struct {
-	Options      partition.GAOptions `json:"options"`
-	History      []Generation        `json:"history"`
-	StoppedEarly bool                `json:"stopped_early"`
+	Options      GAOptions    `json:"options"`
+	History      []Generation `json:"history"`
+	StoppedEarly bool         `json:"stopped_early"`
 }
 
 // MethodResult is one method's plan and figures.

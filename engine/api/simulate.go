@@ -39,6 +39,10 @@ type SimPartition struct {
 	EstIOS         float64 `json:"estimated_io_s"`
 }
 
+// TraceEvent is one busy interval of the simulation's timeline: a core (or,
+// Core = -1, the bus) executing one instruction.
+type TraceEvent = sim.TraceEvent
+
 // SimResult is a simulated method.
 type SimResult struct {
 	Method              string           `json:"method"`
@@ -58,7 +62,7 @@ type SimResult struct {
 	CoreUtilisation     []float64        `json:"core_crossbar_utilisation"`
 	Partitions          []SimPartition   `json:"partitions"`
 	Estimated           MethodResult     `json:"estimated"` // the estimator's figures for the same plan
-	Trace               []sim.TraceEvent `json:"trace,omitempty"`
+	Trace               []TraceEvent     `json:"trace,omitempty"`
 	// With a trace: TraceTruncated says the trace stopped at the
 	// MaxTraceBytes limit, holding the first len(Trace) of TraceEvents busy
 	// intervals (in the order the simulation processed them), which end
