@@ -1,6 +1,3 @@
-// Package e2e tests the API Worker (wasm/worker) end to end in workerd,
-// the runtime of Cloudflare Workers: it starts scripts/worker.sh on a free
-// port and compares the Worker's replies with the native handler's.
 package e2e
 
 import (
