@@ -86,5 +86,5 @@ function problem(resp, text) {
   if (p && p.limit) kind = 'limit';
   else if (p && p.field) kind = 'input';
   else if (resp.status >= 500 && resp.status !== 503 && resp.status !== 504) kind = 'internal';
-  return { ok: false, json: '', error: `the HTTP API answered ${resp.status}: ${detail.slice(0, 1000)}`, errorKind: kind, field: (p && p.field) || '' };
+  return { ok: false, json: '', error: `the HTTP API answered ${resp.status}: ${detail.slice(0, 1000)}`, errorKind: kind, field: (p && p.field) || '', node: (p && p.node) || '' };
 }

@@ -45,8 +45,8 @@ function handle(msg) {
     reply = { ok: false, json: '', error: `the engine stopped during ${cmd} (most likely it ran out of memory); reload the page`, kind: 'internal' };
   }
   // Typed arrays and byte exports travel beside the JSON; their buffers are
-  // transferred, not copied. A failure carries its kind and field.
-  const out = { kind: 'reply', id, ok: !!reply.ok, json: reply.json || '', error: reply.error || '', errorKind: reply.kind || '', field: reply.field || '' };
+  // transferred, not copied. A failure carries its kind, field and node.
+  const out = { kind: 'reply', id, ok: !!reply.ok, json: reply.json || '', error: reply.error || '', errorKind: reply.kind || '', field: reply.field || '', node: reply.node || '' };
   const transfer = [];
   for (const k of ['validEnds', 'msgpack', 'traceCore', 'tracePartition', 'traceOp', 'traceStart', 'traceEnd', 'timelineBusy']) {
     if (reply[k]) { out[k] = reply[k]; transfer.push(reply[k].buffer); }
