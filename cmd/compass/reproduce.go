@@ -24,16 +24,18 @@ type reproduction struct {
 const reproduceCommand = "go run ./cmd/compass reproduce --out docs/reproduction.md"
 
 func cmdReproduce(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("reproduce", `Usage: compass reproduce [--out FILE] [--seed N] [--json]
+	fs := newFlags("reproduce", `Usage: compass reproduce [--out FILE] [--summary] [--seed N] [--json]
 
-Computes every figure the COMPASS paper publishes (per-network throughput ratios,
-ResNet18 on chip M at batch 16, the EDP gains and energy ordering on chip S, the
-weight-replacement / MVM energy curve, the throughput figure's axis ranges) for
-the sourced chips S, M, L and the paper-fitted S-fit, M-fit, L-fit, beside the
-paper's values, with each family's distance to the held-out figures. Writes the
-report (docs/reproduction.md is this output: `+reproduceCommand+`).`, stdout, stderr)
+Computes every figure the COMPASS paper publishes (per-network throughput ratios
+and their mean, ResNet18 on chip M at batch 16, the EDP gains and energy ordering
+on chip S, the weight-replacement / MVM energy curve, the throughput figure's axis
+ranges, Table I's chip power) for the sourced chips S, M, L and the paper-fitted
+S-fit, M-fit, L-fit, beside the paper's values, with each family's distance to the
+held-out figures. Writes the report (docs/reproduction.md is this output:
+`+reproduceCommand+`); --summary prints only the distances, one line a family.`, stdout, stderr)
 	out := fs.String("out", "", "write the report to this file instead of standard output")
 	seed := fs.Uint64("seed", 1, "seed of the paper's GA")
+	summary := fs.Bool("summary", false, "print only each family's held-out and fit distances (with --out, the file still gets the report)")
 	asJSON := addJSONFlags(fs, "print the results as JSON instead of the report")
 	lf := addLimitFlags(fs, "max-nodes", "max-units", "max-spans", "max-ga-plan-cuts", "max-ga-work", "max-sweep-rows")
 	if err := parse(fs, args); err != nil {
@@ -42,6 +44,9 @@ report (docs/reproduction.md is this output: `+reproduceCommand+`).`, stdout, st
 	lim, err := lf.limits()
 	if err != nil {
 		return err
+	}
+	if *summary && *asJSON.on {
+		return usagef("--summary and --json: give one (--json holds the distances too)")
 	}
 	rep, err := reproduceAll(context.Background(), *seed, lim)
 	if err != nil {
@@ -54,9 +59,27 @@ report (docs/reproduction.md is this output: `+reproduceCommand+`).`, stdout, st
 		return writeReproduction(w, rep, *seed)
 	}
 	if *out != "" {
-		return writeFile(*out, emit)
+		if err := writeFile(*out, emit); err != nil {
+			return err
+		}
+		if !*summary {
+			return nil
+		}
+	}
+	if *summary {
+		return writeDistances(stdout, rep)
 	}
 	return emit(stdout)
+}
+
+// writeDistances prints each family's held-out and fit distances, one
+// line a family: the short form of the report's figures.
+func writeDistances(w io.Writer, rep *reproduction) error {
+	t := table{header: []string{"family", "held-out distance", "figures", "fit distance", "targets"}}
+	for _, r := range append(append([]*api.ReproduceResult(nil), rep.Families...), rep.FourADCs) {
+		t.add(r.Family, fmt.Sprintf("%.3f", r.HeldOutDistance), countRole(r, "held-out"), fmt.Sprintf("%.3f", r.FitDistance), countRole(r, "fit"))
+	}
+	return t.write(w)
 }
 
 // reproduceAll runs both families and the sensitivity.
@@ -99,7 +122,7 @@ Deterministic; takes seconds.`, stdout, stderr)
 	out := fs.String("out", "", "write the fit to this file (engine/hw/fitted.json is the committed one)")
 	seed := fs.Uint64("seed", 1, "seed of the paper's GA (the committed fit uses 1)")
 	asJSON := addJSONFlags(fs, "print the fit as JSON")
-	lf := addLimitFlags(fs, "max-nodes", "max-units", "max-spans", "max-ga-plan-cuts", "max-ga-work")
+	lf := addLimitFlags(fs, "max-nodes", "max-units", "max-spans", "max-ga-plan-cuts", "max-ga-work", "max-sweep-rows")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -150,6 +173,8 @@ func figureValue(v float64, unit string) string {
 		return fmt.Sprintf("%.1f%%", 100*v)
 	case "inferences/s":
 		return fmt.Sprintf("%.0f/s", v)
+	case "mW":
+		return fmt.Sprintf("%.0f mW", v)
 	}
 	return fmt.Sprintf("%.3g", v)
 }
@@ -164,6 +189,8 @@ func paperValue(f *api.ReproducedFigure) string {
 			return fmt.Sprintf("%g%%", 100*v)
 		case "inferences/s":
 			return fmt.Sprintf("~%g/s", v)
+		case "mW":
+			return fmt.Sprintf("%g mW", v)
 		}
 		return fmt.Sprintf("%g", v)
 	}
@@ -174,6 +201,8 @@ func paperValue(f *api.ReproducedFigure) string {
 		return one(f.Low)
 	case f.Unit == "fraction" && *f.High == 1:
 		return "over " + one(f.Low)
+	case f.Unit == "inferences/s":
+		return fmt.Sprintf("%g-%g/s", f.Low, *f.High)
 	}
 	return one(f.Low) + "-" + one(*f.High)
 }
@@ -212,8 +241,8 @@ func writeReproduction(w io.Writer, rep *reproduction, seed uint64) error {
 	pf("publishes is computed here with this project's estimator (`docs/estimator.md`), for two chip families:\n\n")
 	pf("- **sourced**: chips `S`, `M`, `L`, every figure from a published source (`docs/hardware.md`), nothing\n")
 	pf("  tuned toward the paper. These are the defaults everywhere.\n")
-	pf("- **fit**: chips `S-fit`, `M-fit`, `L-fit`, the same chips with the two figures the paper does not\n")
-	pf("  publish and that decide most of the distance, the MVM timing and the MVM energy, fitted to a declared\n")
+	pf("- **fit**: chips `S-fit`, `M-fit`, `L-fit`, the same chips with two figures the paper does not publish,\n")
+	pf("  the MVM timing and the MVM energy, fitted to a declared\n")
 	pf("  subset of the paper's figures (role `fit` below) by `go run ./cmd/compass calibrate` (`engine/internal/calibrate`,\n")
 	pf("  `docs/hardware.md`, \"The paper-fitted family\"). The fit: ADC conversion time %.3f ns (sourced %.3f ns,\n", p.ADCLatencyNs, sM.ADCLatencyNs)
 	pf("  so an MVM takes %.2fx as long) and MVM energy (arrays and ADCs) %.4fx the sourced figure.\n\n", p.ADCLatencyNs/sM.ADCLatencyNs, p.MVMEnergyScale)
@@ -238,7 +267,18 @@ func writeReproduction(w io.Writer, rep *reproduction, seed uint64) error {
 	tw(t)
 	pf("**Held-out distance** (mean |ln(ours / paper)| over the %d held-out figures): sourced **%.3f**, fit **%.3f**.\n",
 		countRole(src, "held-out"), src.HeldOutDistance, fit.HeldOutDistance)
-	pf("Fit distance (the same over the %d fit targets): sourced %.3f, fit %.3f.\n\n", countRole(src, "fit"), src.FitDistance, fit.FitDistance)
+	pf("Fit distance (the same over the %d fit targets): sourced %.3f, fit %.3f.\n", countRole(src, "fit"), src.FitDistance, fit.FitDistance)
+	pf("Held-out distance by what the figures measure (sourced / fit):")
+	for i, g := range heldOutGroups {
+		ds, n := heldOutDistance(src, g.prefixes...)
+		df, _ := heldOutDistance(fit, g.prefixes...)
+		sep := ";"
+		if i == len(heldOutGroups)-1 {
+			sep = "."
+		}
+		pf(" %s (%d) %.3f / %.3f%s", g.name, n, ds, df, sep)
+	}
+	pf("\n\n")
 	inside, total := 0, 0
 	for _, f := range fit.Figures {
 		if f.Role == "fit" {
@@ -250,19 +290,31 @@ func writeReproduction(w io.Writer, rep *reproduction, seed uint64) error {
 	}
 	pf("The fit puts %d of its %d targets inside the paper's value or range. ", inside, total)
 	if fit.HeldOutDistance < src.HeldOutDistance {
-		pf("It brings the held-out figures closer.\n\n")
+		pf("It brings the held-out figures closer.\n")
 	} else {
 		pf("It does not bring the held-out figures closer.\n")
-		if p.ADCLatencyNs > sM.ADCLatencyNs && fit.Throughput[1].VsGreedy > src.Throughput[1].VsGreedy && fit.Throughput[1].VsLayerwise < src.Throughput[1].VsLayerwise {
-			pf("The axis ranges ask for slower MVMs (the fitted conversion time is %.2fx the sourced one), and slower\n", p.ADCLatencyNs/sM.ADCLatencyNs)
-			pf("MVMs make compute dominate replacement even more than on the sourced chips, which favours the plans\n")
-			pf("that replicate most (layerwise) and punishes the one that can replicate least (greedy): compass gains\n")
-			pf("on greedy and loses on layerwise, away from the paper on both. The axis ranges and the ratios pull the\n")
-			pf("MVM time in opposite directions, so no MVM timing reproduces both; what separates this model from the\n")
-			pf("paper's is structural (below), not a hardware figure.\n")
+	}
+	gains, loses := true, true
+	for i := range src.Throughput {
+		gains = gains && fit.Throughput[i].VsGreedy > src.Throughput[i].VsGreedy
+		loses = loses && fit.Throughput[i].VsLayerwise < src.Throughput[i].VsLayerwise
+	}
+	if p.ADCLatencyNs > sM.ADCLatencyNs && gains && loses {
+		pf("The fit asks for slower MVMs (the fitted conversion time is %.2fx the sourced one), and slower MVMs make\n", p.ADCLatencyNs/sM.ADCLatencyNs)
+		pf("compute weigh more against replacement, which favours the plans that replicate most (layerwise) and\n")
+		pf("punishes the one that can replicate least (greedy): on every network compass gains on greedy and loses\n")
+		pf("on layerwise.")
+		thrS, _ := heldOutDistance(src, "throughput-")
+		thrF, _ := heldOutDistance(fit, "throughput-")
+		thr4, _ := heldOutDistance(rep.FourADCs, "throughput-")
+		if thrF > thrS && thr4 < thrS {
+			pf(" Over the throughput ratios the fitted chips are further from the paper (%.3f against the sourced\n", thrF)
+			pf("%.3f), while the faster MVMs of the four-ADC sensitivity (below) bring them closer (%.3f): the fit\n", thrS, thr4)
+			pf("targets and the held-out ratios pull the MVM timing in opposite directions.")
 		}
 		pf("\n")
 	}
+	pf("\n")
 
 	pf("## Throughput ratios (objective: latency)\n\n")
 	pf("Mean over chips S, M, L and batches 1-16 of compass throughput / baseline throughput.\n\n")
@@ -289,14 +341,28 @@ func writeReproduction(w io.Writer, rep *reproduction, seed uint64) error {
 	pf("of its time. Here (sourced / fit) compass is %.2fx / %.2fx faster than greedy and %.2fx / %.2fx than layerwise, and\n",
 		figureOf(src, "resnet18-M-16-vs-greedy").Ours, figureOf(fit, "resnet18-M-16-vs-greedy").Ours,
 		figureOf(src, "resnet18-M-16-vs-layerwise").Ours, figureOf(fit, "resnet18-M-16-vs-layerwise").Ours)
-	pf("greedy's first partition takes %.1f%% / %.1f%%. That share hardly moves with the MVM time: greedy's later\n",
-		100*figureOf(src, "greedy-first-share-resnet18-M-16").Ours, 100*figureOf(fit, "greedy-first-share-resnet18-M-16").Ours)
-	pf("partitions (layer3 and layer4, whose largest layers fill more than half of the chip and cannot be\n")
-	pf("replicated) are MVM-bound too, so they scale with the MVM time as the first one does.\n\n")
+	sShare, fShare := figureOf(src, "greedy-first-share-resnet18-M-16").Ours, figureOf(fit, "greedy-first-share-resnet18-M-16").Ours
+	pf("greedy's first partition takes %.1f%% / %.1f%%.", 100*sShare, 100*fShare)
+	if g := src.Breakdown[0]; len(g.Partitions) > 1 && math.Abs(fShare-sShare) < 0.05 {
+		compute, total := 0.0, 0.0
+		for _, pt := range g.Partitions[1:] {
+			compute, total = compute+pt.ComputeS, total+pt.TimeS
+		}
+		pf(" That share hardly moves with the MVM time (%.2fx as long on the fitted\n", p.ADCLatencyNs/sM.ADCLatencyNs)
+		pf("chips): greedy's later partitions (from %s on) spend %.0f%% of their time computing (sourced), so they\n", g.Partitions[1].FirstLayer, 100*compute/total)
+		pf("scale with the MVM time as the first one does.")
+	}
+	pf("\n\n")
+	wlLo, wlHi := math.Inf(1), 0.0
+	for _, r := range rep.Families {
+		for _, mb := range r.Breakdown {
+			wlLo, wlHi = min(wlLo, planWeightLoadS(mb)), max(wlHi, planWeightLoadS(mb))
+		}
+	}
 	pf("**Weight loads do not depend on the plan.** Each partition streams its own units' weights, and the units\n")
 	pf("partition the network, so the weight-load time summed over any plan is the whole network's weights over\n")
-	pf("the bandwidth (plus one bus latency a partition): the last column is the same for every method to a\n")
-	pf("fraction of a microsecond. An extra partition therefore costs only one more crossbar write (%.2f us for\n", sM.CrossbarWriteNs(sM.CrossbarRows)*1e-3)
+	pf("the bandwidth (plus one bus latency a partition): the last column differs between methods and families\n")
+	pf("by at most %.2f us, of %.1f us. An extra partition therefore costs only one more crossbar write (%.2f us for\n", (wlHi-wlLo)*1e6, wlHi*1e6, sM.CrossbarWriteNs(sM.CrossbarRows)*1e-3)
 	pf("a whole crossbar here) and its activation I/O through DRAM, not more weight traffic.\n\n")
 	for _, r := range rep.Families[:1] {
 		for _, mb := range r.Breakdown[:1] {
@@ -321,11 +387,19 @@ func writeReproduction(w io.Writer, rep *reproduction, seed uint64) error {
 	tw(t)
 	pf("The paper: EDP %s better than greedy and %s better than layerwise, and compass spending somewhat *more*\n",
 		paperValue(figureOf(src, "edp-resnet18-S-vs-greedy")), paperValue(figureOf(src, "edp-resnet18-S-vs-layerwise")))
-	pf("energy per inference than greedy. Here compass spends %.2fx (sourced) and %.2fx (fit) greedy's energy: the\n",
+	pf("energy per inference than greedy. Here compass spends %.2fx (sourced) and %.2fx (fit) greedy's energy.\n",
 		figureOf(src, "energy-resnet18-S-compass-over-greedy").Ours, figureOf(fit, "energy-resnet18-S-compass-over-greedy").Ours)
-	pf("chips' static power (the paper's per-core VFU, memory and control figures, %.1f mW a core) is charged over\n", sM.StaticPowerMW()/float64(sM.Cores))
-	pf("the whole run, so the slowest plan (greedy's) spends the most; the paper's order suggests an energy that\n")
-	pf("is more activity-based.\n\n")
+	sS, err := hw.Preset("S")
+	if err != nil {
+		return err
+	}
+	st := staticShares(rep.Families, sS.StaticPowerMW())
+	pf("The chips' static power (the paper's per-core VFU, memory and control figures, %.1f mW a core) is charged\n", sS.StaticPowerMW()/float64(sS.Cores))
+	pf("over the whole run and makes up %.0f-%.0f%% of each plan's energy in the table", 100*st.lo, 100*st.hi)
+	if st.slowestSpendsMost {
+		pf(", and in every row the slowest\nplan spends the most")
+	}
+	pf("; the paper's order suggests an energy that is more activity-based.\n\n")
 
 	pf("## Weight-replacement energy against MVM energy (ResNet18, the compass plan)\n\n")
 	pf("Replacement (the plan's weights read from DRAM in bursts with their row activations, carried over the\n")
@@ -340,46 +414,116 @@ func writeReproduction(w io.Writer, rep *reproduction, seed uint64) error {
 			fmt.Sprintf("%.3f", curveRatio(fit, bt)), fmt.Sprintf("%.3f", figureOf(fit, f.ID).Ours))
 	}
 	tw(t)
-	pf("Read plainly, the paper's 3.6-4.0 at batch 1 would need the MVM about %.0fx cheaper than the sourced\n", 3.8/curveRatio(src, 1))
-	b1 := figureOf(src, "replacement-mvm-b1")
-	pf("derivation and could not give its batch-16 figure; read as 1 + c/B the sourced chips give c = %.2f against\n", curveRatio(src, 1))
+	b1, b16 := figureOf(src, "replacement-mvm-b1"), figureOf(src, "replacement-mvm-b16")
+	mid1 := (b1.Low + *b1.High) / 2
+	pf("Read plainly, the paper's %s at batch 1 would need the MVM about %.0fx cheaper than the sourced\n", b1.Paper, mid1/curveRatio(src, 1))
+	pf("derivation")
+	if at16 := mid1 / 16; at16 < b16.Low || at16 > *b16.High {
+		pf(" and would give %.2f at batch 16, not the paper's %s", at16, b16.Paper)
+	}
+	pf("; read as 1 + c/B the sourced chips give c = %.2f against\n", curveRatio(src, 1))
 	pf("the paper's %.1f-%.1f. The fit reads it that way; %d of its 5 curve points are inside the paper's ranges, with\n", b1.Low-1, *b1.High-1, curveInside(fit))
-	pf("an MVM energy %.4fx the sourced one (sourced MVM %.0f pJ, of which %.0f pJ are the 256 ADC conversions per\n", p.MVMEnergyScale, sM.MVMEnergyPJ(), sM.MVMADCEnergyPJ())
+	pf("an MVM energy %.4fx the sourced one (sourced MVM %.0f pJ, of which %.0f pJ are the %d ADC conversions per\n", p.MVMEnergyScale, sM.MVMEnergyPJ(), sM.MVMADCEnergyPJ(), sM.CrossbarCols)
 	pf("slice x %d slices). The sourced MVM energy comes from the paper's chip power over ISAAC's ADC timing\n", sM.InputSlices())
 	mFit, err := hw.Preset("M-fit")
 	if err != nil {
 		return err
 	}
-	pf("(`docs/hardware.md`, D1); the fitted one no longer matches Table I's chip power: chip M-fit's peak power\n")
-	pf("(`PeakPowerMW`, every crossbar running MVMs back to back) is %.0f mW against sourced M's %.0f mW, Table I's figure.\n\n", mFit.PeakPowerMW(), sM.PeakPowerMW())
+	pf("(`docs/hardware.md`, D1); the fitted one no longer matches Table I's chip power (a held-out figure):\n")
+	pf("chip M-fit's peak power (`PeakPowerMW`, every crossbar running MVMs back to back) is %.0f mW against\n", mFit.PeakPowerMW())
+	pf("Table I's %s for chip M (sourced M: %.0f mW).\n\n", paperValue(figureOf(src, "chip-power-M")), sM.PeakPowerMW())
 
 	pf("## Why the figures differ from the paper's\n\n")
 	pf("The paper does not publish its clock, MVM and ADC timing, per-operation energies, DRAM or bus\n")
 	pf("bandwidth, or write figures, and its code is not released, so the sourced hardware is assembled from\n")
 	pf("the sources in `docs/hardware.md`.\n\n")
-	pf("1. **Compute dominates replacement.** With one 8-bit ADC per 256-column crossbar at 1.2 GS/s\n")
-	pf("   (ISAAC's figure) an MVM of a 4-bit input takes %.0f ns, while the whole of ResNet18's weights stream\n", sM.MVMIntervalNs())
-	pf("   from LPDDR3 in %.2f ms and an SRAM crossbar is rewritten in %.2f us. Time goes mostly\n", planWeightLoadS(src.Breakdown[0])*1e3, sM.CrossbarWriteNs(sM.CrossbarRows)*1e-3)
-	pf("   into the pipeline bottleneck, and replication (which layerwise partitions enjoy to the full) decides\n")
-	pf("   the throughput; compass's margin over layerwise is small or negative.\n")
+	cb := src.Breakdown[2] // compass on ResNet18-M-16, sourced
+	var cCompute, cReplace float64
+	for _, pt := range cb.Partitions {
+		cCompute, cReplace = cCompute+pt.ComputeS, cReplace+pt.WeightLoadS+pt.WriteS
+	}
+	if cCompute > cReplace {
+		pf("1. **Compute dominates replacement.** ")
+	} else {
+		pf("1. **Compute against replacement.** ")
+	}
+	adcs := fmt.Sprintf("%d %d-bit ADCs", sM.ADCsPerCrossbar, sM.ADCBits)
+	if sM.ADCsPerCrossbar == 1 {
+		adcs = fmt.Sprintf("one %d-bit ADC", sM.ADCBits)
+	}
+	pf("With %s per %d-column crossbar at %.2f GS/s\n", adcs, sM.CrossbarCols, 1/sM.ADCLatencyNs)
+	pf("   (`docs/hardware.md`) an MVM of a %d-bit input takes %.0f ns, while the whole of ResNet18's weights stream\n", sM.ActivationBits, sM.MVMIntervalNs())
+	pf("   from LPDDR3 in %.2f ms and an SRAM crossbar is rewritten in %.2f us. On ResNet18-M-16 the compass plan\n", planWeightLoadS(src.Breakdown[0])*1e3, sM.CrossbarWriteNs(sM.CrossbarRows)*1e-3)
+	pf("   spends %.2f ms computing against %.2f ms loading and writing weights (sourced), and replication\n", cCompute*1e3, cReplace*1e3)
+	pf("   (which layerwise partitions enjoy to the full) weighs on the throughput accordingly. Compass /\n")
+	pf("   layerwise (sourced) is %s.\n", perNetwork(src, func(i int) float64 { return src.Throughput[i].VsLayerwise }))
 	pf("2. **Greedy at small batches.** Stages are pipelined per input: at batch 1 a partition of many layers\n")
 	pf("   costs the sum of their stage times, and greedy packs many layers with little room to replicate. A\n")
 	pf("   finer-grained (row-level) pipeline, which the paper may use, would make greedy's small batches better.\n")
-	pf("3. **Activation I/O is not what holds layerwise up.** Entries and exits stream through DRAM while the\n")
-	pf("   pipeline computes. Re-costing the same plans with every activation transfer serialised after compute\n")
-	pf("   changes compass / layerwise (sourced) little:\n\n")
-	t = table{header: []string{"network", "compass / layerwise as estimated", "with activation I/O serialised"}}
-	for _, s := range src.SerialisedIO {
-		t.add(s.Model, fmt.Sprintf("%.2fx", s.Estimated), fmt.Sprintf("%.2fx", s.Serialised))
+	pf("3. **Serialising activation I/O.** Entries and exits stream through DRAM while the pipeline computes.\n")
+	pf("   Re-costing the same plans with every activation transfer serialised after compute (sourced):\n\n")
+	t = table{header: []string{"network", "compass / layerwise as estimated", "with activation I/O serialised", "paper"}}
+	var closer, further []string
+	bestGain, bestNet := 0.0, ""
+	for _, sr := range src.SerialisedIO {
+		f := figureOf(src, "throughput-"+sr.Model+"-vs-layerwise")
+		t.add(sr.Model, fmt.Sprintf("%.2fx", sr.Estimated), fmt.Sprintf("%.2fx", sr.Serialised), paperValue(f))
+		if gain := f.Distance - distanceTo(f, sr.Serialised); gain > 0 {
+			closer = append(closer, sr.Model)
+			if gain > bestGain {
+				bestGain, bestNet = gain, sr.Model
+			}
+		} else {
+			further = append(further, sr.Model)
+		}
 	}
 	b.WriteString(markdownTable(t, "   "))
-	pf("   So the overlap of I/O with compute is not what separates these ratios from the paper's.\n")
+	pf("   Serialising moves compass / layerwise\n  ")
+	if len(closer) > 0 {
+		pf(" toward the paper on %s", strings.Join(closer, ", "))
+		if len(further) > 0 {
+			pf(" and")
+		}
+	}
+	if len(further) > 0 {
+		pf(" away from it on %s", strings.Join(further, ", "))
+	}
+	pf(".")
+	if bestNet != "" {
+		pf("\n   The largest step toward the paper (%s) takes %.3f off its distance", bestNet, bestGain)
+		if bestGain < 0.1 {
+			pf(", so the overlap of\n   I/O with compute is not what separates these ratios from the paper's")
+		}
+		pf(".")
+	} else {
+		pf(" The overlap of I/O with compute is not what separates these\n   ratios from the paper's.")
+	}
+	pf("\n")
+	most := src.Throughput[0]
+	for _, n := range src.Throughput[1:] {
+		if n.VsLayerwise > most.VsLayerwise {
+			most = n
+		}
+	}
 	pf("4. **Local memory limits replication.** Each replica keeps its line buffer, output rows and partial\n")
 	pf("   sums in its share of its core's %d kB (`docs/estimator.md`, \"Local memory\"); what does not fit goes to\n", sM.LocalMemoryBytes/1024)
-	pf("   DRAM. Layerwise replicates one layer over the whole chip, so on SqueezeNet (wide activations, small\n")
-	pf("   layers) its spills take much of its time: compass's margin over it there is %.2fx (sourced), against\n", src.Throughput[2].VsLayerwise)
-	pf("   %.2fx and %.2fx on VGG16 and ResNet18.\n", src.Throughput[0].VsLayerwise, src.Throughput[1].VsLayerwise)
-	pf("5. **Static power dominates energy** (above): the energy ordering follows run time.\n")
+	pf("   DRAM; layerwise, which replicates one layer over the whole chip, gives each replica the smallest share.\n")
+	pf("   Compass / layerwise is largest on %s (%.2fx, sourced), against %s.\n", most.Model, most.VsLayerwise,
+		perNetwork(src, func(i int) float64 {
+			if src.Throughput[i].Model == most.Model {
+				return math.NaN()
+			}
+			return src.Throughput[i].VsLayerwise
+		}))
+	if st.lo > 0.5 {
+		pf("5. **Static power dominates energy** (above: %.0f-%.0f%% of each plan's energy)", 100*st.lo, 100*st.hi)
+		if st.slowestSpendsMost {
+			pf(": the energy ordering follows run time")
+		}
+		pf(".\n")
+	} else {
+		pf("5. **Static power** is %.0f-%.0f%% of each plan's energy (above).\n", 100*st.lo, 100*st.hi)
+	}
 	lo, hi := axisSpread(src)
 	flo, fhi := axisSpread(fit)
 	pf("6. **Absolute throughput** follows the MVM time: the sourced chips' tallest bars are %.2f-%.2fx the\n", lo, hi)
@@ -396,14 +540,18 @@ func writeReproduction(w io.Writer, rep *reproduction, seed uint64) error {
 			paperValue(figureOf(src, "throughput-"+n.Model+"-vs-layerwise")), fmt.Sprintf("%.2fx", n.VsLayerwise), fmt.Sprintf("%.2fx", q.VsLayerwise))
 	}
 	tw(t)
-	pf("Held-out distance with 4 ADCs: %.3f (1 ADC: %.3f). The unpublished MVM timing moves the ratios as\n", rep.FourADCs.HeldOutDistance, src.HeldOutDistance)
-	pf("much as any modelling choice here.\n\n")
+	thr1, nThr := heldOutDistance(src, "throughput-")
+	thr4, _ := heldOutDistance(rep.FourADCs, "throughput-")
+	pw1, _ := heldOutDistance(src, "chip-power-")
+	pw4, _ := heldOutDistance(rep.FourADCs, "chip-power-")
+	pf("Held-out distance over the %d throughput ratios: %.3f with 4 ADCs, %.3f with 1. Over every held-out\n", nThr, thr4, thr1)
+	pf("figure: %.3f with 4 ADCs, %.3f with 1", rep.FourADCs.HeldOutDistance, src.HeldOutDistance)
+	if pw4 > pw1 {
+		pf("; four ADCs with the same energy per conversion also move the chips'\n")
+		pf("peak power away from Table I (chip power distance %.3f against %.3f)", pw4, pw1)
+	}
+	pf(".\n\n")
 
-	// Both pipeline modes: once the row-level pipeline (a Pipeline field
-	// on the compile request) is merged, ReproduceRequest takes the same
-	// field (engine/internal/reproduce's runJob hands it to the
-	// estimator), reproduceAll runs each family in both modes, and this
-	// section gives each mode's figures and held-out distance side by side.
 	pf("## Pipeline modes\n\n")
 	pf("Every figure above uses the per-input pipeline (a stage starts on an input once the previous layer's\n")
 	pf("whole output for it is ready), the default of `compass compile`.\n\n")
@@ -415,6 +563,89 @@ func writeReproduction(w io.Writer, rep *reproduction, seed uint64) error {
 	pf("`go test ./engine/internal/sim -run PaperGrid -v` the distributions the tests bound.\n")
 	_, err = io.WriteString(w, b.String())
 	return err
+}
+
+// heldOutGroups are the held-out figures by what they measure, by id
+// prefix; together they hold every held-out figure (a test checks).
+var heldOutGroups = []struct {
+	name     string
+	prefixes []string
+}{
+	{"throughput ratios", []string{"throughput-"}},
+	{"ResNet18-M-16", []string{"resnet18-M-16-"}},
+	{"energy and EDP on chip S", []string{"edp-", "energy-"}},
+	{"chip power", []string{"chip-power-"}},
+}
+
+// heldOutDistance is the mean distance of r's held-out figures whose id
+// starts with one of prefixes, and their count.
+func heldOutDistance(r *api.ReproduceResult, prefixes ...string) (float64, int) {
+	s, n := 0.0, 0
+	for _, f := range r.Figures {
+		if f.Role != "held-out" {
+			continue
+		}
+		for _, p := range prefixes {
+			if strings.HasPrefix(f.ID, p) {
+				s += f.Distance
+				n++
+				break
+			}
+		}
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	return s / float64(n), n
+}
+
+// distanceTo is the distance of a value to the paper's figure f.
+func distanceTo(f *api.ReproducedFigure, v float64) float64 { return f.PaperFigure.Distance(v) }
+
+// perNetwork lists one throughput figure per network, "1.00x (vgg16),
+// 0.95x (resnet18)", skipping NaN.
+func perNetwork(r *api.ReproduceResult, v func(i int) float64) string {
+	var out []string
+	for i, n := range r.Throughput {
+		if x := v(i); !math.IsNaN(x) {
+			out = append(out, fmt.Sprintf("%.2fx on %s", x, n.Model))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// energyShares is the static power's share of the plans' energy in the
+// EDP table, and whether the slowest plan spends the most in every row.
+type energyShares struct {
+	lo, hi            float64
+	slowestSpendsMost bool
+}
+
+// staticShares computes energyShares over the families' EDP points: a
+// plan's time per inference is its EDP over its energy per inference, its
+// static energy the chip's static power over that time.
+func staticShares(fams []*api.ReproduceResult, staticMW float64) energyShares {
+	out := energyShares{lo: math.Inf(1), slowestSpendsMost: true}
+	for _, r := range fams {
+		for _, e := range r.EDP {
+			slowest, costliest := -1, -1
+			var tMax, eMax float64
+			for k, m := range [3]struct{ energyJ, edpJS float64 }{{e.Greedy.EnergyPerInferenceJ, e.Greedy.EDPJS},
+				{e.Layerwise.EnergyPerInferenceJ, e.Layerwise.EDPJS}, {e.Compass.EnergyPerInferenceJ, e.Compass.EDPJS}} {
+				t := m.edpJS / m.energyJ
+				share := staticMW * 1e-3 * t / m.energyJ
+				out.lo, out.hi = min(out.lo, share), max(out.hi, share)
+				if t > tMax {
+					tMax, slowest = t, k
+				}
+				if m.energyJ > eMax {
+					eMax, costliest = m.energyJ, k
+				}
+			}
+			out.slowestSpendsMost = out.slowestSpendsMost && slowest == costliest
+		}
+	}
+	return out
 }
 
 // curveRatio is the plain replacement / MVM ratio at one batch, mean over
@@ -472,7 +703,11 @@ func axisSpread(r *api.ReproduceResult) (lo, hi float64) {
 		if f == nil {
 			continue
 		}
-		lo, hi = min(lo, n.Tallest/f.Low), max(hi, n.Tallest/f.Low)
+		top := f.Low
+		if f.High != nil {
+			top = *f.High
+		}
+		lo, hi = min(lo, n.Tallest/top), max(hi, n.Tallest/top)
 	}
 	return lo, hi
 }

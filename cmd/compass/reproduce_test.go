@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/compass-go/compass/engine/api"
 )
 
 // docs/reproduction.md is the output of `compass reproduce`: it cannot
@@ -72,7 +74,7 @@ func TestReproduceOutAndJSON(t *testing.T) {
 		t.Fatalf("families: %+v", rep.Families)
 	}
 	for _, f := range rep.Families {
-		if len(f.Figures) != 20 || !(f.HeldOut > 0) {
+		if len(f.Figures) != 24 || !(f.HeldOut > 0) {
 			t.Errorf("%s: %d figures, held-out distance %v", f.Family, len(f.Figures), f.HeldOut)
 		}
 	}
@@ -104,5 +106,71 @@ func TestReproduceAndCalibrateUsageErrors(t *testing.T) {
 		if !errors.As(err, new(usageError)) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: %v, want a usage error containing %q", c.args, err, c.want)
 		}
+	}
+}
+
+// The held-out groups the report breaks the distance into hold every
+// held-out figure once, so their counts add up to the held-out count.
+func TestHeldOutGroupsCoverEveryFigure(t *testing.T) {
+	var figs struct {
+		Figures []struct {
+			ID   string `json:"id"`
+			Role string `json:"role"`
+		} `json:"figures"`
+	}
+	if err := json.Unmarshal(api.PaperFiguresJSON(), &figs); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range figs.Figures {
+		if f.Role != "held-out" {
+			continue
+		}
+		n := 0
+		for _, g := range heldOutGroups {
+			for _, p := range g.prefixes {
+				if strings.HasPrefix(f.ID, p) {
+					n++
+				}
+			}
+		}
+		if n != 1 {
+			t.Errorf("held-out figure %s is in %d of the report's groups, want 1", f.ID, n)
+		}
+	}
+}
+
+// --summary prints one line a family with its held-out distance, the
+// figures the report states; --max-sweep-rows on calibrate is a flag the
+// command takes, and the refusal that names it comes from the engine.
+func TestReproduceSummaryAndCalibrateLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the reproduction once more (seconds); TestReproductionDocIsTheCommandsOutput covers the report")
+	}
+	var out bytes.Buffer
+	if err := cmdReproduce([]string{"--summary"}, &out, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "family") || !strings.HasPrefix(lines[1], "sourced ") ||
+		!strings.HasPrefix(lines[2], "fit ") || !strings.HasPrefix(lines[3], "sourced, 4 ADCs per crossbar") {
+		t.Fatalf("--summary printed\n%s", out.String())
+	}
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "reproduction.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range lines[1:3] {
+		f := strings.Fields(strings.TrimPrefix(strings.TrimPrefix(l, "sourced"), "fit"))
+		if len(f) != 4 || !strings.Contains(string(doc), "**"+f[0]+"**") {
+			t.Errorf("summary line %q: its held-out distance is not the report's", l)
+		}
+	}
+	err = cmdCalibrate([]string{"--max-sweep-rows", "10"}, &bytes.Buffer{}, &bytes.Buffer{})
+	var lim *api.LimitError
+	if !errors.As(err, &lim) || !strings.Contains(err.Error(), "--max-sweep-rows") {
+		t.Errorf("calibrate --max-sweep-rows 10: %v, want a limit error naming --max-sweep-rows", err)
+	}
+	if err := cmdReproduce([]string{"--summary", "--json"}, &bytes.Buffer{}, &bytes.Buffer{}); !errors.As(err, new(usageError)) {
+		t.Errorf("--summary --json: %v, want a usage error", err)
 	}
 }
