@@ -55,7 +55,7 @@ type item struct {
 	// positions over the partition's homes of the layer.
 	preFrom, preTo, preOf uint64
 	rowsPerCrossbar       []int          // rows of each of the unit's crossbars
-	pieces                []layout.Piece // where its crossbars sit: the first on core, from firstX; the others (layout.PolicyCrossbar) on cores of their own
+	pieces                []layout.Piece // where its crossbars sit: the first on core, from firstX; the others (mapping.PolicyCrossbar) on cores of their own
 }
 
 // Build schedules the plan given by cuts (0 = c0 < ... < ck = units): it
@@ -64,7 +64,7 @@ func Build(e *estimate.Estimator, cuts []int) (*isa.LoopProgram, error) {
 	return build(e, cuts, false)
 }
 
-// Compile schedules a plan's layout, made by e.Layout. Every stream's
+// Compile schedules a plan's layout, made by layout.FromPlan. Every stream's
 // per-input instructions are stored once (isa.LoopStream), so the
 // program's size does not grow with the batch; Expand materialises it.
 func Compile(e *estimate.Estimator, lay *layout.Layout) (*isa.LoopProgram, error) {
@@ -724,7 +724,7 @@ func itemStreams(e *estimate.Estimator, owners *mapping.Owners, it item, addr *a
 }
 
 // pieceStream is the crossbar thread of a further piece of a replica
-// split over cores (layout.PolicyCrossbar), on the piece's core: it
+// split over cores (mapping.PolicyCrossbar), on the piece's core: it
 // programs the piece's crossbars, then per input receives the replica's
 // input, runs the MVMs of its crossbars over the replica's positions and
 // sends the results to the stripe's home as partial sums (all the unit's
