@@ -48,9 +48,10 @@ fenced() { # TITLE, SHOWN, then the command as words
   local title=$1 shown=$2
   shift 2
   log "$title"
+  "$@" >"$tmp/fenced" 2>&1 || { echo "error: $title: $* failed:" >&2; cat "$tmp/fenced" >&2; exit 1; }
   {
     printf '\n### %s\n\n`%s`\n\n```text\n' "$title" "${shown:-$*}"
-    "$@" 2>&1
+    cat "$tmp/fenced"
     printf '```\n'
   } >>"$out"
 }
