@@ -164,36 +164,36 @@ Deterministic; takes seconds.`, stdout, stderr)
 	return nil
 }
 
-// figureValue formats one figure by its unit.
-func figureValue(v float64, unit string) string {
-	switch unit {
-	case "x":
-		return fmt.Sprintf("%.2fx", v)
-	case "fraction":
-		return fmt.Sprintf("%.1f%%", 100*v)
-	case "inferences/s":
-		return fmt.Sprintf("%.0f/s", v)
-	case "mW":
-		return fmt.Sprintf("%.0f mW", v)
-	}
-	return fmt.Sprintf("%.3g", v)
+// unitFormats are the formats of a figure's value by its unit: ours and
+// the paper's (a fraction is shown in percent).
+var unitFormats = map[string]struct{ ours, paper string }{
+	"x":            {"%.2fx", "%gx"},
+	"fraction":     {"%.1f%%", "%g%%"},
+	"inferences/s": {"%.0f/s", "~%g/s"},
+	"mW":           {"%.0f mW", "%g mW"},
 }
+
+// formatUnit formats v by its unit, ours or the paper's.
+func formatUnit(v float64, unit string, paper bool) string {
+	f, ok := unitFormats[unit]
+	if !ok {
+		return fmt.Sprintf("%.3g", v)
+	}
+	if unit == "fraction" {
+		v *= 100
+	}
+	if paper {
+		return fmt.Sprintf(f.paper, v)
+	}
+	return fmt.Sprintf(f.ours, v)
+}
+
+// figureValue formats one figure by its unit.
+func figureValue(v float64, unit string) string { return formatUnit(v, unit, false) }
 
 // paperValue formats the paper's figure by its unit.
 func paperValue(f *api.ReproducedFigure) string {
-	one := func(v float64) string {
-		switch f.Unit {
-		case "x":
-			return fmt.Sprintf("%gx", v)
-		case "fraction":
-			return fmt.Sprintf("%g%%", 100*v)
-		case "inferences/s":
-			return fmt.Sprintf("~%g/s", v)
-		case "mW":
-			return fmt.Sprintf("%g mW", v)
-		}
-		return fmt.Sprintf("%g", v)
-	}
+	one := func(v float64) string { return formatUnit(v, f.Unit, true) }
 	switch {
 	case f.High == nil:
 		return "above " + one(f.Low)
