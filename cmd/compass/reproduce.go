@@ -20,6 +20,10 @@ type reproduction struct {
 	FourADCs *api.ReproduceResult   `json:"four_adcs_per_crossbar"`
 }
 
+// reproduceLimitFlags are the limits reproduce and calibrate check: each
+// configuration as compile checks it, and their count as a sweep's.
+var reproduceLimitFlags = []string{"max-nodes", "max-units", "max-spans", "max-ga-plan-cuts", "max-ga-work", "max-sweep-rows"}
+
 // reproduceCommand is the command that regenerates docs/reproduction.md.
 const reproduceCommand = "go run ./cmd/compass reproduce --out docs/reproduction.md"
 
@@ -37,7 +41,7 @@ held-out figures. Writes the report (docs/reproduction.md is this output:
 	seed := fs.Uint64("seed", 1, "seed of the paper's GA")
 	summary := fs.Bool("summary", false, "print only each family's held-out and fit distances (with --out, the file still gets the report)")
 	asJSON := addJSONFlags(fs, "print the results as JSON instead of the report")
-	lf := addLimitFlags(fs, "max-nodes", "max-units", "max-spans", "max-ga-plan-cuts", "max-ga-work", "max-sweep-rows")
+	lf := addLimitFlags(fs, reproduceLimitFlags...)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -122,7 +126,7 @@ Deterministic; takes seconds.`, stdout, stderr)
 	out := fs.String("out", "", "write the fit to this file (engine/hw/fitted.json is the committed one)")
 	seed := fs.Uint64("seed", 1, "seed of the paper's GA (the committed fit uses 1)")
 	asJSON := addJSONFlags(fs, "print the fit as JSON")
-	lf := addLimitFlags(fs, "max-nodes", "max-units", "max-spans", "max-ga-plan-cuts", "max-ga-work", "max-sweep-rows")
+	lf := addLimitFlags(fs, reproduceLimitFlags...)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
