@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/compass-go/compass/engine/hw"
@@ -168,5 +169,32 @@ func TestPaperThroughputDistance(t *testing.T) {
 		{Model: "vgg16", VsGreedy: map[string]float64{MethodOptimal: 2}, VsLayerwise: map[string]float64{MethodOptimal: 2}}}
 	if d, n := PaperThroughputDistance(other); n != 0 || d != 0 {
 		t.Errorf("no paper network with compass: distance %v over %d figures, want none", d, n)
+	}
+}
+
+// The sweep of the paper's grid on a family measures the same distance to
+// the paper's throughput figures as the reproduction of that family: the
+// same plans (the paper's GA, seed 1), read through the sweep's summary.
+func TestPaperThroughputDistanceIsTheReproductions(t *testing.T) {
+	grid := PaperGrid()
+	grid.Chips = []string{"S-fit", "M-fit", "L-fit"}
+	grid.Methods = []string{MethodGreedy, MethodLayerwise, MethodCompass}
+	sw, err := Sweep(context.Background(), grid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Reproduce(context.Background(), ReproduceRequest{Family: FamilyFit, Seed: grid.Seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, n := 0.0, 0
+	for _, f := range rep.Figures {
+		if f.Role == "held-out" && strings.HasPrefix(f.ID, "throughput-") {
+			want += f.Distance
+			n++
+		}
+	}
+	if d, m := PaperThroughputDistance(sw.Summarise()); m != n || n != 7 || math.Abs(d-want/float64(n)) > 1e-9 {
+		t.Errorf("the sweep's distance %v over %d figures, the reproduction's %v over %d", d, m, want/float64(n), n)
 	}
 }
