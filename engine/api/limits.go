@@ -83,10 +83,11 @@ func (e *InternalError) Unwrap() error { return e.Err }
 //     JSON result and 0.6 GB peak memory with the default GA).
 //   - MaxSpans 262144: the zoo's most valid spans is 22056 (vgg16 on L);
 //     every method but greedy and layerwise costs each valid span once.
-//   - MaxGAPlanCuts 1<<24 and MaxGAWork 1<<32: the default GA (population
-//     100, up to 301 generations) at MaxUnits is 1.6e6 and 4.9e8; the
+//   - MaxGAPlanCuts 1<<24 and MaxGAWork 1<<32: the paper's GA (population
+//     100, up to 31 generations) at MaxUnits is 1.6e6 and 5.1e7; the
 //     GA's plans take 16 bytes per cut, and a generation's work is linear
-//     in its plans' cuts.
+//     in its plans' cuts, so a request may raise the population or the
+//     generations about 80-fold before the work limit refuses it.
 //   - MaxSweepRows 1000: the paper grid is 45 configurations (its three
 //     networks on S, M, L at five batches; its time is in docs/figures.md).
 //   - MaxRefine 64: optimal-sim keeps up to that many labels at every cut
