@@ -52,7 +52,7 @@ func programMatchesTheEstimate(t *testing.T, policy mapping.Policy) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ga, err := partition.GA(context.Background(), e, partition.Latency, partition.DefaultGAOptions(1))
+		ga, err := partition.GA(context.Background(), e, partition.Latency, partition.PaperGAOptions(1))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -238,7 +238,7 @@ func TestLoopFormExpandsToEveryInput(t *testing.T) {
 			}
 			// Every plan kind: layerwise cuts at layers, greedy and the GA
 			// also inside them (partial sums carried through DRAM).
-			ga, err := partition.GA(context.Background(), e, partition.Latency, partition.DefaultGAOptions(1))
+			ga, err := partition.GA(context.Background(), e, partition.Latency, partition.PaperGAOptions(1))
 			if err != nil {
 				t.Fatal(err)
 			}

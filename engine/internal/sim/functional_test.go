@@ -99,7 +99,7 @@ func forFunctionalPlans(t *testing.T, nets map[string]*model.Builder, policy map
 					t.Fatal(err)
 				}
 				inputs := randomInputs(rng, g, batch, chip.ActivationBits)
-				ga, err := partition.GA(context.Background(), e, partition.Latency, partition.DefaultGAOptions(1))
+				ga, err := partition.GA(context.Background(), e, partition.Latency, partition.PaperGAOptions(1))
 				if err != nil {
 					t.Fatal(err)
 				}

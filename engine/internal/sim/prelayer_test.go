@@ -109,7 +109,7 @@ func TestPreLayerNodesFunctional(t *testing.T) {
 					t.Fatal(err)
 				}
 				inputs := randomInputs(rng, g, batch, chip.ActivationBits)
-				ga, err := partition.GA(context.Background(), e, partition.Latency, partition.DefaultGAOptions(1))
+				ga, err := partition.GA(context.Background(), e, partition.Latency, partition.PaperGAOptions(1))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -197,7 +197,7 @@ func TestPreLayerReproChipM(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ga, err := partition.GA(context.Background(), e, partition.Latency, partition.DefaultGAOptions(1))
+		ga, err := partition.GA(context.Background(), e, partition.Latency, partition.PaperGAOptions(1))
 		if err != nil {
 			t.Fatal(err)
 		}

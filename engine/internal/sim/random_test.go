@@ -58,7 +58,7 @@ func TestRandomChipsFunctional(t *testing.T) {
 		}
 		what := fmt.Sprintf("trial %d: %s on %d cores x %d crossbars of %dx%d, %d-bit cells, %d B local memory, batch %d",
 			trial, name, chip.Cores, chip.CrossbarsPerCore, chip.CrossbarRows, chip.CrossbarCols, chip.BitsPerCell, chip.LocalMemoryBytes, batch)
-		ga, err := partition.GA(context.Background(), e, partition.Latency, partition.DefaultGAOptions(uint64(trial)))
+		ga, err := partition.GA(context.Background(), e, partition.Latency, partition.PaperGAOptions(uint64(trial)))
 		if err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
@@ -124,7 +124,7 @@ func TestRandomChipsTiming(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ga, err := partition.GA(context.Background(), e, partition.Latency, partition.DefaultGAOptions(uint64(trial)))
+		ga, err := partition.GA(context.Background(), e, partition.Latency, partition.PaperGAOptions(uint64(trial)))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -56,11 +56,7 @@ func paperGridSimulates(t *testing.T, policy mapping.Policy) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				ga, err := partition.GA(context.Background(), e, partition.Latency, partition.DefaultGAOptions(1))
-				if err != nil {
-					t.Fatal(err)
-				}
-				paper, err := partition.GA(context.Background(), e, partition.Latency, partition.PaperGAOptions(1))
+				ga, err := partition.GA(context.Background(), e, partition.Latency, partition.PaperGAOptions(1))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -69,8 +65,8 @@ func paperGridSimulates(t *testing.T, policy mapping.Policy) {
 					t.Fatal(err)
 				}
 				plans := map[string]partition.Plan{"greedy": partition.Greedy(e), "layerwise": partition.Layerwise(e),
-					"compass-paper": paper.Plan, "compass": ga.Plan, "optimal": opt.Plan}
-				for _, meth := range []string{"greedy", "layerwise", "compass-paper", "compass", "optimal"} {
+					"compass": ga.Plan, "optimal": opt.Plan}
+				for _, meth := range []string{"greedy", "layerwise", "compass", "optimal"} {
 					name := fmt.Sprintf("%s/%s/%d/%s", mn, cn, B, meth)
 					plan := plans[meth]
 					tot, _, r := simulatePlan(t, name, e, plan, Options{})
@@ -188,7 +184,7 @@ func BenchmarkSimulateResNet18M16(b *testing.B) {
 	chip, _ := hw.Preset("M")
 	m, _ := mapping.Map(g, chip)
 	e, _ := estimate.New(m, 16)
-	ga, _ := partition.GA(context.Background(), e, partition.Latency, partition.DefaultGAOptions(1))
+	ga, _ := partition.GA(context.Background(), e, partition.Latency, partition.PaperGAOptions(1))
 	b.ReportAllocs()
 	var events int64
 	for b.Loop() {
@@ -255,7 +251,7 @@ func TestReplacementEnergyFallsWithBatch(t *testing.T) {
 		batches := []int{1, 2, 4, 8, 16}
 		for _, B := range batches {
 			e, _ := estimate.New(m, B)
-			ga, err := partition.GA(context.Background(), e, partition.Latency, partition.DefaultGAOptions(1))
+			ga, err := partition.GA(context.Background(), e, partition.Latency, partition.PaperGAOptions(1))
 			if err != nil {
 				t.Fatal(err)
 			}
