@@ -76,7 +76,7 @@ func addGAFlags(fs *flag.FlagSet) map[string]*optionalInt {
 	out := map[string]*optionalInt{}
 	for _, s := range api.Meta().GASettings {
 		v := &optionalInt{}
-		fs.Var(v, "ga-"+s.Key, fmt.Sprintf("GA `N`: %s (method compass; default %d, the paper's)", s.Summary, s.Default))
+		fs.Var(v, "ga-"+s.Key, fmt.Sprintf("GA `N`: %s (method compass; default %d, %s)", s.Summary, s.Default, s.DefaultSource))
 		out[s.Key] = v
 	}
 	return out

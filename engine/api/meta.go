@@ -93,6 +93,9 @@ type GASettingMeta struct {
 	Key     string `json:"key"`
 	Summary string `json:"summary"`
 	Default int    `json:"default"` // the value for the methods it applies to
+	// DefaultSource says where the default comes from: the paper, or this
+	// project where the paper is silent.
+	DefaultSource string `json:"default_source"`
 }
 
 // methodSummaries are the methods' one-line descriptions. Every name
@@ -130,6 +133,17 @@ var gaSettingSummaries = map[string]string{
 	"generations": "generations after the initial one",
 	"keep":        "best individuals kept each generation",
 	"patience":    "stop after this many generations without a better best (0: never stop early)",
+}
+
+// gaDefaultSources say where each default of the paper's GA comes from
+// (docs/search.md): the paper gives the population, the generations and
+// the individuals kept, and says the GA stops early without giving the
+// rule.
+var gaDefaultSources = map[string]string{
+	"population":  "the paper's",
+	"generations": "the paper's",
+	"keep":        "the paper's",
+	"patience":    "this project's choice: the paper stops early by a rule it does not give",
 }
 
 // Meta returns the engine's PageMeta.
@@ -199,7 +213,7 @@ func gaSettings(d GADefaults) []GASettingMeta {
 		if !ok {
 			continue
 		}
-		out = append(out, GASettingMeta{Key: key, Summary: gaSettingSummaries[key], Default: v})
+		out = append(out, GASettingMeta{Key: key, Summary: gaSettingSummaries[key], Default: v, DefaultSource: gaDefaultSources[key]})
 	}
 	return out
 }

@@ -43,6 +43,11 @@ func TestMetaNamesEveryMethodWithALine(t *testing.T) {
 			t.Errorf("method %s has no one-line summary in meta.go's methodSummaries", mm.Name)
 		}
 	}
+	for _, gs := range m.GASettings {
+		if strings.TrimSpace(gs.Summary) == "" || strings.TrimSpace(gs.DefaultSource) == "" {
+			t.Errorf("GA setting %s has no summary or no source for its default (meta.go)", gs.Key)
+		}
+	}
 	if !slices.Equal(names, knownMethods()) {
 		t.Errorf("meta methods %v, the engine's %v", names, knownMethods())
 	}

@@ -127,6 +127,10 @@ func (req *CompileRequest) gaOptions(method string) (partition.GAOptions, error)
 // checkMethodWork refuses, before any search, a method whose work over
 // the model's units exceeds the limits.
 func (req *CompileRequest) checkMethodWork(methods []string, units int64, lim Limits) error {
+	if req.Refine != 0 && !slices.Contains(methods, MethodOptimalSim) {
+		return &InputError{Field: "refine", Err: fmt.Errorf("refine = %d applies only to method %s, which is not among the methods %v: add %s or leave refine out",
+			req.Refine, MethodOptimalSim, methods, MethodOptimalSim)}
+	}
 	for _, method := range methods {
 		switch method {
 		case MethodCompass:

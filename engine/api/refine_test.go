@@ -333,3 +333,18 @@ func BenchmarkOptimalSim(b *testing.B) {
 		}
 	}
 }
+
+// A refine setting without optimal-sim would be silently ignored; it is
+// refused, naming the field, as GA settings without a GA are.
+func TestRefineWithoutOptimalSimIsRefused(t *testing.T) {
+	_, err := Compile(context.Background(), CompileRequest{Model: "squeezenet1_1", Chip: "S", Batch: 1,
+		Methods: []string{MethodGreedy, MethodOptimal}, Refine: 4})
+	var ie *InputError
+	if !errors.As(err, &ie) || ie.Field != "refine" {
+		t.Fatalf("refine without optimal-sim: %v, want an input error on refine", err)
+	}
+	if _, err := Compile(context.Background(), CompileRequest{Model: "squeezenet1_1", Chip: "S", Batch: 1,
+		Methods: []string{MethodGreedy, MethodOptimalSim}, Refine: 2}); err != nil {
+		t.Fatalf("refine with optimal-sim: %v", err)
+	}
+}

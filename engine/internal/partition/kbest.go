@@ -29,8 +29,9 @@ type RankedPlan struct {
 // that is not among the k best to its previous cut has k cheaper ones
 // there, each giving a cheaper path to b by the same last span), and two
 // labels differ in their last span or in their prefix, so the paths are
-// distinct. It costs O(spans x k) label steps and (units+1) x k labels of
-// memory. Ties keep the path found first (earlier previous cut, then its
+// distinct. It extends k labels over every span, O(spans x k) candidates, each
+// inserted into a rank-ordered list of k in O(k) (O(spans x k^2) in the
+// worst case), and keeps (units+1) x k labels of memory. Ties keep the path found first (earlier previous cut, then its
 // better label), so the ranking is deterministic.
 //
 // For EDP (energy x time, not a sum) the candidates are the plans of the
