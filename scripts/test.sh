@@ -87,4 +87,7 @@ go build -o "$native/compass" ./cmd/compass
 "$native/compass" compile --model resnet18 --chip M --batch 16 --method all --objective latency --seed 7 --json > "$native/compile_resnet18_M_16.json"
 "$native/compass" compile --model squeezenet1_1 --chip S --batch 4 --method all --objective edp --seed 3 --json > "$native/compile_squeezenet_S_4_edp.json"
 "$native/compass" inspect --model mobilenet_v2 --chip ReRAM --json > "$native/inspect_mobilenet_v2_ReRAM.json"
+"$native/compass" compile --model squeezenet1_1 --chip M-fit --batch 4 --method all,optimal-sim --refine 4 --objective edp --seed 3 --json > "$native/compile_squeezenet_Mfit_4_edp_optimal_sim.json"
+# The page's simulate always records the trace (it draws the timeline), so the CLI writes one too.
+"$native/compass" simulate --model resnet18 --chip M --batch 2 --method greedy,optimal --seed 1 --placement crossbar --trace "$native/trace.json" --json > "$native/simulate_resnet18_M_2_crossbar.json"
 COMPASS_NATIVE_DIR="$native" PATH="$(go env GOROOT)/lib/wasm:$PATH" GOOS=js GOARCH=wasm go test -count=1 ./wasm/

@@ -40,6 +40,8 @@ func TestSameBytesAsTheNativeCLI(t *testing.T) {
 		{"compile_resnet18_M_16.json", `{"model":"resnet18","chip":"M","batch":16,"methods":["all"],"objective":"latency","seed":7}`, compile},
 		{"compile_squeezenet_S_4_edp.json", `{"model":"squeezenet1_1","chip":"S","batch":4,"methods":["all"],"objective":"edp","seed":3}`, compile},
 		{"inspect_mobilenet_v2_ReRAM.json", `{"model":"mobilenet_v2","chip":"ReRAM"}`, inspect},
+		{"compile_squeezenet_Mfit_4_edp_optimal_sim.json", `{"model":"squeezenet1_1","chip":"M-fit","batch":4,"methods":["all","optimal-sim"],"objective":"edp","seed":3,"refine":4}`, compile},
+		{"simulate_resnet18_M_2_crossbar.json", `{"model":"resnet18","chip":"M","batch":2,"methods":["greedy","optimal"],"seed":1,"placement":"crossbar"}`, simulate},
 	}
 	for _, c := range cases {
 		want, err := os.ReadFile(filepath.Join(dir, c.file))
