@@ -18,6 +18,7 @@ type compileFlags struct {
 	model, chip, methods, objective *string
 	placement                       *string
 	refine                          *int
+	pipeline                        *string
 	inputShape                      *string
 	inputs                          *inputList
 	batch                           *int
@@ -40,8 +41,9 @@ func addCompileFlags(fs *flag.FlagSet) *compileFlags {
 		seed:      fs.Uint64("seed", 1, "seed of every random choice (the GA's)"),
 		placement: fs.String("placement", api.PlacementPolicies()[0], "how replicas take a core's crossbars: "+strings.Join(api.PlacementPolicies(), " or ")+
 			" (unit: every replica of a unit whole on one core; crossbar: cores filled crossbar by crossbar, a replica may continue on the next core)"),
-		asJSON: addJSONFlags(fs, "print the result as JSON"),
-		ga:     addGAFlags(fs),
+		pipeline: fs.String("pipeline", "per-input", "per-input (a layer starts an input after the previous layer's whole output) or row (a layer starts once the input rows its window reads are ready)"),
+		asJSON:   addJSONFlags(fs, "print the result as JSON"),
+		ga:       addGAFlags(fs),
 		refine: fs.Int("refine", 0, fmt.Sprintf("method %s: how many of the estimator's best plans to schedule and simulate, the best by the simulator kept (0: the engine's default, %d)",
 			api.MethodOptimalSim, api.DefaultRefine)),
 		limits: addLimitFlags(fs, "max-nodes", "max-units", "max-spans", "max-ga-plan-cuts", "max-ga-work",
@@ -147,7 +149,7 @@ func (f *compileFlags) request(fs *flag.FlagSet) (api.CompileRequest, error) {
 		return api.CompileRequest{}, usagef("--method: %v", err)
 	}
 	req := api.CompileRequest{Model: *f.model, Chip: *f.chip, Batch: *f.batch, Methods: methods,
-		Objective: *f.objective, Seed: *f.seed, Placement: *f.placement, Refine: *f.refine}
+		Objective: *f.objective, Seed: *f.seed, Placement: *f.placement, Refine: *f.refine, Pipeline: *f.pipeline}
 	if len(opt.InputShape) > 0 || len(opt.Inputs) > 0 {
 		if req.Graph, err = api.LoadModelWith(*f.model, opt); err != nil {
 			return api.CompileRequest{}, err
@@ -166,7 +168,7 @@ func cmdCompile(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("compile", `Usage: compass compile --model NAME|file.onnx|file.json --chip S|M|L|file.json [--batch B]
        [--input NAME=1,3,224,224]... [--input NAME:value=16000]... [--input-shape 1,3,224,224]
        [--method compass|greedy|layerwise|optimal|optimal-sim|all] [--refine K] [--objective latency|energy|edp]
-       [--seed N] [--placement unit|crossbar] [--ga-population N] [--ga-generations N] [--ga-keep N]
+       [--seed N] [--placement unit|crossbar] [--pipeline per-input|row] [--ga-population N] [--ga-generations N] [--ga-keep N]
        [--ga-patience N] [--json]
 
 Cuts the model into partitions that each fit the chip, runs them one after another
@@ -238,8 +240,8 @@ func printCompile(w io.Writer, res *api.CompileResult) error {
 	if res.Fits {
 		fit = "fits without partitioning"
 	}
-	fmt.Fprintf(w, "%s on chip %s, batch %d, objective %s, seed %d\n%d partition units, %d crossbars needed of %d (%s)\n",
-		res.Model, res.Chip, res.Batch, res.Objective, res.Seed, res.Units, res.CrossbarsNeeded, res.CrossbarsAvailable, fit)
+	fmt.Fprintf(w, "%s on chip %s, batch %d, objective %s, seed %d%s\n%d partition units, %d crossbars needed of %d (%s)\n",
+		res.Model, res.Chip, res.Batch, res.Objective, res.Seed, pipelineNote(res.Pipeline), res.Units, res.CrossbarsNeeded, res.CrossbarsAvailable, fit)
 	for _, r := range res.Results {
 		fmt.Fprintf(w, "\n%s: %d partitions, %s inferences/s, %s per inference, EDP %.4g J·s, batch latency %s\n",
 			r.Method, len(r.Partitions), perSecond(r.ThroughputPerS), joules(r.EnergyPerInferenceJ), r.EDPJS, seconds(r.LatencyS))
@@ -290,7 +292,7 @@ func printCompile(w io.Writer, res *api.CompileResult) error {
 
 func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("sweep", `Usage: compass sweep [--models a,b] [--chips S,M,L] [--batches 1,2,4,8,16] [--method all]
-       [--objective latency] [--seed N] [--json]
+       [--objective latency] [--seed N] [--pipeline per-input|row] [--json]
 
 Compiles every configuration of a grid (by default the paper's: VGG16, ResNet18 and
 SqueezeNet 1.1 on chips S, M, L at batch 1, 2, 4, 8, 16) with every method, and prints
@@ -302,6 +304,7 @@ throughput ratios per network beside the ratios the paper reports.`, stdout, std
 	methods := fs.String("method", "all", "comma-separated methods, or all")
 	objective := fs.String("objective", grid.Objective, "latency, energy or edp")
 	seed := fs.Uint64("seed", grid.Seed, "seed of every random choice")
+	pipeline := fs.String("pipeline", "per-input", "per-input or row (see compass compile)")
 	simulate := fs.Bool("simulate", false, "also schedule and simulate every plan, and print the simulated throughput and the spread of estimated / simulated latency and energy")
 	asJSON := addJSONFlags(fs, "print JSON")
 	lf := addLimitFlags(fs)
@@ -318,7 +321,7 @@ throughput ratios per network beside the ratios the paper reports.`, stdout, std
 	if err := checkNames("chips", splitList(*chips), checkChipName); err != nil {
 		return err
 	}
-	req := api.SweepRequest{Models: splitList(*models), Chips: splitList(*chips), Objective: *objective, Seed: *seed, Simulate: *simulate, Limits: lim}
+	req := api.SweepRequest{Models: splitList(*models), Chips: splitList(*chips), Objective: *objective, Seed: *seed, Pipeline: *pipeline, Simulate: *simulate, Limits: lim}
 	for _, b := range splitList(*batches) {
 		v, err := strconv.Atoi(b)
 		if err != nil || v < 1 {
@@ -356,7 +359,7 @@ throughput ratios per network beside the ratios the paper reports.`, stdout, std
 		}
 		t.add(cells...)
 	}
-	fmt.Fprintf(stdout, "throughput (inferences/s), objective %s, seed %d\n", res.Objective, res.Seed)
+	fmt.Fprintf(stdout, "throughput (inferences/s), objective %s, seed %d%s\n", res.Objective, res.Seed, pipelineNote(res.Pipeline))
 	if err := t.write(stdout); err != nil {
 		return err
 	}
@@ -494,4 +497,13 @@ func perSecond(v float64) string {
 		return fmt.Sprintf("%.1f", v)
 	}
 	return fmt.Sprintf("%.3g", v)
+}
+
+// pipelineNote names a pipeline mode other than the default in a
+// result's heading.
+func pipelineNote(pipeline string) string {
+	if pipeline == "" {
+		return ""
+	}
+	return ", pipeline " + pipeline
 }

@@ -15,7 +15,7 @@ import (
 
 func cmdSimulate(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("simulate", `Usage: compass simulate --model NAME|file --chip S|M|L|file.json [--batch B] [--method ...]
-       [--objective ...] [--seed N] [--trace FILE] [--listing FILE] [--program FILE.msgpack] [--json]
+       [--objective ...] [--seed N] [--pipeline per-input|row] [--trace FILE] [--listing FILE] [--program FILE.msgpack] [--json]
 
 Compiles like compile, schedules each method's plan into per-core instruction
 streams and runs them on the discrete-event simulator (crossbars, vector units,
@@ -69,7 +69,7 @@ and --trace.`, stdout, stderr)
 	if *f.asJSON.on {
 		return f.asJSON.write(stdout, res)
 	}
-	fmt.Fprintf(stdout, "%s on chip %s, batch %d, objective %s, seed %d (simulated)\n", res.Model, res.Chip, res.Batch, res.Objective, res.Seed)
+	fmt.Fprintf(stdout, "%s on chip %s, batch %d, objective %s, seed %d%s (simulated)\n", res.Model, res.Chip, res.Batch, res.Objective, res.Seed, pipelineNote(res.Pipeline))
 	t := table{header: []string{"method", "inferences/s", "estimated", "energy/inference", "estimated", "EDP (J·s)", "DRAM read", "DRAM written", "spilled", "read back", "row hits", "instructions"}}
 	for _, r := range res.Results {
 		var n int64

@@ -36,6 +36,11 @@ type CompileRequest struct {
 	// (its partial sums sent back and added), so a span fits when its
 	// crossbars do.
 	Placement string `json:"placement,omitempty"`
+	// Pipeline is how a partition's layers hand an input on: "per-input"
+	// (the default, ""), a layer starting an input after the previous
+	// layer's whole output, or "row", a layer starting once the input rows
+	// its window reads are ready. The searches cost spans in this mode.
+	Pipeline string `json:"pipeline,omitempty"`
 
 	// Progress, if set, receives the GA's generations (method, generation).
 	Progress func(method string, g Generation) `json:"-"`
@@ -209,6 +214,7 @@ type CompileResult struct {
 	Objective          string         `json:"objective"`
 	Seed               uint64         `json:"seed"`
 	Placement          string         `json:"placement,omitempty"` // the placement policy, when not the default
+	Pipeline           string         `json:"pipeline,omitempty"`  // "row" in the row pipeline; omitted in the default, per-input
 	Units              int            `json:"units"`
 	CrossbarsNeeded    int            `json:"crossbars_needed"`
 	CrossbarsAvailable int            `json:"crossbars_available"`
@@ -235,6 +241,9 @@ func (req *CompileRequest) resolve() (*model.Graph, *hw.Chip, partition.Objectiv
 	}
 	if req.Batch < 1 || req.Batch > estimate.MaxBatch {
 		return nil, nil, "", nil, &InputError{Field: "batch", Err: fmt.Errorf("batch = %d: must be an integer from 1 to %d", req.Batch, estimate.MaxBatch)}
+	}
+	if _, err := estimate.ParsePipeline(req.Pipeline); err != nil {
+		return nil, nil, "", nil, &InputError{Field: "pipeline", Err: err}
 	}
 	obj := partition.Latency
 	if req.Objective != "" {
@@ -294,7 +303,11 @@ func (req *CompileRequest) prepare() (*estimate.Estimator, partition.Objective, 
 			return nil, "", nil, err
 		}
 	}
-	est, err := estimate.NewPlaced(m, req.Batch, policy)
+	pipe, err := estimate.ParsePipeline(req.Pipeline)
+	if err != nil {
+		return nil, "", nil, &InputError{Field: "pipeline", Err: err}
+	}
+	est, err := estimate.NewPlacedPipeline(m, req.Batch, policy, pipe)
 	if err != nil {
 		return nil, "", nil, &InputError{Field: "batch", Err: err}
 	}
@@ -324,7 +337,7 @@ func Compile(ctx context.Context, req CompileRequest) (_ *CompileResult, err err
 	m := est.Mapping()
 	g, chip := m.Graph, m.Chip
 	ends := est.Policy().ValidEnds(m)
-	res := &CompileResult{Model: g.Name, Chip: chip.Name, Batch: req.Batch, Objective: string(obj), Seed: req.Seed, Placement: reportedPlacement(req.Placement),
+	res := &CompileResult{Model: g.Name, Chip: chip.Name, Batch: req.Batch, Objective: string(obj), Seed: req.Seed, Placement: reportedPlacement(req.Placement), Pipeline: pipelineName(est),
 		Units: len(m.Units), CrossbarsNeeded: m.CrossbarsNeeded, CrossbarsAvailable: m.CrossbarsAvailable,
 		Fits: ends[0] == len(m.Units), ValidEnds: slices.Clone(ends)}
 	for _, l := range m.Layers {
@@ -526,4 +539,13 @@ func badNumber(v reflect.Value, path string) (string, any) {
 		}
 	}
 	return "", nil
+}
+
+// pipelineName is the estimator's pipeline mode as results name it:
+// omitted ("") for the default, per-input.
+func pipelineName(e *estimate.Estimator) string {
+	if e.Pipeline() == estimate.PerInput {
+		return ""
+	}
+	return e.Pipeline().String()
 }

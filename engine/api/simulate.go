@@ -80,6 +80,7 @@ type SimulateResult struct {
 	Objective string      `json:"objective"`
 	Seed      uint64      `json:"seed"`
 	Placement string      `json:"placement,omitempty"` // the placement policy, when not the default
+	Pipeline  string      `json:"pipeline,omitempty"`  // as in CompileResult
 	Results   []SimResult `json:"results"`
 }
 
@@ -112,7 +113,7 @@ func Simulate(ctx context.Context, req CompileRequest, trace bool, programs func
 		schedule.MinInstructions(est.Mapping(), req.Batch), lim.MaxSimEvents, liftSimEvents); err != nil {
 		return nil, err
 	}
-	out := &SimulateResult{Model: g.Name, Chip: chip.Name, Batch: req.Batch, Objective: string(obj), Seed: req.Seed, Placement: reportedPlacement(req.Placement)}
+	out := &SimulateResult{Model: g.Name, Chip: chip.Name, Batch: req.Batch, Objective: string(obj), Seed: req.Seed, Placement: reportedPlacement(req.Placement), Pipeline: pipelineName(est)}
 	b := float64(req.Batch)
 	for _, method := range methods {
 		mr, err := runMethod(ctx, &req, est, obj, method)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/compass-go/compass/engine/hw"
+	"github.com/compass-go/compass/engine/internal/estimate"
 	"github.com/compass-go/compass/engine/internal/parallel"
 	"github.com/compass-go/compass/engine/internal/partition"
 	"github.com/compass-go/compass/engine/internal/reproduce"
@@ -26,6 +27,7 @@ type SweepRequest struct {
 	Methods   []string   `json:"methods"`
 	Objective string     `json:"objective"`
 	Seed      uint64     `json:"seed"`
+	Pipeline  string     `json:"pipeline,omitempty"` // per-input (default) or row (CompileRequest.Pipeline)
 	Simulate  bool       `json:"simulate,omitempty"` // also schedule and simulate every plan
 	Limits    *Limits    `json:"limits,omitempty"`   // bounds on each compilation's work (nil: DefaultLimits)
 	Workers   int        `json:"-"`                  // parallel compilations; 0 = GOMAXPROCS. Results do not depend on it.
@@ -87,6 +89,7 @@ func (r *SweepRow) Figure(method string) *SweepFigure {
 type SweepResult struct {
 	Objective string     `json:"objective"`
 	Seed      uint64     `json:"seed"`
+	Pipeline  string     `json:"pipeline,omitempty"` // as in CompileResult
 	Rows      []SweepRow `json:"rows"`
 }
 
@@ -151,6 +154,11 @@ func Sweep(ctx context.Context, req SweepRequest) (*SweepResult, error) {
 	type job struct{ row, model, chip int }
 	var jobs []job
 	res := &SweepResult{Objective: req.Objective, Seed: req.Seed}
+	if pipe, err := estimate.ParsePipeline(req.Pipeline); err != nil {
+		return nil, &InputError{Field: "pipeline", Err: err}
+	} else if pipe != estimate.PerInput {
+		res.Pipeline = pipe.String()
+	}
 	for mi, name := range req.Models {
 		for ci, c := range chips {
 			for _, b := range req.Batches {
@@ -163,7 +171,7 @@ func Sweep(ctx context.Context, req SweepRequest) (*SweepResult, error) {
 		j := jobs[i]
 		row := &res.Rows[j.row]
 		creq := CompileRequest{Graph: graphs[j.model], Chip: row.Chip, ChipSpec: chips[j.chip].spec, Batch: row.Batch,
-			Methods: req.Methods, Objective: req.Objective, Seed: req.Seed, Limits: &lim}
+			Methods: req.Methods, Objective: req.Objective, Seed: req.Seed, Pipeline: req.Pipeline, Limits: &lim}
 		if err := sweepRow(ctx, req.Simulate, creq, row); err != nil {
 			return fmt.Errorf("%s on %s at batch %d: %w", row.Model, row.Chip, row.Batch, err)
 		}

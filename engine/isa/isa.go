@@ -125,6 +125,12 @@ type Instr struct {
 	Node  int32  `msgpack:"n" json:"node"`  // graph node of the tensor moved or computed
 	Input int32  `msgpack:"i" json:"input"` // batch input
 	Peer  int32  `msgpack:"p" json:"peer"`  // other core of a SEND/RECV
+	// Band is, in the row pipeline, which band of a tensor's rows a SEND,
+	// RECV or LOAD_DATA moves (a row counter: a RECV waits for the
+	// contributions to that band only), or, on a hand-over and on partial
+	// sums, which band of the replica's positions; 0 otherwise (the whole
+	// tensor, the per-input pipeline).
+	Band  int32  `msgpack:"r,omitempty" json:"band,omitempty"`
 	Count int64  `msgpack:"c" json:"count"` // MVMs, rows or elements
 	Ops   int64  `msgpack:"v" json:"ops"`   // vector operations
 	Bytes int64  `msgpack:"b" json:"bytes"`
@@ -223,6 +229,9 @@ func (in Instr) text(layer, node string) string {
 		dir := "to"
 		if in.Op == Recv {
 			dir = "from"
+		}
+		if in.Band > 0 {
+			node = fmt.Sprintf("%s band %d", node, in.Band)
 		}
 		return fmt.Sprintf("%-12s in %d %s %d B %s core %d", in.Op, in.Input, node, in.Bytes, dir, in.Peer)
 	case Barrier:

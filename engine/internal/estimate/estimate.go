@@ -131,6 +131,15 @@ type Estimator struct {
 	pre                                []bool  // graph node -> before every layer (model.Graph.BeforeEveryLayer)
 	preOps, preRead, preRecv, preWrite []int64 // ops, bytes read, received, written
 
+	// The row pipeline (rowpipe.go): the mode, each layer's output rows,
+	// each tensor's band space in rows, each layer's operands from other
+	// layers' vector nodes, and scratch for the bands' finishing times.
+	pipeline  Pipeline
+	layerRows []int
+	spaceRows []int
+	operands  [][]int
+	bandDone  [][]float64
+
 	memo [][]*Span // full spans asked for through Span, per start (rows made on demand)
 
 	// Compact costs of every valid span, for the searches (Costs):

@@ -116,6 +116,9 @@ func (e *Estimator) evaluate(a, b int) *Span {
 		}
 		s.FillNs = max(s.FillNs, e.finish[li])
 	}
+	if e.pipeline == Row {
+		s.FillNs = e.rowFill(s, acc, first)
+	}
 	s.ComputeNs = s.FillNs + (B-1)*s.BottleneckNs
 
 	// Inputs the replicas receive into local memory, partial sums they

@@ -350,15 +350,31 @@ func buildPartition(e *estimate.Estimator, lay *layout.Layout, s *estimate.Span,
 	for _, ent := range entries {
 		contrib[ent]++
 	}
+	counts := contributions{whole: contrib}
+	if e.Pipeline() == estimate.Row {
+		counts.band = rowContributions(e, owners, items, homeSends(m, s, items, sendsOf, pre), pre, entries)
+	}
 	part := &isa.LoopPartition{Index: pi}
-	// The loader stream: entry tensors for every input.
+	// The loader stream: entry tensors for every input (in the row
+	// pipeline band by band, so the first rows start their consumers).
 	if len(entries) > 0 {
 		load := func(b int) []isa.Instr {
 			var out []isa.Instr
 			for k, ent := range entries {
-				bytes := int64(math.Ceil(e.TensorBytes(ent) * share[k]))
-				out = append(out, isa.Instr{Op: isa.LoadData, Xbar: -1, Layer: -1, Unit: -1, Node: int32(ent), Input: int32(b), Peer: -1,
-					Count: stores[[4]int32{int32(ent), -1, -1, 0}], Bytes: bytes, Addr: addr.of(ent, b, 0)})
+				bands := e.Bands(ent)
+				if bands == 1 {
+					bytes := int64(math.Ceil(e.TensorBytes(ent) * share[k]))
+					out = append(out, isa.Instr{Op: isa.LoadData, Xbar: -1, Layer: -1, Unit: -1, Node: int32(ent), Input: int32(b), Peer: -1,
+						Count: stores[[4]int32{int32(ent), -1, -1, 0}], Bytes: bytes, Addr: addr.of(ent, b, 0)})
+					continue
+				}
+				at := 0.0
+				for j := range bands {
+					part := e.TensorBytes(ent) * share[k] * e.BandShare(ent, j)
+					out = append(out, isa.Instr{Op: isa.LoadData, Xbar: -1, Layer: -1, Unit: -1, Node: int32(ent), Input: int32(b), Peer: -1,
+						Band: int32(j), Count: stores[[4]int32{int32(ent), -1, -1, 0}], Bytes: int64(math.Ceil(part)), Addr: addr.of(ent, b, at)})
+					at += math.Floor(part)
+				}
 			}
 			return out
 		}
@@ -374,7 +390,7 @@ func buildPartition(e *estimate.Estimator, lay *layout.Layout, s *estimate.Span,
 		exits[x] = true
 	}
 	for _, it := range items {
-		st, err := itemStreams(e, owners, it, addr, pre, contrib, psums, sendsOf, exits, s, stores, flat)
+		st, err := itemStreams(e, owners, it, addr, pre, counts, psums, sendsOf, exits, s, stores, flat)
 		if err != nil {
 			return nil, fmt.Errorf("unit %d replica %d: %w", it.unit, it.replica, err)
 		}
@@ -439,7 +455,7 @@ type threads struct{ xbar, vec, spill []isa.Instr }
 
 // itemStreams schedules one replica: its crossbar thread, its vector
 // thread and, when its buffers spill, its spill thread, in that order.
-func itemStreams(e *estimate.Estimator, owners *mapping.Owners, it item, addr *addresses, pre []bool, contrib map[int]int64,
+func itemStreams(e *estimate.Estimator, owners *mapping.Owners, it item, addr *addresses, pre []bool, contrib contributions,
 	psums map[[2]int]int64, sendsOf map[int][]int, exits map[int]bool, span *estimate.Span, stores map[[4]int32]int64, flat bool) ([]isa.LoopStream, error) {
 	m := e.Mapping()
 	g := m.Graph
@@ -466,27 +482,56 @@ func itemStreams(e *estimate.Estimator, owners *mapping.Owners, it item, addr *a
 	local := base
 	local.Node, local.Xbar = isa.LocalNode, int32(it.replica)
 	inBytes := int64(math.Ceil(float64(m.InputElems(it.unit)) * act)) // per position
-	// input gives input b's instructions of each thread.
+	// input gives input b's instructions of each thread. The replica's
+	// positions run in chunks (estimate.Chunks): one in the per-input
+	// pipeline, one per band of the layer's rows in the row pipeline,
+	// each starting when the bands of its input that its windows read are
+	// in.
+	chunks := e.Chunks(layer, it.firstPos, it.positions)
+	outs := int64(unit.OutEnd - unit.OutStart)
 	input := func(b int) (t threads) {
 		emit := func(in isa.Instr) { t.xbar = append(t.xbar, in) }
+		var chunkPos int64
 		vemit := func(in isa.Instr) {
-			in.Pos = it.firstPos // the vector thread works on this replica's positions
+			in.Pos = chunkPos // the vector thread works on this chunk of the replica's positions
 			t.vec = append(t.vec, in)
 		}
-		in := base
-		in.Op, in.Node, in.Input, in.Count = isa.Recv, int32(inNode), int32(b), contrib[inNode]
+		// recv emits the RECVs of the bands [b0, b1) of tensor p not yet
+		// received (got[p] is the next), or, when all are, the last one
+		// again, the first carrying bytes.
+		got := map[int]int{}
+		recv := func(emit func(isa.Instr), p, b0, b1 int, bytes int64) {
+			from := max(b0, got[p])
+			if from >= b1 {
+				from = b1 - 1
+			}
+			for j := from; j < b1; j++ {
+				rv := base
+				rv.Op, rv.Node, rv.Input, rv.Band, rv.Count = isa.Recv, int32(p), int32(b), int32(j), contrib.of(p, j)
+				if j == from {
+					rv.Bytes = bytes
+				}
+				emit(rv)
+			}
+			got[p] = max(got[p], b1)
+		}
 		if it.buf.SpillBytes > 0 {
 			// Buffers beyond the replica's share of local memory: the
 			// spill thread parks the overflow of each input in DRAM once
 			// the input arrives and reads it back, beside the computation
 			// (it prefetches what the MVMs need, so it costs DRAM and bus
 			// time and energy, not MVM stalls). It waits for the input
-			// (moving nothing) and, after the first, for the replica to
+			// (moving nothing; in the row pipeline its last band, so that
+			// the spill's DRAM traffic does not queue ahead of the bands
+			// still loading) and, after the first, for the replica to
 			// start on it (its MVMs of the input before are done).
+			last := e.Bands(inNode) - 1
+			in := base
+			in.Op, in.Node, in.Input, in.Band, in.Count = isa.Recv, int32(inNode), int32(b), int32(last), contrib.of(inNode, last)
 			t.spill = append(t.spill, in)
 			if b > 0 {
 				prev := local
-				prev.Op, prev.Input, prev.Count = isa.Recv, int32(b-1), 1
+				prev.Op, prev.Input, prev.Band, prev.Count = isa.Recv, int32(b-1), int32(len(chunks)-1), 1
 				t.spill = append(t.spill, prev)
 			}
 			sp := base
@@ -495,116 +540,131 @@ func itemStreams(e *estimate.Estimator, owners *mapping.Owners, it item, addr *a
 			sp.Op, sp.Count, sp.Bytes = isa.LoadData, 1, it.buf.ReloadBytes
 			t.spill = append(t.spill, sp)
 		}
-		in.Bytes = it.buf.InputBytes // the rows its positions read, written into its local memory
-		emit(in)
-		outs := int64(unit.OutEnd - unit.OutStart)
-		for x := range own {
-			mv := base
-			mv.Op, mv.Xbar, mv.Input, mv.Count, mv.Pos = isa.MVMul, int32(it.firstX+x), int32(b), it.positions, it.firstPos
-			if x == 0 { // the input vectors, read once for all of the replica's crossbars
-				mv.Bytes = it.positions * inBytes
+		inRecvBytes := it.buf.InputBytes // the rows its positions read, written into its local memory
+		vgot := map[int]int{}            // the vector thread's bands received, per operand
+		var exitStores []isa.Instr
+		for ci, c := range chunks {
+			chunkPos = c.First
+			cs := it.share // the chunk's share of the layer's output
+			if len(chunks) > 1 {
+				cs = it.share * float64(c.N) / float64(it.positions)
 			}
-			emit(mv)
-		}
-		hand := local
-		hand.Op, hand.Input, hand.Bytes = isa.Send, int32(b), it.positions*int64(math.Ceil(float64(outs)*act)) // the outputs, written
-		emit(hand)
-		hand.Op, hand.Count, hand.Bytes = isa.Recv, 1, 0
-		vemit(hand)
-		if !isHome {
-			ps := base
-			ps.Op, ps.Node, ps.Input, ps.Unit, ps.Xbar, ps.Peer = isa.Send, isa.PsumNode, int32(b), int32(it.home), int32(it.replica), int32(it.unit)
-			ps.Bytes = int64(math.Ceil(float64(outs*it.positions) * act))
-			vemit(ps)
-			return t
-		}
-		// A stripe of an input-split layer cut across partitions carries
-		// its partial sums through DRAM: its first in-span unit loads what
-		// earlier partitions accumulated, and, if later partitions hold
-		// more of its splits, stores the sum instead of finishing it.
-		stripe := it.unit - unit.InputSplit // the stripe's first unit
-		carryIn := unit.InputSplit > 0
-		carryOut := it.carryOut
-		psumKey := base
-		psumKey.Node, psumKey.Unit, psumKey.Xbar, psumKey.Input, psumKey.Peer = isa.PsumNode, int32(stripe), int32(it.replica), int32(b), int32(it.unit)
-		psumSize := int64(unit.OutEnd-unit.OutStart) * it.positions * psumBytes
-		psumAddr := addr.psum[stripe] + uint64(b)*addr.psumSt[stripe] + uint64(it.firstPos)*uint64(unit.OutEnd-unit.OutStart)*psumBytes
-		n := psums[[2]int{it.unit, it.replica}]
-		if n > 0 {
-			rv := base
-			rv.Op, rv.Node, rv.Input, rv.Xbar, rv.Count = isa.Recv, isa.PsumNode, int32(b), int32(it.replica), n
-			vemit(rv)
-		}
-		if carryIn {
-			ld := psumKey
-			ld.Op, ld.Bytes, ld.Addr = isa.LoadData, psumSize, psumAddr
-			ld.Count = stores[storeKey(ld)]
-			vemit(ld)
-			n++
-		}
-		if n > 0 {
-			acc := base
-			acc.Op, acc.Input, acc.Count, acc.Ops = isa.VAcc, int32(b), outs*it.positions, n*outs*it.positions
-			vemit(acc)
-		}
-		if carryOut {
-			sd := psumKey
-			sd.Op, sd.Bytes, sd.Addr = isa.StoreData, psumSize, psumAddr
-			vemit(sd)
-			return t
-		}
-		if l.Op == model.OpConvTranspose {
-			// The products of overlapping windows add into the output
-			// (model.Stats.VecOps of the layer node): this home's share,
-			// rounded up like the owned nodes' below.
-			if st := g.NodeStats(l.Node); st.VecOps > 0 {
-				v := base
-				v.Op, v.Node, v.Input = isa.VAdd, int32(l.Node), int32(b)
-				v.Count = int64(math.Ceil(float64(st.OutElems) * it.share))
-				v.Ops = int64(math.Ceil(float64(st.VecOps) * it.share))
-				v.Bytes = int64(math.Ceil(e.TensorBytes(l.Node) * it.share))
-				vemit(v)
+			b0, b1 := e.InputBands(layer, c, inNode)
+			recv(emit, inNode, b0, b1, inRecvBytes)
+			inRecvBytes = 0
+			for x := range own {
+				mv := base
+				mv.Op, mv.Xbar, mv.Input, mv.Count, mv.Pos = isa.MVMul, int32(it.firstX+x), int32(b), c.N, c.First
+				if x == 0 { // the input vectors, read once for all of the replica's crossbars
+					mv.Bytes = c.N * inBytes
+				}
+				emit(mv)
 			}
-		}
-		for _, n := range owners.Nodes(layer) {
-			if n == l.Node || pre[n] {
+			hand := local
+			hand.Op, hand.Input, hand.Band, hand.Bytes = isa.Send, int32(b), int32(ci), c.N*int64(math.Ceil(float64(outs)*act)) // the outputs, written
+			emit(hand)
+			hand.Op, hand.Count, hand.Bytes = isa.Recv, 1, 0
+			vemit(hand)
+			if !isHome {
+				ps := base
+				ps.Op, ps.Node, ps.Input, ps.Unit, ps.Xbar, ps.Peer, ps.Band = isa.Send, isa.PsumNode, int32(b), int32(it.home), int32(it.replica), int32(it.unit), int32(ci)
+				ps.Bytes = int64(math.Ceil(float64(outs*c.N) * act))
+				vemit(ps)
 				continue
 			}
-			for _, p := range g.Producers(n) {
-				if owners.Of(p) != layer || pre[p] {
-					rv := base
-					rv.Op, rv.Node, rv.Input, rv.Count = isa.Recv, int32(p), int32(b), contrib[p]
-					rv.Bytes = int64(math.Ceil(e.TensorBytes(p) * it.share)) // the operand's slice this home works on
-					vemit(rv)
+			// A stripe of an input-split layer cut across partitions carries
+			// its partial sums through DRAM: its first in-span unit loads what
+			// earlier partitions accumulated, and, if later partitions hold
+			// more of its splits, stores the sum instead of finishing it.
+			stripe := it.unit - unit.InputSplit // the stripe's first unit
+			carryIn := unit.InputSplit > 0
+			carryOut := it.carryOut
+			psumKey := base
+			psumKey.Node, psumKey.Unit, psumKey.Xbar, psumKey.Input, psumKey.Peer = isa.PsumNode, int32(stripe), int32(it.replica), int32(b), int32(it.unit)
+			psumSize := outs * c.N * psumBytes
+			psumAddr := addr.psum[stripe] + uint64(b)*addr.psumSt[stripe] + uint64(c.First)*uint64(outs)*psumBytes
+			n := psums[[2]int{it.unit, it.replica}]
+			if n > 0 {
+				rv := base
+				rv.Op, rv.Node, rv.Input, rv.Xbar, rv.Band, rv.Count = isa.Recv, isa.PsumNode, int32(b), int32(it.replica), int32(ci), n
+				vemit(rv)
+			}
+			if carryIn {
+				ld := psumKey
+				ld.Op, ld.Bytes, ld.Addr = isa.LoadData, psumSize, psumAddr
+				ld.Count = stores[storeKey(ld)]
+				vemit(ld)
+				n++
+			}
+			if n > 0 {
+				acc := base
+				acc.Op, acc.Input, acc.Count, acc.Ops = isa.VAcc, int32(b), outs*c.N, n*outs*c.N
+				vemit(acc)
+			}
+			if carryOut {
+				sd := psumKey
+				sd.Op, sd.Bytes, sd.Addr = isa.StoreData, psumSize, psumAddr
+				vemit(sd)
+				continue
+			}
+			if l.Op == model.OpConvTranspose {
+				// The products of overlapping windows add into the output
+				// (model.Stats.VecOps of the layer node): this home's share,
+				// rounded up like the owned nodes' below.
+				if st := g.NodeStats(l.Node); st.VecOps > 0 {
+					v := base
+					v.Op, v.Node, v.Input = isa.VAdd, int32(l.Node), int32(b)
+					v.Count = int64(math.Ceil(float64(st.OutElems) * cs))
+					v.Ops = int64(math.Ceil(float64(st.VecOps) * cs))
+					v.Bytes = int64(math.Ceil(e.TensorBytes(l.Node) * cs))
+					vemit(v)
 				}
 			}
-			st := g.NodeStats(n)
-			v := base
-			v.Op, v.Node, v.Input = vectorOp(g.Nodes[n].Op), int32(n), int32(b)
-			v.Count = int64(math.Ceil(float64(st.OutElems) * it.share))
-			v.Ops = int64(math.Ceil(float64(st.VecOps) * it.share))
-			v.Bytes = int64(math.Ceil(e.TensorBytes(n) * it.share))
-			vemit(v)
-		}
-		for _, n := range sendsOf[layer] {
-			if pre[n] {
-				continue
+			for _, n := range owners.Nodes(layer) {
+				if n == l.Node || pre[n] {
+					continue
+				}
+				for _, p := range g.Producers(n) {
+					if owners.Of(p) != layer || pre[p] {
+						// the operand's slice this chunk works on
+						b0, b1 := e.InputBands(layer, c, p)
+						got[p] = vgot[p]
+						recv(vemit, p, b0, b1, int64(math.Ceil(e.TensorBytes(p)*cs)))
+						vgot[p] = got[p]
+					}
+				}
+				st := g.NodeStats(n)
+				v := base
+				v.Op, v.Node, v.Input = vectorOp(g.Nodes[n].Op), int32(n), int32(b)
+				v.Count = int64(math.Ceil(float64(st.OutElems) * cs))
+				v.Ops = int64(math.Ceil(float64(st.VecOps) * cs))
+				v.Bytes = int64(math.Ceil(e.TensorBytes(n) * cs))
+				vemit(v)
 			}
-			sd := base
-			sd.Op, sd.Node, sd.Input = isa.Send, int32(n), int32(b)
-			sd.Bytes = int64(math.Ceil(e.TensorBytes(n) * it.share))
-			vemit(sd)
-		}
-		for _, n := range owners.Nodes(layer) {
-			if !exits[n] || pre[n] {
-				continue
+			for _, n := range sendsOf[layer] {
+				if pre[n] {
+					continue
+				}
+				sd := base
+				sd.Op, sd.Node, sd.Input, sd.Band = isa.Send, int32(n), int32(b), int32(e.ChunkBand(n, c))
+				sd.Bytes = int64(math.Ceil(e.TensorBytes(n) * cs))
+				vemit(sd)
 			}
-			sd := base
-			sd.Op, sd.Node, sd.Input = isa.StoreData, int32(n), int32(b)
-			sd.Bytes = int64(math.Ceil(e.TensorBytes(n) * it.share))
-			sd.Addr = addr.of(n, b, 0)
-			vemit(sd)
+			// Exits go to DRAM for a later partition, which needs them
+			// whole: stored after the replica's last chunk, so that they
+			// do not queue at the DRAM between the bands still loading.
+			for _, n := range owners.Nodes(layer) {
+				if !exits[n] || pre[n] {
+					continue
+				}
+				sd := base
+				sd.Op, sd.Node, sd.Input, sd.Pos = isa.StoreData, int32(n), int32(b), chunkPos
+				sd.Bytes = int64(math.Ceil(e.TensorBytes(n) * cs))
+				sd.Addr = addr.of(n, b, 0)
+				exitStores = append(exitStores, sd)
+			}
 		}
+		t.vec = append(t.vec, exitStores...)
 		return t
 	}
 	// before gives input b's instructions of a home's thread for the
@@ -625,10 +685,14 @@ func itemStreams(e *estimate.Estimator, owners *mapping.Owners, it item, addr *a
 		for _, n := range preNodes {
 			for _, p := range g.Producers(n) {
 				if owners.Of(p) != layer {
-					rv := base
-					rv.Op, rv.Node, rv.Input, rv.Count = isa.Recv, int32(p), int32(b), contrib[p]
-					rv.Bytes = int64(math.Ceil(e.TensorBytes(p) * sh))
-					out = append(out, rv)
+					for j := range e.Bands(p) { // the whole operand: every band of it
+						rv := base
+						rv.Op, rv.Node, rv.Input, rv.Band, rv.Count = isa.Recv, int32(p), int32(b), int32(j), contrib.of(p, j)
+						if j == 0 {
+							rv.Bytes = int64(math.Ceil(e.TensorBytes(p) * sh))
+						}
+						out = append(out, rv)
+					}
 				}
 			}
 			first, count := elementRange(it, g.Nodes[n].Out.Elems())
@@ -698,7 +762,7 @@ func itemStreams(e *estimate.Estimator, owners *mapping.Owners, it item, addr *a
 	}
 	out := []isa.LoopStream{xs, vs}
 	for _, pc := range it.pieces[1:] {
-		ps, err := pieceStream(m, it, pc, base, contrib[inNode], inBytes, B, flat)
+		ps, err := pieceStream(e, it, pc, base, contrib, inBytes, B, flat)
 		if err != nil {
 			return nil, fmt.Errorf("piece on core %d: %w", pc.Core, err)
 		}
@@ -730,7 +794,8 @@ func itemStreams(e *estimate.Estimator, owners *mapping.Owners, it item, addr *a
 // sends the results to the stripe's home as partial sums (all the unit's
 // outputs, as an input split's partial sums go), which the home's VACC
 // adds.
-func pieceStream(m *mapping.Mapping, it item, pc layout.Piece, base isa.Instr, inputs int64, inBytes int64, batch int, flat bool) (isa.LoopStream, error) {
+func pieceStream(e *estimate.Estimator, it item, pc layout.Piece, base isa.Instr, contrib contributions, inBytes int64, batch int, flat bool) (isa.LoopStream, error) {
+	m := e.Mapping()
 	unit := m.Units[it.unit]
 	l := m.Layers[unit.Layer]
 	act := float64(m.Chip.ActivationBits) / 8
@@ -741,23 +806,42 @@ func pieceStream(m *mapping.Mapping, it item, pc layout.Piece, base isa.Instr, i
 		head = append(head, in)
 	}
 	outs := int64(unit.OutEnd - unit.OutStart)
+	inNode := m.Graph.Producers(l.Node)[0]
+	// In the row pipeline the piece runs the replica's chunks, each as
+	// its input bands arrive, and sends each chunk's partial sums.
+	chunks := e.Chunks(unit.Layer, it.firstPos, it.positions)
 	input := func(b int) []isa.Instr {
-		rv := base
-		rv.Op, rv.Node, rv.Input, rv.Count, rv.Bytes = isa.Recv, int32(m.Graph.Producers(l.Node)[0]), int32(b), inputs, it.buf.InputBytes
-		out := []isa.Instr{rv}
-		for x := range pc.Crossbars {
-			mv := base
-			mv.Op, mv.Xbar, mv.Input, mv.Count, mv.Pos = isa.MVMul, int32(pc.FirstCrossbar+x), int32(b), it.positions, it.firstPos
-			if x == 0 {
-				mv.Bytes = it.positions * inBytes
+		var out []isa.Instr
+		got := 0
+		bytes := it.buf.InputBytes
+		for ci, c := range chunks {
+			b0, b1 := e.InputBands(unit.Layer, c, inNode)
+			from := max(b0, got)
+			if from >= b1 {
+				from = b1 - 1
 			}
-			out = append(out, mv)
+			for j := from; j < b1; j++ {
+				rv := base
+				rv.Op, rv.Node, rv.Input, rv.Band, rv.Count, rv.Bytes = isa.Recv, int32(inNode), int32(b), int32(j), contrib.of(inNode, j), bytes
+				bytes = 0
+				out = append(out, rv)
+			}
+			got = max(got, b1)
+			for x := range pc.Crossbars {
+				mv := base
+				mv.Op, mv.Xbar, mv.Input, mv.Count, mv.Pos = isa.MVMul, int32(pc.FirstCrossbar+x), int32(b), c.N, c.First
+				if x == 0 {
+					mv.Bytes = c.N * inBytes
+				}
+				out = append(out, mv)
+			}
+			ps := base
+			ps.Op, ps.Node, ps.Input, ps.Unit, ps.Xbar, ps.Peer, ps.Band = isa.Send, isa.PsumNode, int32(b), int32(it.home), int32(it.replica), int32(it.unit), int32(ci)
+			ps.Pos = c.First
+			ps.Bytes = int64(math.Ceil(float64(outs*c.N) * act))
+			out = append(out, ps)
 		}
-		ps := base
-		ps.Op, ps.Node, ps.Input, ps.Unit, ps.Xbar, ps.Peer = isa.Send, isa.PsumNode, int32(b), int32(it.home), int32(it.replica), int32(it.unit)
-		ps.Pos = it.firstPos
-		ps.Bytes = int64(math.Ceil(float64(outs*it.positions) * act))
-		return append(out, ps)
+		return out
 	}
 	bar := base
 	bar.Op = isa.Barrier

@@ -224,9 +224,9 @@ func (s *sim) contribute(k tagKey, at float64) {
 
 func tagOf(part int32, in isa.Instr) tagKey {
 	if in.Node < 0 { // partial sums: home unit and replica
-		return tagKey{part: part, node: in.Node, a: in.Unit, b: in.Xbar, input: in.Input}
+		return tagKey{part: part, node: in.Node, a: in.Unit, b: in.Xbar, band: in.Band, input: in.Input}
 	}
-	return tagKey{part: part, node: in.Node, input: in.Input}
+	return tagKey{part: part, node: in.Node, band: in.Band, input: in.Input}
 }
 
 // step executes (or blocks) the stream's next instruction.
@@ -241,7 +241,7 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 		// Replacement for a partition starts once the partition before it
 		// computes (early replacement overlaps the previous partition's
 		// tail, not partitions further back).
-		if st.part > 0 && s.computing[st.part-1] < 0 {
+		if st.part > 0 && s.startedAt(st.part-1) < 0 {
 			s.startWait[st.part-1] = append(s.startWait[st.part-1], id)
 			return true, nil
 		}
@@ -249,7 +249,7 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 		// replica's crossbars are free of the previous partition.
 		start := t
 		if st.part > 0 {
-			start = math.Max(start, s.computing[st.part-1])
+			start = math.Max(start, s.startedAt(st.part-1))
 		}
 		for j := st.pc + 1; j < st.len; j++ {
 			next := st.code.At(j)
@@ -334,8 +334,7 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 		st.outstanding = math.Max(st.outstanding, end)
 		if s.computing[st.part] < 0 {
 			s.computing[st.part] = start
-			s.wake(s.startWait[st.part], start)
-			s.startWait[st.part] = nil
+			s.wakeStarted(st.part)
 		}
 		s.res.MVMs += in.Count
 		s.res.CoreXbarBusyNs[st.core] += end - start
@@ -367,12 +366,16 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 	case isa.Send:
 		if in.Node == isa.LocalNode { // hand-over between a replica's threads: no bus
 			st.ready = wait()
+			written := st.ready
 			if in.Bytes > 0 { // the MVMs' outputs, written to local memory
+				// The vector thread waits for the write; the crossbar
+				// thread goes on to its next MVMs (in the row pipeline,
+				// the next band's) while the port takes it.
 				d := chip.LocalMemoryWriteNs(in.Bytes)
-				st.ready = s.lmPort[st.core].book(st.ready, d) + d
+				written = s.lmPort[st.core].book(st.ready, d) + d
 				s.res.Energy.LocalMemory += float64(in.Bytes) * chip.LocalMemoryWriteEnergyPerBytePJ
 			}
-			s.contribute(tagOf(st.part, in), st.ready)
+			s.contribute(tagOf(st.part, in), written)
 			break
 		}
 		start := wait()
@@ -458,6 +461,11 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 		}
 		if in.Node >= 0 { // carried partial sums and spills serve their own stream
 			s.contribute(tagOf(st.part, in), end)
+			if in.Input == 0 {
+				s.firstLoads[st.part]--
+				s.firstLoaded[st.part] = math.Max(s.firstLoaded[st.part], end)
+				s.wakeStarted(st.part)
+			}
 		}
 		pr.IO.add(start, end)
 		s.trace(st.core, in.Op, st.part, in.Layer, start, end)
@@ -481,4 +489,25 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 	s.counts[in.Op]++
 	st.advance()
 	return false, nil
+}
+
+// startedAt is when partition p has started computing, for the next
+// partition's replacement to begin: its first MVM issued and its first
+// input's entry tensors loaded (in the row pipeline the first MVMs start
+// on the first band, and weights of the next partition queued at the
+// DRAM then would hold up the bands still loading); -1 before.
+func (s *sim) startedAt(p int32) float64 {
+	if s.computing[p] < 0 || s.firstLoads[p] > 0 {
+		return -1
+	}
+	return math.Max(s.computing[p], s.firstLoaded[p])
+}
+
+// wakeStarted wakes the replacement waiting for partition p once it has
+// started.
+func (s *sim) wakeStarted(p int32) {
+	if t := s.startedAt(p); t >= 0 && len(s.startWait[p]) > 0 {
+		s.wake(s.startWait[p], t)
+		s.startWait[p] = nil
+	}
 }

@@ -139,11 +139,12 @@ func (r *Result) XbarUtilisation(c int) float64 {
 }
 
 type tagKey struct {
-	part, node, a, b, input int32
+	part, node, a, b, band, input int32
 }
 
 // tag is what a RECV waits for: contributions (SENDs, the loader's
-// LOAD_DATAs) to one tensor of one input in one partition. Tags and
+// LOAD_DATAs) to one tensor of one input in one partition, or in the row
+// pipeline to one band of its rows (isa.Instr.Band): a row counter. Tags and
 // stored data are held by value and without pointers, so the maps that
 // hold those in flight stay small and the garbage collector skips them.
 type tag struct {
@@ -217,6 +218,10 @@ type sim struct {
 	// the next partition's replacement waits for it (lookahead of one).
 	computing []float64
 	startWait [][]int
+	// firstLoads[p] counts partition p's entry loads of its first input
+	// still to run, firstLoaded[p] when the last done ended (startedAt).
+	firstLoads  []int
+	firstLoaded []float64
 	// left[p] counts partition p's streams still running; ended[p] is when
 	// the last one finished (-1 before). A partition computes only after
 	// the one before it has ended: partitions run one after another, and
@@ -341,6 +346,17 @@ func Run(p *isa.LoopProgram, chip *hw.Chip, opt Options) (*Result, error) {
 		s.computing[i] = -1
 	}
 	s.startWait = make([][]int, len(p.Partitions))
+	s.firstLoads = make([]int, len(p.Partitions))
+	s.firstLoaded = make([]float64, len(p.Partitions))
+	for pi := range p.Partitions {
+		for _, st := range p.Partitions[pi].Streams {
+			for _, in := range st.Head {
+				if in.Op == isa.LoadData && in.Node >= 0 && in.Input == 0 {
+					s.firstLoads[pi]++
+				}
+			}
+		}
+	}
 	s.left = make([]int, len(p.Partitions))
 	s.ended = make([]float64, len(p.Partitions))
 	s.endWait = make([][]int, len(p.Partitions))
