@@ -259,10 +259,12 @@ func (e *Estimator) InputBands(l int, c Chunk, p int) (b0, b1 int) {
 }
 
 // rowFill is the time the first input takes through the span in the row
-// pipeline: each replica runs its chunks in order, a chunk starting when
-// the replica's chunk before it is done and the bands its rows read are
-// ready (the vector work of operands from other layers following those
-// too), and taking its share of the layer's stage time.
+// pipeline: each replica runs its chunks in order, a chunk's MVMs
+// starting when the replica's MVMs of the chunk before are done and the
+// bands its rows read are ready, and taking its share of the layer's
+// stage time; the chunk is done then, and not before the replica's chunk
+// before it is done, nor before the operands from other layers that its
+// vector work reads are ready plus its share of that work.
 func (e *Estimator) rowFill(s *Span, acc []layerAcc, first int) float64 {
 	last := first + len(acc) - 1
 	if cap(e.bandDone) < len(acc) {
@@ -304,12 +306,16 @@ func (e *Estimator) rowFill(s *Span, acc []layerAcc, first int) float64 {
 		in := e.g.Producers(lay.Node)[0]
 		for k := 0; k < lp.Replicas; k++ {
 			f, n := mapping.ReplicaPositions(lay.Positions, lp.Replicas, k)
-			prev := 0.0
+			// The replica's crossbar thread runs its chunks as their input
+			// bands arrive; its vector thread finishes each in order,
+			// after its MVMs and after the operands from other layers that
+			// its vector work reads.
+			xDone, prev := 0.0, 0.0
 			for _, c := range e.Chunks(li, f, n) {
 				frac := float64(c.N) / per
 				b0, b1 := e.InputBands(li, c, in)
-				start := max(prev, ready(in, b0, b1))
-				fin := start + lp.StageNs*frac
+				xDone = max(xDone, ready(in, b0, b1)) + lp.StageNs*frac
+				fin := max(prev, xDone)
 				for _, p := range e.operands[li] {
 					b0, b1 := e.InputBands(li, c, p)
 					fin = max(fin, ready(p, b0, b1)+vecNs*frac)
