@@ -69,7 +69,7 @@ func chainOfConvs(t *testing.T, n int) *mapping.Mapping {
 // row 16 later, C's 16 after that: 288 iv.
 func TestRowPipelineBetweenBounds(t *testing.T) {
 	for _, c := range []struct {
-		layers                    int
+		layers               int
 		bound, row, perInput float64 // in MVM intervals
 	}{
 		{layers: 2, bound: 272, row: 288, perInput: 512},
