@@ -366,16 +366,12 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 	case isa.Send:
 		if in.Node == isa.LocalNode { // hand-over between a replica's threads: no bus
 			st.ready = wait()
-			written := st.ready
 			if in.Bytes > 0 { // the MVMs' outputs, written to local memory
-				// The vector thread waits for the write; the crossbar
-				// thread goes on to its next MVMs (in the row pipeline,
-				// the next band's) while the port takes it.
 				d := chip.LocalMemoryWriteNs(in.Bytes)
-				written = s.lmPort[st.core].book(st.ready, d) + d
+				st.ready = s.lmPort[st.core].book(st.ready, d) + d
 				s.res.Energy.LocalMemory += float64(in.Bytes) * chip.LocalMemoryWriteEnergyPerBytePJ
 			}
-			s.contribute(tagOf(st.part, in), written)
+			s.contribute(tagOf(st.part, in), st.ready)
 			break
 		}
 		start := wait()
@@ -461,7 +457,7 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 		}
 		if in.Node >= 0 { // carried partial sums and spills serve their own stream
 			s.contribute(tagOf(st.part, in), end)
-			if in.Input == 0 {
+			if in.Input == 0 && s.firstLoads[st.part] > 0 {
 				s.firstLoads[st.part]--
 				s.firstLoaded[st.part] = math.Max(s.firstLoaded[st.part], end)
 				s.wakeStarted(st.part)
@@ -492,10 +488,11 @@ func (s *sim) step(id int, st *stream) (blocked bool, err error) {
 }
 
 // startedAt is when partition p has started computing, for the next
-// partition's replacement to begin: its first MVM issued and its first
-// input's entry tensors loaded (in the row pipeline the first MVMs start
-// on the first band, and weights of the next partition queued at the
-// DRAM then would hold up the bands still loading); -1 before.
+// partition's replacement to begin: its first MVM issued and, when it
+// loads its entries band by band (the row pipeline), its first input's
+// entries loaded (its first MVMs start on the first band, and the next
+// partition's weights queued at the DRAM then would hold up the bands
+// still loading); -1 before.
 func (s *sim) startedAt(p int32) float64 {
 	if s.computing[p] < 0 || s.firstLoads[p] > 0 {
 		return -1

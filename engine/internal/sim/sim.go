@@ -349,12 +349,19 @@ func Run(p *isa.LoopProgram, chip *hw.Chip, opt Options) (*Result, error) {
 	s.firstLoads = make([]int, len(p.Partitions))
 	s.firstLoaded = make([]float64, len(p.Partitions))
 	for pi := range p.Partitions {
+		// Only a partition that loads its entries band by band (the row
+		// pipeline) starts computing before its first input is in.
+		n, banded := 0, false
 		for _, st := range p.Partitions[pi].Streams {
 			for _, in := range st.Head {
 				if in.Op == isa.LoadData && in.Node >= 0 && in.Input == 0 {
-					s.firstLoads[pi]++
+					n++
+					banded = banded || in.Band > 0
 				}
 			}
+		}
+		if banded {
+			s.firstLoads[pi] = n
 		}
 	}
 	s.left = make([]int, len(p.Partitions))
