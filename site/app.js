@@ -14,7 +14,7 @@ import { SCENARIOS } from './scenarios.js';
 import { FieldError, checkBatch, checkSeed, defaultState, embedOptions, gaRequest, parseQuery, toQuery } from './state.js';
 import { installPatterns } from './svg.js';
 import {
-  comparisonBatches, engineMeta, gaDefaults, gaGenerations, gaScore, maxBatch, methodNames, minBatch, setMeta,
+  comparisonBatches, engineMeta, gaDefaults, gaGenerations, gaScore, maxBatch, methodNames, minBatch, pipelineNames, setMeta,
 } from './meta.js';
 import { RemoteEngine } from './remote.js';
 import { initPaper, showPaper } from './paper.js';
@@ -25,7 +25,7 @@ const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
 
 const el = {
   form: $('#inputs'), model: $('#model'), upload: $('#upload'), chip: $('#chip'), batch: $('#batch'),
-  objective: $('#objective'), seed: $('#seed'), run: $('#run'), cancel: $('#cancel'), progress: $('#progress'),
+  objective: $('#objective'), pipeline: $('#pipeline'), seed: $('#seed'), run: $('#run'), cancel: $('#cancel'), progress: $('#progress'),
   status: $('#status'), modelInfo: $('#model-info'), runInfo: $('#run-info'), chipForm: $('#chip-form'),
   chipEdits: $('#chip-edits'), chipReset: $('#chip-reset'), gaEdits: $('#ga-edits'), download: $('#download'),
   exportMethod: $('#export-method'), exportProgram: $('#export-program'), exportListing: $('#export-listing'), exportStatus: $('#export-status'),
@@ -87,7 +87,7 @@ function timed(name, fn) {
 // JSON path ("batch", "ga.population", "chip_spec.cores", "model").
 function fieldControl(path) {
   if (!path) return null;
-  const direct = { batch: el.batch, seed: el.seed, model: el.model, objective: el.objective, chip: el.chip, methods: $('fieldset.methods') };
+  const direct = { batch: el.batch, seed: el.seed, model: el.model, objective: el.objective, pipeline: el.pipeline, chip: el.chip, methods: $('fieldset.methods') };
   if (direct[path]) return direct[path];
   if (path.startsWith('ga.')) return $(`[data-ga="${CSS.escape(path.slice(3))}"]`);
   if (path.startsWith('chip_spec.')) return el.chipForm.querySelector(`[data-key="${CSS.escape(path.slice(10))}"]`);
@@ -297,6 +297,7 @@ function fillFromMeta() {
   $('fieldset.methods').innerHTML = legend.outerHTML + meta.methods.map((m) =>
     `<label><input type="checkbox" name="method" value="${esc(m.name)}" checked> ${esc(m.name)} <small>${esc(m.summary)}</small></label>`).join('');
   el.objective.innerHTML = meta.objectives.map((o) => `<option value="${esc(o.name)}">${esc(o.summary)}</option>`).join('');
+  el.pipeline.innerHTML = meta.pipelines.map((p) => `<option value="${esc(p.name)}">${esc(p.summary)}</option>`).join('');
   $('[data-role=comparison-batches]').textContent = comparisonBatches().join(', ');
   el.batch.min = String(minBatch());
   el.batch.max = String(maxBatch());
@@ -360,6 +361,7 @@ function applyState(s) {
   el.batch.value = s.batch;
   for (const cb of $$('input[name=method]')) cb.checked = s.methods.includes(cb.value);
   el.objective.value = s.objective;
+  el.pipeline.value = s.pipeline;
   el.seed.value = s.seed;
   const defaults = gaDefaults();
   for (const input of $$('[data-ga]')) {
@@ -392,6 +394,7 @@ function readState() {
   s.batch = el.batch.value;
   s.methods = $$('input[name=method]').filter((c) => c.checked).map((c) => c.value);
   s.objective = el.objective.value;
+  s.pipeline = el.pipeline.value;
   s.seed = el.seed.value;
   s.ga = readGA();
   s.chipEdits = ChipForm.readEdits(el.chipForm, preset());
@@ -416,6 +419,7 @@ function buildRequest(s) {
   req.batch = checkBatch(s.batch);
   req.methods = methodNames().filter((m) => s.methods.includes(m));
   req.objective = s.objective;
+  if (s.pipeline !== pipelineNames()[0]) req.pipeline = s.pipeline;
   req.seed = checkSeed(s.seed);
   const ga = gaRequest(s.ga);
   if (ga) req.ga = ga;
@@ -625,7 +629,7 @@ function wireInputs() {
   el.chipForm.addEventListener('input', () => { noteChipEdits(); changed(); });
   el.chipForm.addEventListener('change', () => { noteChipEdits(); changed(); });
   $('#advanced').addEventListener('input', () => { noteGAEdits(); updateShare(); });
-  for (const c of [el.model, el.batch, el.objective, el.seed, ...$$('input[name=method]')]) {
+  for (const c of [el.model, el.batch, el.objective, el.pipeline, el.seed, ...$$('input[name=method]')]) {
     c.addEventListener('change', changed);
   }
   el.download.addEventListener('click', download);
@@ -971,6 +975,7 @@ async function startBatchComparison(req) {
   };
   try {
     const sweep = { models: [req.model], chips: req.chip_spec ? [] : [req.chip], batches: comparisonBatches(), methods: req.methods, objective: req.objective, seed: req.seed };
+    if (req.pipeline) sweep.pipeline = req.pipeline;
     if (req.chip_spec) sweep.chip_specs = [req.chip_spec];
     const out = await target('sweep', sweep, sweeper).json('sweep', [JSON.stringify(sweep)], onProgress);
     if (token !== app.sweepToken) return;
@@ -1165,7 +1170,7 @@ function runInfo(res) {
   const fit = res.fits
     ? 'the whole network fits on the chip'
     : `the network needs ${(res.crossbars_needed / res.crossbars_available).toFixed(1)}× the chip's crossbars, so every method must cut it into partitions`;
-  el.runInfo.textContent = `${res.model} on chip ${res.chip}, batch ${res.batch}, objective ${res.objective}, seed ${res.seed}: ` +
+  el.runInfo.textContent = `${res.model} on chip ${res.chip}, batch ${res.batch}, objective ${res.objective}, ${res.pipeline ? `pipeline ${res.pipeline}, ` : ''}seed ${res.seed}: ` +
     `${plural(res.units, 'partition unit')} in ${plural(res.layers.length, 'layer')} need ${plural(res.crossbars_needed, 'crossbar')} and the chip has ` +
     `${int(res.crossbars_available)}; ${fit}.`;
 }

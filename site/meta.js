@@ -16,6 +16,7 @@ export function engineMeta() {
 
 export const methodNames = () => engineMeta().methods.map((m) => m.name);
 export const objectiveNames = () => engineMeta().objectives.map((o) => o.name);
+export const pipelineNames = () => engineMeta().pipelines.map((p) => p.name);
 export const maxBatch = () => engineMeta().max_batch;
 export const minBatch = () => engineMeta().min_batch;
 export const comparisonBatches = () => engineMeta().comparison_batches;

@@ -1,15 +1,15 @@
 // The page's input state and its URL form. A link holds everything needed
 // to reproduce a run:
 //   ?model=resnet18&chip=M&batch=16&methods=greedy,compass&objective=latency&seed=1
-//    &ga.population=50&chip.cores=8&chip.dram.banks=4&run=1
-// GA settings and chip parameters appear only when they differ from the
-// defaults / the preset. run=1 runs on load; embed=1 is the compact widget
+//    &pipeline=row&ga.population=50&chip.cores=8&chip.dram.banks=4&run=1
+// The pipeline mode, GA settings and chip parameters appear only when they
+// differ from the defaults / the preset. run=1 runs on load; embed=1 is the compact widget
 // (plots=summary,strip,... chooses its plots); scenario=NAME opens a guided
 // experiment. A first visit (no query string) runs the defaults at once.
 // The methods, objectives, GA settings and batch bounds are the engine's
 // (meta.js), so this module is used once boot() has loaded them.
 
-import { engineMeta, gaDefaults, maxBatch, methodNames, minBatch, objectiveNames } from './meta.js';
+import { engineMeta, gaDefaults, maxBatch, methodNames, minBatch, objectiveNames, pipelineNames } from './meta.js';
 
 export const PLOTS = ['summary', 'strip', 'validity', 'phases', 'convergence', 'batches', 'chip', 'energy', 'timeline'];
 
@@ -24,6 +24,7 @@ export function defaultState() {
   return {
     // Every method but those that simulate plans (they cost the simulator's time too).
     model: 'resnet18', chip: 'M', batch: 16, methods: engineMeta().methods.filter((m) => !m.simulates).map((m) => m.name), objective: objectiveNames()[0], seed: 1,
+    pipeline: pipelineNames()[0],
     ga: {}, // edited GA fields only
     chipEdits: {}, // "cores" or "dram.banks" -> value as typed (string)
   };
@@ -57,6 +58,11 @@ export function parseQuery(search) {
     const o = q.get('objective');
     if (objectiveNames().includes(o)) s.objective = o;
     else warn('objective', `unknown objective ${o.slice(0, 40)} in the link (use ${objectiveNames().join(', ')})`);
+  }
+  if (q.has('pipeline')) {
+    const p = q.get('pipeline');
+    if (pipelineNames().includes(p)) s.pipeline = p;
+    else warn('pipeline', `unknown pipeline ${p.slice(0, 40)} in the link (use ${pipelineNames().join(', ')})`);
   }
   if (q.has('seed')) {
     try {
@@ -107,6 +113,7 @@ export function toQuery(s, { run = false, embed = false, plots = null } = {}) {
   q.set('methods', s.methods.join(','));
   q.set('objective', s.objective);
   q.set('seed', String(s.seed));
+  if (s.pipeline !== pipelineNames()[0]) q.set('pipeline', s.pipeline);
   for (const k of Object.keys(gaDefaults())) {
     if (k in s.ga) q.set(`ga.${k}`, String(s.ga[k]));
   }

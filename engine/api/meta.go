@@ -17,6 +17,7 @@ import (
 type PageMeta struct {
 	Methods    []MethodMeta    `json:"methods"`    // in the order results are reported
 	Objectives []ObjectiveMeta `json:"objectives"` // the first is the default
+	Pipelines  []PipelineMeta  `json:"pipelines"`  // CompileRequest.Pipeline's modes; the first is the default
 	// GASettings are the keys of a request's "ga" object, with the
 	// defaults of the methods they apply to.
 	GASettings []GASettingMeta `json:"ga_settings"`
@@ -57,6 +58,18 @@ type MethodMeta struct {
 	// choose one, so that it costs the simulator's time as well (a front
 	// end may leave it out of its defaults).
 	Simulates bool `json:"simulates"`
+}
+
+// PipelineMeta is one pipeline mode (CompileRequest.Pipeline).
+type PipelineMeta struct {
+	Name    string `json:"name"`
+	Summary string `json:"summary"`
+}
+
+// pipelineSummaries are the pipeline modes' one-line descriptions.
+var pipelineSummaries = map[string]string{
+	"per-input": "per input: a layer starts an input after the previous layer's whole output",
+	"row":       "row by row: a layer starts once the input rows its window reads are ready",
 }
 
 // GADefaults are a GA method's settings in a request's "ga" keys.
@@ -172,6 +185,9 @@ func Meta() PageMeta {
 	}
 	if settable != nil {
 		m.GASettings = gaSettings(*settable)
+	}
+	for _, p := range estimate.Pipelines {
+		m.Pipelines = append(m.Pipelines, PipelineMeta{Name: p, Summary: pipelineSummaries[p]})
 	}
 	m.MinBatch, m.MaxBatch = 1, estimate.MaxBatch
 	m.ComparisonBatches = PaperGrid().Batches
