@@ -138,7 +138,9 @@ type Estimator struct {
 	layerRows []int
 	spaceRows []int
 	operands  [][]int
+	bounds    map[int][]int // rows -> BandBounds(rows), for every row count above
 	bandDone  [][]float64
+	chunkBuf  []Chunk
 
 	memo [][]*Span // full spans asked for through Span, per start (rows made on demand)
 

@@ -134,6 +134,17 @@ func (e *Estimator) initRows() {
 			}
 		}
 	}
+	e.bounds = map[int][]int{}
+	for _, r := range e.spaceRows {
+		if e.bounds[r] == nil {
+			e.bounds[r] = BandBounds(r)
+		}
+	}
+	for _, r := range e.layerRows {
+		if e.bounds[r] == nil {
+			e.bounds[r] = BandBounds(r)
+		}
+	}
 	e.operands = make([][]int, len(m.Layers))
 	for li, l := range m.Layers {
 		for _, n := range e.owners.Nodes(li) {
@@ -175,7 +186,7 @@ func (e *Estimator) Bands(n int) int {
 	if e.spaceRows == nil {
 		return 1
 	}
-	return len(BandBounds(e.spaceRows[n])) - 1
+	return len(e.bounds[e.spaceRows[n]]) - 1
 }
 
 // BandShare is the fraction of tensor n band j holds.
@@ -183,7 +194,7 @@ func (e *Estimator) BandShare(n, j int) float64 {
 	if e.spaceRows == nil {
 		return 1
 	}
-	b := BandBounds(e.spaceRows[n])
+	b := e.bounds[e.spaceRows[n]]
 	return float64(b[j+1]-b[j]) / float64(e.spaceRows[n])
 }
 
@@ -197,13 +208,17 @@ type Chunk struct {
 // Chunks cuts a replica's positions [first, first+n) of layer l at its
 // bands' edges, in order (one chunk in the per-input pipeline).
 func (e *Estimator) Chunks(l int, first, n int64) []Chunk {
+	return e.chunks(nil, l, first, n)
+}
+
+// chunks is Chunks appended to out.
+func (e *Estimator) chunks(out []Chunk, l int, first, n int64) []Chunk {
 	rows := e.LayerRows(l)
 	if rows <= 1 {
-		return []Chunk{{0, first, n}}
+		return append(out, Chunk{0, first, n})
 	}
 	w := e.m.Layers[l].Positions / int64(rows)
-	b := BandBounds(rows)
-	var out []Chunk
+	b := e.bounds[rows]
 	for j := 0; j+1 < len(b); j++ {
 		lo, hi := max(first, int64(b[j])*w), min(first+n, int64(b[j+1])*w)
 		if lo < hi {
@@ -217,7 +232,7 @@ func (e *Estimator) Chunks(l int, first, n int64) []Chunk {
 // its own rows, h of them).
 func (e *Estimator) bandsOf(n, r0, r1, h int) (b0, b1 int) {
 	s := e.spaceRows[n]
-	b := BandBounds(s)
+	b := e.bounds[s]
 	if s <= 1 || h <= 0 {
 		return 0, len(b) - 1
 	}
@@ -294,7 +309,7 @@ func (e *Estimator) rowFill(s *Span, acc []layerAcc, first int) float64 {
 		li := first + i
 		lp := &s.Layers[i]
 		lay := &e.m.Layers[li]
-		nb := len(BandBounds(e.LayerRows(li))) - 1
+		nb := len(e.bounds[e.LayerRows(li)]) - 1
 		if cap(bandDone[i]) < nb {
 			bandDone[i] = make([]float64, nb)
 		}
@@ -311,7 +326,8 @@ func (e *Estimator) rowFill(s *Span, acc []layerAcc, first int) float64 {
 			// after its MVMs and after the operands from other layers that
 			// its vector work reads.
 			xDone, prev := 0.0, 0.0
-			for _, c := range e.Chunks(li, f, n) {
+			e.chunkBuf = e.chunks(e.chunkBuf[:0], li, f, n)
+			for _, c := range e.chunkBuf {
 				frac := float64(c.N) / per
 				b0, b1 := e.InputBands(li, c, in)
 				xDone = max(xDone, ready(in, b0, b1)) + lp.StageNs*frac
