@@ -57,6 +57,7 @@ type fnState struct {
 	pieces   map[[5]int64]*slice // (partition, unit, first position, input, core): results of a further piece of a split replica, until it sends them
 	tensors  map[[3]int32][]int64
 	dram     map[[4]int32][]int64 // by isa.Instr.DataKey
+	stored   map[[4]int32][]bool  // which elements of a dram tensor a STORE_DATA wrote
 	buffers  map[[4]int64]*slice  // (partition, unit, first position, input)
 	mailbox  map[[4]int64][]*slice
 	carried  map[[4]int32]*slice  // by DataKey: a stripe's partial sums of one input, all positions
@@ -108,7 +109,7 @@ func newFunctional(f *Functional) (*fnState, error) {
 	}
 	f.Outputs = map[int][][]int64{}
 	return &fnState{f: f, m: m, g: g, owners: f.Layout.Owners, cells: map[[2]int32]*crossbar{}, placed: placed, pieces: map[[5]int64]*slice{},
-		tensors: map[[3]int32][]int64{}, dram: map[[4]int32][]int64{}, buffers: map[[4]int64]*slice{},
+		tensors: map[[3]int32][]int64{}, dram: map[[4]int32][]int64{}, stored: map[[4]int32][]bool{}, buffers: map[[4]int64]*slice{},
 		mailbox: map[[4]int64][]*slice{}, carried: map[[4]int32]*slice{}, nodeVals: map[[5]int64][]int64{},
 		pre: g.BeforeEveryLayer(), qmax: int64(1)<<m.Chip.ActivationBits - 1}, nil
 }
@@ -253,7 +254,15 @@ func (fs *fnState) exec(id int, part, core int32, in isa.Instr) error {
 		if src, ok := fs.f.Inputs[int(in.Node)]; ok {
 			copy(t, src[in.Input])
 		} else if d := fs.dram[in.DataKey()]; d != nil {
-			copy(t, d)
+			// Only what earlier partitions stored: this partition may
+			// already have computed its own share of the tensor (a layer
+			// cut across partitions), and in the row pipeline the loader's
+			// later bands load while it does.
+			for i, ok := range fs.stored[in.DataKey()] {
+				if ok {
+					t[i] = d[i]
+				}
+			}
 		}
 	case isa.MVMul:
 		return fs.mvm(part, core, in)
@@ -276,7 +285,7 @@ func (fs *fnState) exec(id int, part, core int32, in isa.Instr) error {
 			if fs.pre[in.Node] { // computed in place into the partition's tensor
 				return nil
 			}
-			return fs.publish(part, in, fs.tensor(part, int(in.Node), in.Input))
+			return fs.publish(part, in, fs.tensor(part, int(in.Node), in.Input), nil)
 		}
 	case isa.StoreData:
 		if in.Node == isa.SpillNode {
@@ -304,8 +313,9 @@ func (fs *fnState) exec(id int, part, core int32, in isa.Instr) error {
 		}
 		if fs.dram[k] == nil {
 			fs.dram[k] = make([]int64, fs.g.Nodes[in.Node].Out.Elems())
+			fs.stored[k] = make([]bool, len(fs.dram[k]))
 		}
-		if err := fs.publish(part, in, fs.dram[k]); err != nil {
+		if err := fs.publish(part, in, fs.dram[k], fs.stored[k]); err != nil {
 			return err
 		}
 		if len(fs.g.Consumers(int(in.Node))) == 0 {
@@ -541,14 +551,18 @@ func (fs *fnState) before(part int32, in isa.Instr) error {
 }
 
 // publish writes a home's slice of node in.Node into dst, a full tensor
-// (channel o, position p at o*positions + p).
-func (fs *fnState) publish(part int32, in isa.Instr, dst []int64) error {
+// (channel o, position p at o*positions + p), and marks the elements it
+// writes in mark (when not nil).
+func (fs *fnState) publish(part int32, in isa.Instr, dst []int64, mark []bool) error {
 	if fs.pre[in.Node] { // the home's elements [pos, pos+count) of a node before every layer
 		t := fs.tensor(part, int(in.Node), in.Input)
 		if in.Pos < 0 || in.Count < 0 || in.Pos+in.Count > int64(len(t)) {
 			return fmt.Errorf("storing %s: elements %d..%d of %d", fs.g.Nodes[in.Node].Name, in.Pos, in.Pos+in.Count, len(t))
 		}
 		copy(dst[in.Pos:in.Pos+in.Count], t[in.Pos:in.Pos+in.Count])
+		for i := in.Pos; mark != nil && i < in.Pos+in.Count; i++ {
+			mark[i] = true
+		}
 		return nil
 	}
 	v, buf, err := fs.valuesOf(part, in.Unit, in.Pos, in.Input, int(in.Node))
@@ -558,6 +572,9 @@ func (fs *fnState) publish(part int32, in isa.Instr, dst []int64) error {
 	for o := buf.o0; o < buf.o1; o++ {
 		for q := 0; q < buf.n; q++ {
 			dst[o*buf.positions+buf.p0+q] = v[(o-buf.o0)*buf.n+q]
+			if mark != nil {
+				mark[o*buf.positions+buf.p0+q] = true
+			}
 		}
 	}
 	return nil

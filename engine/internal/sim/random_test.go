@@ -19,7 +19,8 @@ import (
 // Random small chips (crossbar size, crossbars per core, cores, local
 // memory from a few bytes to plenty) under the functional networks: every
 // plan schedules, runs to the end, computes the network bit for bit, and
-// spills and reads back exactly what the estimator counts.
+// spills and reads back exactly what the estimator counts; the row
+// pipeline's plan and program on the same chip, weights and inputs too.
 func TestRandomChipsFunctional(t *testing.T) {
 	nets := functionalNets()
 	names := make([]string, 0, len(nets))
@@ -62,7 +63,13 @@ func TestRandomChipsFunctional(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
-		p, r := checkFunctional(t, what, e, ga.Plan, randomWeights(rng, m), randomInputs(rng, g, batch, chip.ActivationBits))
+		weights, inputs := randomWeights(rng, m), randomInputs(rng, g, batch, chip.ActivationBits)
+		p, r := checkFunctional(t, what, e, ga.Plan, weights, inputs)
+		er, err := estimate.NewPipeline(m, batch, estimate.Row)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkFunctional(t, what+", row pipeline", er, partition.Greedy(er), weights, inputs)
 		for _, part := range p.Expand().Partitions {
 			for _, st := range part.Streams {
 				for _, in := range st.Instrs {
