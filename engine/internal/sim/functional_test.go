@@ -76,8 +76,11 @@ func functionalNets() map[string]*model.Builder {
 
 // forFunctionalPlans runs every method's plan (greedy, layerwise, the GA)
 // of every network numerically under a placement policy, on 1-bit and
-// 2-bit cells, at batch 1 and 3, with random weights and inputs, checks
-// each bit-exact against Reference, and hands each run to visit.
+// 2-bit cells, at batch 1 and 3, in both pipeline modes (in the row
+// pipeline a chunk's MVMs read rows that only the bands it waited for
+// hold, so a wrong row counter shows as a wrong value), with random
+// weights and inputs, checks each bit-exact against Reference, and hands
+// each run to visit.
 func forFunctionalPlans(t *testing.T, nets map[string]*model.Builder, policy mapping.Policy, rng *rand.Rand,
 	visit func(what string, e *estimate.Estimator, plan partition.Plan, lp *isa.LoopProgram)) {
 	t.Helper()
@@ -93,8 +96,12 @@ func forFunctionalPlans(t *testing.T, nets map[string]*model.Builder, policy map
 				t.Fatal(err)
 			}
 			weights := randomWeights(rng, m)
-			for _, batch := range []int{1, 3} {
-				e, err := estimate.NewPlaced(m, batch, policy)
+			for _, pc := range []struct {
+				pipe  estimate.Pipeline
+				batch int
+			}{{estimate.PerInput, 1}, {estimate.PerInput, 3}, {estimate.Row, 1}, {estimate.Row, 3}} {
+				batch := pc.batch
+				e, err := estimate.NewPlacedPipeline(m, batch, policy, pc.pipe)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -106,7 +113,7 @@ func forFunctionalPlans(t *testing.T, nets map[string]*model.Builder, policy map
 				plans := map[string]partition.Plan{"greedy": partition.Greedy(e), "layerwise": partition.Layerwise(e), "compass": ga.Plan}
 				for _, method := range []string{"greedy", "layerwise", "compass"} {
 					plan := plans[method]
-					what := fmt.Sprintf("%s, %d-bit cells, batch %d, %s (%d partitions), %s placement", name, bits, batch, method, plan.Partitions(), policy)
+					what := fmt.Sprintf("%s, %d-bit cells, batch %d, %s pipeline, %s (%d partitions), %s placement", name, bits, batch, pc.pipe, method, plan.Partitions(), policy)
 					lp, _ := checkFunctional(t, what, e, plan, weights, inputs)
 					visit(what, e, plan, lp)
 				}
@@ -118,10 +125,11 @@ func forFunctionalPlans(t *testing.T, nets map[string]*model.Builder, policy map
 // The generated instructions compute the network: executed numerically
 // (bit-sliced crossbars, ideal ADC, shift-and-add, partial sums) they give
 // bit-exactly what a direct integer computation gives, for every method's
-// partitioning, on 1-bit and 2-bit cells, at batch 1 and 3.
+// partitioning, on 1-bit and 2-bit cells, at batch 1 and 3, in both
+// pipeline modes.
 func TestFunctionalBitExact(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 11))
-	var replicated, carried, packed, inputSplit, spilled bool
+	var replicated, carried, packed, inputSplit, spilled, banded bool
 	for name, b := range functionalNets() {
 		if name != "split" {
 			continue
@@ -148,13 +156,14 @@ func TestFunctionalBitExact(t *testing.T) {
 				for _, in := range st.Instrs {
 					carried = carried || (in.Op == isa.LoadData && in.Node == isa.PsumNode)
 					spilled = spilled || (in.Op == isa.StoreData && in.Node == isa.SpillNode)
+					banded = banded || (in.Op == isa.Recv && in.Node >= 0 && in.Band > 0)
 				}
 			}
 		}
 	})
 	// The cases the test is for must all have occurred.
-	if !replicated || !carried || !packed || !inputSplit || !spilled {
-		t.Errorf("coverage: replicated %v, partial sums carried across partitions %v, packed groups %v, input splits %v, spilled buffers %v",
-			replicated, carried, packed, inputSplit, spilled)
+	if !replicated || !carried || !packed || !inputSplit || !spilled || !banded {
+		t.Errorf("coverage: replicated %v, partial sums carried across partitions %v, packed groups %v, input splits %v, spilled buffers %v, tensors received by row band %v",
+			replicated, carried, packed, inputSplit, spilled, banded)
 	}
 }

@@ -21,14 +21,17 @@ import (
 // The paper's grid, every method's plan scheduled and simulated: the run
 // finishes, the figures obey the bounds the chip imposes, and the
 // estimator agrees with the simulator; under either placement policy
-// (under crossbar placement, with replicas split over two cores).
+// (under crossbar placement, with replicas split over two cores), in
+// either pipeline mode.
 func TestPaperGridSimulates(t *testing.T) {
 	for _, p := range mapping.Policies() {
-		t.Run(string(p), func(t *testing.T) { paperGridSimulates(t, p) })
+		for _, pipe := range []estimate.Pipeline{estimate.PerInput, estimate.Row} {
+			t.Run(string(p)+"/"+pipe.String(), func(t *testing.T) { paperGridSimulates(t, p, pipe) })
+		}
 	}
 }
 
-func paperGridSimulates(t *testing.T, policy mapping.Policy) {
+func paperGridSimulates(t *testing.T, policy mapping.Policy, pipe estimate.Pipeline) {
 	splits := 0
 	defer func() {
 		if policy == mapping.PolicyCrossbar && !t.Failed() && splits == 0 {
@@ -52,7 +55,7 @@ func paperGridSimulates(t *testing.T, policy mapping.Policy) {
 				t.Fatal(err)
 			}
 			for _, B := range gridBatches() {
-				e, err := estimate.NewPlaced(m, B, policy)
+				e, err := estimate.NewPlacedPipeline(m, B, policy, pipe)
 				if err != nil {
 					t.Fatal(err)
 				}
