@@ -65,6 +65,16 @@ func TestPageFromTheEngineInChromium(t *testing.T) {
 		if !reflect.DeepEqual(gotObjectives, wantObjectives) {
 			t.Errorf("objective options %v, the engine's %v", gotObjectives, wantObjectives)
 		}
+		var wantPipelines, gotPipelines []string
+		for _, p := range meta.Pipelines {
+			wantPipelines = append(wantPipelines, p.Name+"="+p.Summary)
+		}
+		for _, v := range eval[[]any](ctx, t, `[...document.querySelectorAll('#pipeline option')].map((o) => o.value + '=' + o.textContent)`) {
+			gotPipelines = append(gotPipelines, v.(string))
+		}
+		if !reflect.DeepEqual(gotPipelines, wantPipelines) {
+			t.Errorf("pipeline options %v, the engine's %v", gotPipelines, wantPipelines)
+		}
 		var wantGA, gotGA []string
 		for _, g := range meta.GASettings {
 			wantGA = append(wantGA, fmt.Sprintf("%s=%d", g.Key, g.Default))
@@ -84,6 +94,43 @@ func TestPageFromTheEngineInChromium(t *testing.T) {
 		waitFor(ctx, t, "the batch refusal", `document.body.dataset.state === 'error'`, 30*time.Second)
 		if msg := eval[string](ctx, t, `(document.querySelector('p.field-error[data-field=batch]')||{}).textContent || ''`); !strings.Contains(msg, fmt.Sprint(meta.MaxBatch)) {
 			t.Errorf("batch %d: the message beside the field %q does not name the engine's bound %d", meta.MaxBatch+1, msg, meta.MaxBatch)
+		}
+		if errs := eval[[]any](ctx, t, `window.__errors`); len(errs) > 0 {
+			t.Errorf("script errors: %v", errs)
+		}
+	})
+
+	t.Run("a link's row pipeline runs the engine's row pipeline", func(t *testing.T) {
+		r.open(t, "/?model=squeezenet1_1&chip=S&batch=2&methods=greedy,layerwise&objective=latency&seed=1&pipeline=row&run=1")
+		waitFor(ctx, t, "the run", `document.body.dataset.state === 'done'`, 2*time.Minute)
+		waitFor(ctx, t, "the batch comparison", `document.querySelector('figure[data-plot=batches]').dataset.ready === 'true'`, 2*time.Minute)
+		if got := eval[string](ctx, t, `document.querySelector('#pipeline').value`); got != "row" {
+			t.Errorf("the link's pipeline=row shows as %q", got)
+		}
+		req := api.CompileRequest{Model: "squeezenet1_1", Chip: "S", Batch: 2, Methods: []string{api.MethodGreedy, api.MethodLayerwise},
+			Objective: "latency", Seed: 1, Pipeline: "row"}
+		native, err := api.Compile(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want bytes.Buffer
+		if err := api.WriteJSON(&want, native); err != nil {
+			t.Fatal(err)
+		}
+		if got := eval[string](ctx, t, `window.compassLastResult`); got != want.String() {
+			t.Errorf("the page's row-pipeline result differs from the native engine's (%d vs %d bytes)", len(got), want.Len())
+		}
+		sweep, err := api.Sweep(context.Background(), api.SweepRequest{Models: []string{"squeezenet1_1"}, Chips: []string{"S"}, Batches: meta.ComparisonBatches,
+			Methods: req.Methods, Objective: "latency", Seed: 1, Pipeline: "row"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page api.SweepResult
+		if err := json.Unmarshal([]byte(eval[string](ctx, t, `window.compassLastSweep || '{}'`)), &page); err != nil {
+			t.Fatal(err)
+		}
+		if page.Pipeline != "row" || !reflect.DeepEqual(page.Rows, sweep.Rows) {
+			t.Errorf("the page's batch comparison (pipeline %q) is not the native row-pipeline sweep", page.Pipeline)
 		}
 		if errs := eval[[]any](ctx, t, `window.__errors`); len(errs) > 0 {
 			t.Errorf("script errors: %v", errs)
