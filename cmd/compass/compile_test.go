@@ -79,6 +79,8 @@ func TestCompileErrors(t *testing.T) {
 		{[]string{"compile", "--model", "resnet18", "--method", "annealing"}, exitUsage, `"annealing"`},
 		{[]string{"compile", "--model", "resnet18", "--batch", "0"}, exitUsage, "--batch: batch = 0"},
 		{[]string{"compile", "--model", "resnet18", "--objective", "speed"}, exitUsage, `--objective: objective "speed"`},
+		{[]string{"compile", "--model", "resnet18", "--pipeline", "diagonal"}, exitUsage, `--pipeline: pipeline "diagonal" is not a mode`},
+		{[]string{"sweep", "--models", "resnet18", "--pipeline", "rows"}, exitUsage, `--pipeline: pipeline "rows" is not a mode`},
 		{[]string{"compile", "--model", "resnet18", "--ga-keep", "500"}, exitUsage, "--ga-keep: ga keep = 500"},
 		{[]string{"sweep", "--batches", "1,x"}, exitUsage, `"x"`},
 	}

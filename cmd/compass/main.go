@@ -150,9 +150,9 @@ func closestCommand(name string) string {
 // *api.InputError fields) to the flags that set them, per command: a value
 // the engine refuses is a usage error (exit 2) naming the flag.
 var requestFlags = map[string]map[string]string{
-	"compile": {"batch": "batch", "objective": "objective", "methods": "method", "placement": "placement", "refine": "refine",
+	"compile": {"batch": "batch", "objective": "objective", "methods": "method", "placement": "placement", "pipeline": "pipeline", "refine": "refine",
 		"ga.population": "ga-population", "ga.generations": "ga-generations", "ga.keep": "ga-keep", "ga.patience": "ga-patience"},
-	"sweep": {"batch": "batches", "objective": "objective", "methods": "method", "models": "models", "chips": "chips", "batches": "batches"},
+	"sweep": {"batch": "batches", "objective": "objective", "methods": "method", "models": "models", "chips": "chips", "batches": "batches", "pipeline": "pipeline"},
 }
 
 func init() {
