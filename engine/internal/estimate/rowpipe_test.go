@@ -112,3 +112,54 @@ func BenchmarkSpanCostPipelines(b *testing.B) {
 		})
 	}
 }
+
+// On every valid span of three networks on the paper's chips, at batch 1
+// and 8, the row pipeline's first input takes no longer than the
+// per-input pipeline's (a chunk waits for a subset of what the whole
+// layer waits for, and its layer's stage is shared among its chunks) and
+// no less than the slowest layer's stage (a replica runs all its chunks),
+// and so no span costs more row by row.
+func TestRowFillBetweenStageAndPerInput(t *testing.T) {
+	for _, c := range []struct{ model, chip string }{{"resnet18", "M"}, {"squeezenet1_1", "S"}, {"vgg16", "L"}} {
+		g, err := zoo.Build(c.model)
+		if err != nil {
+			t.Fatal(err)
+		}
+		chip, _ := hw.Preset(c.chip)
+		m, err := mapping.Map(g, chip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, batch := range []int{1, 8} {
+			pe, err := New(m, batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			re, err := NewPipeline(m, batch, Row)
+			if err != nil {
+				t.Fatal(err)
+			}
+			faster := 0
+			for a := 0; a < pe.NumUnits(); a++ {
+				for b := a + 1; b <= pe.MaxEnd(a); b++ {
+					p, r := pe.MustSpan(a, b), re.MustSpan(a, b)
+					slowest := 0.0
+					for _, lp := range r.Layers {
+						slowest = max(slowest, lp.StageNs)
+					}
+					const eps = 1e-9
+					if r.FillNs > p.FillNs*(1+eps) || r.FillNs < slowest*(1-eps) || r.TimeNs > p.TimeNs*(1+eps) {
+						t.Fatalf("%s on %s, batch %d, span [%d, %d): row fill %.1f ns (slowest stage %.1f), per input %.1f; time %.1f vs %.1f",
+							c.model, c.chip, batch, a, b, r.FillNs, slowest, p.FillNs, r.TimeNs, p.TimeNs)
+					}
+					if r.FillNs < p.FillNs*(1-1e-6) {
+						faster++
+					}
+				}
+			}
+			if faster == 0 {
+				t.Errorf("%s on %s, batch %d: no span is faster row by row", c.model, c.chip, batch)
+			}
+		}
+	}
+}
