@@ -12,7 +12,8 @@ import (
 )
 
 // Every file of the ONNX corpus that imports is simulated with every
-// method at batch 1 and 2 on chip M: the run finishes (no deadlock, no
+// method at batch 1 and 2 on chip M, per input and row by row: the run
+// finishes (no deadlock, no
 // internal error) and every figure is finite and positive. A program over
 // the simulator's event limit is refused with a *LimitError before it
 // runs; the test says which and how many events the plan needs. `go test
@@ -36,8 +37,12 @@ func TestONNXCorpusSimulates(t *testing.T) {
 			if err != nil {
 				t.Fatalf("import: %v", err)
 			}
-			for _, batch := range []int{1, 2} {
-				res, err := api.Simulate(context.Background(), api.CompileRequest{Graph: g, Chip: "M", Batch: batch, Methods: api.Methods(), Seed: 1}, false, nil)
+			for _, run := range []struct {
+				pipeline string
+				batch    int
+			}{{"", 1}, {"", 2}, {"row", 1}, {"row", 2}} {
+				batch := run.batch
+				res, err := api.Simulate(context.Background(), api.CompileRequest{Graph: g, Chip: "M", Batch: batch, Methods: api.Methods(), Seed: 1, Pipeline: run.pipeline}, false, nil)
 				var le *api.LimitError
 				if errors.As(err, &le) {
 					table = append(table, fmt.Sprintf("%-22s batch %d: over a limit: %v", e.ID, batch, err))
@@ -63,7 +68,7 @@ func TestONNXCorpusSimulates(t *testing.T) {
 					}
 					ratios = append(ratios, fmt.Sprintf("%s %.2f", r.Method, r.Estimated.LatencyS/r.LatencyS))
 				}
-				table = append(table, fmt.Sprintf("%-22s batch %d: estimate/simulated latency %s", e.ID, batch, strings.Join(ratios, ", ")))
+				table = append(table, fmt.Sprintf("%-22s batch %d %-9s: estimate/simulated latency %s", e.ID, batch, run.pipeline, strings.Join(ratios, ", ")))
 			}
 		})
 	}
