@@ -3,7 +3,6 @@ package estimate
 import (
 	"fmt"
 
-	"github.com/compass-go/compass/engine/internal/layout"
 	"github.com/compass-go/compass/engine/internal/mapping"
 	"github.com/compass-go/compass/engine/model"
 )
@@ -56,11 +55,11 @@ const MaxRowBands = 16
 
 // NewPipeline is New for the given pipeline mode.
 func NewPipeline(m *mapping.Mapping, batch int, p Pipeline) (*Estimator, error) {
-	return NewPlacedPipeline(m, batch, layout.PolicyUnit, p)
+	return NewPlacedPipeline(m, batch, mapping.PolicyUnit, p)
 }
 
 // NewPlacedPipeline is NewPlaced for the given pipeline mode.
-func NewPlacedPipeline(m *mapping.Mapping, batch int, policy layout.Policy, p Pipeline) (*Estimator, error) {
+func NewPlacedPipeline(m *mapping.Mapping, batch int, policy mapping.Policy, p Pipeline) (*Estimator, error) {
 	if p != PerInput && p != Row {
 		return nil, fmt.Errorf("pipeline %d is not a mode", p)
 	}
@@ -119,7 +118,7 @@ func (e *Estimator) initRows() {
 		switch {
 		case e.isLayer[i]:
 			e.spaceRows[i] = e.layerRows[o]
-		case layout.External(n.Op):
+		case mapping.External(n.Op):
 			e.spaceRows[i] = max(1, rank3Rows(n.Out))
 		case o < 0 || e.pre[i]:
 		case rowPreserving(n.Op) && rank3Rows(n.Out) > 0 && e.layerRows[o] > 1:

@@ -2,7 +2,6 @@ package schedule
 
 import (
 	"github.com/compass-go/compass/engine/internal/estimate"
-	"github.com/compass-go/compass/engine/internal/layout"
 	"github.com/compass-go/compass/engine/internal/mapping"
 )
 
@@ -28,7 +27,7 @@ func (c contributions) of(n, j int) int64 {
 func homeSends(m *mapping.Mapping, s *estimate.Span, items []item, sendsOf map[int][]int, pre []bool) [][]int {
 	out := make([][]int, len(items))
 	for i, it := range items {
-		if it.home != it.unit || carriesOut(m, s, it.unit) {
+		if it.home != it.unit || it.carryOut {
 			continue
 		}
 		for _, n := range sendsOf[m.Units[it.unit].Layer] {
@@ -45,7 +44,7 @@ func homeSends(m *mapping.Mapping, s *estimate.Span, items []item, sendsOf map[i
 // that sends a tensor contributes to the band its rows fall in, a node
 // before every layer once per home (it moves whole, one band), and the
 // loader once to every band of an entry.
-func rowContributions(e *estimate.Estimator, owners *layout.Owners, items []item, sends [][]int, pre []bool, entries []int) map[[2]int]int64 {
+func rowContributions(e *estimate.Estimator, owners *mapping.Owners, items []item, sends [][]int, pre []bool, entries []int) map[[2]int]int64 {
 	m := e.Mapping()
 	c := map[[2]int]int64{}
 	for i, it := range items {
