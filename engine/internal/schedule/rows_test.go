@@ -38,7 +38,7 @@ func TestRowCountersAddUp(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ga, err := partition.GA(context.Background(), e, partition.Latency, partition.DefaultGAOptions(1))
+		ga, err := partition.GA(context.Background(), e, partition.Latency, partition.PaperGAOptions(1))
 		if err != nil {
 			t.Fatal(err)
 		}
