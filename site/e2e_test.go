@@ -3,6 +3,7 @@ package site
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
@@ -37,8 +38,11 @@ const maxRenderElements = 4000
 // more the same day for issue 16's row pipeline (the estimator's bands and
 // fill, the scheduler's chunks and row counters, the page's option), which
 // adds 12,600 to 15,800 bytes (measured on two mains of that day: 1,215,631
-// to 1,231,380 and 1,235,619 to 1,248,254).
-const wasmBrotliBudgetBytes = 1_240_000
+// to 1,231,380 and 1,235,619 to 1,248,254). The main that merged the row
+// pipeline measured 1,248,542; the budget was set 0.5% above it, at
+// 1,255,000. (Compiling the layout stage and the worker pool without
+// inlining as well gained nothing: 1,248,625.)
+const wasmBrotliBudgetBytes = 1_255_000
 
 // checkStructure asserts what keeps the main thread short on any machine:
 // the engine (Go, compass.wasm) never loads on the main thread, only in
@@ -132,7 +136,16 @@ func TestPlaygroundInChromium(t *testing.T) {
 		setField(ctx, t, "#batch", "16")
 		setField(ctx, t, "#objective", "latency")
 		setField(ctx, t, "#seed", "1")
-		eval[bool](ctx, t, `(() => { for (const c of document.querySelectorAll('input[name=method]')) { if (!c.checked) c.click(); } return true; })()`)
+		// Every method "all" runs (api.Methods); a method that simulates its
+		// plans (optimal-sim) is left out: the Node test compares its bytes.
+		var simulating []string
+		for _, mm := range api.Meta().Methods {
+			if mm.Simulates {
+				simulating = append(simulating, mm.Name)
+			}
+		}
+		skip, _ := json.Marshal(simulating)
+		eval[bool](ctx, t, fmt.Sprintf(`(() => { const skip = %s; for (const c of document.querySelectorAll('input[name=method]')) { if (c.checked === skip.includes(c.value)) c.click(); } return true; })()`, skip))
 		eval[bool](ctx, t, `(window.__maxAdded = 0, true)`)
 		// A user's Run brings the results into view. Start from the page's
 		// bottom, where the results' top edge is above the window, and press
