@@ -69,7 +69,10 @@ export COMPASS_ONNX_CORPUS
 echo "$COMPASS_ONNX_CORPUS"
 
 echo "== go test"
-go test -count=1 ./...
+# The simulator's paper-grid tests run all five of the paper's batches
+# here; a plain go test runs batches 1 and 16 (engine/internal/sim's
+# gridBatches).
+COMPASS_FULL_GRID=1 go test -count=1 ./...
 
 echo "== fuzzing past the parsers (a short fixed count; README: how to run longer)"
 # A fuzzed chip through compile (every method) and simulate, and the JSON

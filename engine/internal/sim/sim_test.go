@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -105,13 +106,22 @@ func paperGridSimulates(t *testing.T, policy mapping.Policy, pipe estimate.Pipel
 	}
 }
 
-// gridBatches are the paper's batch sizes; with -short, one small batch
-// (every network, chip and method still runs, in a few seconds).
+// gridBatches are the batch sizes the paper-grid tests run. The whole
+// grid (the paper's five batches, for each of which every network, chip,
+// method, placement policy and pipeline mode is simulated) is the
+// slowest test of the project; scripts/test.sh, which CI runs, asks for
+// it with COMPASS_FULL_GRID=1. A plain go test runs the grid's two ends,
+// batch 1 (where the row pipeline and the fill matter most) and 16 (where
+// the per-input pipeline's steady state does); -short runs one small
+// batch.
 func gridBatches() []int {
-	if testing.Short() {
+	switch {
+	case os.Getenv("COMPASS_FULL_GRID") == "1":
+		return []int{1, 2, 4, 8, 16}
+	case testing.Short():
 		return []int{2}
 	}
-	return []int{1, 2, 4, 8, 16}
+	return []int{1, 16}
 }
 
 func checkBounds(t *testing.T, name string, r *Result, chip *hw.Chip, weightBytes int64, B int) {
