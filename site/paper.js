@@ -446,7 +446,7 @@ function drawThroughput(res) {
     if (axis) {
       const ay = y(axis.high ?? axis.low);
       s += `<g ${figureAttrs(axis)}><line x1="${ml}" x2="${ml + plotW}" y1="${fx(ay)}" y2="${fx(ay)}" stroke="#000" stroke-dasharray="5 4"/>` +
-        `<text class="note" x="${ml + plotW - 4}" y="${fx(ay - 4)}" text-anchor="end">the paper's axis top ${esc(axis.paper)}/s</text></g>`;
+        `<text class="note" x="${ml + plotW - 4}" y="${fx(ay - 4)}" text-anchor="end">the paper's axis top ${esc(String(axis.high ?? axis.low))}/s (tallest bar ${esc(axis.paper)}/s)</text></g>`;
     }
     s += '</g>';
   });

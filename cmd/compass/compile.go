@@ -402,7 +402,10 @@ throughput ratios per network beside the ratios the paper reports.`, stdout, std
 		for _, v := range all {
 			mean += v
 		}
-		fmt.Fprintf(stdout, "\ncompass over both baselines, mean of the per-network ratios: %.2fx (paper: 1.78x)\n", mean/float64(len(all)))
+		fmt.Fprintf(stdout, "\ncompass over both baselines, mean of the per-network ratios: %.2fx (paper: %.2fx)\n", mean/float64(len(all)), api.PaperMeanRatio)
+		if d, n := api.PaperThroughputDistance(res.Summarise()); n > 0 {
+			fmt.Fprintf(stdout, "distance to the paper's %d throughput figures (mean |ln(ours / paper)|, as in compass reproduce): %.3f\n", n, d)
+		}
 	}
 	fmt.Fprintf(stdout, "%d configurations in %s\n", len(res.Rows), elapsed.Round(time.Millisecond))
 	return nil

@@ -317,7 +317,7 @@ func TestFittedChipsDifferOnlyInFreeFigures(t *testing.T) {
 	}
 }
 
-// docs/hardware.md describes the fit as an MVM "about four times slower
+// docs/hardware.md describes the fit as an MVM "about four and a half times slower
 // and about ten times cheaper" than the sourced one; a refit that moves
 // far from that must update the doc.
 func TestFittedFiguresAsDocumented(t *testing.T) {
@@ -328,7 +328,7 @@ func TestFittedFiguresAsDocumented(t *testing.T) {
 	m := mustPreset(t, "M")
 	fit := mustPreset(t, "M-fit")
 	if slower := fit.MVMIntervalNs() / m.MVMIntervalNs(); slower < 3 || slower > 5 {
-		t.Errorf("the fitted MVM is %.2fx slower than the sourced one; docs/hardware.md says about four times", slower)
+		t.Errorf("the fitted MVM is %.2fx slower than the sourced one; docs/hardware.md says about four and a half times", slower)
 	}
 	if cheaper := m.MVMEnergyPJ() / fit.MVMEnergyPJ(); cheaper < 8 || cheaper > 12 || !near(cheaper, 1/p.MVMEnergyScale) {
 		t.Errorf("the fitted MVM is %.2fx cheaper than the sourced one; docs/hardware.md says about ten times", cheaper)
