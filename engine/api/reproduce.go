@@ -7,6 +7,7 @@ import (
 
 	"github.com/compass-go/compass/engine/hw"
 	"github.com/compass-go/compass/engine/internal/calibrate"
+	"github.com/compass-go/compass/engine/internal/estimate"
 	"github.com/compass-go/compass/engine/internal/mapping"
 	"github.com/compass-go/compass/engine/internal/partition"
 	"github.com/compass-go/compass/engine/internal/reproduce"
@@ -28,8 +29,11 @@ type ReproduceRequest struct {
 	// the roles of S, M and L (Family then only names the result).
 	ChipSpecs []*hw.Chip `json:"chip_specs,omitempty"`
 	// Seed seeds the paper's GA (docs/reproduction.md uses 1).
-	Seed   uint64  `json:"seed"`
-	Limits *Limits `json:"limits,omitempty"` // nil: DefaultLimits
+	Seed uint64 `json:"seed"`
+	// Pipeline is the pipeline mode every plan is costed in, as in
+	// CompileRequest ("per-input", the default when empty, or "row").
+	Pipeline string  `json:"pipeline,omitempty"`
+	Limits   *Limits `json:"limits,omitempty"` // nil: DefaultLimits
 	// Progress, if set, receives the configurations done (network, chip,
 	// objective) out of the total (10).
 	Progress func(done, total int) `json:"-"`
@@ -169,7 +173,13 @@ func Reproduce(ctx context.Context, req ReproduceRequest) (_ *ReproduceResult, e
 	if err := overLimit("reproduction configurations (the paper's grid and the EDP runs)", reproduceConfigurations, int64(lim.MaxSweepRows), liftSweepRows); err != nil {
 		return nil, err
 	}
-	res, err := reproduce.Run(ctx, family, chips, reproduce.PaperFigures(), reproduceOptions(req.Seed, lim, req.Progress))
+	pipe, err := estimate.ParsePipeline(req.Pipeline)
+	if err != nil {
+		return nil, &InputError{Field: "pipeline", Err: err}
+	}
+	opt := reproduceOptions(req.Seed, lim, req.Progress)
+	opt.Pipeline = pipe
+	res, err := reproduce.Run(ctx, family, chips, reproduce.PaperFigures(), opt)
 	if err != nil {
 		return nil, err
 	}

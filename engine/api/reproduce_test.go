@@ -130,3 +130,32 @@ func TestReproduceFitFamily(t *testing.T) {
 		t.Error("the same request gave different bytes")
 	}
 }
+
+// The reproduction takes the pipeline mode like a compile request: a bad
+// one is refused on the field, and the row pipeline's result names its
+// mode and differs from the per-input one's (greedy's partitions of many
+// layers gain most row by row, so compass's margin over greedy shrinks).
+func TestReproducePipelineMode(t *testing.T) {
+	_, err := Reproduce(context.Background(), ReproduceRequest{Pipeline: "rows"})
+	var ie *InputError
+	if !errors.As(err, &ie) || ie.Field != "pipeline" {
+		t.Fatalf("pipeline rows: %v, want an input error on pipeline", err)
+	}
+	per, err := Reproduce(context.Background(), ReproduceRequest{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	row, err := Reproduce(context.Background(), ReproduceRequest{Seed: 1, Pipeline: "row"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if per.Pipeline != "" || row.Pipeline != "row" {
+		t.Fatalf("pipelines named %q and %q, want none for the default and row", per.Pipeline, row.Pipeline)
+	}
+	for i := range per.Throughput {
+		p, r := per.Throughput[i], row.Throughput[i]
+		if !(r.VsGreedy < p.VsGreedy) {
+			t.Errorf("%s: compass vs greedy %.3f row by row, %.3f per input: greedy should gain most from the row pipeline", p.Model, r.VsGreedy, p.VsGreedy)
+		}
+	}
+}

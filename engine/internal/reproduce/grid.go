@@ -44,6 +44,9 @@ type Options struct {
 	// LatencyOnly skips the EDP-objective runs (the fitter needs only the
 	// latency grid and the energy curve).
 	LatencyOnly bool
+	// Pipeline is the pipeline mode every plan is costed in (the
+	// per-input pipeline by default).
+	Pipeline estimate.Pipeline
 }
 
 // run is one method's plan on one configuration.
@@ -184,7 +187,7 @@ func runJob(ctx context.Context, g *model.Graph, chip *hw.Chip, j job, opt Optio
 			}
 		}
 		c.mapping = m
-		est, err := estimate.New(m, c.batch)
+		est, err := estimate.NewPipeline(m, c.batch, opt.Pipeline)
 		if err != nil {
 			return err
 		}

@@ -16,6 +16,9 @@ type Result struct {
 	Family string   `json:"family"`
 	Chips  []string `json:"chips"` // S, M, L of the family
 	Seed   uint64   `json:"seed"`
+	// Pipeline is the pipeline mode, named only when it is not the
+	// default per-input pipeline.
+	Pipeline string `json:"pipeline,omitempty"`
 	// Figures in the order of paper-figures.json.
 	Figures []Figure `json:"figures"`
 	// HeldOutDistance is the mean over held-out figures of their distance
@@ -144,6 +147,9 @@ func Run(ctx context.Context, family string, chips []*hw.Chip, figs []PaperFigur
 		return nil, err
 	}
 	res := &Result{Family: family, Seed: opt.Seed}
+	if opt.Pipeline != estimate.PerInput {
+		res.Pipeline = opt.Pipeline.String()
+	}
 	for _, c := range chips {
 		res.Chips = append(res.Chips, c.Name)
 	}
