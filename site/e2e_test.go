@@ -876,3 +876,107 @@ func TestPlaygroundInChromium(t *testing.T) {
 		}
 	})
 }
+
+// TestPaperViewPipelineInChromium checks the Paper view's pipeline mode
+// (issue 16 item 3): a link's pipeline=row computes the figures row by
+// row, byte for byte the native api.Reproduce of that mode, with the mode
+// named in the status and the link; the Pipeline select, whose options are
+// the engine's modes, switches to the default and back, each mode's result
+// kept, and the link names pipeline only when it is not the default.
+func TestPaperViewPipelineInChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	r := startRig(t, 10*time.Minute)
+	ctx := r.ctx
+	meta := api.Meta()
+	family := meta.PaperFamilies[0].Name
+	def, row := meta.Pipelines[0].Name, "row"
+	if def == row {
+		t.Fatalf("the engine's default pipeline is %s; this test switches from row to the default", def)
+	}
+	nativeJSON := func(pipeline string) (*api.ReproduceResult, string) {
+		req := api.ReproduceRequest{Family: family, Seed: 1}
+		if pipeline != def {
+			req.Pipeline = pipeline
+		}
+		res, err := api.Reproduce(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := api.WriteJSON(&b, res); err != nil {
+			t.Fatal(err)
+		}
+		return res, b.String()
+	}
+	done := `document.querySelector('#paper-status').dataset.state === 'done' && ` +
+		`[...document.querySelectorAll('#paper figure[data-plot]')].every((f) => f.dataset.ready === 'true')`
+	check := func(pipeline, wantSearch, wantStatus string) {
+		t.Helper()
+		native, want := nativeJSON(pipeline)
+		status := eval[string](ctx, t, `document.querySelector('#paper-status').textContent`)
+		t.Logf("Paper view, family %s, pipeline %s: %s", family, pipeline, status)
+		if !strings.Contains(status, "pipeline "+pipeline) || !strings.Contains(status, wantStatus) {
+			t.Errorf("pipeline %s: the status %q does not name the mode (want %q and %q)", pipeline, status, "pipeline "+pipeline, wantStatus)
+		}
+		if got := eval[string](ctx, t, `document.querySelector('#paper-pipeline').value`); got != pipeline {
+			t.Errorf("the Pipeline select shows %q, want %q", got, pipeline)
+		}
+		if got := eval[string](ctx, t, `location.search`); got != wantSearch {
+			t.Errorf("pipeline %s: the Paper view's URL is %q, want %q", pipeline, got, wantSearch)
+		}
+		if got := eval[string](ctx, t, `window.compassLastPaper || ''`); got != want {
+			t.Errorf("pipeline %s: the page's reproduction differs from the native engine's (%d vs %d bytes)", pipeline, len(got), len(want))
+		}
+		drawn := map[string]string{}
+		for _, v := range eval[[]any](ctx, t, `[...document.querySelectorAll('figure[data-plot=paper-ratios] g[data-figure]')].map((e) => [e.dataset.figure, e.dataset.ours, e.dataset.paper])`) {
+			p := v.([]any)
+			drawn[p[0].(string)] = p[1].(string) + " paper " + p[2].(string)
+		}
+		ratios := 0
+		for _, f := range native.Figures {
+			if f.Unit != "x" || strings.HasPrefix(f.ID, "replacement-") {
+				continue
+			}
+			ratios++
+			if got := drawn[f.ID]; !sameOurs(got, f.Ours, f.Paper) {
+				t.Errorf("pipeline %s, ratio %s: the plot draws %q, the engine %v paper %s", pipeline, f.ID, got, f.Ours, f.Paper)
+			}
+		}
+		if ratios == 0 || len(drawn) != ratios {
+			t.Errorf("pipeline %s: %d ratios drawn, the engine has %d", pipeline, len(drawn), ratios)
+		}
+	}
+
+	// The select's options are the engine's pipeline modes, in its order.
+	r.open(t, "/?view=paper&family="+family+"&pipeline="+row)
+	var wantModes []string
+	for _, p := range meta.Pipelines {
+		wantModes = append(wantModes, p.Name)
+	}
+	waitFor(ctx, t, "the row pipeline's figures", done, 4*time.Minute)
+	if got := strings.Join(eval[[]string](ctx, t, `[...document.querySelectorAll('#paper-pipeline option')].map((o) => o.value)`), ","); got != strings.Join(wantModes, ",") {
+		t.Errorf("the Paper view's pipeline options are %s, the engine's modes %s", got, strings.Join(wantModes, ","))
+	}
+	check(row, "?view=paper&family="+family+"&pipeline="+row, "computed in this page")
+
+	// The default mode computes anew and leaves pipeline out of the link;
+	// row again is drawn from the kept result.
+	setField(ctx, t, "#paper-pipeline", def)
+	waitFor(ctx, t, "the default pipeline's figures", done+` && document.querySelector('#paper-status').textContent.includes('pipeline `+def+`')`, 4*time.Minute)
+	check(def, "?view=paper&family="+family, "computed in this page")
+	setField(ctx, t, "#paper-pipeline", row)
+	waitFor(ctx, t, "the kept row figures", done+` && document.querySelector('#paper-status').textContent.includes('pipeline `+row+`')`, time.Minute)
+	check(row, "?view=paper&family="+family+"&pipeline="+row, "drawn from the engine's result")
+
+	// A link's unknown mode is named, and the default shown.
+	r.open(t, "/?view=paper&family="+family+"&pipeline=rows")
+	waitFor(ctx, t, "the linked Paper view", `document.querySelector('#paper-status').dataset.state === 'done'`, 4*time.Minute)
+	if got := eval[[]any](ctx, t, `[document.querySelector('#paper-status').textContent, location.search]`); !strings.Contains(got[0].(string), "pipeline=rows") || got[1] != "?view=paper&family="+family {
+		t.Errorf("?pipeline=rows: status %q, URL %v; want the bad mode named and the default's link", got[0], got[1])
+	}
+	if errs := eval[[]any](ctx, t, `window.__errors`); len(errs) > 0 {
+		t.Errorf("script errors: %v", errs)
+	}
+}

@@ -4,12 +4,12 @@
 // (the paper's from its paper-figures.json): nothing here holds a number
 // of the paper. It runs in a worker of its own, so the playground's runs
 // never wait for it and Cancel ends it by terminating that worker; each
-// family's result is kept, so switching back draws at once. The plots are
-// drawn one per animation frame.
+// (family, pipeline mode) result is kept, so switching back draws at once.
+// The plots are drawn one per animation frame.
 
 import { CancelledError, Engine } from './engine.js';
 import { esc, int, num, pct, ratio, si } from './format.js';
-import { engineMeta } from './meta.js';
+import { engineMeta, pipelineNames } from './meta.js';
 import { frame, plotWidth } from './render.js';
 import {
   CURSOR, PHASES, attachCursor, axisUnit, endLabels, fillSwatch, legendHTML, linear, marker, methodStyle, methodSwatch,
@@ -21,8 +21,10 @@ const fig = (name) => $(`figure[data-plot="paper-${name}"]`);
 
 const view = {
   engine: null, // the paper's worker, started on demand
-  results: new Map(), // family -> {text, res}
+  results: new Map(), // resultKey(family, pipeline) -> {text, res}
   family: '',
+  pipeline: '', // the engine's pipeline mode the figures are costed in
+  pipelineNote: '', // a link's unknown pipeline, said once in the status
   running: false,
   token: 0,
   drawToken: 0,
@@ -37,15 +39,45 @@ function setStatus(state, text) {
 
 function families() { return engineMeta().paper_families; }
 
-// initPaper fills the family select from the engine's families and wires
-// the controls; onState(family) is told when the shown family changes (the
-// page keeps it in the URL).
+const defaultPipeline = () => pipelineNames()[0];
+const resultKey = (family, pipeline) => `${family} ${pipeline}`;
+
+// knownPipeline returns name if the engine has that pipeline mode, else the default.
+function knownPipeline(name) { return pipelineNames().includes(name) ? name : defaultPipeline(); }
+
+// keepPipelineInURL names a pipeline other than the default in the Paper
+// view's link (pipeline=row), as the playground's links do; the default
+// is left out.
+function keepPipelineInURL() {
+  const q = new URLSearchParams(location.search);
+  if (q.get('view') !== 'paper') return;
+  q.delete('pipeline');
+  if (view.pipeline !== defaultPipeline()) q.set('pipeline', view.pipeline);
+  const next = `?${q.toString()}`;
+  if (next !== location.search) history.replaceState(null, '', next);
+}
+
+// initPaper fills the family and pipeline selects from the engine's
+// families and pipeline modes and wires the controls; onState(family,
+// pipeline) is told when the shown figures change (the page keeps them in
+// the URL). A Paper view link's pipeline=NAME chooses the mode.
 export function initPaper(onState) {
   view.onState = onState;
   const sel = $('#paper-family');
   sel.innerHTML = families().map((f) => `<option value="${esc(f.name)}">${esc(f.name)}: chips ${esc(f.chips.join(', '))}</option>`).join('');
   $('#paper-families').innerHTML = families().map((f) => `<li><strong>${esc(f.name)}</strong> (chips ${esc(f.chips.join(', '))}): ${esc(f.summary)}.</li>`).join('');
+  const pipe = $('#paper-pipeline');
+  pipe.innerHTML = engineMeta().pipelines.map((p) => `<option value="${esc(p.name)}">${esc(p.name)}: ${esc(p.summary)}</option>`).join('');
+  const q = new URLSearchParams(location.search);
+  view.pipeline = defaultPipeline();
+  if (q.get('view') === 'paper' && q.has('pipeline')) {
+    const asked = q.get('pipeline');
+    view.pipeline = knownPipeline(asked);
+    if (asked !== view.pipeline) view.pipelineNote = `pipeline=${asked.slice(0, 40)} in the link is not a pipeline mode of this engine (${pipelineNames().join(', ')}): showing ${view.pipeline}. `;
+  }
+  pipe.value = view.pipeline;
   sel.addEventListener('change', () => showPaper(sel.value));
+  pipe.addEventListener('change', () => { view.pipeline = knownPipeline(pipe.value); showPaper(sel.value); });
   $('#paper-run').addEventListener('click', () => showPaper(sel.value, { again: true }));
   $('#paper-cancel').addEventListener('click', cancelPaper);
   $('select[data-control=reading]', fig('replacement')).addEventListener('change', () => { if (shown()) drawReplacement(shown().res); });
@@ -60,27 +92,36 @@ export function initPaper(onState) {
   }).observe($('#paper'));
 }
 
-function shown() { return view.results.get(view.family) || null; }
+function shown() { return view.results.get(resultKey(view.family, view.pipeline)) || null; }
 
 // knownFamily returns name if the engine has that family, else the default.
 export function knownFamily(name) {
   return families().some((f) => f.name === name) ? name : families()[0].name;
 }
 
-// showPaper shows a family's figures, computing them in the worker unless
-// they are known (or opts.again asks to compute them anew).
+// showPaper shows a family's figures in the chosen pipeline mode,
+// computing them in the worker unless they are known (or opts.again asks
+// to compute them anew).
 export async function showPaper(family, opts = {}) {
   const asked = family;
   family = knownFamily(family);
-  // A family a link names but the engine lacks is said, not swapped silently.
-  const note = asked && asked !== family
-    ? `family=${asked.slice(0, 40)} in the link is not a chip family of this engine (${families().map((f) => f.name).join(', ')}): showing ${family}. ` : '';
+  // A family or pipeline a link names but the engine lacks is said, not swapped silently.
+  const note = (asked && asked !== family
+    ? `family=${asked.slice(0, 40)} in the link is not a chip family of this engine (${families().map((f) => f.name).join(', ')}): showing ${family}. ` : '') +
+    (view.pipelineNote || '');
+  view.pipelineNote = '';
+  const pipeline = view.pipeline;
+  const key = resultKey(family, pipeline);
+  const what = `Family ${family}, pipeline ${pipeline}`;
   view.family = family;
   $('#paper-family').value = family;
-  if (view.onState) view.onState(family);
-  if (!opts.again && view.results.has(family)) {
-    setStatus('done', `${note}Family ${family}: drawn from the engine's result.`);
-    await drawAll(view.results.get(family).res);
+  $('#paper-pipeline').value = pipeline;
+  if (view.onState) view.onState(family, pipeline);
+  keepPipelineInURL();
+  if (!opts.again && view.results.has(key)) {
+    window.compassLastPaper = view.results.get(key).text;
+    setStatus('done', `${note}${what}: drawn from the engine's result.`);
+    await drawAll(view.results.get(key).res);
     return;
   }
   if (view.running) stopWorker();
@@ -90,27 +131,29 @@ export async function showPaper(family, opts = {}) {
   $('#paper-cancel').disabled = false;
   const progress = $('#paper-progress');
   progress.removeAttribute('value');
-  setStatus('running', `Computing the paper's figures on the ${family} chips (the paper's grid with greedy, layerwise and compass)…`);
+  setStatus('running', `Computing the paper's figures on the ${family} chips, pipeline ${pipeline} (the paper's grid with greedy, layerwise and compass)…`);
   if (!view.engine || view.engine.dead) view.engine = new Engine();
   const t0 = performance.now();
   try {
-    const out = await view.engine.json('reproduce', [JSON.stringify({ family, seed: 1 })], (done, total) => {
+    const req = { family, seed: 1 };
+    if (pipeline !== defaultPipeline()) req.pipeline = pipeline;
+    const out = await view.engine.json('reproduce', [JSON.stringify(req)], (done, total) => {
       if (token !== view.token) return;
       progress.value = Math.round((100 * done) / total);
-      setStatus('running', `Computing the paper's figures on the ${family} chips… ${done} of ${total} configurations done.`);
+      setStatus('running', `Computing the paper's figures on the ${family} chips, pipeline ${pipeline}… ${done} of ${total} configurations done.`);
     });
     if (token !== view.token) return;
-    view.results.set(family, { text: out.text, res: out.value });
+    view.results.set(key, { text: out.text, res: out.value });
     window.compassLastPaper = out.text; // for tests: the JSON the view draws
     view.running = false;
     progress.value = 100;
     $('#paper-run').disabled = false;
     $('#paper-cancel').disabled = true;
     await frame();
-    if (token !== view.token || view.family !== family) return;
+    if (token !== view.token || view.family !== family || view.pipeline !== pipeline) return;
     await drawAll(out.value);
     if (token !== view.token) return;
-    setStatus('done', `${note}Family ${family}: computed in this page in ${((performance.now() - t0) / 1000).toFixed(1)} s.`);
+    setStatus('done', `${note}${what}: computed in this page in ${((performance.now() - t0) / 1000).toFixed(1)} s.`);
   } catch (err) {
     if (token !== view.token || err instanceof CancelledError) return;
     view.running = false;
