@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/compass-go/compass/engine/internal/partition"
 )
@@ -167,17 +166,12 @@ func TestGACancel(t *testing.T) {
 			cancel()
 		}
 	}
-	start := time.Now()
 	res, err := partition.GA(ctx, e, partition.Latency, opt)
-	elapsed := time.Since(start)
 	if !errors.Is(err, context.Canceled) || res != nil {
 		t.Fatalf("GA cancelled after generation 2 returned %v, %v; want nil, context.Canceled", res, err)
 	}
 	if !reflect.DeepEqual(seen, []int{0, 1, 2}) {
 		t.Errorf("Progress saw generations %v after cancelling at 2, want [0 1 2]", seen)
-	}
-	if elapsed > 10*time.Second {
-		t.Errorf("GA took %v to notice the cancellation", elapsed)
 	}
 
 	done, cancel2 := context.WithCancel(context.Background())
