@@ -61,19 +61,7 @@ func ConvModel(dims []any, outC int, extraOps ...string) []byte {
 		}
 		return pbBytes(pbBytes(nil, 1, []byte(name)), 2, pbBytes(nil, 1, tensor))
 	}
-	node := func(op, name string, inputs []string, output string, attrs ...[]byte) []byte {
-		var n []byte
-		for _, in := range inputs {
-			n = pbBytes(n, 1, []byte(in))
-		}
-		n = pbBytes(n, 2, []byte(output))
-		n = pbBytes(n, 3, []byte(name))
-		n = pbBytes(n, 4, []byte(op))
-		for _, a := range attrs {
-			n = pbBytes(n, 5, a)
-		}
-		return n
-	}
+	node := nodeProto
 	ints := func(name string, vs ...int64) []byte {
 		a := pbBytes(nil, 1, []byte(name))
 		for _, v := range vs {
