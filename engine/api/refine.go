@@ -36,6 +36,13 @@ type RefineFigures struct {
 	EDPJS               float64 `json:"edp_j_s"`
 }
 
+// refineFigures are a plan's headline figures from its batch totals, by
+// the formulas of MethodResult's (partition.Totals).
+func refineFigures(t partition.Totals) RefineFigures {
+	return RefineFigures{ThroughputPerS: t.ThroughputPerS(), LatencyS: t.TimeNs * nsToS,
+		EnergyPerInferenceJ: t.EnergyPerInferenceJ(), EDPJS: t.EDPJS()}
+}
+
 // RefinePlan is one of the plans optimal-sim simulated: its rank by the
 // estimator (0: the estimator's optimum, the optimal method's plan), its
 // estimated and simulated figures.
@@ -121,12 +128,6 @@ func refine(ctx context.Context, req *CompileRequest, est *estimate.Estimator, o
 	if err := overLimit("simulated DRAM bursts at most "+what, bursts, lim.MaxSimDRAMBursts, liftSimDRAMBursts); err != nil {
 		return partition.Plan{}, err
 	}
-	b := float64(est.Batch())
-	figures := func(timeNs, energyPJ float64) RefineFigures {
-		f := RefineFigures{LatencyS: timeNs * nsToS, ThroughputPerS: b / (timeNs * nsToS), EnergyPerInferenceJ: energyPJ * pJToJ / b}
-		f.EDPJS = f.EnergyPerInferenceJ * f.LatencyS / b
-		return f
-	}
 	rep := &RefineReport{Asked: k}
 	best, bestScore := 0, 0.0
 	for r, rp := range ranked {
@@ -142,9 +143,9 @@ func refine(ctx context.Context, req *CompileRequest, est *estimate.Estimator, o
 		if err != nil {
 			return partition.Plan{}, &InternalError{Stage: MethodOptimalSim + " plan", Err: err}
 		}
-		rep.Plans = append(rep.Plans, RefinePlan{Rank: r, Partitions: rp.Plan.Partitions(), Cuts: rp.Plan.Cuts,
-			Estimated: figures(tot.TimeNs, tot.EnergyPJ), Simulated: figures(res.LatencyNs, res.EnergyPJ)})
 		simulated := partition.Totals{TimeNs: res.LatencyNs, EnergyPJ: res.EnergyPJ, Batch: est.Batch()}
+		rep.Plans = append(rep.Plans, RefinePlan{Rank: r, Partitions: rp.Plan.Partitions(), Cuts: rp.Plan.Cuts,
+			Estimated: refineFigures(tot), Simulated: refineFigures(simulated)})
 		if s := simulated.Score(obj); r == 0 || s < bestScore {
 			best, bestScore = r, s
 		}

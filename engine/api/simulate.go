@@ -8,6 +8,7 @@ import (
 
 	"github.com/compass-go/compass/engine/internal/estimate"
 	"github.com/compass-go/compass/engine/internal/layout"
+	"github.com/compass-go/compass/engine/internal/partition"
 	"github.com/compass-go/compass/engine/internal/schedule"
 	"github.com/compass-go/compass/engine/internal/sim"
 	"github.com/compass-go/compass/engine/isa"
@@ -141,8 +142,10 @@ func Simulate(ctx context.Context, req CompileRequest, trace bool, programs func
 			}
 			return nil, &InternalError{Stage: "simulate", Err: fmt.Errorf("%s: %w", method, err)}
 		}
-		sr := SimResult{Method: method, LatencyS: r.LatencyNs * nsToS, ThroughputPerS: b / (r.LatencyNs * nsToS),
-			EnergyPerInferenceJ: r.EnergyPJ * pJToJ / b, EnergyBreakdownJ: energyJ(r.Energy, 1/b),
+		// The simulated figures by the formulas of the estimated ones.
+		tot := partition.Totals{TimeNs: r.LatencyNs, EnergyPJ: r.EnergyPJ, Batch: req.Batch}
+		sr := SimResult{Method: method, LatencyS: r.LatencyNs * nsToS, ThroughputPerS: tot.ThroughputPerS(),
+			EnergyPerInferenceJ: tot.EnergyPerInferenceJ(), EDPJS: tot.EDPJS(), EnergyBreakdownJ: energyJ(r.Energy, 1/b),
 			DRAMBytesRead: r.DRAM.BytesRead, DRAMBytesWritten: r.DRAM.BytesWritten, DRAMRowHitRate: r.DRAM.RowHitRate(),
 			SpillBytes: r.SpillBytes, ReloadBytes: r.ReloadBytes, Instructions: map[string]int64{}, MVMs: r.MVMs, Events: r.Events, Estimated: *mr,
 			Trace: r.Trace, TraceTruncated: r.TraceTruncated}
@@ -150,7 +153,6 @@ func Simulate(ctx context.Context, req CompileRequest, trace bool, programs func
 		if trace {
 			sr.TraceEvents, sr.TraceEndS = r.TraceEvents, r.TraceEndNs*nsToS
 		}
-		sr.EDPJS = sr.EnergyPerInferenceJ * sr.LatencyS / b
 		for op, n := range r.Counts {
 			sr.Instructions[op.String()] = n
 		}
