@@ -667,7 +667,15 @@ func TestPlaygroundInChromium(t *testing.T) {
 		setField(ctx, t, "#input-shape", "1,128")
 		setField(ctx, t, "#input-shape-2", "1")
 		setField(ctx, t, "#input-shape-2-value", "8000")
-		click(ctx, t, "#run")
+		// Run from the keyboard: after the upload the page focuses sr's
+		// field and may still be scrolling it into view, and a mouse click
+		// measured before the page moves lands elsewhere (a full suite on a
+		// loaded machine lost it once and waited out the timeout).
+		waitFor(ctx, t, "#run to be enabled", `!document.querySelector('#run').disabled`, 2*time.Minute)
+		eval[bool](ctx, t, `(document.querySelector('#run').focus({preventScroll: true}), document.activeElement === document.querySelector('#run'))`)
+		if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.Enter)); err != nil {
+			t.Fatal(err)
+		}
 		waitFor(ctx, t, "the two-input model's run", `document.body.dataset.state === 'done'`, 2*time.Minute)
 		compile := func(sr int64) string {
 			t.Helper()
